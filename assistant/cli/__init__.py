@@ -6,6 +6,7 @@ exit. Training commands import `rlhf` lazily, inside the command.
 
 from __future__ import annotations
 
+import importlib
 import sys
 
 import click
@@ -13,9 +14,27 @@ import click
 from assistant import __version__
 from assistant.errors import ParleyError
 
+# Every command: name -> "module:attribute". A command's module is imported only when that command
+# runs (or `--help` lists it), so `parley --help` stays instant. Add a line here for a new command.
+COMMANDS: dict[str, str] = {
+    "chat": "assistant.cli.chat:chat",
+    "ask": "assistant.cli.ask:ask",
+    "models": "assistant.cli.models:models_group",
+}
+
 
 class ParleyGroup(click.Group):
-    """Turns domain errors into `parley: error: ...` and an exit code, never a traceback."""
+    """Loads commands lazily from `COMMANDS`, and turns domain errors into `parley: error: ...` and
+    an exit code, never a traceback."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *COMMANDS})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name in COMMANDS:
+            module_name, attr = COMMANDS[cmd_name].split(":")
+            return getattr(importlib.import_module(module_name), attr)
+        return super().get_command(ctx, cmd_name)
 
     def invoke(self, ctx: click.Context):  # type: ignore[override]
         try:
@@ -36,14 +55,3 @@ def main() -> None:
     Runs offline on a CPU. Data (conversations, ratings, converted and trained models) lives in
     $PARLEY_HOME, by default ~/.local/share/parley.
     """
-
-
-def _register() -> None:
-    from assistant.cli import ask, chat, models
-
-    main.add_command(ask.ask)
-    main.add_command(chat.chat)
-    main.add_command(models.models_group)
-
-
-_register()
