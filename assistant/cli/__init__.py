@@ -20,6 +20,7 @@ COMMANDS: dict[str, str] = {
     "chat": "assistant.cli.chat:chat",
     "ask": "assistant.cli.ask:ask",
     "models": "assistant.cli.models:models_group",
+    "train": "assistant.cli.train:train",
 }
 
 
