@@ -6,12 +6,12 @@ exit. Training commands import `rlhf` lazily, inside the command.
 
 from __future__ import annotations
 
-import importlib
 import sys
 
 import click
 
 from assistant import __version__
+from assistant.cli.lazy import LazyGroup
 from assistant.errors import ParleyError
 
 # Every command: name -> "module:attribute". A command's module is imported only when that command
@@ -24,18 +24,11 @@ COMMANDS: dict[str, str] = {
 }
 
 
-class ParleyGroup(click.Group):
+class ParleyGroup(LazyGroup):
     """Loads commands lazily from `COMMANDS`, and turns domain errors into `parley: error: ...` and
     an exit code, never a traceback."""
 
-    def list_commands(self, ctx: click.Context) -> list[str]:
-        return sorted({*super().list_commands(ctx), *COMMANDS})
-
-    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
-        if cmd_name in COMMANDS:
-            module_name, attr = COMMANDS[cmd_name].split(":")
-            return getattr(importlib.import_module(module_name), attr)
-        return super().get_command(ctx, cmd_name)
+    lazy_commands = COMMANDS
 
     def invoke(self, ctx: click.Context):  # type: ignore[override]
         try:
