@@ -30,3 +30,7 @@ class ModelLoadError(ParleyError):
 
 class DataError(ParleyError):
     """A data file is malformed; the message names the file and line."""
+
+
+class ToolNotFound(ParleyError):
+    """No tool by that name is installed; the message lists the installed ones."""

@@ -1,0 +1,123 @@
+"""The tool registry: every tool installed under the `parley.tools` entry-point group.
+
+    from assistant import tools
+    tools.names()                                   # ['sentiment', 'summarize', 'translate', ...]
+    tools.run_slash("translate", ["--to", "pt", "good", "night"])   # a slash command's words
+    tools.run_call("sentiment", {"text": "I loved it"})              # the model's own tool call
+
+Parley's own tools register exactly like a third-party plugin would, in `pyproject.toml`:
+
+    [project.entry-points."parley.tools"]
+    translate = "assistant.tools.translate:TranslateTool"
+
+An entry point names a `Tool` subclass (or instance). One that fails to load is reported
+(`failures()`, a warning in the log, `parley tool list`) and skipped, never fatal. Importing this
+package does not import torch: backends import their models lazily when they run.
+"""
+
+from __future__ import annotations
+
+import logging
+from importlib.metadata import entry_points
+from typing import Any
+
+from assistant.errors import ToolNotFound, UsageError
+from assistant.tools.base import (
+    BackendInfo,
+    Output,
+    Progress,
+    Tool,
+    ToolResult,
+)
+
+__all__ = [
+    "GROUP",
+    "BackendInfo",
+    "Output",
+    "Tool",
+    "ToolResult",
+    "failures",
+    "get",
+    "names",
+    "reload",
+    "run_call",
+    "run_slash",
+]
+
+GROUP = "parley.tools"
+log = logging.getLogger("parley.tools")
+
+_tools: dict[str, Tool] | None = None
+_failures: dict[str, str] = {}
+
+
+def _load() -> dict[str, Tool]:
+    global _tools
+    if _tools is not None:
+        return _tools
+    tools: dict[str, Tool] = {}
+    _failures.clear()
+    for ep in entry_points(group=GROUP):
+        if ep.name in tools:  # a second plugin with the same name: first one wins, say so
+            _failures[ep.name] = f"duplicate tool name (also {ep.value})"
+            continue
+        try:
+            obj = ep.load()
+            tool = obj() if isinstance(obj, type) else obj
+            if not isinstance(tool, Tool):
+                raise TypeError(f"{ep.value} is not an assistant.tools.Tool")
+            if tool.name != ep.name:
+                raise TypeError(f"{ep.value} is named {tool.name!r}, registered as {ep.name!r}")
+        except Exception as e:  # a broken plugin must not take Parley down with it
+            _failures[ep.name] = f"{type(e).__name__}: {e}"
+            log.warning("tool %s failed to load and is skipped: %s", ep.name, _failures[ep.name])
+            continue
+        tools[ep.name] = tool
+    _tools = dict(sorted(tools.items()))
+    return _tools
+
+
+def reload() -> None:
+    """Forget the loaded tools; the next call reads the entry points again."""
+    global _tools
+    _tools = None
+
+
+def names() -> list[str]:
+    """Installed tools, sorted."""
+    return list(_load())
+
+
+def failures() -> dict[str, str]:
+    """Tools whose entry point failed to load: name -> the error, in one line."""
+    _load()
+    return dict(_failures)
+
+
+def get(name: str) -> Tool:
+    """The tool called `name`; an unknown name lists the installed ones."""
+    tools = _load()
+    key = name.strip().lstrip("/")
+    if key in tools:
+        return tools[key]
+    installed = ", ".join(tools) or "none"
+    hint = f" ({key} failed to load: {_failures[key]})" if key in _failures else ""
+    raise ToolNotFound(f"no tool named {key!r}{hint}; installed: {installed}")
+
+
+def run_slash(name: str, argv: list[str], progress: Progress | None = None) -> ToolResult:
+    """Run a slash command (`/translate --to pt good night` -> "translate", ["--to", ...])."""
+    tool = get(name)
+    arguments = tool.parse(list(argv))
+    backend = arguments.pop("backend", None)
+    return tool.run(backend=backend, progress=progress, **arguments)
+
+
+def run_call(name: str, arguments: dict[str, Any], progress: Progress | None = None) -> ToolResult:
+    """Run a tool call the model wrote: `arguments` as the model gave them (a JSON object)."""
+    tool = get(name)
+    if not isinstance(arguments, dict):
+        raise UsageError(f"{name}: arguments must be an object, got {type(arguments).__name__}")
+    arguments = dict(arguments)
+    backend = arguments.pop("backend", None)
+    return tool.run(backend=backend, progress=progress, **arguments)
