@@ -254,7 +254,14 @@ def _context(conn: sqlite3.Connection, conversation_id: int, message: dict[str, 
         chain.append(m)
         parent = m.get("parent_id")
     chain.reverse()
-    context = [{"role": m["role"], "content": m["content"]} for m in chain if m.get("role")]
+    # As the model saw it (mirrors conversations.chat_messages): tool output and slash commands
+    # are the user's business, not part of the prompt.
+    context = [
+        {"role": m["role"], "content": m["content"]}
+        for m in chain
+        if m.get("role") not in (None, "tool")
+        and not (m["role"] == "user" and _json_field(m.get("meta"), {}).get("command"))
+    ]
     if not context or context[0]["role"] != "system":
         conv = conn.execute("SELECT * FROM conversations WHERE id = ?", (conversation_id,))
         conv_row = conv.fetchone()
@@ -274,19 +281,20 @@ def _context(conn: sqlite3.Connection, conversation_id: int, message: dict[str, 
 
 
 def _response(m: dict[str, Any]) -> Response:
-    params = _json_field(m.get("params_json", m.get("params")), {})
-    meta = _json_field(m.get("meta_json", m.get("meta")), {})
+    params = _json_field(m.get("params"), {})
+    meta = _json_field(m.get("meta"), {})
     if not isinstance(params, dict):
         params = {}
     if not isinstance(meta, dict):
         meta = {}
     if m.get("seed") is not None and "seed" not in params:
         params["seed"] = m["seed"]
-    tool_calls = _json_field(m.get("tool_calls_json", m.get("tool_calls")), [])
-    checkpoint = m.get("checkpoint") or meta.get("checkpoint")
+    tool_calls = meta.get("tool_calls") or ([meta["tool"]] if meta.get("tool") else [])
+    model = m.get("model") or meta.get("model") or "unknown"
+    checkpoint = meta.get("checkpoint") or _checkpoint_of(model)
     return Response(
         text=m["content"],
-        model=m.get("model") or meta.get("model") or "unknown",
+        model=model,
         checkpoint=checkpoint,
         params=params,
         tool_calls=tool_calls if isinstance(tool_calls, list) else [],
@@ -343,6 +351,19 @@ def record_chat_preference(
             )
         )
     return record_many(conn, rows)
+
+
+def _checkpoint_of(model: str) -> str | None:
+    """Where the named model's weights are (None if it is not a model Parley knows)."""
+    from assistant import models
+
+    try:
+        for spec in models.list_models():
+            if spec.name == model:
+                return spec.path
+    except Exception:  # a broken registry must not lose the user's preference
+        return None
+    return None
 
 
 def _user_name(getpass: Any) -> str:
