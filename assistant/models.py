@@ -236,7 +236,7 @@ def load(
         raise UsageError(f"unknown dtype {dtype!r}; choose one of {', '.join(DTYPES)}")
     source = local_path(spec, progress)
     if progress:
-        progress(f"Loading {spec.name} ({dtype})...")
+        progress(f"Loading {spec.name} ({dtype}) from {source} ...")
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
     from transformers.utils import logging as hf_logging
