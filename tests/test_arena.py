@@ -1,0 +1,203 @@
+"""The arena session without a screen: prompts files, contenders, shuffled sides, votes, resume."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from arena_fake import factory
+
+from assistant import arena, store
+from assistant.errors import DataError, UsageError
+from assistant.store import ratings
+
+
+def _jsonl(path, *objs):
+    path.write_text("\n".join(json.dumps(o) for o in objs) + "\n")
+    return path
+
+
+def test_prompts_file_jsonl_text_and_prepared_pairs(tmp_path):
+    items = arena.load_prompts(
+        _jsonl(
+            tmp_path / "p.jsonl",
+            {"prompt": "Hi"},
+            {
+                "messages": [
+                    {"role": "user", "content": "a"},
+                    {"role": "assistant", "content": "b"},
+                    {"role": "user", "content": "c"},
+                ],
+                "system": "S",
+            },  # fmt: skip
+            {"prompt": "2+2?", "chosen": "4", "rejected": "5"},
+            {"prompt": "x", "responses": [{"model": "m1", "text": "1"}, "2"], "gold": 1},
+        )
+    )
+    assert items[0].messages == [{"role": "user", "content": "Hi"}]
+    assert (
+        items[1].messages[0] == {"role": "system", "content": "S"} and len(items[1].messages) == 4
+    )
+    assert [p.text for p in items[2].responses] == ["4", "5"] and items[2].gold == 0
+    assert [p.model for p in items[3].responses] == ["m1", "response-2"] and items[3].gold == 1
+    text = tmp_path / "p.txt"
+    text.write_text("first prompt\n\nsecond prompt\n")
+    assert [it.messages[0]["content"] for it in arena.load_prompts(text)] == [
+        "first prompt",
+        "second prompt",
+    ]
+
+
+@pytest.mark.parametrize(
+    "line, message",
+    [
+        ('{"prompt": "ok"', "p.jsonl:3:"),
+        ('{"text": "no prompt"}', "p.jsonl:3: no 'prompt' or 'messages'"),
+        (
+            json.dumps(
+                {
+                    "messages": [
+                        {"role": "user", "content": "a"},
+                        {"role": "assistant", "content": "b"},
+                    ]
+                }
+            ),
+            "p.jsonl:3: the conversation must end with a user message",
+        ),  # fmt: skip
+        ('{"prompt": "x", "responses": ["only one"]}', "p.jsonl:3: 'responses' must list exactly"),
+    ],
+)
+def test_a_malformed_prompts_line_is_named_with_file_and_line(tmp_path, line, message):
+    path = tmp_path / "p.jsonl"
+    path.write_text('{"prompt": "a"}\n{"prompt": "b"}\n' + line + "\n")
+    with pytest.raises(DataError, match=message):
+        arena.load_prompts(path)
+
+
+def test_contenders_two_models_or_one_model_two_settings():
+    a, b = arena.parse_contenders("alpha,beta")
+    assert (a.label, b.label) == ("alpha", "beta")
+    a, b = arena.parse_contenders("m@temperature=1.0,seed=3,m@temperature=0.2")
+    assert dict(a.overrides) == {"temperature": 1.0, "seed": 3}
+    assert b.label == "m@temperature=0.2"
+    for bad, msg in [("m", "exactly two"), ("m,m", "both contenders are m"),
+                     ("m@temp=1,n", "unknown model setting 'temp'"),
+                     ("m@seed=x,n", "is not a int")]:  # fmt: skip
+        with pytest.raises(UsageError, match=msg):
+            arena.parse_contenders(bad)
+
+
+def _session(tmp_path, items, annotator="ana", seed=7, **engines):
+    conn = store.connect(tmp_path / "p.db")
+    contenders = arena.parse_contenders("alpha@temperature=0.3,beta")
+    make = factory(**engines)
+    return arena.ArenaSession(
+        conn, items, contenders, annotator, shuffle_seed=seed, engine_factory=make
+    ), make
+
+
+def test_votes_record_the_model_shown_on_each_side_and_sides_are_shuffled(tmp_path):
+    items = [arena.Item([{"role": "user", "content": f"q{i}"}]) for i in range(12)]
+    session, make = _session(tmp_path, items)
+    swaps = []
+    for _ in range(12):
+        shown = session.show(session.next_index())
+        left, right = session.generate_pair(shown)
+        assert left.text.startswith(("alpha", "beta"))
+        session.vote(shown, "left")
+        swaps.append(shown.swapped)
+        row = ratings.decode(ratings.standing(session.conn)[-1])
+        chosen = row["left_model"]
+        assert chosen == ("beta" if shown.swapped else "alpha@temperature=0.3")
+        assert row["left_text"].startswith(chosen.split("@")[0])
+        assert row["context"][0]["role"] == "system"
+        assert row["left_checkpoint"] == f"/fake/{chosen.split('@')[0]}"
+    assert True in swaps and False in swaps  # both orders happen
+    params = make.made["alpha"].calls[0][1]
+    assert params.temperature == 0.3 and params.seed is not None
+    assert session.next_index() is None
+
+
+def test_same_prompt_same_seed_so_repeats_are_real_repeats(tmp_path):
+    items = [arena.Item([{"role": "user", "content": "same"}]) for _ in range(2)]
+    session, _ = _session(tmp_path, items)
+    texts = []
+    for i in range(2):
+        shown = session.show(i)
+        texts.append(sorted(r.text for r in session.generate_pair(shown)))
+    assert texts[0] == texts[1]
+
+
+def test_voting_before_both_answers_are_complete_is_refused(tmp_path):
+    session, _ = _session(tmp_path, [arena.Item([{"role": "user", "content": "q"}])])
+    shown = session.show(0)
+    session.generate(shown, "left")
+    with pytest.raises(UsageError, match="wait until both"):
+        session.vote(shown, "right")
+    session.vote(shown, "skip")  # a skip is fine
+    assert ratings.standing(session.conn)[0]["vote"] == "skip"
+
+
+def test_resume_and_undo_across_a_restart(tmp_path):
+    items = [arena.Item([{"role": "user", "content": f"q{i}"}]) for i in range(4)]
+    session, _ = _session(tmp_path, items)
+    for vote in ("left", "tie"):
+        shown = session.show(session.next_index())
+        session.generate_pair(shown)
+        session.vote(shown, vote, reason="why", tags=["rude"], scores={"left": 4})
+    session.conn.close()
+    # a new process, the same prompts and models: resumes at the third item
+    again, make = _session(tmp_path, items, seed=123)
+    assert again.next_index() == 2
+    assert again.undo() == 1  # the tie on item 1
+    shown = again.show(1)
+    texts = {s: again.generate(shown, s).text for s in ("left", "right")}
+    row = ratings.decode(again.conn.execute("SELECT * FROM ratings WHERE id = 2").fetchone())
+    assert texts == {"left": row["left_text"], "right": row["right_text"]}  # same sides as voted
+    assert shown.swapped == bool(row["swapped"])
+    assert make.made == {}  # nothing regenerated
+    again.vote(shown, "right")
+    assert [r["vote"] for r in ratings.standing(again.conn)] == ["left", "right"]
+    assert again.next_index() == 2
+    # another annotator starts from the beginning
+    bob, _ = _session(tmp_path, items, annotator="bob")
+    assert bob.next_index() == 0
+
+
+def test_gold_items_record_where_the_better_response_was_shown(tmp_path):
+    items = [arena.Item([{"role": "user", "content": f"q{i}"}],
+                        [arena.Prepared("g1", "good"), arena.Prepared("g2", "bad")], gold=0)
+             for i in range(8)]  # fmt: skip
+    conn = store.connect(tmp_path / "p.db")
+    session = arena.ArenaSession(conn, items, [], "ana", shuffle_seed=3)
+    for i in range(8):
+        shown = session.show(i)
+        session.generate_pair(shown)
+        good = "left" if shown.responses["left"].text == "good" else "right"
+        assert shown.gold_side == good
+        session.vote(shown, good)
+    assert {r["gold_side"] for r in ratings.standing(conn)} == {"left", "right"}
+
+
+def test_enqueued_pairs_play_without_models_and_report_the_winner(tmp_path):
+    path = tmp_path / "queue.jsonl"
+    key = arena.enqueue_pairs(
+        path,
+        [
+            {
+                "prompt": "Say hi",
+                "responses": [{"model": "sft", "text": "hi"}, {"model": "ppo", "text": "hello!"}],
+            }
+        ],  # fmt: skip
+    )
+    conn = store.connect(tmp_path / "p.db")
+    session = arena.ArenaSession(conn, arena.load_prompts(path), [], "ana")
+    assert session.key == key
+    shown = session.show(0)
+    session.generate_pair(shown)
+    ppo_side = "left" if shown.responses["left"].model == "ppo" else "right"
+    session.vote(shown, ppo_side)
+    (result,) = arena.session_votes(conn, key)
+    assert result["winner"] == "ppo" and result["annotator"] == "ana"
+    with pytest.raises(UsageError, match="give --models"):
+        arena.ArenaSession(conn, [arena.Item([{"role": "user", "content": "x"}], line=4)], [], "a")
