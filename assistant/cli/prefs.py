@@ -1,0 +1,103 @@
+"""`parley prefs export|import|stats`: ratings out as TRL preference data, in from JSONL, and
+quality control with a leaderboard. The formats are described in `assistant/prefs.py`."""
+
+from __future__ import annotations
+
+import json
+
+import click
+
+DB_OPTION = click.option(
+    "--db",
+    "db_path",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="The ratings database (default: parley.db in $PARLEY_HOME).",
+)
+
+
+@click.group("prefs")
+def prefs_group() -> None:
+    """Preference ratings: export them for training, import others', look at their quality."""
+
+
+@prefs_group.command("export")
+@click.option("--out", "-o", required=True, type=click.Path(), help="FILE.jsonl (or a directory "
+              "for --format hf).")  # fmt: skip
+@click.option("--format", "fmt", type=click.Choice(["trl", "hf"]), default="trl", show_default=True,
+              help="trl: JSONL, one {prompt, chosen, rejected} a line; hf: a datasets "
+              "directory (Dataset.save_to_disk) with the same columns.")  # fmt: skip
+@click.option("--ties", type=click.Choice(["drop", "keep"]), default="drop", show_default=True,
+              help="drop: ties are left out; keep: each tie becomes two mirrored rows (A over B "
+              "and B over A, marked \"tie\": true).")  # fmt: skip
+@click.option("--redact", is_flag=True, help="Leave out who rated (the annotator field).")
+@DB_OPTION
+def export_cmd(out, fmt, ties, redact, db_path):
+    """Write the ratings in force as TRL conversational preference pairs.
+
+    `prompt` is the whole context (system prompt first); `chosen` and `rejected` are one
+    assistant message each. Undone votes, skips and "both bad" votes are never exported (both-bad
+    says neither response is good, not which is better); ties follow --ties. The file appears
+    whole or not at all (written to a temporary name, then renamed).
+
+    \b
+    parley prefs export --out prefs.jsonl
+    parley prefs export --out prefs-ds --format hf --ties keep --redact
+    """
+    from assistant import prefs, store
+
+    conn = store.connect(db_path)
+    summary = prefs.export(conn, out, fmt=fmt, ties=ties, redact=redact)
+    click.echo(summary.line(click.format_filename(out)), err=True)
+
+
+@prefs_group.command("import")
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--strict", is_flag=True, help="Import nothing if any line is malformed.")
+@click.option("--annotator", default=None, help="Who rated, for lines without an annotator field "
+              "(default: import:<file name>).")  # fmt: skip
+@DB_OPTION
+def import_cmd(file, strict, annotator, db_path):
+    """Import TRL preference JSONL (from `parley prefs export`, another annotator, or a public
+    dataset): `chosen`/`rejected` as strings or message lists, `prompt` as a string or messages
+    (or left out: the shared beginning of chosen and rejected is the prompt).
+
+    A malformed line is reported as FILE:LINE and none of it is stored; the valid lines are
+    stored (all in one transaction), or with --strict nothing is. Lines whose `id` is already in
+    the database are skipped, so importing a file twice stores it once.
+    """
+    from assistant import prefs, store
+
+    conn = store.connect(db_path)
+    report = prefs.import_file(conn, file, strict=strict, annotator=annotator)
+    for error in report.errors:
+        click.echo(f"parley: skipped {error}", err=True)
+    click.echo(
+        f"imported {report.stored} preference(s) from {click.format_filename(file)}; "
+        f"{report.duplicates} already present, {len(report.errors)} malformed line(s) skipped",
+        err=True,
+    )
+
+
+@prefs_group.command("stats")
+@click.option("--plot", type=click.Path(dir_okay=False), default=None,
+              help="Also draw the leaderboard and position bias into FILE.png.")  # fmt: skip
+@click.option("--json", "as_json", is_flag=True, help="Print the statistics as JSON.")
+@click.option("--bootstrap", type=click.IntRange(min=10), default=200, show_default=True,
+              help="Bootstrap resamples for the leaderboard's intervals.")  # fmt: skip
+@DB_OPTION
+def stats_cmd(plot, as_json, bootstrap, db_path):
+    """Counts per annotator and model, left/right position bias, self-consistency on repeated
+    pairs, agreement between annotators (raw and Cohen's kappa), accuracy on gold items, and a
+    Bradley-Terry leaderboard with bootstrap 95% intervals."""
+    from assistant import prefs_stats, store
+
+    conn = store.connect(db_path)
+    stats = prefs_stats.compute(conn, bootstrap=bootstrap)
+    if as_json:
+        click.echo(json.dumps(stats, indent=2, ensure_ascii=False))
+    else:
+        click.echo(prefs_stats.report(stats))
+    if plot:
+        prefs_stats.plot(stats, plot)
+        click.echo(f"plot written to {click.format_filename(plot)}", err=True)
