@@ -34,3 +34,7 @@ class DataError(ParleyError):
 
 class ToolNotFound(ParleyError):
     """No tool by that name is installed; the message lists the installed ones."""
+
+
+class ConfigError(UsageError):
+    """The config file is malformed; the message names the file and the bad key."""
