@@ -18,6 +18,7 @@ from assistant.errors import ParleyError
 # runs (or `--help` lists it), so `parley --help` stays instant. Add a line here for a new command.
 COMMANDS: dict[str, str] = {
     "chat": "assistant.cli.chat:chat",
+    "export": "assistant.cli.export:export_cmd",
     "ask": "assistant.cli.ask:ask",
     "models": "assistant.cli.models:models_group",
     "train": "assistant.cli.train:train",

@@ -1,0 +1,124 @@
+"""Slash commands: the one parser shared by `parley chat` and `parley ask`.
+
+    >>> parse('/system "Be brief." --keep')
+    SlashCommand(name='system', argv=['Be brief.', '--keep'], raw='/system "Be brief." --keep')
+    >>> parse("hello") is None
+    True
+    >>> complete("/he")
+    ['/help']
+
+Builtins are handled by the chat; tool commands (/translate, /sentiment, ...) come from the tool
+registry in `assistant.tools` when it is installed, and `run_tool` hands them to it.
+"""
+
+from __future__ import annotations
+
+import importlib
+import shlex
+from dataclasses import dataclass
+from typing import Any
+
+from assistant.errors import UsageError
+
+BUILTINS: dict[str, str] = {
+    "help": "list commands and key bindings",
+    "new": "start a new conversation",
+    "model": "switch model: /model NAME (no name: pick from a list)",
+    "system": "set this conversation's system prompt: /system TEXT (no text: back to default)",
+    "export": "export this conversation: /export [md|jsonl] [PATH]",
+    "clear": "clear the screen and start over in a new conversation",
+    "arena": "open the arena: rate two models' answers side by side",
+}
+
+
+@dataclass(frozen=True)
+class SlashCommand:
+    name: str
+    argv: list[str]
+    raw: str
+
+
+def parse(text: str) -> SlashCommand | None:
+    """A `/name args...` line as a SlashCommand, or None when the text is not a command.
+
+    `//text` is an escape for a message that starts with a slash. Quoting follows the shell.
+    """
+    stripped = text.strip()
+    if not stripped.startswith("/") or stripped.startswith("//") or stripped == "/":
+        return None
+    head, _, rest = stripped[1:].partition(" ")
+    name = head.strip().lower()
+    if not name or not (name[0].isalpha()):
+        return None  # "/ 2" or a path like "/usr/bin" is text, not a command
+    if "/" in name:
+        return None
+    try:
+        argv = shlex.split(rest)
+    except ValueError as e:
+        raise UsageError(f"/{name}: {e} (close the quote, or escape it with a backslash)") from e
+    return SlashCommand(name=name, argv=argv, raw=stripped)
+
+
+def unescape(text: str) -> str:
+    """The text of a message typed as `//...` (a message that really starts with a slash)."""
+    stripped = text.lstrip()
+    return stripped[1:] if stripped.startswith("//") else text
+
+
+def tools_module() -> Any | None:
+    """`assistant.tools` if it is installed and imports, else None."""
+    try:
+        module = importlib.import_module("assistant.tools")
+    except ImportError:
+        return None
+    return module if hasattr(module, "names") and hasattr(module, "run_slash") else None
+
+
+def tool_names() -> list[str]:
+    module = tools_module()
+    if module is None:
+        return []
+    try:
+        return sorted(module.names())
+    except Exception:  # a broken tool plugin must not break the chat
+        return []
+
+
+def names(builtins: bool = True) -> list[str]:
+    """Every command name: builtins (when asked) then tools."""
+    out = list(BUILTINS) if builtins else []
+    out += [n for n in tool_names() if n not in out]
+    return out
+
+
+def complete(prefix: str, builtins: bool = True) -> list[str]:
+    """Completions of a partly typed command, e.g. "/tr" -> ["/translate"], sorted."""
+    if not prefix.startswith("/") or " " in prefix:
+        return []
+    stem = prefix[1:].lower()
+    return sorted(f"/{n}" for n in names(builtins) if n.startswith(stem))
+
+
+def is_tool(name: str) -> bool:
+    return name in tool_names()
+
+
+def run_tool(command: SlashCommand, progress=None) -> Any:
+    """Run a tool command through `assistant.tools.run_slash`; returns its ToolResult."""
+    module = tools_module()
+    if module is None or command.name not in tool_names():
+        known = ", ".join(f"/{n}" for n in names())
+        raise UsageError(f"unknown command /{command.name}; known: {known}")
+    return module.run_slash(command.name, command.argv, progress=progress)
+
+
+def help_texts() -> dict[str, str]:
+    """name -> one line of help, for every command (tools say which tool they run)."""
+    out = dict(BUILTINS)
+    module = tools_module()
+    for name in tool_names():
+        try:
+            out[name] = str(getattr(module.get(name), "description", "")) or f"the {name} tool"
+        except Exception:
+            out[name] = f"the {name} tool"
+    return out
