@@ -22,6 +22,8 @@ COMMANDS: dict[str, str] = {
     "ask": "assistant.cli.ask:ask",
     "models": "assistant.cli.models:models_group",
     "train": "assistant.cli.train:train",
+    "arena": "assistant.cli.arena:arena",
+    "prefs": "assistant.cli.prefs:prefs_group",
 }
 
 
