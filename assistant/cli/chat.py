@@ -1,53 +1,74 @@
-"""`parley chat`: the chat. A plain line-based loop until the Textual TUI lands."""
+"""`parley chat`: the chat TUI (Textual). The model loads in the background; type meanwhile.
+
+parley chat                          # the embedded model
+parley chat --model my-sft -t 0.7    # a trained checkpoint, warmer sampling
+"""
 
 from __future__ import annotations
 
-import sys
+import importlib
 
 import click
 
-from assistant.cli.options import dtype_option, model_option, progress, sampling_options
+from assistant.cli.options import dtype_option, model_option, sampling_options
+from assistant.errors import UsageError
+
+SAMPLING = ("temperature", "top_p", "max_new_tokens", "seed")
 
 
 @click.command()
 @model_option
 @dtype_option
 @sampling_options
-def chat(model, dtype, temperature, top_p, max_new_tokens, seed, system):
-    """Chat with a model. Type /quit (or Ctrl-D) to leave, /new to start over."""
-    import threading
+@click.option("--db", "db_path", default=None, hidden=True, help="Database file (tests).")
+@click.option(
+    "--engine",
+    "engine_spec",
+    default=None,
+    hidden=True,
+    help="module:callable(model, dtype, progress) that builds the engine (tests use a fake).",
+)
+@click.pass_context
+def chat(ctx, model, dtype, temperature, top_p, max_new_tokens, seed, system, db_path, engine_spec):
+    """Chat with a model in the terminal: conversations are saved, answers can be rated.
 
-    from assistant.engine import Engine, GenerationParams, TextChunk
+    F1 lists every key; / starts a command (/help, /new, /model, /system, /export, /clear);
+    ctrl+p opens the command palette; ctrl+q quits. Defaults come from the config file
+    ($PARLEY_HOME/config.toml, [chat] and [keymap]); flags given here win.
+    """
+    from assistant import config as config_module
 
-    params = GenerationParams(temperature, top_p, max_new_tokens, seed)
-    engine = Engine.load(model, dtype=dtype, progress=progress)
-    base = [{"role": "system", "content": system}] if system else []
-    messages = list(base)
-    click.echo(f"Chatting with {engine.name}. /new starts over, /quit leaves.", err=True)
-    while True:
-        try:
-            line = input("you> ")
-        except EOFError:
-            break
-        if line.strip() in ("/quit", "/exit"):
-            break
-        if line.strip() == "/new":
-            messages = list(base)
-            continue
-        if not line.strip():
-            continue
-        messages.append({"role": "user", "content": line})
-        cancel = threading.Event()
-        answer = []
-        sys.stdout.write("parley> ")
-        try:
-            for event in engine.generate(messages, params, cancel):
-                if isinstance(event, TextChunk):
-                    answer.append(event.text)
-                    sys.stdout.write(event.text)
-                    sys.stdout.flush()
-        except KeyboardInterrupt:
-            cancel.set()
-            answer.append(" [stopped]")
-        sys.stdout.write("\n")
-        messages.append({"role": "assistant", "content": "".join(answer)})
+    config = config_module.load()
+    settings = {k: v for k, v in config.chat.items() if k in (*SAMPLING, "system_prompt")}
+    given = {"temperature": temperature, "top_p": top_p, "max_new_tokens": max_new_tokens}
+    given.update(seed=seed, system_prompt=system)
+    for name, value in given.items():
+        source = ctx.get_parameter_source("system" if name == "system_prompt" else name)
+        if source is not None and source.name != "DEFAULT":
+            settings[name] = value
+    if ctx.get_parameter_source("dtype").name == "DEFAULT" and "dtype" in config.chat:
+        dtype = config.chat["dtype"]
+    factory = _engine_factory(engine_spec) if engine_spec else None
+    from assistant.tui import prepare_terminal
+
+    prepare_terminal()
+
+    from assistant.tui.app import ChatApp
+
+    app = ChatApp(
+        model=model,
+        dtype=dtype,
+        engine_factory=factory,
+        db_path=db_path,
+        config=config,
+        settings=settings,
+    )
+    app.run()
+
+
+def _engine_factory(spec: str):
+    module_name, _, attr = spec.partition(":")
+    try:
+        return getattr(importlib.import_module(module_name), attr or "factory")
+    except (ImportError, AttributeError) as e:
+        raise UsageError(f"--engine {spec}: {e}") from e

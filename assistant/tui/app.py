@@ -1,0 +1,308 @@
+"""`ChatApp`: Parley's chat TUI (what `parley chat` runs).
+
+    python -m assistant.tui.app            # same as `parley chat`, default model
+
+Layout: the conversation list on the left, the thread on the right, the prompt and a status line
+under it. The first frame shows with the prompt focused while the model loads in a worker; a prompt
+sent meanwhile waits for it. Conversations, answers and ratings go straight to the SQLite store.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from textual import on
+from textual.app import App, ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.widgets import Footer, Input, Static
+
+from assistant import commands, store
+from assistant.config import Config
+from assistant.errors import ParleyError
+from assistant.store import conversations as convs
+from assistant.tui.chat_commands import ChatCommandsMixin
+from assistant.tui.generation import EngineFactory, GenerationMixin, load_engine
+from assistant.tui.literal import literal
+from assistant.tui.message_actions import MessageActionsMixin
+from assistant.tui.message_view import AssistantMessageView, MessageView, UserMessageView, view_for
+from assistant.tui.palette import ChatCommands
+from assistant.tui.prompt import PromptInput
+from assistant.tui.sidebar import Sidebar
+from assistant.tui.status_bar import StatusBar
+
+NEW_TITLE = "New chat"
+SAMPLING = ("temperature", "top_p", "max_new_tokens", "seed", "system_prompt")
+
+
+class ChatApp(GenerationMixin, MessageActionsMixin, ChatCommandsMixin, App):
+    CSS_PATH = "app.tcss"
+    TITLE = "Parley"
+    COMMANDS = App.COMMANDS | {ChatCommands}
+    BINDINGS = [
+        Binding("escape", "stop", "Stop", id="stop"),
+        Binding("ctrl+n", "new_conversation", "New", id="new"),
+        Binding("ctrl+r", "regenerate_last", "Regenerate", id="regenerate"),
+        Binding("ctrl+s", "settings", "Settings", id="settings"),
+        Binding("ctrl+o", "pick_model", "Model", id="model"),
+        Binding("f2", "rename_conversation", "Rename", show=False, id="rename"),
+        Binding("ctrl+f", "search", "Search", show=False, id="search"),
+        Binding("ctrl+b", "toggle_sidebar", "Sidebar", show=False, id="toggle_sidebar"),
+        Binding("ctrl+y", "copy_last", "Copy", id="copy_last"),
+        Binding("ctrl+e", "export('md')", "Export", show=False, id="export"),
+        Binding("ctrl+up", "focus_message(-1)", "Messages", show=False, id="focus_messages"),
+        Binding("f1", "help", "Help", id="help"),
+    ]
+
+    def __init__(
+        self,
+        *,
+        model: str | None = None,
+        dtype: str = "float32",
+        engine_factory: EngineFactory | None = None,
+        db_path: str | None = None,
+        config: Config | None = None,
+        settings: dict[str, Any] | None = None,
+    ) -> None:
+        """`settings`: defaults for new conversations (temperature, top_p, max_new_tokens, seed,
+        system_prompt), e.g. from the config file and command-line flags."""
+        super().__init__()
+        self.config = config or Config()
+        self.model_name = model or self.config.chat.get("model")
+        self.dtype = dtype or self.config.chat.get("dtype", "float32")
+        self.engine_factory = engine_factory or load_engine
+        self.db_path = db_path
+        self.defaults = {k: v for k, v in (settings or {}).items() if k in SAMPLING}
+        self.conversation: convs.Conversation | None = None
+        self._init_generation()
+
+    def compose(self) -> ComposeResult:
+        with Horizontal(id="body"):
+            yield Sidebar(id="sidebar")
+            with Vertical(id="main"):
+                yield VerticalScroll(id="thread")
+                yield Static("", id="hints")
+                yield PromptInput()
+                yield StatusBar(id="status")
+        yield Footer()
+
+    # --- handy handles ---
+
+    @property
+    def thread(self) -> VerticalScroll:
+        return self.query_one("#thread", VerticalScroll)
+
+    @property
+    def prompt(self) -> PromptInput:
+        return self.query_one(PromptInput)
+
+    @property
+    def status(self) -> StatusBar:
+        return self.query_one(StatusBar)
+
+    @property
+    def sidebar(self) -> Sidebar:
+        return self.query_one(Sidebar)
+
+    # --- lifecycle ---
+
+    async def on_mount(self) -> None:
+        self.conn = store.connect(self.db_path)
+        if self.config.keymap:
+            self.set_keymap(self.config.keymap)
+        self.status.model = self.model_name or "smollm2-135m-instruct"
+        self.prompt.focus()
+        self.thread.anchor()
+        await self.refresh_sidebar()
+        # after the first frame, so it shows before the first import of torch begins
+        self.call_after_refresh(self.load_model, self.model_name)
+
+    async def action_quit(self) -> None:
+        """Quit; a running answer is stopped and saved first (as stopped)."""
+        if self.stop_generation():
+            await asyncio.to_thread(self.idle.wait, 10)
+        self.exit()
+
+    def action_stop(self) -> None:
+        if not self.stop_generation():
+            self.prompt.focus()
+
+    # --- conversations ---
+
+    async def refresh_sidebar(self) -> None:
+        found = convs.list_all(self.conn, self.sidebar.query_text)
+        await self.sidebar.show(found, self.conversation.id if self.conversation else None)
+
+    def ensure_conversation(self, first_text: str = "") -> convs.Conversation:
+        """The open conversation, created (and titled by the first message) when needed."""
+        if self.conversation is None:
+            settings = {k: v for k, v in self.defaults.items() if v is not None}
+            self.conversation = convs.create(
+                self.conn, title=_title(first_text), model=self.model_name, **settings
+            )
+        elif (
+            first_text
+            and self.conversation.title == NEW_TITLE
+            and not convs.branch(self.conn, self.conversation.id)
+        ):
+            convs.rename(self.conn, self.conversation.id, _title(first_text))
+        self.conversation = convs.get(self.conn, self.conversation.id)
+        return self.conversation
+
+    async def open_conversation(self, conversation_id: int | None) -> None:
+        self.conversation = convs.get(self.conn, conversation_id) if conversation_id else None
+        await self.render_branch()
+        await self.refresh_sidebar()
+
+    async def render_branch(self, focus_index: int | None = None) -> None:
+        """Show the current branch of the open conversation."""
+        thread = self.thread
+        await thread.remove_children()
+        if self.conversation is None:
+            self.status.context_used = 0
+            return
+        branch = convs.branch(self.conn, self.conversation.id)
+        views = []
+        for message in branch:
+            siblings = convs.siblings(self.conn, message.id)
+            position = [s.id for s in siblings].index(message.id) + 1
+            views.append(view_for(message, (position, len(siblings))))
+        await thread.mount_all(views)
+        answers = [m for m in branch if m.role == "assistant" and m.prompt_tokens]
+        last = answers[-1] if answers else None
+        self.status.context_used = (last.prompt_tokens + last.completion_tokens) if last else 0
+        if focus_index is not None and views:
+            views[min(focus_index, len(views) - 1)].focus()
+        thread.scroll_end(animate=False)
+
+    @on(Sidebar.Selected)
+    async def _open_from_sidebar(self, event: Sidebar.Selected) -> None:
+        await self.open_conversation(event.conversation_id)
+        self.prompt.focus()
+
+    @on(Sidebar.SearchChanged)
+    async def _search_changed(self, event: Sidebar.SearchChanged) -> None:
+        await self.refresh_sidebar()
+
+    async def action_new_conversation(self) -> None:
+        await self.open_conversation(None)
+        self.prompt.focus()
+
+    def action_search(self) -> None:
+        self.query_one("#sidebar").display = True
+        self.query_one("#search", Input).focus()
+
+    def action_toggle_sidebar(self) -> None:
+        sidebar = self.query_one("#sidebar")
+        sidebar.display = not sidebar.display
+
+    def _sidebar_target(self) -> int | None:
+        """The conversation the sidebar has highlighted when it has focus, else the open one."""
+        if self.sidebar.has_focus_within and (highlighted := self.sidebar.highlighted_id()):
+            return highlighted
+        return self.conversation.id if self.conversation else None
+
+    def action_rename_conversation(self) -> None:
+        from assistant.tui.text_dialog import TextDialog
+
+        target = self._sidebar_target()
+        if target is None:
+            self.notify("nothing to rename yet: send a message first", severity="warning")
+            return
+
+        async def done(title: str | None) -> None:
+            if title is not None and title.strip():
+                convs.rename(self.conn, target, title)
+                if self.conversation and self.conversation.id == target:
+                    self.conversation = convs.get(self.conn, target)
+                await self.refresh_sidebar()
+
+        title = convs.get(self.conn, target).title
+        self.push_screen(TextDialog("Rename conversation", title), done)
+
+    def action_delete_conversation(self) -> None:
+        from assistant.tui.confirm_dialog import ConfirmDialog
+
+        target = self._sidebar_target()
+        if target is None:
+            return
+        title = convs.get(self.conn, target).title
+
+        async def done(yes: bool | None) -> None:
+            if yes:
+                convs.delete(self.conn, target)
+                if self.conversation and self.conversation.id == target:
+                    await self.open_conversation(None)
+                await self.refresh_sidebar()
+                self.notify(f"deleted “{title}”")
+
+        self.push_screen(ConfirmDialog(f"Delete “{title}” and all its messages?"), done)
+
+    # --- the prompt ---
+
+    @on(Input.Changed, "#prompt")
+    def _show_hints(self, event: Input.Changed) -> None:
+        hints = self.query_one("#hints", Static)
+        matches = commands.complete(event.value.split(" ")[0]) if " " not in event.value else []
+        helps = commands.help_texts()
+        text = "   ".join(f"{m}  {helps.get(m[1:], '')}" for m in matches[:6])
+        hints.update(literal(text))
+        hints.display = bool(matches)
+
+    @on(Input.Submitted, "#prompt")
+    async def _submitted(self, event: Input.Submitted) -> None:
+        text = event.value
+        if not text.strip():
+            return
+        self.prompt.value = ""
+        try:
+            await self.submit(text)
+        except ParleyError as e:
+            self.notify(str(e), severity="error", timeout=10)
+            if not self.prompt.value:
+                self.prompt.value = text  # give the user their text back
+
+    async def submit(self, text: str) -> None:
+        """Send a message, or run a slash command."""
+        command = commands.parse(text)
+        if command is not None:
+            await self.run_command(command)
+            return
+        text = commands.unescape(text)
+        conversation = self.ensure_conversation(text)
+        parent = conversation.current_leaf_id
+        user = convs.add_message(self.conn, conversation.id, parent, "user", text)
+        await self.thread.mount(UserMessageView(user, _position(self.conn, user.id)))
+        await self.answer(user.id)
+
+    async def answer(self, parent_id: int) -> None:
+        """Stream a new answer to the branch ending at `parent_id`."""
+        import threading
+
+        assert self.conversation is not None
+        view = AssistantMessageView(None, model=self.status.model)
+        await self.thread.mount(view)
+        self.thread.scroll_end(animate=False)
+        self.generate_answer(self.conversation.id, parent_id, view, threading.Event())
+        await self.refresh_sidebar()
+
+    def action_focus_prompt(self) -> None:
+        self.prompt.focus()
+
+    def message_views(self) -> list[MessageView]:
+        return list(self.thread.query(MessageView))
+
+
+def _title(text: str) -> str:
+    words = " ".join(text.split())
+    return (words[:48] + "…" if len(words) > 48 else words) or NEW_TITLE
+
+
+def _position(conn, message_id: int) -> tuple[int, int]:
+    siblings = convs.siblings(conn, message_id)
+    return ([s.id for s in siblings].index(message_id) + 1, len(siblings))
+
+
+if __name__ == "__main__":
+    ChatApp().run()

@@ -1,0 +1,176 @@
+"""What can be done to a message in the thread: copy, rate, flip between branches, regenerate,
+edit (which branches), and pick the best of several answers (a preference for training)."""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING
+
+from assistant.store import conversations as convs
+from assistant.tui.message_view import AssistantMessageView, MessageView, UserMessageView
+
+if TYPE_CHECKING:
+    from assistant.tui.app import ChatApp
+
+
+def _record_preference(conn, **kwargs) -> bool:
+    """Hand a chosen/rejected pair to the ratings store (issue 4), when it is installed."""
+    try:
+        ratings = importlib.import_module("assistant.store.ratings")
+    except ImportError:
+        return False
+    record = getattr(ratings, "record_chat_preference", None)
+    if record is None:
+        return False
+    record(conn, **kwargs)
+    return True
+
+
+class MessageActionsMixin:
+    """Mixed into ChatApp: `self` is the app."""
+
+    def target_message(self: ChatApp, role: str | None = "assistant") -> MessageView | None:
+        """The focused message, else the last one (of `role`) in the thread."""
+        focused = self.focused
+        if isinstance(focused, MessageView) and focused.message is not None:
+            return focused
+        views = [
+            v
+            for v in self.message_views()
+            if v.message is not None and (role is None or v.message.role == role)
+        ]
+        return views[-1] if views else None
+
+    def action_focus_message(self: ChatApp, step: int) -> None:
+        views = self.message_views()
+        if not views:
+            return
+        if self.focused in views:
+            index = views.index(self.focused) + step
+            if index >= len(views):
+                self.prompt.focus()
+                return
+            views[max(index, 0)].focus()
+        else:
+            views[-1].focus()
+        self.focused.scroll_visible(animate=False)
+
+    def copy_message(self: ChatApp, view: MessageView) -> None:
+        self.copy_to_clipboard(view.text)
+        self.notify(f"copied {len(view.text)} characters (OSC 52)")
+
+    def action_copy_last(self: ChatApp) -> None:
+        view = self.target_message()
+        if view is not None:
+            self.copy_message(view)
+
+    def rate_message(self: ChatApp, view: MessageView, **rating: int) -> None:
+        if not isinstance(view, AssistantMessageView) or view.message is None:
+            self.notify("only a finished answer can be rated", severity="warning")
+            return
+        current = {"thumbs": view.message.thumbs, "stars": view.message.stars}
+        # pressing the same rating again takes it back
+        rating = {k: (None if current[k] == v else v) for k, v in rating.items()}
+        view.message = convs.rate(self.conn, view.message.id, **rating)
+        view.refresh_header()
+
+    def action_rate(self: ChatApp, kind: str, value: int) -> None:
+        view = self.target_message()
+        if view is not None:
+            self.rate_message(view, **{kind: value})
+
+    async def show_sibling(self: ChatApp, view: MessageView, step: int) -> None:
+        if view.message is None:
+            return
+        siblings = convs.siblings(self.conn, view.message.id)
+        ids = [s.id for s in siblings]
+        index = ids.index(view.message.id) + step
+        if not 0 <= index < len(ids):
+            self.notify("no more branches that way", severity="information", timeout=2)
+            return
+        depth = self.message_views().index(view)
+        convs.show(self.conn, ids[index])
+        await self.render_branch(focus_index=depth)
+
+    async def regenerate(self: ChatApp, view: MessageView) -> None:
+        """A new answer beside this one (or to this user message); both are kept."""
+        if view.message is None or self.conversation is None:
+            return
+        parent = view.message.id if view.message.role == "user" else view.message.parent_id
+        if parent is None:
+            return
+        convs.set_current_leaf(self.conn, self.conversation.id, parent)
+        await self.render_branch()
+        await self.answer(parent)
+
+    async def action_regenerate_last(self: ChatApp) -> None:
+        views = [v for v in self.message_views() if v.message is not None]
+        if not views:
+            self.notify("nothing to regenerate yet", severity="warning")
+            return
+        target = views[-1]
+        if target.message.role == "tool":
+            self.notify("a tool result cannot be regenerated; run the command again")
+            return
+        await self.regenerate(target)
+
+    def edit_message(self: ChatApp, view: MessageView) -> None:
+        from assistant.tui.text_dialog import TextDialog
+
+        message = view.message
+        if message is None or message.role == "tool" or self.conversation is None:
+            return
+        conversation_id = self.conversation.id
+
+        async def done(text: str | None) -> None:
+            if text is None or not text.strip() or text == message.content:
+                return
+            if isinstance(view, UserMessageView):
+                edited = convs.add_message(
+                    self.conn, conversation_id, message.parent_id, "user", text
+                )
+                await self.render_branch()
+                await self.answer(edited.id)
+                return
+            edited = convs.add_message(
+                self.conn,
+                conversation_id,
+                message.parent_id,
+                "assistant",
+                text,
+                model=message.model,
+                finish_reason="edited",
+                meta={"edited_from": message.id},
+            )
+            recorded = _record_preference(
+                self.conn,
+                conversation_id=conversation_id,
+                chosen_message_id=edited.id,
+                rejected_message_ids=[message.id],
+                source="edit",
+            )
+            await self.render_branch()
+            if recorded:
+                self.notify("edited answer saved; recorded as preferred over the original")
+
+        title = "Edit your message (a new branch)" if message.role == "user" else "Edit the answer"
+        self.push_screen(TextDialog(title, message.content, multiline=True), done)
+
+    def pick_best(self: ChatApp, view: MessageView) -> None:
+        message = view.message
+        if message is None or message.role != "assistant":
+            return
+        others = [s.id for s in convs.siblings(self.conn, message.id) if s.id != message.id]
+        if not others:
+            self.notify("only one answer here: regenerate (r) first, then pick the best")
+            return
+        if not _record_preference(
+            self.conn,
+            conversation_id=message.conversation_id,
+            chosen_message_id=message.id,
+            rejected_message_ids=others,
+            source="pick",
+        ):
+            self.notify("the ratings store is not installed; nothing recorded", severity="warning")
+            return
+        self.notify(f"picked as best of {len(others) + 1}; saved as a preference")

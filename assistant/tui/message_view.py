@@ -1,0 +1,223 @@
+"""One message in the chat thread: the user's text, a streamed answer, or a tool's result.
+
+Text is always data: user and tool text are shown through `literal()` (no markup, no escapes);
+answers are Markdown (parsed as Markdown only; Rich markup like `[bold]` stays literal), streamed
+with `Markdown.get_stream`. A focused message takes the rating, copy, edit and branch keys.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.widget import Widget
+from textual.widgets import Markdown, Static
+from textual.widgets.markdown import MarkdownStream
+
+from assistant.store.conversations import Message
+from assistant.tui.literal import clean, literal
+
+MESSAGE_BINDINGS = [
+    Binding("c", "copy", "Copy", id="copy"),
+    Binding("plus,equals_sign", "thumbs(1)", "+1", id="thumbs_up"),
+    Binding("minus", "thumbs(-1)", "-1", id="thumbs_down"),
+    *[Binding(str(n), f"stars({n})", f"{n}★", show=False, id=f"stars_{n}") for n in range(1, 6)],
+    Binding("left,h", "sibling(-1)", "Prev branch", id="prev_sibling"),
+    Binding("right,l", "sibling(1)", "Next branch", id="next_sibling"),
+    Binding("r", "regenerate", "Regenerate", id="regenerate_here"),
+    Binding("e", "edit", "Edit", id="edit"),
+    Binding("b", "pick", "Pick best", id="pick_best"),
+    Binding("up,k", "app.focus_message(-1)", "Up", show=False, id="message_up"),
+    Binding("down,j", "app.focus_message(1)", "Down", show=False, id="message_down"),
+    Binding("i,enter", "app.focus_prompt", "Type", show=False, id="to_prompt"),
+]
+
+
+class MessageView(Vertical, can_focus=True):
+    """Base of every message in the thread; `message` is its stored row (None while streaming)."""
+
+    BINDINGS = MESSAGE_BINDINGS
+
+    def __init__(self, message: Message | None, siblings: tuple[int, int] = (1, 1)) -> None:
+        super().__init__(classes=f"message {message.role if message else 'assistant'}")
+        self.message = message
+        self.branch_pos = siblings  # (position, count), 1-based
+
+    @property
+    def text(self) -> str:
+        return self.message.content if self.message else ""
+
+    def header_text(self) -> str:
+        return ""
+
+    def refresh_header(self) -> None:
+        for header in self.query(".header"):
+            header.update(literal(self.header_text()))
+
+    def _branch_label(self) -> str:
+        pos, count = self.branch_pos
+        return f" · ‹{pos}/{count}›" if count > 1 else ""
+
+    # Actions hand the message to the app, which owns the store.
+    def action_copy(self) -> None:
+        self.app.copy_message(self)
+
+    def action_thumbs(self, value: int) -> None:
+        self.app.rate_message(self, thumbs=value)
+
+    def action_stars(self, value: int) -> None:
+        self.app.rate_message(self, stars=value)
+
+    async def action_sibling(self, step: int) -> None:
+        await self.app.show_sibling(self, step)
+
+    async def action_regenerate(self) -> None:
+        await self.app.regenerate(self)
+
+    def action_edit(self) -> None:
+        self.app.edit_message(self)
+
+    def action_pick(self) -> None:
+        self.app.pick_best(self)
+
+
+class UserMessageView(MessageView):
+    def compose(self) -> ComposeResult:
+        yield Static(literal(self.header_text()), classes="header")
+        yield Static(literal(self.text), classes="body")
+
+    def header_text(self) -> str:
+        return "You" + self._branch_label()
+
+
+class AssistantMessageView(MessageView):
+    """An answer; created empty and streamed into, or shown from the store."""
+
+    def __init__(
+        self, message: Message | None, siblings: tuple[int, int] = (1, 1), model: str = ""
+    ) -> None:
+        super().__init__(message, siblings)
+        self.model = message.model if message and message.model else model
+        self.streamed = ""
+        self.state = "" if message else "waiting for the model…"
+        self._stream: MarkdownStream | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Static(literal(self.header_text()), classes="header")
+        yield Vertical(classes="tool-events")
+        yield Markdown(clean(self.text), classes="body")
+
+    def on_mount(self) -> None:
+        if self.message is not None:
+            for event in self.message.meta.get("tool_events", []):
+                self._mount_tool_event(event)
+
+    def header_text(self) -> str:
+        bits = [self.model or "assistant"]
+        msg = self.message
+        if msg is not None:
+            if msg.finish_reason == "stopped":
+                bits.append("■ stopped")
+            elif msg.finish_reason == "edited":
+                bits.append("✎ edited")
+            elif msg.finish_reason == "length":
+                bits.append("… cut at max tokens")
+            if msg.tokens_per_second:
+                bits.append(f"{msg.tokens_per_second:.1f} tok/s")
+            if msg.thumbs:
+                bits.append("👍" if msg.thumbs > 0 else "👎")
+            if msg.stars:
+                bits.append("★" * msg.stars + "☆" * (5 - msg.stars))
+        elif self.state:
+            bits.append(self.state)
+        return " · ".join(bits) + self._branch_label()
+
+    @property
+    def text(self) -> str:
+        return self.message.content if self.message else self.streamed
+
+    def set_state(self, state: str) -> None:
+        self.state = state
+        if self.is_attached:
+            self.refresh_header()
+
+    async def append(self, chunk: str) -> None:
+        """Stream a piece of the answer (called from the generation worker via call_from_thread)."""
+        chunk = clean(chunk)
+        if not chunk:
+            return
+        if self.state:
+            self.set_state("")
+        self.streamed += chunk
+        if not self.is_attached:  # the user switched conversations; the worker still saves it
+            return
+        if self._stream is None:
+            self._stream = Markdown.get_stream(self.query_one(".body", Markdown))
+        await self._stream.write(chunk)
+
+    async def finish(self, message: Message) -> None:
+        """The stored answer: stop streaming and show it as saved."""
+        if self._stream is not None:
+            await self._stream.stop()
+            self._stream = None
+        self.message = message
+        self.model = message.model or self.model
+        await self.query_one(".body", Markdown).update(clean(message.content))
+        self.refresh_header()
+
+    def add_tool_event(self, event: dict) -> None:
+        self._mount_tool_event(event)
+
+    def _mount_tool_event(self, event: dict) -> None:
+        if event.get("kind") == "call":
+            line = f"→ tool call {event.get('name')}({event.get('arguments', {})})"
+        else:
+            ok = "" if event.get("ok", True) else " (failed)"
+            line = (
+                f"← {event.get('name')} via {event.get('backend') or '?'}, "
+                f"{event.get('seconds', 0.0):.2f} s{ok}: {event.get('output', '')}"
+            )
+        self.query_one(".tool-events").mount(Static(literal(line), classes="tool-event"))
+
+
+class ToolMessageView(MessageView):
+    """A tool's result: which backend ran, how long it took, how sure it is, and any images."""
+
+    def compose(self) -> ComposeResult:
+        yield Static(literal(self.header_text()), classes="header")
+        yield Static(literal(self.text), classes="body")
+        for path in self.message.meta.get("images", []) if self.message else []:
+            yield image_widget(Path(path))
+
+    def header_text(self) -> str:
+        meta = self.message.meta if self.message else {}
+        bits = [f"/{meta.get('tool', 'tool')}", str(meta.get("backend", "?"))]
+        if meta.get("architecture"):
+            bits[-1] += f" ({meta['architecture']})"
+        if meta.get("latency_s") is not None:
+            bits.append(f"{meta['latency_s']:.2f} s")
+        if meta.get("confidence") is not None:
+            bits.append(f"confidence {meta['confidence']:.2f}")
+        return " · ".join(bits)
+
+
+def image_widget(path: Path) -> Widget:
+    """The image inline (textual-image picks sixel/kitty/half-cells) above its path; just the path
+    where the image cannot be shown."""
+    caption = Static(literal(f"image: {path}"), classes="tool-image-path")
+    try:
+        from textual_image.widget import Image
+
+        return Vertical(Image(str(path), classes="tool-image"), caption, classes="tool-image-box")
+    except Exception:  # no textual-image, or an unreadable file: still say where it is
+        return caption
+
+
+def view_for(message: Message, siblings: tuple[int, int] = (1, 1)) -> MessageView:
+    if message.role == "assistant":
+        return AssistantMessageView(message, siblings)
+    if message.role == "tool":
+        return ToolMessageView(message, siblings)
+    return UserMessageView(message, siblings)

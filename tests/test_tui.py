@@ -1,0 +1,176 @@
+"""The chat TUI through `App.run_test()` with a scripted fake engine: streaming, waiting for the
+model, Esc, persistence across restarts, literal text, the status line, copy and the sidebar."""
+
+import threading
+
+from fake_engine import FakeEngine, make_app, screen_text, send, settle
+
+from assistant import store
+from assistant.store import conversations as convs
+from assistant.tui.message_view import AssistantMessageView, UserMessageView
+
+SIZE = (110, 32)
+
+
+async def test_first_frame_has_the_prompt_focused_and_the_answer_streams_in():
+    engine = FakeEngine(["The capital of France is **Paris**."])
+    app = make_app(engine)
+    async with app.run_test(size=SIZE) as pilot:
+        assert app.focused is app.prompt
+        await send(pilot, app, "What is the capital of France?")
+        answer = app.query_one(AssistantMessageView)
+        assert answer.text == "The capital of France is **Paris**."
+        assert "The capital of France is Paris." in screen_text(app)
+        assert engine.calls[0][-1] == {"role": "user", "content": "What is the capital of France?"}
+        assert app.prompt.value == "" and app.focused is app.prompt
+
+
+async def test_conversation_is_there_after_a_restart():
+    engine = FakeEngine(["Paris."])
+    app = make_app(engine)
+    async with app.run_test(size=SIZE) as pilot:
+        await send(pilot, app, "What is the capital of France?")
+    engine = FakeEngine(["Madrid."])
+    again = make_app(engine)
+    async with again.run_test(size=SIZE) as pilot:
+        await settle(pilot, again)
+        assert again.sidebar.titles() == ["What is the capital of France?"]
+        assert not again.message_views()  # a fresh chat until one is opened
+        again.query_one("#conversations").focus()
+        await pilot.press("enter")
+        await settle(pilot, again)
+        assert [v.text for v in again.message_views()] == [
+            "What is the capital of France?",
+            "Paris.",
+        ]
+        await send(pilot, again, "And of Spain?")  # continues the same conversation
+        [conv] = convs.list_all(store.connect())
+        branch = [m.content for m in convs.branch(store.connect(), conv.id)]
+        assert branch == ["What is the capital of France?", "Paris.", "And of Spain?", "Madrid."]
+        assert [m["content"] for m in engine.calls[-1]] == branch[:3]  # the model saw it all
+
+
+async def test_a_prompt_sent_while_loading_waits_for_the_model():
+    release = threading.Event()
+    engine = FakeEngine(["Ready now."])
+
+    def slow_factory(model, dtype, progress):
+        progress("reading weights 1/2")
+        release.wait(10)
+        return engine
+
+    from assistant.tui.app import ChatApp
+
+    app = ChatApp(engine_factory=slow_factory)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        app.prompt.value = "hello?"
+        await pilot.press("enter")
+        for _ in range(20):
+            await pilot.pause(0.02)
+        view = app.query_one(AssistantMessageView)
+        assert "waiting for the model to load" in view.header_text()
+        assert "reading weights 1/2" in app.status.summary()
+        assert app.query_one(UserMessageView).text == "hello?"  # already stored
+        release.set()
+        await settle(pilot, app)
+        assert view.text == "Ready now."
+        assert "⏳" not in app.status.summary()
+
+
+async def test_a_model_that_fails_to_load_is_reported_and_the_prompt_is_kept():
+    def broken(model, dtype, progress):
+        raise RuntimeError("no weights here")
+
+    from assistant.tui.app import ChatApp
+
+    app = ChatApp(engine_factory=broken)
+    async with app.run_test(size=SIZE) as pilot:
+        await send(pilot, app, "hello?")
+        assert "✗ failed" in app.query_one(AssistantMessageView).header_text()
+        messages = [n.message for n in app._notifications]
+        assert any("could not load the model: no weights here" in m for m in messages)
+        assert any("ctrl+r tries again" in m for m in messages)
+        conn = store.connect()
+        assert [m.content for m in convs.messages(conn, 1)] == ["hello?"]
+
+
+async def test_escape_stops_and_keeps_the_partial_answer_marked_stopped():
+    long_answer = " ".join(f"word{i}" for i in range(400))
+    app = make_app(FakeEngine([long_answer], delay=0.01))
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        app.prompt.value = "Tell me a long story"
+        await pilot.press("enter")
+        view = app.query_one(AssistantMessageView)
+        for _ in range(200):
+            await pilot.pause(0.02)
+            if len(view.streamed.split()) >= 5:
+                break
+        await pilot.press("escape")
+        await settle(pilot, app)
+        saved = view.message
+        assert saved is not None and saved.finish_reason == "stopped"
+        assert 5 <= len(saved.content.split()) < 400
+        assert long_answer.startswith(saved.content)
+        assert "■ stopped" in view.header_text()
+        row = store.connect().execute("SELECT finish_reason, content FROM messages WHERE id = ?",
+                                      (saved.id,)).fetchone()  # fmt: skip
+        assert row["finish_reason"] == "stopped" and row["content"] == saved.content
+
+
+async def test_model_output_and_user_text_are_literal():
+    answer = "Look: [bold red]x[/] and \x1b[31mred\x1b[0m and \x1b]52;c;aGk=\x07done"
+    app = make_app(FakeEngine([answer]))
+    async with app.run_test(size=SIZE) as pilot:
+        await send(pilot, app, "say [b]this[/b] \x1b[2J")
+        shown = screen_text(app)
+        assert "Look: [bold red]x[/] and red and done" in shown
+        assert "say [b]this[/b]" in shown
+        assert "\x1b" not in shown
+        # stored as the model wrote it: the data is kept, only the display is cleaned
+        assert app.query_one(AssistantMessageView).message.content == answer
+
+
+async def test_status_shows_model_context_and_speed_and_copy_uses_the_clipboard():
+    app = make_app(FakeEngine(["one two three four"], name="tiny-fake", context_window=512))
+    async with app.run_test(size=SIZE) as pilot:
+        await send(pilot, app, "count")
+        summary = app.status.summary()
+        view = app.query_one(AssistantMessageView)
+        used = view.message.prompt_tokens + view.message.completion_tokens
+        assert f"model tiny-fake · ctx {used}/512 · " in summary
+        assert f"{view.message.tokens_per_second:.1f} tok/s" in summary
+        assert view.message.tokens_per_second > 0
+        await pilot.press("ctrl+y")
+        assert app.clipboard == "one two three four"
+        assert app.screen.allow_select and view.allow_select  # mouse selection is on
+
+
+async def test_sidebar_search_rename_and_delete():
+    app = make_app(FakeEngine())
+    async with app.run_test(size=SIZE) as pilot:
+        await send(pilot, app, "Lisbon in May")
+        await pilot.press("ctrl+n")
+        await send(pilot, app, "Boiling eggs")
+        assert app.sidebar.titles() == ["Boiling eggs", "Lisbon in May"]
+        await pilot.press("ctrl+f")
+        await pilot.press(*"lisb")
+        await settle(pilot, app)
+        assert app.sidebar.titles() == ["Lisbon in May"]
+        await pilot.press("enter", "enter")  # to the list, open it
+        await settle(pilot, app)
+        assert app.conversation.title == "Lisbon in May"
+        await pilot.press("f2")
+        await pilot.pause()
+        from textual.widgets import TextArea
+
+        app.screen.query_one(TextArea).text = "Trip"
+        await pilot.press("ctrl+s")
+        await settle(pilot, app)
+        assert app.sidebar.titles() == ["Trip"]
+        app.query_one("#conversations").focus()
+        await pilot.press("delete", "y")
+        await settle(pilot, app)
+        assert app.conversation is None
+        assert [c.title for c in convs.list_all(store.connect())] == ["Boiling eggs"]
