@@ -161,3 +161,38 @@ async def test_arena_screen_from_a_list_of_prompts_for_the_chat(tmp_path):
         conn, ["hello there"], "alpha,beta", "ana", engine_factory=factory(), shuffle_seed=1
     )
     assert screen.session.n == 1 and screen.session.contenders[1].model == "beta"
+
+
+async def test_bare_arena_screen_asks_for_its_setup_and_uses_the_chats_engine(tmp_path):
+    from textual.app import App
+
+    prompts = tmp_path / "prompts.txt"
+    prompts.write_text("first\nsecond\n")
+
+    class Chat(App):
+        def __init__(self):
+            super().__init__()
+            self.conn = store.connect(tmp_path / "p.db")
+            self.engine = FakeEngine("alpha")
+            self.model_name = "alpha"
+
+        def on_mount(self):
+            self.push_screen(ArenaScreen())
+
+    app = Chat()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        await pilot.press(*str(tmp_path / "nope.txt"), "enter")
+        await pilot.pause()
+        assert "no prompts file" in " ".join(str(n.message) for n in app._notifications)
+        inp = app.screen.query_one("#setup-prompts")
+        inp.value = str(prompts)
+        await pilot.press("enter")
+        await _ready(pilot)
+        assert _text(app, "#arena-prompt") == "first"
+        await pilot.press("2")
+        await _ready(pilot)
+    (row,) = [R.decode(r) for r in R.standing(app.conn)]
+    assert row["vote"] == "right" and row["right_text"].startswith("alpha answers first")
+    assert row["right_model"] in ("alpha@temperature=0.2", "alpha@temperature=1.0")
+    assert row["right_params"]["temperature"] == float(row["right_model"].split("=")[1])

@@ -100,6 +100,38 @@ class ReasonDialog(ModalScreen[dict | None]):
         self.dismiss(None)
 
 
+class ArenaSetupDialog(ModalScreen[dict | None]):
+    """Asks for the prompts file, the two contenders and the annotator (`/arena` in the chat)."""
+
+    DEFAULT_CSS = """
+    ArenaSetupDialog { align: center middle; }
+    ArenaSetupDialog > Vertical { width: 90; height: auto; border: round $accent; padding: 1 2;
+                                  background: $surface; }
+    """
+    BINDINGS = [Binding("escape", "cancel", "Cancel")]
+
+    def __init__(self, defaults: dict[str, str]) -> None:
+        super().__init__()
+        self.defaults = defaults
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Static("Arena: rate two models' answers (enter starts, esc cancels)")
+            yield Input(self.defaults.get("prompts", ""), placeholder="prompts file (JSONL or "
+                        "text, one prompt a line)", id="setup-prompts")  # fmt: skip
+            yield Input(self.defaults.get("models", ""), placeholder="models: A,B or "
+                        "M@temperature=0.2,M@temperature=1.0", id="setup-models")  # fmt: skip
+            yield Input(self.defaults.get("annotator", ""), placeholder="annotator",
+                        id="setup-annotator")  # fmt: skip
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        self.dismiss({k: self.query_one(f"#setup-{k}", Input).value.strip()
+                      for k in ("prompts", "models", "annotator")})  # fmt: skip
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
 class ArenaScreen(Screen[None]):
     """One annotator's arena session on screen."""
 
@@ -122,9 +154,11 @@ class ArenaScreen(Screen[None]):
         Binding("escape", "leave", "Leave"),
     ]
 
-    def __init__(self, session: arena.ArenaSession) -> None:
+    def __init__(self, session: arena.ArenaSession | None = None) -> None:
+        """With no session (the chat's `/arena`), a dialog asks for the prompts file, models and
+        annotator first, and the chat's database and loaded engine are used."""
         super().__init__()
-        self.session = session
+        self.session: arena.ArenaSession = session  # type: ignore[assignment]
         self.shown: arena.Shown | None = None
         self.texts: dict[str, str] = {"left": "", "right": ""}
         self.pending: dict[str, Any] = {}
@@ -170,7 +204,48 @@ class ArenaScreen(Screen[None]):
         yield Footer()
 
     def on_mount(self) -> None:
-        self.show_item(self.session.next_index())
+        if self.session is None:
+            self._ask_setup({"annotator": _login_name(), "models": self._default_models()})
+        else:
+            self.show_item(self.session.next_index())
+
+    def _default_models(self) -> str:
+        name = getattr(self.app, "model_name", None) or "smollm2-135m-instruct"
+        return f"{name}@temperature=0.2,{name}@temperature=1.0"
+
+    def _ask_setup(self, defaults: dict[str, str]) -> None:
+        def start(answer: dict | None) -> None:
+            if answer is None:
+                self.dismiss(None)
+                return
+            try:
+                self.session = self._session_from(answer)
+            except ParleyError as e:
+                self.notify(str(e), severity="error")
+                self._ask_setup(answer)
+                return
+            self.show_item(self.session.next_index())
+
+        self.app.push_screen(ArenaSetupDialog(defaults), start)
+
+    def _session_from(self, answer: dict) -> arena.ArenaSession:
+        from assistant import store
+
+        if not answer["prompts"]:
+            raise ParleyError("give a prompts file: JSONL or text, one prompt a line")
+        items = arena.load_prompts(Path(answer["prompts"]).expanduser())
+        contenders = arena.parse_contenders(answer["models"]) if answer["models"] else []
+        conn = getattr(self.app, "conn", None) or store.connect()
+        loaded = getattr(self.app, "engine", None)
+
+        def engine_factory(name: str) -> Any:
+            if loaded is not None and getattr(loaded, "name", None) == name:
+                return loaded  # the chat's engine: no second copy of the weights
+            return arena.load_engine(name)
+
+        return arena.ArenaSession(
+            conn, items, contenders, answer["annotator"], engine_factory=engine_factory
+        )
 
     # --- showing an item ---
 
@@ -296,6 +371,8 @@ class ArenaScreen(Screen[None]):
         self.show_item(self.session.next_index())
 
     def action_undo(self) -> None:
+        if self.session is None:
+            return
         index = self.session.undo()
         if index is None:
             self.notify("Nothing to undo.")
@@ -320,14 +397,25 @@ class ArenaScreen(Screen[None]):
         self.dismiss(None)
 
 
+def _login_name() -> str:
+    import getpass
+
+    try:
+        return getpass.getuser()
+    except Exception:  # no login name in some containers
+        return "annotator"
+
+
 class ArenaApp(App[None]):
     """`parley arena`: an app that hosts one ArenaScreen and exits when it is left."""
 
     TITLE = "Parley arena"
 
-    def __init__(self, session: arena.ArenaSession) -> None:
+    def __init__(self, session: arena.ArenaSession | None = None) -> None:
+        """With no session (the chat's `/arena`), a dialog asks for the prompts file, models and
+        annotator first, and the chat's database and loaded engine are used."""
         super().__init__()
-        self.session = session
+        self.session: arena.ArenaSession = session  # type: ignore[assignment]
 
     def on_mount(self) -> None:
         self.push_screen(ArenaScreen(self.session), lambda _: self.exit())
