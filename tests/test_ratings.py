@@ -123,47 +123,63 @@ def test_an_edit_is_chosen_over_the_original(tmp_path):
     assert row["context"][1:] == [{"role": "user", "content": "Say hi"}]
 
 
+# One `parley arena` session without the screen: the same ArenaSession.vote the TUI calls.
 VOTER = """
-import sys
-from assistant import store
-from assistant.store import ratings as R
+import os, sys, time
+from assistant import arena, store
 conn = store.connect(sys.argv[1])
 name, n = sys.argv[2], int(sys.argv[3])
-for i in range(n):
-    R.record(conn, R.Rating(source="arena", annotator=name, context=[{"role": "user",
-             "content": f"q{i}"}], left=R.Response(f"a{i}", "A"), right=R.Response(f"b{i}", "B"),
-             vote="left" if i % 2 else "right", session_key="s", item_index=i))
+items = [arena.Item([{"role": "user", "content": f"q{i}"}],
+                    [arena.Prepared("A", f"a{i}"), arena.Prepared("B", f"b{i}")]) for i in range(n)]
+session = arena.ArenaSession(conn, items, [], name)
+print("ready", flush=True)
+while not os.path.exists(sys.argv[4]):  # start together: the writes really overlap
+    time.sleep(0.01)
+while (i := session.next_index()) is not None:
+    shown = session.show(i)
+    session.generate_pair(shown)
+    session.vote(shown, "left" if i % 2 else "right")
     print(i, flush=True)
 """
 
 
 def _voter(db, name, n):
-    return subprocess.Popen(
-        [sys.executable, "-c", VOTER, str(db), name, str(n)],
+    go = db.parent / "go"
+    proc = subprocess.Popen(
+        [sys.executable, "-c", VOTER, str(db), name, str(n), str(go)],
         stdout=subprocess.PIPE,
         text=True,
         cwd=os.getcwd(),
     )
+    assert proc.stdout.readline().strip() == "ready"
+    return proc
 
 
 def test_two_processes_voting_at_once_lose_nothing(tmp_path):
     db = tmp_path / "p.db"
     store.connect(db).close()  # migrate first, so both start on the same schema
     procs = [_voter(db, "ana", 200), _voter(db, "bob", 200)]
+    (tmp_path / "go").touch()
     for p in procs:
         p.communicate(timeout=120)
         assert p.returncode == 0
     conn = store.connect(db)
     counts = dict(conn.execute("SELECT annotator, count(*) FROM ratings GROUP BY annotator"))
     assert counts == {"ana": 200, "bob": 200}
-    assert R.done_items(conn, "ana", "s") == set(range(200))
+    key = R.standing(conn)[0]["session_key"]
+    assert R.done_items(conn, "ana", key) == set(range(200))
+    assert R.done_items(conn, "bob", key) == set(range(200))
     assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    by_id = [r["annotator"] for r in R.standing(conn)]
+    switches = sum(a != b for a, b in zip(by_id, by_id[1:], strict=False))
+    assert switches > 1  # the two writers interleaved, not one after the other
 
 
 def test_kill_9_mid_session_loses_no_committed_vote(tmp_path):
     db = tmp_path / "p.db"
     store.connect(db).close()
-    proc = _voter(db, "ana", 100000)
+    proc = _voter(db, "ana", 5000)
+    (tmp_path / "go").touch()
     confirmed = -1
     deadline = time.monotonic() + 60
     while confirmed < 50 and time.monotonic() < deadline:
@@ -172,7 +188,7 @@ def test_kill_9_mid_session_loses_no_committed_vote(tmp_path):
     proc.wait()
     conn = store.connect(db)
     assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
-    items = R.done_items(conn, "ana", "s")
+    items = {r["item_index"] for r in R.standing(conn)}
     # every vote the process reported as committed is there, and the stored ones are a prefix
     assert set(range(confirmed + 1)) <= items
     assert items == set(range(len(items)))
