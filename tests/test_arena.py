@@ -201,3 +201,66 @@ def test_enqueued_pairs_play_without_models_and_report_the_winner(tmp_path):
     assert result["winner"] == "ppo" and result["annotator"] == "ana"
     with pytest.raises(UsageError, match="give --models"):
         arena.ArenaSession(conn, [arena.Item([{"role": "user", "content": "x"}], line=4)], [], "a")
+
+
+def test_a_real_model_under_two_settings_records_its_checkpoint_and_seeds(tmp_path, tiny_model_dir):
+    from assistant.engine import Engine
+    from assistant.models import ModelSpec, load
+
+    def tiny(name):
+        model, tokenizer = load(ModelSpec(name, "local", str(tiny_model_dir)))
+        return Engine(model, tokenizer, name=name)
+
+    conn = store.connect(tmp_path / "p.db")
+    session = arena.ArenaSession(
+        conn,
+        [arena.Item([{"role": "user", "content": "Hello"}])],
+        arena.parse_contenders(f"{tiny_model_dir}@temperature=0,{tiny_model_dir}@temperature=1.5"),
+        "ana",
+        base_params={"max_new_tokens": 8},
+        engine_factory=tiny,
+    )
+    shown = session.show(0)
+    left, right = session.generate_pair(shown)
+    session.vote(shown, "right")
+    row = ratings.decode(ratings.standing(conn)[0])
+    assert row["right_text"] == right.text and row["left_text"] == left.text
+    temps = {row["left_params"]["temperature"], row["right_params"]["temperature"]}
+    assert temps == {0.0, 1.5}
+    assert row["left_params"]["max_new_tokens"] == 8 and row["left_params"]["seed"] is not None
+    assert row["left_checkpoint"] == str(tiny_model_dir)
+    assert len(session._engines) == 1  # one model, loaded once for both sides
+
+
+def test_parley_arena_reports_a_bad_prompts_line_and_bad_models_in_one_line(tmp_path):
+    from click.testing import CliRunner
+
+    from assistant.cli import main
+
+    bad = tmp_path / "p.jsonl"
+    bad.write_text('{"prompt": "a"}\n{"prompt": "b"}\n{"promt": "c"}\n')
+    result = CliRunner().invoke(main, ["arena", "--prompts", str(bad), "--models", "a,b"])
+    assert result.exit_code != 0
+    assert result.output.strip() == f"parley: error: {bad}:3: no 'prompt' or 'messages' field"
+    good = tmp_path / "p.txt"
+    good.write_text("hello\n")
+    result = CliRunner().invoke(main, ["arena", "--prompts", str(good)])
+    assert "line 1 has no responses of its own: give --models A,B" in result.output
+    result = CliRunner().invoke(main, ["arena", "--prompts", str(good), "--models", "a"])
+    assert "--models needs exactly two entries" in result.output
+
+
+def test_parley_arena_says_so_when_everything_is_rated(tmp_path):
+    from click.testing import CliRunner
+
+    from assistant.cli import main
+
+    path = tmp_path / "q.jsonl"
+    arena.enqueue_pairs(path, [{"prompt": "hi", "responses": ["a", "b"]}])
+    session = arena.ArenaSession(store.connect(), arena.load_prompts(path), [], "ana")
+    shown = session.show(0)
+    session.generate_pair(shown)
+    session.vote(shown, "left")
+    result = CliRunner().invoke(main, ["arena", "--prompts", str(path), "--annotator", "ana"])
+    assert result.exit_code == 0
+    assert "ana has rated all 1 items of this session already" in result.output
