@@ -90,9 +90,11 @@ def make_app(engine=None, **kwargs):
 
 async def settle(pilot, app):
     """Wait until loading, answers and tools are done and the UI has caught up."""
-    for _ in range(3):
+    for _ in range(5):
         await app.workers.wait_for_complete()
         await pilot.pause()
+        if not any(w.is_running for w in app.workers):
+            return
 
 
 async def send(pilot, app, text):
@@ -103,10 +105,12 @@ async def send(pilot, app, text):
 
 
 def screen_text(app) -> str:
-    """What the terminal shows, as plain text (from the SVG screenshot)."""
+    """What the terminal shows, as plain text lines (from the SVG screenshot)."""
     import html
     import re
 
     svg = app.export_screenshot()
-    rows = re.findall(r"<text[^>]*>(.*?)</text>", svg)
-    return html.unescape("".join(rows)).replace("\xa0", " ")
+    lines: dict[int, str] = {}
+    for line, text in re.findall(r'clip-path="url\(#[\w-]+-line-(\d+)\)">(.*?)</text>', svg):
+        lines[int(line)] = lines.get(int(line), "") + html.unescape(text).replace("\xa0", " ")
+    return "\n".join(lines[k] for k in sorted(lines))

@@ -285,7 +285,7 @@ class ChatApp(GenerationMixin, MessageActionsMixin, ChatCommandsMixin, App):
         await self.thread.mount(view)
         self.thread.scroll_end(animate=False)
         self.generate_answer(self.conversation.id, parent_id, view, threading.Event())
-        await self.refresh_sidebar()
+        await self.refresh_sidebar()  # a new conversation shows up at once
 
     def action_focus_prompt(self) -> None:
         self.prompt.focus()

@@ -45,16 +45,21 @@ class Sidebar(Vertical):
         return self.query_one("#search", Input).value
 
     async def show(self, conversations: list[Conversation], current: int | None) -> None:
-        """Replace the list; highlight the current conversation."""
+        """Replace the list (unless it is unchanged); highlight the current conversation."""
         view = self.query_one("#conversations", ListView)
-        await view.clear()
-        items = [ConversationItem(c) for c in conversations]
-        await view.extend(items)
-        view.index = 0 if items else None
+        items = list(self.query(ConversationItem))
+        same = [(c.id, c.title) for c in conversations] == [
+            (i.conversation.id, i.conversation.title) for i in items
+        ]
+        if not same:
+            await view.clear()
+            items = [ConversationItem(c) for c in conversations]
+            await view.extend(items)
+            view.index = 0 if items else None
         for index, item in enumerate(items):
+            item.set_class(item.conversation.id == current, "current")
             if item.conversation.id == current:
                 view.index = index
-                item.add_class("current")
 
     def titles(self) -> list[str]:
         return [item.conversation.title for item in self.query(ConversationItem)]

@@ -1,0 +1,146 @@
+"""Starting `parley chat`: the first frame comes without torch, a bad config is one clear line,
+and the real command works in a real terminal (tmux): answer, quit, relaunch, the chat is listed."""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from assistant.cli import main
+
+ROOT = Path(__file__).resolve().parents[1]
+TESTS = Path(__file__).resolve().parent
+
+
+def test_first_frame_is_up_with_the_prompt_focused_before_torch_is_imported(tmp_path):
+    script = textwrap.dedent(
+        """
+        import asyncio, sys, threading
+        from assistant.tui.app import ChatApp
+        from assistant.tui.generation import load_engine
+
+        release = threading.Event()
+        seen = {}
+
+        def factory(model, dtype, progress):
+            seen["torch when loading starts"] = "torch" in sys.modules
+            release.wait(20)
+            raise RuntimeError("test over")
+
+        async def main():
+            assert ChatApp().engine_factory is load_engine  # the real path imports lazily
+            app = ChatApp(engine_factory=factory)
+            async with app.run_test(size=(100, 30)) as pilot:
+                first = {"focused": app.focused is app.prompt, "torch": "torch" in sys.modules}
+                await pilot.press("f1"); await pilot.pause(); await pilot.press("escape")
+                await pilot.press("ctrl+s"); await pilot.pause(); await pilot.press("escape")
+                await pilot.press("ctrl+o"); await pilot.pause(); await pilot.press("escape")
+                first["torch after screens"] = "torch" in sys.modules
+                release.set()
+            print(first, seen)
+
+        asyncio.run(main())
+        """
+    )
+    env = {**os.environ, "PARLEY_HOME": str(tmp_path)}
+    out = subprocess.run(
+        [sys.executable, "-c", script], cwd=ROOT, env=env, capture_output=True, text=True,
+        timeout=60,
+    )  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip().endswith(
+        "{'focused': True, 'torch': False, 'torch after screens': False} "
+        "{'torch when loading starts': False}"
+    )
+
+
+def test_a_bad_config_file_is_one_clear_line(parley_home):
+    parley_home.mkdir(parents=True, exist_ok=True)
+    (parley_home / "config.toml").write_text("[chat]\ntemperature = 'hot'\n")
+    result = CliRunner().invoke(main, ["chat"])
+    assert result.exit_code == 2
+    assert result.output.strip() == (
+        f"parley: error: {parley_home / 'config.toml'}: chat.temperature has the wrong type ('hot')"
+    )
+    (parley_home / "config.toml").write_text("[keymap\n")
+    result = CliRunner().invoke(main, ["chat"])
+    assert result.exit_code == 2 and "not valid TOML" in result.output
+    assert len(result.output.strip().splitlines()) == 1
+
+
+class Tmux:
+    """One private tmux server (its own socket) running one window."""
+
+    def __init__(self, tmp_path: Path):
+        self.socket = f"parley-test-{os.getpid()}-{tmp_path.name}"
+
+    def run(self, *args: str) -> str:
+        cmd = ["tmux", "-L", self.socket, *args]
+        return subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
+
+    def start(self, command: str) -> None:
+        self.run("new-session", "-d", "-s", "t", "-x", "120", "-y", "32", command)
+        self.run("resize-window", "-t", "t", "-x", "120", "-y", "32")
+
+    def restart(self, command: str) -> None:
+        self.run("respawn-pane", "-k", "-t", "t", command)
+
+    def screen(self) -> str:
+        return self.run("capture-pane", "-p", "-t", "t")
+
+    def wait_for(self, text: str, timeout: float = 30.0) -> str:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            screen = self.screen()
+            if text in screen:
+                return screen
+            time.sleep(0.2)
+        raise AssertionError(f"{text!r} never showed; the screen:\n{self.screen()}")
+
+    def keys(self, *keys: str) -> None:
+        self.run("send-keys", "-t", "t", *keys)
+
+    def kill(self) -> None:
+        subprocess.run(["tmux", "-L", self.socket, "kill-server"], capture_output=True)
+
+
+def _chat_command(home: Path, extra: str = "") -> str:
+    parley = Path(sys.executable).parent / "parley"
+    return (
+        f"cd {ROOT} && unset COLUMNS LINES && PARLEY_HOME={home} PYTHONPATH={TESTS} {extra} {parley} chat "
+        "--engine fake_engine:factory; echo PARLEY-EXITED $?; sleep 30"
+    )
+
+
+@pytest.fixture
+def tmux(tmp_path):
+    if shutil.which("tmux") is None:
+        pytest.skip("tmux is not installed")
+    session = Tmux(tmp_path)
+    yield session
+    session.kill()
+
+
+def test_parley_chat_in_a_real_terminal(tmux, parley_home):
+    script = json.dumps(["The capital of France is Paris. [bold red]x[/] \x1b[31mred"])
+    env = f"PARLEY_FAKE_SCRIPT='{script}' PARLEY_FAKE_LOAD_S=1"
+    tmux.start(_chat_command(parley_home, env))
+    tmux.wait_for("Ask anything")
+    tmux.keys("What is the capital of France?", "Enter")
+    screen = tmux.wait_for("The capital of France is Paris. [bold red]x[/] red")
+    assert "\x1b" not in screen
+    tmux.wait_for("tok/s")
+    tmux.keys("C-q")
+    tmux.wait_for("PARLEY-EXITED 0")
+    tmux.restart(_chat_command(parley_home))
+    screen = tmux.wait_for("What is the capital of")  # the sidebar lists it
+    assert "Paris" not in screen  # as a list entry: the chat opens when picked
+    tmux.keys("C-q")
+    tmux.wait_for("PARLEY-EXITED 0")
