@@ -264,3 +264,15 @@ def test_parley_arena_says_so_when_everything_is_rated(tmp_path):
     result = CliRunner().invoke(main, ["arena", "--prompts", str(path), "--annotator", "ana"])
     assert result.exit_code == 0
     assert "ana has rated all 1 items of this session already" in result.output
+
+
+def test_the_shipped_sample_prompts_load_with_their_gold_items():
+    from pathlib import Path
+
+    items = arena.load_prompts(Path(__file__).parent.parent / "data" / "arena" / "prompts.jsonl")
+    assert len(items) == 10
+    assert [it.gold for it in items if it.gold is not None] == [0, 1]
+    assert items[7].messages[0] == {
+        "role": "system",
+        "content": "You answer in one short sentence.",
+    }

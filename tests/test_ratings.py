@@ -194,3 +194,23 @@ def test_kill_9_mid_session_loses_no_committed_vote(tmp_path):
     assert items == set(range(len(items)))
     row = R.decode(R.standing(conn)[-1])
     assert json.dumps(row["context"])  # the last row is whole, not torn
+
+
+def test_a_blank_database_migrates_to_the_exact_ratings_schema(tmp_path):
+    conn = store.connect(tmp_path / "p.db")
+    columns = [r["name"] for r in conn.execute("PRAGMA table_info(ratings)")]
+    assert columns == [
+        "id", "uid", "source", "annotator", "session_key", "item_index", "pair_key",
+        "context_json",
+        "left_text", "left_model", "left_checkpoint", "left_params_json", "left_tool_calls_json",
+        "left_score",
+        "right_text", "right_model", "right_checkpoint", "right_params_json",
+        "right_tool_calls_json", "right_score",
+        "sides_shown", "swapped", "shuffle_seed", "gold_side", "vote", "reason", "tags_json",
+        "conversation_id", "left_message_id", "right_message_id",
+        "shown_at", "ready_at", "decided_at", "decision_seconds", "created_at", "retracted_at",
+        "meta_json",
+    ]  # fmt: skip
+    assert conn.execute("PRAGMA foreign_key_list(ratings)").fetchall() == []  # stands on its own
+    indexes = {r["name"] for r in conn.execute("PRAGMA index_list(ratings)")}
+    assert {"ratings_session", "ratings_pair", "ratings_annotator"} <= indexes
