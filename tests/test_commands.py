@@ -74,3 +74,35 @@ def test_unknown_command_lists_known_ones(fake_tools):
         UsageError, match=r"unknown command /frobnicate; known: .*/help.*/translate"
     ):
         commands.run_tool(parse("/frobnicate x"))
+
+
+def test_parley_ask_routes_tool_commands_through_the_parser(fake_tools, monkeypatch):
+    from click.testing import CliRunner
+
+    from assistant.cli import main
+
+    def run_slash(name, argv, progress=None):
+        fake_tools.append((name, argv))
+        return types.SimpleNamespace(
+            tool=name, backend="bergamot", architecture="transformer", text="boa noite",
+            latency_s=0.1234, confidence=None, images=[],
+        )  # fmt: skip
+
+    monkeypatch.setattr(commands.tools_module(), "run_slash", run_slash)
+    runner = CliRunner()
+    out = runner.invoke(main, ["ask", '/translate --to pt "good night"'])
+    assert out.exit_code == 0 and out.output == "boa noite\n"
+    assert fake_tools == [("translate", ["--to", "pt", "good night"])]
+    out = runner.invoke(main, ["ask", "/translate hi", "--json"])
+    assert '"backend": "bergamot"' in out.output and '"latency_s": 0.123' in out.output
+    out = runner.invoke(main, ["ask", "/help"])
+    assert out.exit_code == 2
+    assert (
+        "/help works inside `parley chat`; here only tool commands do (/sentiment, /translate)"
+        in out.output
+    )
+    out = runner.invoke(main, ["ask", "/nope"])
+    assert (
+        out.exit_code == 2
+        and "unknown command /nope; tool commands: /sentiment, /translate" in out.output
+    )

@@ -206,3 +206,13 @@ async def test_tool_calls_the_model_makes_are_shown_with_the_answer():
         assert "It reads as positive." in shown
         meta = app.query_one(AssistantMessageView).message.meta
         assert [e["kind"] for e in meta["tool_events"]] == ["call", "result"]
+
+
+async def test_arena_command_opens_the_arena():
+    from assistant.tui.arena import ArenaScreen
+
+    app = make_app(FakeEngine())
+    async with app.run_test(size=SIZE) as pilot:
+        assert "/arena" in commands.complete("/ar")
+        await send(pilot, app, "/arena")
+        assert any(isinstance(s, ArenaScreen) for s in app.screen_stack)

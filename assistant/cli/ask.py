@@ -28,7 +28,9 @@ def ask(prompt, model, dtype, temperature, top_p, max_new_tokens, seed, system, 
     \b
     parley ask "What is the capital of France?"
     echo "Name three colours." | parley ask - --seed 1 --json
+    parley ask "/translate --to pt good night"     # tool commands work here too
     """
+    from assistant import commands
     from assistant.engine import Done, Engine, GenerationParams, TextChunk
 
     if prompt == "-":
@@ -38,6 +40,11 @@ def ask(prompt, model, dtype, temperature, top_p, max_new_tokens, seed, system, 
             'empty prompt: ask something, e.g. parley ask "What is the capital of '
             'France?" (or pass - and pipe it on stdin)'
         )
+    command = commands.parse(prompt)
+    if command is not None:
+        _run_tool(command, as_json)
+        return
+    prompt = commands.unescape(prompt)
     params = GenerationParams(temperature, top_p, max_new_tokens, seed)
     engine = Engine.load(model, dtype=dtype, progress=None if as_json else progress)
     messages = []
@@ -68,3 +75,33 @@ def ask(prompt, model, dtype, temperature, top_p, max_new_tokens, seed, system, 
         click.echo(json.dumps(record, ensure_ascii=False))
     else:
         sys.stdout.write("\n")
+
+
+def _run_tool(command, as_json: bool) -> None:
+    """A slash command in `parley ask`: only tool commands make sense outside the chat."""
+    from assistant import commands
+
+    tools = ", ".join(f"/{n}" for n in commands.tool_names()) or "none installed"
+    if command.name in commands.BUILTINS:
+        raise UsageError(
+            f"/{command.name} works inside `parley chat`; here only tool commands do ({tools}); "
+            "start the text with // to ask it as a question"
+        )
+    if not commands.is_tool(command.name):
+        raise UsageError(f"unknown command /{command.name}; tool commands: {tools}")
+    result = commands.run_tool(command, progress=None if as_json else progress)
+    if as_json:
+        record = {
+            "tool": result.tool,
+            "backend": result.backend,
+            "architecture": result.architecture,
+            "text": result.text,
+            "latency_s": round(result.latency_s, 3),
+            "confidence": result.confidence,
+            "images": [str(p) for p in result.images],
+        }
+        click.echo(json.dumps(record, ensure_ascii=False))
+        return
+    click.echo(result.text)
+    for path in result.images:
+        click.echo(str(path))
