@@ -38,7 +38,6 @@ class FakeEngine:
         answer = self.script.pop(0) if self.script else f"You said: {messages[-1]['content']}"
         parts = answer if isinstance(answer, list) else [answer]
         text, tokens, finish = "", 0, "eos"
-        start = time.perf_counter()
         for part in parts:
             if not isinstance(part, str):
                 yield part
@@ -63,7 +62,7 @@ class FakeEngine:
             finish_reason=finish,
             prompt_tokens=prompt_tokens,
             completion_tokens=tokens,
-            seconds=max(time.perf_counter() - start, 1e-3) + 0.5,
+            seconds=0.5 + 0.05 * tokens,  # fixed: 20 tok/s after a 0.5 s first token
             first_token_seconds=0.5,
             seed=seed,
             params={**params.to_dict(), "seed": seed},
@@ -110,7 +109,12 @@ def screen_text(app) -> str:
     import re
 
     svg = app.export_screenshot()
-    lines: dict[int, str] = {}
-    for line, text in re.findall(r'clip-path="url\(#[\w-]+-line-(\d+)\)">(.*?)</text>', svg):
-        lines[int(line)] = lines.get(int(line), "") + html.unescape(text).replace("\xa0", " ")
-    return "\n".join(lines[k] for k in sorted(lines))
+    width, height = app.size
+    grid = [[" "] * width for _ in range(height)]
+    spans = re.findall(r'<text[^>]* x="([\d.]+)"[^>]*-line-(\d+)\)">(.*?)</text>', svg)
+    for x, line, text in spans:
+        row, col = int(line), round(float(x) / 12.2)
+        for i, char in enumerate(html.unescape(text).replace("\xa0", " ")):
+            if row < height and col + i < width:
+                grid[row][col + i] = char
+    return "\n".join("".join(row).rstrip() for row in grid)

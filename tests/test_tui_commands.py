@@ -145,12 +145,12 @@ async def test_help_lists_every_binding_with_keymap_overrides():
         await pilot.pause()
         assert isinstance(app.screen, HelpScreen)
         table = app.screen.query_one("#help-keys", DataTable)
-        rows = [table.get_row_at(i) for i in range(table.row_count)]
+        rows = [[str(c) for c in table.get_row_at(i)] for i in range(table.row_count)]
         by_id = {r[2]: r for r in rows}
         assert by_id["new"][1] == "ctrl+g" and by_id["thumbs_up"][1] == "u"
         assert {"stop", "regenerate", "settings", "model", "copy", "help", "delete"} <= set(by_id)
         commands_table = app.screen.query_one("#help-commands", DataTable)
-        names = [commands_table.get_row_at(i)[0] for i in range(commands_table.row_count)]
+        names = [str(commands_table.get_row_at(i)[0]) for i in range(commands_table.row_count)]
         assert {"/help", "/new", "/model", "/system", "/export", "/clear"} <= set(names)
 
 

@@ -3,6 +3,7 @@ and the real command works in a real terminal (tmux): answer, quit, relaunch, th
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -95,11 +96,12 @@ class Tmux:
     def screen(self) -> str:
         return self.run("capture-pane", "-p", "-t", "t")
 
-    def wait_for(self, text: str, timeout: float = 30.0) -> str:
+    def wait_for(self, text: str, timeout: float = 30.0, regex: bool = False) -> str:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             screen = self.screen()
-            if text in screen:
+            found = re.search(text, screen) is not None if regex else text in screen
+            if found:
                 return screen
             time.sleep(0.2)
         raise AssertionError(f"{text!r} never showed; the screen:\n{self.screen()}")
@@ -144,3 +146,30 @@ def test_parley_chat_in_a_real_terminal(tmux, parley_home):
     assert "Paris" not in screen  # as a list entry: the chat opens when picked
     tmux.keys("C-q")
     tmux.wait_for("PARLEY-EXITED 0")
+
+
+@pytest.mark.slow
+def test_real_model_in_tmux_answers_paris_and_esc_stops(tmux, embedded_ready, parley_home):
+    parley = Path(sys.executable).parent / "parley"
+    tmux.start(
+        f"cd {ROOT} && unset COLUMNS LINES && PARLEY_HOME={parley_home} {parley} chat "
+        "--temperature 0 --max-new-tokens 400; echo PARLEY-EXITED $?; sleep 30"
+    )
+    tmux.wait_for("Ask anything")
+    tmux.keys("What is the capital of France?", "Enter")
+    tmux.wait_for("Paris", timeout=90)
+    tmux.wait_for(r"instruct · [\d.]+ tok/s", timeout=60, regex=True)  # complete: speed shown
+    tmux.keys("Write a very long story about a dragon, with many chapters.", "Enter")
+    tmux.wait_for("thinking", timeout=30)
+    time.sleep(3)
+    tmux.keys("Escape")
+    tmux.wait_for("■ stopped", timeout=30)
+    tmux.keys("C-q")
+    tmux.wait_for("PARLEY-EXITED 0")
+    from assistant import store
+
+    conn = store.connect(parley_home / "parley.db")
+    rows = conn.execute("SELECT role, content, finish_reason FROM messages ORDER BY id").fetchall()
+    assert [r["role"] for r in rows] == ["user", "assistant", "user", "assistant"]
+    assert "Paris" in rows[1]["content"]
+    assert rows[3]["finish_reason"] == "stopped" and rows[3]["content"].strip()

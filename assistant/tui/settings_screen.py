@@ -60,10 +60,13 @@ class SettingsScreen(ModalScreen[dict[str, Any] | None]):
             yield Static(literal(f"Settings for “{c.title}”  (ctrl+s saves, esc cancels)"))
             yield Label("system prompt (blank = Parley's default)")
             yield TextArea(c.system_prompt or "", id="system_prompt", soft_wrap=True)
-            for name, label in FIELDS:
-                value = getattr(c, name)
-                yield Label(label)
-                yield Input("" if value is None else str(value), id=name)
+            for pair in (FIELDS[:2], FIELDS[2:]):
+                with Horizontal(classes="fields"):
+                    for name, label in pair:
+                        value = getattr(c, name)
+                        with Vertical(classes="field"):
+                            yield Label(label)
+                            yield Input("" if value is None else str(value), id=name)
             yield Static("", id="settings-error")
             with Horizontal(classes="buttons"):
                 yield Button("Save", variant="primary", id="save")

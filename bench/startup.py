@@ -1,0 +1,111 @@
+"""How fast `parley chat` starts: launch -> first frame with the prompt, and launch -> model ready.
+
+    python bench/startup.py [--runs 3] [--model NAME] [--out bench/results/startup.json]
+
+Runs the real `parley chat` in a private tmux server (a real terminal) and polls the screen every
+10 ms: "first frame" is when the prompt's placeholder shows, "model ready" is when the status line
+shows the model's context window (it reads `ctx 0/?` while loading). Also times one answer to
+"What is the capital of France?" (launch -> the answer contains "Paris"). Uses $PARLEY_HOME as
+it is (so the embedded model should have been converted once, e.g. by `parley ask hi`).
+Timings on a shared 2-core machine are noisy; the table shows each run and the median.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+QUESTION = "What is the capital of France?"
+
+
+class Terminal:
+    def __init__(self) -> None:
+        self.socket = f"parley-bench-{os.getpid()}"
+
+    def tmux(self, *args: str) -> str:
+        cmd = ["tmux", "-L", self.socket, *args]
+        return subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
+
+    def screen(self) -> str:
+        return self.tmux("capture-pane", "-p", "-t", "b")
+
+    def wait(self, predicate, timeout: float) -> float | None:
+        deadline = time.perf_counter() + timeout
+        while time.perf_counter() < deadline:
+            if predicate(self.screen()):
+                return time.perf_counter()
+            time.sleep(0.01)
+        return None
+
+    def close(self) -> None:
+        subprocess.run(["tmux", "-L", self.socket, "kill-server"], capture_output=True)
+
+
+def one_run(model: str | None, timeout: float) -> dict:
+    parley = Path(sys.executable).parent / "parley"
+    args = f" --model {model}" if model else ""
+    command = f"unset COLUMNS LINES; {parley} chat --temperature 0{args}; sleep 5"
+    term = Terminal()
+    try:
+        start = time.perf_counter()
+        term.tmux("new-session", "-d", "-s", "b", "-x", "120", "-y", "32", command)
+        frame = term.wait(lambda s: "Ask anything" in s, timeout)
+        ready = term.wait(lambda s: re.search(r"ctx \d+/\d+", s) is not None, timeout)
+        term.tmux("send-keys", "-t", "b", QUESTION, "Enter")
+        answered = term.wait(lambda s: "Paris" in s.split(QUESTION)[-1], timeout)
+        term.tmux("send-keys", "-t", "b", "C-q")
+        return {
+            "first_frame_s": None if frame is None else frame - start,
+            "model_ready_s": None if ready is None else ready - start,
+            "paris_s": None if answered is None else answered - start,
+        }
+    finally:
+        term.close()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--model", default=None)
+    parser.add_argument("--timeout", type=float, default=120.0)
+    parser.add_argument("--out", default=str(ROOT / "bench" / "results" / "startup.json"))
+    args = parser.parse_args()
+    if shutil.which("tmux") is None:
+        sys.exit("bench/startup.py needs tmux (apt-get install tmux)")
+    runs = [one_run(args.model, args.timeout) for _ in range(args.runs)]
+    keys = ("first_frame_s", "model_ready_s", "paris_s")
+    print(f"{'run':>4} {'first frame':>12} {'model ready':>12} {'Paris shown':>12}")
+    for i, r in enumerate(runs, 1):
+        cells = [f"{r[k]:.2f} s" if r[k] is not None else "timeout" for k in keys]
+        print(f"{i:>4} " + " ".join(f"{c:>12}" for c in cells))
+    medians = {}
+    for k in keys:
+        values = [r[k] for r in runs if r[k] is not None]
+        medians[k] = statistics.median(values) if values else None
+    cells = [f"{medians[k]:.2f} s" if medians[k] is not None else "-" for k in keys]
+    print(f"{'med':>4} " + " ".join(f"{c:>12}" for c in cells))
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    record = {
+        "bench": "startup",
+        "model": args.model or "embedded",
+        "machine": {"platform": platform.platform(), "cpus": os.cpu_count()},
+        "runs": runs,
+        "median": medians,
+    }
+    out.write_text(json.dumps(record, indent=2) + "\n")
+    print(f"wrote {out}")
+
+
+if __name__ == "__main__":
+    main()
