@@ -11,7 +11,13 @@ import click
 from assistant.cli.lazy import LazyGroup
 
 # stage name -> "module:attribute" of a click command
-STAGES: dict[str, str] = {}
+STAGES: dict[str, str] = {
+    "sft": "assistant.cli.train_chat:sft",
+    "reward": "assistant.cli.train_chat:reward",
+    "ppo": "assistant.cli.train_chat:ppo",
+    "rloo": "assistant.cli.train_chat:rloo",
+    "dpo": "assistant.cli.train_chat:dpo",
+}
 
 
 class LazyStages(LazyGroup):

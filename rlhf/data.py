@@ -1,0 +1,144 @@
+"""Training data in TRL's own formats, checked before any training starts.
+
+- SFT: conversational JSONL, one `{"messages": [{"role": ..., "content": ...}, ...]}` per line.
+- Preferences: `{"prompt": [...messages], "chosen": [...], "rejected": [...]}` per line, as
+  `parley prefs export` writes them (plain strings for prompt/chosen/rejected work too).
+- Either can also be a directory saved by `datasets` (`save_to_disk`), so any HF dataset in
+  these formats works.
+
+A malformed record raises `DataError` naming the file and line: `data/x.jsonl:12: ...`.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from assistant.errors import DataError
+
+if TYPE_CHECKING:
+    from datasets import Dataset
+
+ROLES = ("system", "user", "assistant", "tool")
+DATA_DIR = Path(__file__).resolve().parents[1] / "data"
+
+
+def _check_messages(messages: Any, what: str, need_assistant: bool) -> str | None:
+    if not isinstance(messages, list) or not messages:
+        return f"{what} must be a non-empty list of messages"
+    for i, m in enumerate(messages):
+        if not isinstance(m, dict) or set(m) - {"role", "content", "name"}:
+            return f"{what}[{i}] must be {{'role': ..., 'content': ...}}"
+        if m.get("role") not in ROLES:
+            return f"{what}[{i}] has role {m.get('role')!r}; use one of {', '.join(ROLES)}"
+        if not isinstance(m.get("content"), str):
+            return f"{what}[{i}] content must be a string"
+    if need_assistant and not any(m["role"] == "assistant" for m in messages):
+        return f"{what} has no assistant message (nothing to learn from)"
+    return None
+
+
+def check_conversation(record: Any) -> str | None:
+    """Why a record is not a conversational SFT example, or None.
+
+    >>> check_conversation({"messages": [{"role": "user", "content": "hi"}]})
+    'messages has no assistant message (nothing to learn from)'
+    """
+    if not isinstance(record, dict) or "messages" not in record:
+        return 'expected {"messages": [...]}'
+    return _check_messages(record["messages"], "messages", need_assistant=True)
+
+
+def check_preference(record: Any) -> str | None:
+    """Why a record is not a preference pair, or None.
+
+    >>> check_preference({"prompt": "hi", "chosen": "hello", "rejected": "hello"}) is None
+    True
+    >>> check_preference({"prompt": "hi", "chosen": "a"})
+    'missing key(s): rejected'
+    """
+    if not isinstance(record, dict):
+        return 'expected {"prompt": ..., "chosen": ..., "rejected": ...}'
+    missing = [k for k in ("prompt", "chosen", "rejected") if k not in record]
+    if missing:
+        return f"missing key(s): {', '.join(missing)}"
+    for key in ("prompt", "chosen", "rejected"):
+        value = record[key]
+        if isinstance(value, str):
+            if key != "prompt" and not value.strip():
+                return f"{key} is empty"
+            continue
+        problem = _check_messages(value, key, need_assistant=key != "prompt")
+        if problem:
+            return problem
+    return None
+
+
+def read_jsonl(path: str | Path, check) -> list[dict[str, Any]]:
+    """Every record of a JSONL file, each checked; the first bad one raises with file:line."""
+    path = Path(path)
+    if not path.is_file():
+        raise DataError(f"{path}: no such data file")
+    records = []
+    with path.open(encoding="utf-8") as f:
+        for lineno, line in enumerate(f, 1):
+            if not line.strip():
+                continue
+            try:
+                record = json.loads(line)
+            except json.JSONDecodeError as e:
+                raise DataError(f"{path}:{lineno}: not valid JSON ({e.msg})") from e
+            problem = check(record)
+            if problem:
+                raise DataError(f"{path}:{lineno}: {problem}")
+            records.append(record)
+    if not records:
+        raise DataError(f"{path}: no records")
+    return records
+
+
+def _load(sources: str | list[str], check) -> Dataset:
+    from datasets import Dataset, DatasetDict, concatenate_datasets, load_from_disk
+
+    if isinstance(sources, str):
+        sources = [s for s in sources.split(",") if s.strip()]
+    parts = []
+    for source in sources:
+        path = Path(source).expanduser()
+        if not path.exists() and (DATA_DIR.parent / source).exists():
+            path = DATA_DIR.parent / source  # repo-relative names work from any directory
+        if path.is_dir():
+            data = load_from_disk(str(path))
+            data = data["train"] if isinstance(data, DatasetDict) else data
+            for i, record in enumerate(data):
+                problem = check(record)
+                if problem:
+                    raise DataError(f"{path}: row {i}: {problem}")
+            parts.append(data)
+        else:
+            records = read_jsonl(path, check)
+            keys = (
+                ("messages",) if check is check_conversation else ("prompt", "chosen", "rejected")
+            )
+            parts.append(Dataset.from_list([{k: r[k] for k in keys} for r in records]))
+    if not parts:
+        raise DataError("no data given; set `data` to a JSONL file or dataset directory")
+    return parts[0] if len(parts) == 1 else concatenate_datasets(parts)
+
+
+def load_conversations(sources: str | list[str]) -> Dataset:
+    return _load(sources, check_conversation)
+
+
+def load_preferences(sources: str | list[str]) -> Dataset:
+    return _load(sources, check_preference)
+
+
+def split(dataset: Dataset, eval_fraction: float, seed: int) -> tuple[Dataset, Dataset | None]:
+    """A seeded train/eval split; at least one eval row when eval_fraction > 0."""
+    if eval_fraction <= 0 or len(dataset) < 2:
+        return dataset, None
+    size = max(1, round(len(dataset) * eval_fraction))
+    parts = dataset.train_test_split(test_size=size, seed=seed)
+    return parts["train"], parts["test"]

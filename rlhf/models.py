@@ -1,0 +1,133 @@
+"""Models in and out of training: which directory a stage starts from, the tokenizer with a
+training chat template, LoRA settings, and the finished model saved and registered by name.
+
+- `model: smollm2-135m-instruct` (or any name `parley models list` shows, an HF directory, a hub
+  id) starts from that model's safetensors directory. The embedded GGUF is converted first
+  (`assistant.models.ensure_embedded`): TRL refuses GGUF-loaded models.
+- `model: tiny` builds a random 2-layer Llama (hidden size 16) with the embedded model's tokenizer,
+  once, under the run's directory: seconds to train, for tests and the cpu-tiny pipeline.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from assistant import models as registry
+from assistant import paths
+
+if TYPE_CHECKING:
+    from transformers import PreTrainedTokenizerBase
+
+TINY = "tiny"
+
+# SmolLM2's own ChatML template, unchanged in what it renders, with `{% generation %}` markers
+# around each assistant reply and its `<|im_end|>`, so TRL can put the loss on those tokens only
+# (TRL patches only the templates it knows; SmolLM2's is not one of them).
+CHATML_TRAINING_TEMPLATE = (
+    "{% for message in messages %}"
+    "{% if loop.first and messages[0]['role'] != 'system' %}"
+    "{{ '<|im_start|>system\\nYou are a helpful AI assistant named SmolLM, trained by Hugging Face"
+    "<|im_end|>\\n' }}{% endif %}"
+    "{% if message['role'] == 'assistant' %}{{ '<|im_start|>assistant\\n' }}"
+    "{% generation %}{{ message['content'] + '<|im_end|>' }}{% endgeneration %}{{ '\\n' }}"
+    "{% else %}{{ '<|im_start|>' + message['role'] + '\\n' + message['content'] "
+    "+ '<|im_end|>\\n' }}"
+    "{% endif %}{% endfor %}"
+    "{% if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}{% endif %}"
+)
+
+
+def runs_dir() -> Path:
+    return paths.home() / "runs"
+
+
+def _tokenizer_source() -> Path:
+    """The embedded model's tokenizer: from the converted directory, else from the GGUF."""
+    spec = registry.embedded_spec()
+    if registry.is_converted(spec):
+        return Path(spec.path)
+    from transformers import AutoTokenizer
+
+    gguf = registry.embedded_gguf()
+    out = paths.home() / "tokenizers" / registry.EMBEDDED_NAME
+    if not (out / "tokenizer.json").exists():
+        AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name).save_pretrained(out)
+    return out
+
+
+def build_tiny(out: Path, hidden_size: int = 16, layers: int = 2, context: int = 256) -> Path:
+    """A random tiny Llama with the real tokenizer, saved once at `out` (seeded: reproducible)."""
+    if (out / "config.json").exists():
+        return out
+    import torch
+    from transformers import AutoTokenizer, LlamaConfig, LlamaForCausalLM
+
+    tokenizer = AutoTokenizer.from_pretrained(_tokenizer_source())
+    config = LlamaConfig(
+        vocab_size=len(tokenizer),
+        hidden_size=hidden_size,
+        intermediate_size=2 * hidden_size,
+        num_hidden_layers=layers,
+        num_attention_heads=2,
+        num_key_value_heads=1,
+        max_position_embeddings=context,
+        bos_token_id=tokenizer.bos_token_id,
+        eos_token_id=tokenizer.eos_token_id,
+        pad_token_id=tokenizer.pad_token_id,
+        tie_word_embeddings=True,
+    )
+    torch.manual_seed(0)
+    LlamaForCausalLM(config).save_pretrained(out, safe_serialization=True)
+    tokenizer.save_pretrained(out)
+    return out
+
+
+def model_dir(name: str, workdir: Path, progress=None) -> Path:
+    """The safetensors directory a stage starts from (see the module docstring)."""
+    if name == TINY:
+        return build_tiny(workdir / "tiny-init")
+    spec = registry.resolve(name)
+    if spec.kind == "embedded":
+        return registry.ensure_embedded(progress)
+    return Path(registry.local_path(spec, progress))
+
+
+def load_tokenizer(path: str | Path) -> PreTrainedTokenizerBase:
+    """The model's tokenizer; a ChatML template without generation markers gets the equivalent
+    training template (it renders the same text, so inference is unchanged)."""
+    from transformers import AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(path)
+    template = tokenizer.chat_template or ""
+    if "<|im_start|>" in template and "{% generation %}" not in template:
+        tokenizer.chat_template = CHATML_TRAINING_TEMPLATE
+    return tokenizer
+
+
+def lora_config(r: int, alpha: int, dropout: float, targets: str, task_type: str = "CAUSAL_LM"):
+    from peft import LoraConfig
+
+    target_modules: Any = targets if targets == "all-linear" else targets.split(",")
+    return LoraConfig(
+        r=r, lora_alpha=alpha, lora_dropout=dropout, target_modules=target_modules,
+        task_type=task_type,
+    )  # fmt: skip
+
+
+def save_final(model, tokenizer, out: Path) -> tuple[Path, Path | None]:
+    """The trained model as a plain HF directory `out/model` (LoRA merged in) and, for LoRA,
+    the adapter alone in `out/adapter`. Returns (model dir, adapter dir or None)."""
+    adapter = None
+    if hasattr(model, "peft_config"):
+        adapter = out / "adapter"
+        model.save_pretrained(adapter)
+        model = model.merge_and_unload()
+    merged = out / "model"
+    model.save_pretrained(merged, safe_serialization=True)
+    tokenizer.save_pretrained(merged)
+    return merged, adapter
+
+
+def register(name: str, path: Path, description: str, **meta: Any) -> None:
+    registry.register_model(name, path, description, **meta)

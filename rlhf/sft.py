@@ -1,0 +1,147 @@
+"""Supervised fine-tuning of the chat model on conversations, with TRL's `SFTTrainer`.
+
+    parley train sft --config rlhf/recipes/sft-cpu-small.yaml          # embedded 135M + LoRA
+    parley train sft --config sft-cpu-tiny --max_steps 20              # a tiny model: seconds
+    parley train sft --config sft-cpu-small --resume                   # after a kill
+    python -m rlhf.sft --config rlhf/recipes/sft-cpu-tiny.yaml
+    accelerate launch --config_file rlhf/accelerate/ddp.yaml -m rlhf.sft --config sft-gpu   # GPUs
+    torchrun --nproc_per_node 2 -m rlhf.sft --config sft-cpu-tiny       # two CPU processes (gloo)
+
+Data is conversational JSONL (`{"messages": [...]}`, default `data/sft/seed.jsonl`) or a `datasets`
+directory, checked record by record before training. The loss is on the assistant's tokens only.
+The run directory (`$PARLEY_HOME/runs/NAME` unless `--output_dir`) gets `checkpoint-N/` every
+`save_steps`, `metrics.jsonl`, TensorBoard files under `runs/`, and at the end `model/` (a plain
+HF directory, LoRA merged in) and `adapter/`; `model/` is registered as NAME for `--model NAME`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from assistant.models import EMBEDDED_NAME
+
+os.environ.setdefault("TRL_EXPERIMENTAL_SILENCE", "1")
+
+
+@dataclass
+class SFTRun:
+    """Parley's settings for an SFT run (the rest are TRL `SFTConfig` settings)."""
+
+    model: str = field(default=EMBEDDED_NAME, metadata={"help": "model name, HF dir, or 'tiny'"})
+    data: str = field(
+        default="data/sft/seed.jsonl",
+        metadata={"help": "JSONL files or dataset dirs, comma-separated"},
+    )
+    eval_fraction: float = field(default=0.1, metadata={"help": "share held out for eval loss"})
+    name: str = field(default="sft", metadata={"help": "run directory and registered model name"})
+    use_lora: bool = field(
+        default=True, metadata={"help": "train LoRA adapters (else all weights)"}
+    )
+    lora_r: int = field(default=16, metadata={"help": "LoRA rank"})
+    lora_alpha: int = field(default=32, metadata={"help": "LoRA scaling numerator"})
+    lora_dropout: float = field(default=0.05, metadata={"help": "LoRA dropout"})
+    lora_target_modules: str = field(
+        default="all-linear", metadata={"help": "or q_proj,v_proj,..."}
+    )
+    resume: bool = field(default=False, metadata={"help": "continue from the last checkpoint"})
+    register: bool = field(default=True, metadata={"help": "register the model as NAME"})
+    interrupt_at_step: int = field(default=0, metadata={"help": "testing: stop as if killed here"})
+
+
+TRAINER_DEFAULTS = {
+    "assistant_only_loss": True,
+    "report_to": ["tensorboard"],
+    "save_strategy": "steps",
+    "logging_steps": 5,
+    "max_length": 512,
+    "dataset_num_proc": None,
+    "disable_tqdm": False,
+    "bf16": False,  # TRL defaults to bf16 + gradient checkpointing (GPU habits); recipes opt in
+    "gradient_checkpointing": False,
+}
+
+
+def main(argv: list[str] | None = None) -> Path:
+    """Run one SFT stage; returns the final model directory."""
+    from trl import SFTConfig, SFTTrainer
+
+    from rlhf import callbacks, data, models, recipe
+
+    run, args = recipe.parse(
+        sys.argv[1:] if argv is None else argv,
+        (SFTRun, SFTConfig),
+        prog="parley train sft",
+        doc=__doc__,
+        defaults=TRAINER_DEFAULTS,
+    )
+    out = Path(args.output_dir if args.output_dir != "trainer_output" else "")
+    if not args.output_dir or args.output_dir == "trainer_output":
+        out = models.runs_dir() / run.name
+        args.output_dir = str(out)
+    out.mkdir(parents=True, exist_ok=True)
+
+    dataset = data.load_conversations(run.data)  # every record checked before any training
+    train_set, eval_set = data.split(dataset, run.eval_fraction, args.seed)
+    if eval_set is None:
+        args.eval_strategy = "no"
+    elif args.eval_strategy == "no":
+        args.eval_strategy, args.eval_steps = "steps", args.eval_steps or args.save_steps
+
+    start = models.model_dir(run.model, out)
+    tokenizer = models.load_tokenizer(start)
+    peft = None
+    if run.use_lora:
+        peft = models.lora_config(
+            run.lora_r, run.lora_alpha, run.lora_dropout, run.lora_target_modules
+        )
+    args.model_init_kwargs = {"dtype": "float32", "use_safetensors": True}
+    trainer = SFTTrainer(
+        model=str(start),
+        args=args,
+        train_dataset=train_set,
+        eval_dataset=eval_set,
+        processing_class=tokenizer,
+        peft_config=peft,
+        callbacks=[callbacks.MetricsJsonl(out / "metrics.jsonl")],
+    )
+    callbacks.use_loss_progress(trainer)
+    if run.interrupt_at_step:
+        trainer.add_callback(callbacks.InterruptAt(run.interrupt_at_step))
+    resume = run.resume and any(out.glob("checkpoint-*"))
+    trainer.train(resume_from_checkpoint=True if resume else None)
+
+    final = out / "model"
+    if trainer.accelerator.is_main_process:
+        final, adapter = models.save_final(trainer.model, tokenizer, out)
+        info = {
+            "stage": "sft",
+            "base": run.model,
+            "start_dir": str(start),
+            "data": run.data,
+            "train_examples": len(train_set),
+            "eval_examples": len(eval_set) if eval_set is not None else 0,
+            "steps": trainer.state.global_step,
+            "world_size": trainer.accelerator.num_processes,
+            "lora": run.use_lora,
+            "adapter": str(adapter) if adapter else None,
+        }
+        (out / "run.json").write_text(json.dumps(info, indent=2))
+        if run.register:
+            models.register(run.name, final, f"SFT of {run.model} on {run.data}", **info)
+        print(f"sft: model saved to {final}" + (f", registered as {run.name}" * run.register))
+    trainer.accelerator.wait_for_everyone()
+    return final
+
+
+if __name__ == "__main__":
+    from assistant.errors import ParleyError
+
+    try:
+        main()
+    except ParleyError as e:
+        print(f"parley: error: {e}", file=sys.stderr)
+        sys.exit(e.exit_code)
