@@ -228,11 +228,12 @@ def main(config: RestoreConfig, progress: bool = True, log=print) -> Path:
                 pe.lerp_(p, 1 - decay)
         step += 1
         bar.update(1)
-        bar.set_postfix(loss=f"{float(loss):.4f}")
+        bar.set_postfix(loss=f"{loss.item():.4f}")
         if step % config.checkpoint_every == 0 or step == config.steps:
             psnr = validation_psnr(ema, val_plane)
-            history.append({"step": step, "loss": float(loss), "val_psnr_25": round(psnr, 3),
-                            "minutes": round((time.monotonic() - start) / 60, 2)})  # fmt: skip
+            minutes = round((time.monotonic() - start) / 60, 2)
+            history.append({"step": step, "loss": round(loss.item(), 5),
+                            "val_psnr_25": round(psnr, 3), "minutes": minutes})  # fmt: skip
             log(json.dumps(history[-1]))
             checkpoint()
     bar.close()

@@ -12,17 +12,17 @@
 - `classical`: scikit-image's biharmonic inpainting, then non-local means denoising.
 
 The mask is an image of the photo's size, white where the photo is damaged (or transparent
-pixels of an RGBA mask). Without `--mask`, the tool looks for obvious damage — saturated
-(near-white or near-black) pixels that stand out from their 7x7 neighbourhood median by 12% of
-full scale (or 4 noise stds, if more): thin scratches, dust, specks (and small bright details
-such as stars or highlights) — and fills those; if that would cover more than 10% of the photo it
-fills nothing and only denoises. The noise level is estimated (wavelet median
-estimator) unless `--noise` gives it; under 3 of 255 the photo counts as clean and is not
-denoised, and then every pixel outside the mask is kept exactly. Grey photos stay grey, an alpha
-channel is kept unchanged, palette and 16-bit photos are converted to 8-bit. Photos above 2048x2048
-are refused (with the limit); above 256x256 they are restored in overlapping tiles.
-The result is saved as PNG (default: `PHOTO-restored.png` beside the photo); the tool result
-shows the photo and the result side by side.
+pixels of an RGBA mask). Without `--mask`, the tool looks for obvious damage: saturated pixels
+(every channel >= 94%) that stand out from their 7x7 median by 12% of full scale (or 4 noise stds,
+if more) — white scratches, dust, specks, and also small bright details such as stars or
+highlights — grown by a pixel, and fills those; dark damage is not looked for. If that would
+cover more than 10% of the photo it fills nothing and only denoises. The noise level is estimated
+(wavelet median estimator) unless `--noise` gives it; under 3 of 255 the photo counts as clean
+and is not denoised, and then every pixel outside the mask is kept exactly. Grey photos stay
+grey, an alpha channel is kept unchanged, palette and 16-bit photos are converted to 8-bit.
+Photos above 2048x2048 are refused (with the limit); above 256x256 they are restored in
+overlapping tiles. The result is saved as PNG (default: `PHOTO-restored.png` beside the photo);
+the tool result shows the photo and the result side by side.
 """
 
 from __future__ import annotations

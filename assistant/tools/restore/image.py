@@ -30,7 +30,7 @@ def from_opponent(opp: Any) -> Any:
 
 MAX_PIXELS = 4_194_304  # 2048 x 2048: about 10 minutes of CPU for a colour photo; refuse above
 MIN_SIDE = 8
-SATURATED_HI, SATURATED_LO = 0.94, 0.06  # what "saturated" means to the damage detector
+SATURATED = 0.94  # "saturated" to the damage detector: every channel at least this bright
 OUTLIER = 0.12  # how far (of full scale) a pixel must stand out from its 7x7 median, at least
 MAX_DAMAGE_FRACTION = 0.10
 
@@ -134,23 +134,21 @@ def read_mask(path: Any, size: tuple[int, int]) -> Any:
 
 
 def detect_damage(image: Any, noise: float = 0.0) -> tuple[Any, str]:
-    """Obvious damage, for a photo given without a mask: saturated (near-white or near-black)
-    pixels that stand out from their 7x7 median by more than 12% of full scale, or 4 times the
-    noise std (`noise`, of 255) if that is more — thin scratches, dust and specks — grown by one
-    pixel. Returns the mask and a one-line account.
-    If that finds more than 10% of the photo, it is taken to be content, not damage, and
-    nothing is masked (the photo is only denoised)."""
+    """Obvious damage, for a photo given without a mask: saturated (near-white) pixels that
+    stand out from their 7x7 median by more than 12% of full scale, or 4 times the noise std
+    (`noise`, of 255) if that is more — white scratches, dust and specks — grown by one pixel.
+    Returns the mask and a one-line account. If that finds more than 10% of the photo, it is
+    taken to be content, not damage, and nothing is masked (the photo is only denoised)."""
     import numpy as np
     from scipy.ndimage import binary_dilation, median_filter
 
     lum = image if image.ndim == 2 else image.mean(axis=2)
     lo = image.min(axis=2) if image.ndim == 3 else image
-    hi = image.max(axis=2) if image.ndim == 3 else image
     med = median_filter(lum, size=7, mode="reflect")
     outlier = max(OUTLIER, 4 * noise / 255)
-    bright = (lo >= SATURATED_HI) & (lum - med > outlier)
-    dark = (hi <= SATURATED_LO) & (med - lum > outlier)
-    mask = binary_dilation(bright | dark, iterations=1)
+    # Only bright damage: scratches and dust on prints and scans are white; dark specks are too
+    # easily confused with shadows and edges.
+    mask = binary_dilation((lo >= SATURATED) & (lum - med > outlier), iterations=1)
     fraction = float(mask.mean())
     if fraction == 0:
         return mask, "no damage found (no saturated scratches or specks)"

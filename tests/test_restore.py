@@ -1,0 +1,198 @@
+"""The restore tool: denoising and inpainting with the shipped diffusion weights, its answers to bad
+input, and its trainer (a few steps on a tiny network).
+
+    .venv/bin/pytest -q tests/test_restore.py
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from assistant import tools
+from assistant.errors import DataError, UsageError
+from assistant.tools.restore import image as restore_image
+from assistant.tools.restore import restorer
+
+
+@pytest.fixture(autouse=True)
+def one_thread():
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+def heldout_crop(size: int = 64) -> np.ndarray:
+    """A crop of `camera`, which training never saw (rlhf.restore.TEST_IMAGES)."""
+    import skimage.data
+
+    from rlhf.restore import TEST_IMAGES
+
+    assert "camera" in TEST_IMAGES
+    return skimage.data.camera()[200 : 200 + size, 200 : 200 + size].astype(np.float32) / 255
+
+
+def psnr(a: np.ndarray, b: np.ndarray) -> float:
+    return float(10 * np.log10(1 / np.mean((a - b) ** 2)))
+
+
+def save(path, array, mode=None):
+    Image.fromarray(array, mode=mode).save(path)
+    return path
+
+
+def test_denoising_with_shipped_weights_raises_psnr_on_a_heldout_photo():
+    clean = heldout_crop()
+    noisy = clean + np.random.default_rng(0).normal(0, 25 / 255, clean.shape).astype(np.float32)
+    out, info = restorer.restore(noisy, noise=25)
+    assert out.shape == clean.shape
+    assert psnr(out, clean) > psnr(noisy, clean) + 4  # ~20.2 dB noisy -> ~27 dB
+    # the noise level the tool finds by itself is close to the truth
+    assert 21 < restorer.estimate_noise(noisy) < 29
+
+
+def test_cli_restore_with_mask_writes_png_and_keeps_known_pixels(tmp_path):
+    from click.testing import CliRunner
+
+    from assistant.cli import COMMANDS, main
+
+    if "tool" not in COMMANDS:
+        pytest.skip("`parley tool` (issue 7) is not in this tree yet")
+    clean = (heldout_crop(48) * 255).astype(np.uint8)
+    mask = np.zeros_like(clean)
+    mask[16:28, 10:30] = 255
+    photo = save(tmp_path / "photo.png", np.where(mask > 0, 255, clean).astype(np.uint8))
+    save(tmp_path / "mask.png", mask)
+    out = tmp_path / "fixed.png"
+    args = ["tool", "restore", str(photo), "--mask", str(tmp_path / "mask.png"), "--out", str(out)]
+    result = CliRunner().invoke(main, [*args, "--steps", "4"])
+    assert result.exit_code == 0, result.output
+    restored = np.asarray(Image.open(out))
+    assert restored.shape == clean.shape and Image.open(out).format == "PNG"
+    assert (restored[mask == 0] == clean[mask == 0]).all()
+    hole = mask > 0
+    assert np.abs(restored[hole].astype(int) - 255).mean() > 40  # the white hole was filled
+
+
+def test_inpainting_keeps_known_pixels_exactly_in_colour(tmp_path):
+    import skimage.data
+
+    rgb = skimage.data.astronaut()[100:148:1, 200:248].copy()
+    mask = np.zeros(rgb.shape[:2], np.uint8)
+    mask[20:30, 5:40] = 255
+    damaged = rgb.copy()
+    damaged[mask > 0] = 255
+    photo = save(tmp_path / "a.png", damaged)
+    save(tmp_path / "m.png", mask)
+    result = tools.run_slash(
+        "restore", [f"@{photo}", "--mask", f"@{tmp_path / 'm.png'}", "--steps", "3", "--noise", "0"]
+    )
+    before, after = result.images
+    assert before == photo and after == tmp_path / "a-restored.png"
+    restored = np.asarray(Image.open(after))
+    assert restored.shape == rgb.shape
+    assert (restored[mask == 0] == damaged[mask == 0]).all()
+    assert (restored[mask > 0] != 255).any(axis=-1).mean() > 0.9
+    assert "mask covers" in result.text and result.tool == "restore"
+
+
+def test_scratch_is_found_without_a_mask():
+    clean = heldout_crop(64)
+    damaged = clean.copy()
+    damaged[30:32, 5:60] = 1.0  # a saturated white scratch, 2 px wide
+    mask, line = restore_image.detect_damage(damaged)
+    assert mask[30:32, 5:60].all()
+    assert mask.mean() < 0.08 and "found damage" in line
+    _, line = restore_image.detect_damage(clean)
+    assert "no damage" in line
+
+
+def test_grey_stays_grey_and_rgba_keeps_alpha(tmp_path):
+    grey = (heldout_crop(32) * 255).astype(np.uint8)
+    photo = save(tmp_path / "g.png", grey)
+    result = tools.run_slash("restore", [str(photo), "--noise", "10"])
+    assert Image.open(result.images[1]).mode == "L"
+    assert "grey" in result.text
+
+    rgba = np.dstack([grey, grey // 2, 255 - grey, np.linspace(0, 255, 32 * 32).reshape(32, 32)])
+    photo = save(tmp_path / "t.png", rgba.astype(np.uint8), "RGBA")
+    result = tools.run_slash("restore", [str(photo), "--noise", "10"])
+    out = Image.open(result.images[1])
+    assert out.mode == "RGBA"
+    assert (np.asarray(out)[..., 3] == rgba[..., 3].astype(np.uint8)).all()
+    assert "alpha channel kept unchanged" in result.text
+
+
+def test_bad_inputs_get_one_clear_line(tmp_path):
+    text = tmp_path / "notes.png"
+    text.write_text("this is not a picture")
+    with pytest.raises(DataError, match="not an image"):
+        tools.run_slash("restore", [str(text)])
+
+    photo = save(tmp_path / "p.png", (heldout_crop(32) * 255).astype(np.uint8))
+    save(tmp_path / "small.png", np.zeros((16, 16), np.uint8))
+    with pytest.raises(UsageError, match="the mask is 16x16 but the photo is 32x32"):
+        tools.run_slash("restore", [str(photo), "--mask", str(tmp_path / "small.png")])
+
+    huge = tmp_path / "huge.png"
+    Image.new("L", (2049, 2049), 128).save(huge)
+    with pytest.raises(UsageError, match=r"2049x2049 .*the limit is 4.2 MP"):
+        tools.run_slash("restore", [str(huge)])
+
+    with pytest.raises(UsageError, match="no such photo"):
+        tools.run_slash("restore", [str(tmp_path / "missing.jpg")])
+    with pytest.raises(UsageError, match="give a photo"):
+        tools.run_slash("restore", [])
+    with pytest.raises(UsageError, match="must end in .png"):
+        tools.run_slash("restore", [str(photo), "--out", str(tmp_path / "x.jpg")])
+    for error in (DataError, UsageError):
+        assert "\n" not in str(error)
+
+
+def test_tiles_blend_back_to_the_whole():
+    plane = np.random.default_rng(0).random((300, 530)).astype(np.float32)
+    mask = np.zeros(plane.shape, bool)
+    out = restorer.by_tiles(plane, mask, lambda tile, m: tile * 2, tile=128)
+    np.testing.assert_allclose(out, plane * 2, rtol=1e-5)
+
+
+def test_a_few_training_steps_lower_the_loss_and_resume(tmp_path):
+    import torch
+
+    from assistant.tools.restore import model
+    from rlhf import restore as stage
+
+    torch.manual_seed(0)
+    net = model.build(model.NetConfig(channels=(8, 16, 16), emb_dim=32, groups=4))
+    data = stage.Patches(["coins"], patch=16, seed=0)
+    fixed = data.batch(32)
+    sigma = torch.tensor([0.05, 0.1, 0.2, 0.4, 0.8, 1.6] * 5 + [0.3, 0.3])
+
+    def held_loss() -> float:
+        with torch.no_grad():
+            return float(stage.training_loss(net, fixed, torch.Generator().manual_seed(1), sigma))
+
+    before = held_loss()
+    optimizer = torch.optim.Adam(net.parameters(), lr=3e-3)
+    for _ in range(40):
+        loss = stage.training_loss(net, data.batch(16))
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+    assert held_loss() < 0.8 * before
+
+    # the real entry point: checkpoint, then resume where it stopped
+    config = stage.RestoreConfig(output_dir=str(tmp_path), steps=2, patch=16, batch_size=4,
+                                 channels="8,16,16", checkpoint_every=1)  # fmt: skip
+    lines: list[str] = []
+    weights = stage.main(config, progress=False, log=lines.append)
+    assert weights.is_file() and (tmp_path / "checkpoint.safetensors").is_file()
+    config.steps = 3
+    stage.main(config, progress=False, log=lines.append)
+    assert any("resuming" in line and "step 2" in line for line in lines)
+    assert model.read_metadata(weights)["step"] == 3
+    assert model.load(weights)(torch.zeros(1, 1, 8, 8), torch.tensor([0.5])).shape == (1, 1, 8, 8)
