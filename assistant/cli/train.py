@@ -17,6 +17,7 @@ STAGES: dict[str, str] = {
     "ppo": "assistant.cli.train_chat:ppo",
     "rloo": "assistant.cli.train_chat:rloo",
     "dpo": "assistant.cli.train_chat:dpo",
+    "restore": "assistant.cli.train_restore:restore",
 }
 
 
