@@ -64,6 +64,7 @@ async def test_snapshot_help_screen():
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("f1")
         await pilot.pause()
+        await pilot.pause()
         check("help", screen_text(app))
 
 
