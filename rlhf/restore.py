@@ -1,6 +1,6 @@
 """Train the restorer's diffusion denoiser on patches of scikit-image's bundled photographs.
 
-    parley train restore                                   # -> assistant/tools/restore/weights/
+    parley train restore                       # -> $PARLEY_HOME/models/restore/ (the tool uses it)
     parley train restore --max-minutes 2 --output-dir /tmp/restore     # a quick run
     python -m rlhf.restore --help
 
@@ -36,7 +36,8 @@ TEST_IMAGES = ("camera", "astronaut", "coffee")
 @dataclass
 class RestoreConfig:
     output_dir: str | None = field(
-        default=None, metadata={"help": "where weights + checkpoint go (default: the shipped dir)"}
+        default=None,
+        metadata={"help": "where weights + checkpoint go (default $PARLEY_HOME/models/restore)"},
     )
     steps: int = field(default=3000, metadata={"help": "optimizer steps"})
     max_minutes: float = field(default=20.0, metadata={"help": "stop after this long"})
@@ -186,7 +187,8 @@ def main(config: RestoreConfig, progress: bool = True, log=print) -> Path:
 
     torch.manual_seed(config.seed)
     torch.set_num_threads(max(1, config.threads))
-    out_dir = Path(config.output_dir) if config.output_dir else restore_model.WEIGHTS_DIR
+    default_dir = restore_model.trained_weights().parent
+    out_dir = Path(config.output_dir) if config.output_dir else default_dir
     ckpt_path = out_dir / "checkpoint.safetensors"
     channels = tuple(int(c) for c in config.channels.split(","))
     if config.patch % 4 or config.patch < 8:

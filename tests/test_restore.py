@@ -191,8 +191,15 @@ def test_a_few_training_steps_lower_the_loss_and_resume(tmp_path):
     lines: list[str] = []
     weights = stage.main(config, progress=False, log=lines.append)
     assert weights.is_file() and (tmp_path / "checkpoint.safetensors").is_file()
-    config.steps = 3
-    stage.main(config, progress=False, log=lines.append)
-    assert any("resuming" in line and "step 2" in line for line in lines)
+    from click.testing import CliRunner
+
+    from assistant.cli import main as parley
+
+    args = ["train", "restore", "--output-dir", str(tmp_path), "--steps", "3", "--patch", "16",
+            "--batch-size", "4", "--channels", "8,16,16", "--checkpoint-every", "1"]  # fmt: skip
+    result = CliRunner().invoke(parley, args)
+    assert result.exit_code == 0, result.output
+    assert "resuming from" in result.output and "at step 2" in result.output
+    assert str(weights) in result.output
     assert model.read_metadata(weights)["step"] == 3
     assert model.load(weights)(torch.zeros(1, 1, 8, 8), torch.tensor([0.5])).shape == (1, 1, 8, 8)

@@ -2,8 +2,9 @@
 
 Trains the `restore` tool's diffusion denoiser on patches of scikit-image's photographs (some held
 out) with a progress bar and a checkpoint every `--checkpoint-every` steps; running it again
-resumes from the checkpoint. Without `--output-dir` the weights replace the shipped ones in
-`assistant/tools/restore/weights/`. `parley train restore --help` lists every setting; the same
+resumes from the checkpoint. Without `--output-dir` the weights go to
+`$PARLEY_HOME/models/restore/`, where the tool prefers them to the shipped ones. `parley train
+restore --help` lists every setting; the same
 training runs as `python -m rlhf.restore ...`.
 """
 

@@ -7,7 +7,8 @@
 
 - `diffusion` (default): Parley's small diffusion model (an EDM-style convolutional UNet denoiser,
   `model.py`), trained by `parley train restore` on scikit-image's photographs; weights ship in
-  `weights/`. Denoising starts the reverse process at the photo's own noise level; masked regions
+  `weights/` (weights the user trains, in `$PARLEY_HOME/models/restore/`, are used instead).
+  Denoising starts the reverse process at the photo's own noise level; masked regions
   are filled by RePaint-style sampling that keeps the known pixels (`sampler.py`).
 - `classical`: scikit-image's biharmonic inpainting, then non-local means denoising.
 
@@ -61,10 +62,10 @@ class RestoreTool(Tool):
     }
 
     def backends(self) -> list[BackendInfo]:
-        from assistant.tools.restore.model import WEIGHTS_FILE
+        from assistant.tools.restore.model import default_weights
 
         return [
-            BackendInfo("diffusion", ARCHITECTURE, WEIGHTS_FILE.is_file(),
+            BackendInfo("diffusion", ARCHITECTURE, default_weights().is_file(),
                         measured(self.name, "diffusion"), default=True),
             BackendInfo("classical", "non-local means + biharmonic inpainting (scikit-image)",
                         True, measured(self.name, "classical")),

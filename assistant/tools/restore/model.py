@@ -11,7 +11,7 @@ The UNet is fully convolutional (no attention), so it runs on any image size tha
 4 and was trained on small patches (`rlhf/restore.py`). One channel in, one channel out: colour
 photos are restored channel by channel in an orthogonal opponent colour space (`image.py`).
 
-    net = load()                      # the shipped weights (weights/restore-unet.safetensors)
+    net = load()                      # trained weights, else the shipped weights/*.safetensors
     x0 = net(x_noisy, sigma)          # x: (B, 1, H, W) in [-1, 1], sigma: (B,)
 """
 
@@ -160,13 +160,26 @@ def read_metadata(path: Path) -> dict[str, Any]:
     return {k: json.loads(v) for k, v in raw.items()}
 
 
+def trained_weights() -> Path:
+    """Where `parley train restore` puts weights by default (they win over the shipped ones)."""
+    from assistant import paths
+
+    return paths.models_dir() / "restore" / WEIGHTS_FILE.name
+
+
+def default_weights() -> Path:
+    """The weights the tool uses: the user's own trained ones if any, else the shipped ones."""
+    trained = trained_weights()
+    return trained if trained.is_file() else WEIGHTS_FILE
+
+
 def load(path: Path | None = None) -> Any:
-    """The denoiser with weights from `path` (default: the shipped weights), in eval mode, fp32."""
+    """The denoiser with weights from `path` (default: `default_weights()`), eval mode, fp32."""
     from safetensors.torch import load_file
 
     from assistant.errors import ModelLoadError
 
-    path = Path(path) if path else WEIGHTS_FILE
+    path = Path(path) if path else default_weights()
     if not path.is_file():
         raise ModelLoadError(
             f"no restore weights at {path}; train them with `parley train restore`"
