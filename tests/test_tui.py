@@ -174,3 +174,28 @@ async def test_sidebar_search_rename_and_delete():
         await settle(pilot, app)
         assert app.conversation is None
         assert [c.title for c in convs.list_all(store.connect())] == ["Boiling eggs"]
+
+
+async def test_switching_conversations_while_an_answer_streams_keeps_both():
+    long_answer = " ".join(f"w{i}" for i in range(60))
+    engine = FakeEngine(["First chat answer.", long_answer], delay=0.01)
+    app = make_app(engine)
+    async with app.run_test(size=SIZE) as pilot:
+        await send(pilot, app, "first chat")
+        first = app.conversation.id
+        await pilot.press("ctrl+n")
+        app.prompt.value = "second chat"
+        await pilot.press("enter")
+        for _ in range(100):
+            await pilot.pause(0.02)
+            if app.query(AssistantMessageView) and app.query_one(AssistantMessageView).streamed:
+                break
+        await app.open_conversation(first)  # switch away mid-answer
+        app.prompt.value = "typing still works"
+        assert [v.text for v in app.message_views()] == ["first chat", "First chat answer."]
+        await settle(pilot, app)
+        conn = store.connect()
+        second = [c for c in convs.list_all(conn) if c.id != first][0]
+        assert convs.branch(conn, second.id)[-1].content == long_answer  # saved in full
+        await app.open_conversation(second.id)
+        assert app.message_views()[-1].text == long_answer

@@ -216,3 +216,25 @@ async def test_arena_command_opens_the_arena():
         assert "/arena" in commands.complete("/ar")
         await send(pilot, app, "/arena")
         assert any(isinstance(s, ArenaScreen) for s in app.screen_stack)
+
+
+async def test_slash_autocomplete_suggests_and_lists_commands():
+    app = make_app(FakeEngine())
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("/", "e", "x")
+        await pilot.pause()
+        hints = str(app.query_one("#hints").render())
+        assert "/export  export this conversation" in hints
+        await pilot.press("right")  # accept the suggestion
+        assert app.prompt.value == "/export"
+
+
+async def test_message_keys_follow_the_keymap_too():
+    app = make_app(FakeEngine(["ok"]), config=Config(keymap={"thumbs_up": "u"}))
+    async with app.run_test(size=SIZE) as pilot:
+        await send(pilot, app, "hi")
+        view = app.query_one(AssistantMessageView)
+        view.focus()
+        await pilot.press("u")
+        assert store.connect().execute("SELECT thumbs FROM messages WHERE id = ?",
+                                       (view.message.id,)).fetchone()[0] == 1  # fmt: skip

@@ -104,7 +104,7 @@ class GenerationMixin:
         self.status.context_window = int(getattr(engine, "context_window", 0) or 0)
 
     def _engine_failed(self: ChatApp, error: BaseException) -> None:
-        self.status.load_state = "model failed to load"
+        self.status.load_state = f"model failed to load: {error}"[:100]
         self.notify(f"could not load the model: {error}", severity="error", timeout=15)
 
     # --- answers ---
