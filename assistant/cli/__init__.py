@@ -22,6 +22,7 @@ COMMANDS: dict[str, str] = {
     "ask": "assistant.cli.ask:ask",
     "models": "assistant.cli.models:models_group",
     "train": "assistant.cli.train:train",
+    "tool": "assistant.cli.tool:tool",
     "eval": "assistant.cli.eval:eval_group",
     "arena": "assistant.cli.arena:arena",
     "prefs": "assistant.cli.prefs:prefs_group",

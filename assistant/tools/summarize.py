@@ -54,7 +54,7 @@ class SummarizeTool(Tool):
 
     def backends(self) -> list[BackendInfo]:
         return [
-            BackendInfo("llm", "decoder-only transformer (the chat model)", True,
+            BackendInfo("llm", "decoder-only transformer (the chat model)", _llm_present(),
                         measured(self.name, "llm"), default=True),
             BackendInfo("extractive", "sentence embeddings (MiniLM-L6 encoder)",
                         embeddings.available(), measured(self.name, "extractive")),
@@ -138,6 +138,14 @@ def _llm(text: str, model: str | None, progress: Progress | None) -> str:
     messages = [{"role": "user", "content": PROMPT.format(text=text)}]
     params = GenerationParams(temperature=0.0, max_new_tokens=160, seed=0)
     return engine.reply(messages, params).text
+
+
+def _llm_present() -> bool:
+    import importlib.util
+
+    from assistant import models
+
+    return importlib.util.find_spec(models.EMBEDDED_PACKAGE) is not None
 
 
 def _hf_dir(model: str | None) -> Path | None:

@@ -37,7 +37,7 @@ class SentimentTool(Tool):
         import importlib.util
 
         return [
-            BackendInfo("encoder", "BERT-style encoder (MiniLM-L6, LoRA fine-tuned)",
+            BackendInfo("encoder", "BERT-style encoder (MiniLM-L6) + trained head",
                         _encoder_weights() is not None, measured(self.name, "encoder"),
                         default=True),
             BackendInfo("vader", "lexicon and rules (VADER)",

@@ -27,7 +27,7 @@ from torch import nn
 from assistant import paths
 
 LABELS = ("negative", "neutral", "positive")
-ARCHITECTURE = "BERT-style encoder (MiniLM-L6, LoRA fine-tuned)"
+ARCHITECTURE = "BERT-style encoder (MiniLM-L6) + trained head"
 SHIPPED_DIR = Path(__file__).with_name("weights")
 WEIGHTS = "sentiment-lora.safetensors"
 

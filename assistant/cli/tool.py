@@ -1,0 +1,120 @@
+"""`parley tool`: the tools from the shell.
+
+    parley tool list                                   # tools, backends, architectures, figures
+    parley tool translate --to pt "Good morning, my friend"
+    parley tool sentiment --backend vader "I absolutely loved this film"
+    parley tool summarize @README.md
+    parley tool translate --json --to pt "Hello"       # one JSON record instead of plain text
+
+Every word after the tool's name goes to the tool's own parser (the same one as the slash command
+in the chat), so `parley tool translate --to pt hi` and `/translate --to pt hi` mean the same. The
+answer goes to stdout; which backend ran, how long it took and how sure it is goes to stderr.
+"""
+
+from __future__ import annotations
+
+import json
+
+import click
+
+from assistant.cli.options import progress
+
+
+class ToolGroup(click.Group):
+    """`list`, then one command per installed tool (found when it is asked for)."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        from assistant import tools
+
+        return ["list", *tools.names()]
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name in self.commands:
+            return self.commands[cmd_name]
+        from assistant import tools
+
+        tool = tools.get(cmd_name)  # unknown: ToolNotFound lists the installed ones
+        return _tool_command(tool)
+
+
+@click.group("tool", cls=ToolGroup)
+def tool() -> None:
+    """Run a tool: translate, sentiment, summarize, ... (`parley tool list` shows them all)."""
+
+
+@tool.command("list")
+@click.option("--json", "as_json", is_flag=True, help="One JSON document instead of a table.")
+def list_tools(as_json: bool) -> None:
+    """Each tool, its backends, their architecture, whether their weights are present, and what
+    they measured (bench/tools.py)."""
+    from assistant import tools
+
+    rows = {}
+    for name in tools.names():
+        tool_ = tools.get(name)
+        rows[name] = {
+            "description": tool_.description,
+            "usage": tool_.usage,
+            "backends": [vars(b) for b in tool_.backends()],
+        }
+    if as_json:
+        click.echo(json.dumps({"tools": rows, "failed": tools.failures()}, indent=2))
+        return
+    for name, row in rows.items():
+        click.echo(f"{name}: {row['description']}")
+        click.echo(f"  usage: {row['usage']}")
+        for b in row["backends"]:
+            mark = "*" if b["default"] else " "
+            weights = "weights present" if b["weights_present"] else "no weights"
+            figures = ", ".join(f"{k} {_fmt(v)}" for k, v in b["metrics"].items())
+            click.echo(f"  {mark} {b['name']:<11} {b['architecture']:<48} {weights}")
+            if figures:
+                click.echo(f"    {'':<11} measured: {figures}")
+    for name, error in tools.failures().items():
+        click.echo(f"{name}: failed to load, skipped ({error})")
+    click.echo("(* default backend; choose another with --backend NAME)")
+
+
+def _fmt(value) -> str:
+    return f"{value:.3g}" if isinstance(value, float) else str(value)
+
+
+def _tool_command(tool_) -> click.Command:
+    def run(argv: tuple[str, ...]) -> None:
+        from assistant import tools
+
+        words = list(argv)
+        as_json = "--json" in words
+        words = [w for w in words if w != "--json"]
+        if any(w in ("-h", "--help") for w in words):
+            click.echo(f"usage: {tool_.usage}\n\n{tool_.description}\n\nbackends:")
+            for b in tool_.backends():
+                click.echo(f"  {b.name}{' (default)' if b.default else ''}: {b.architecture}")
+            return
+        result = tools.run_slash(tool_.name, words, progress=progress)
+        if as_json:
+            record = {
+                "tool": result.tool,
+                "backend": result.backend,
+                "architecture": result.architecture,
+                "text": result.text,
+                "latency_s": round(result.latency_s, 4),
+                "confidence": result.confidence,
+                "images": [str(p) for p in result.images],
+                "data": result.data,
+            }
+            click.echo(json.dumps(record, ensure_ascii=False, default=str))
+            return
+        click.echo(result.text)
+        for path in result.images:
+            click.echo(str(path))
+        click.echo(result.summary(), err=True)
+
+    return click.Command(
+        tool_.name,
+        callback=run,
+        params=[click.Argument(["argv"], nargs=-1, type=click.UNPROCESSED)],
+        help=f"{tool_.description}\n\nusage: {tool_.usage}",
+        short_help=tool_.description,
+        context_settings={"ignore_unknown_options": True, "help_option_names": []},
+    )
