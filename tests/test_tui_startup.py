@@ -76,6 +76,23 @@ def test_a_bad_config_file_is_one_clear_line(parley_home):
     assert len(result.output.strip().splitlines()) == 1
 
 
+def test_chat_flags_win_over_the_config_file(parley_home, monkeypatch):
+    from assistant.tui.app import ChatApp
+
+    parley_home.mkdir(parents=True, exist_ok=True)
+    (parley_home / "config.toml").write_text(
+        '[chat]\ntemperature = 0.9\nseed = 3\nsystem_prompt = "From config."\n'
+        '[keymap]\nnew = "ctrl+g"\n'
+    )
+    started = []
+    monkeypatch.setattr(ChatApp, "run", lambda self: started.append(self))
+    result = CliRunner().invoke(main, ["chat", "--temperature", "0.5", "--model", "m"])
+    assert result.exit_code == 0, result.output
+    [app] = started
+    assert app.defaults == {"temperature": 0.5, "seed": 3, "system_prompt": "From config."}
+    assert app.config.keymap == {"new": "ctrl+g"} and app.model_name == "m"
+
+
 class Tmux:
     """One private tmux server (its own socket) running one window."""
 
