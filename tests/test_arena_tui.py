@@ -182,7 +182,8 @@ async def test_bare_arena_screen_asks_for_its_setup_and_uses_the_chats_engine(tm
     app = Chat()
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.pause()
-        await pilot.press(*str(tmp_path / "nope.txt"), "enter")
+        app.screen.query_one("#setup-prompts").value = str(tmp_path / "nope.txt")
+        await pilot.press("enter")
         await pilot.pause()
         assert "no prompts file" in " ".join(str(n.message) for n in app._notifications)
         inp = app.screen.query_one("#setup-prompts")

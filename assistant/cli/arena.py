@@ -69,8 +69,8 @@ def arena(prompts_file, models, annotator, temperature, top_p, max_new_tokens, s
     1 left is better   2 right is better   3 tie   4 both bad
     r reason (text, quick tags, 1-5 scores)   s skip   u undo   esc leave
 
-    Sides are shuffled per item. Every vote is saved at once; run the same command again to
-    resume where you stopped. Without a seed in --models, each item's seed comes from its text,
+    Sides are shuffled per item. Every vote is saved at once; run the same command again (same
+    prompts file and models) to resume where you stopped. Without a seed in --models, each item's seed comes from its text,
     so answers are reproducible. Export the votes with `parley prefs export`.
 
     \b
