@@ -10,6 +10,7 @@ from arena_fake import FakeEngine, factory
 from assistant import arena, store
 from assistant.store import ratings as R
 from assistant.tui.arena import ArenaApp, ArenaScreen
+from assistant.tui.arena_dialogs import ArenaSetupDialog
 
 PROMPTS = [f"question {i}" for i in range(5)]
 
@@ -185,8 +186,10 @@ async def test_bare_arena_screen_asks_for_its_setup_and_uses_the_chats_engine(tm
         app.screen.query_one("#setup-prompts").value = str(tmp_path / "nope.txt")
         await pilot.press("enter")
         await pilot.pause()
-        assert "no prompts file" in " ".join(str(n.message) for n in app._notifications)
+        # a bad file: the dialog comes back with what was typed, to be corrected
+        assert isinstance(app.screen, ArenaSetupDialog)
         inp = app.screen.query_one("#setup-prompts")
+        assert inp.value == str(tmp_path / "nope.txt")
         inp.value = str(prompts)
         await pilot.press("enter")
         await _ready(pilot)
@@ -197,3 +200,21 @@ async def test_bare_arena_screen_asks_for_its_setup_and_uses_the_chats_engine(tm
     assert row["vote"] == "right" and row["right_text"].startswith("alpha answers first")
     assert row["right_model"] in ("alpha@temperature=0.2", "alpha@temperature=1.0")
     assert row["right_params"]["temperature"] == float(row["right_model"].split("=")[1])
+
+
+async def test_a_vote_the_database_refuses_is_announced_and_can_be_given_again(tmp_path):
+    session = _session(tmp_path / "p.db")
+    session.conn.execute("PRAGMA busy_timeout = 100")
+    other = store.connect(tmp_path / "p.db")
+    app = ArenaApp(session)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await _ready(pilot)
+        other.execute("BEGIN IMMEDIATE")  # another process holds the write lock
+        await pilot.press("1")
+        await pilot.pause()
+        assert "Item 1 of 5" in _text(app, "#arena-progress")  # still here, nothing lost
+        other.execute("ROLLBACK")
+        await pilot.press("1")
+        await _ready(pilot)
+        assert "Item 2 of 5" in _text(app, "#arena-progress")
+    assert [r["vote"] for r in _rows(session)] == ["left"]

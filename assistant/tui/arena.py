@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import re
+import sqlite3
 import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -275,6 +276,9 @@ class ArenaScreen(Screen[None]):
             )
         except ParleyError as e:
             self.notify(str(e), severity="error")
+            return
+        except sqlite3.Error as e:  # e.g. locked past the busy timeout: say so, keep the item
+            self.notify(f"vote NOT saved ({e}); press the key again", severity="error")
             return
         self.show_item(self.session.next_index())
 
