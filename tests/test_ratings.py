@@ -86,7 +86,10 @@ def test_picking_a_regenerated_answer_records_pairs_with_the_branch_context(tmp_
     params = {"temperature": 0.8, "top_p": 0.9, "max_new_tokens": 64, "seed": 5}
     a = C.add_message(conn, conv.id, user.id, "assistant", "Lyon.", model="m1", params=params)
     b = C.add_message(conn, conv.id, user.id, "assistant", "Paris.", model="m1", seed=6)
-    c = C.add_message(conn, conv.id, user.id, "assistant", "Nice.", model="m2")
+    events = [{"kind": "call", "name": "translate", "arguments": {"text": "x"}}]
+    c = C.add_message(
+        conn, conv.id, user.id, "assistant", "Nice.", model="m2", meta={"tool_events": events}
+    )
     ids = R.record_chat_preference(
         conn, conversation_id=conv.id, chosen_message_id=b.id,
         rejected_message_ids=[a.id, c.id], source="pick",
@@ -101,6 +104,7 @@ def test_picking_a_regenerated_answer_records_pairs_with_the_branch_context(tmp_
     ]
     assert rows[0]["right_params"] == params and rows[0]["left_params"]["seed"] == 6
     assert rows[0]["source"] == "pick" and rows[0]["sides_shown"] == 0
+    assert rows[1]["right_tool_calls"] == events and rows[0]["right_tool_calls"] == []
     assert (rows[0]["left_message_id"], rows[0]["conversation_id"]) == (b.id, conv.id)
 
 

@@ -289,7 +289,8 @@ def _response(m: dict[str, Any]) -> Response:
         meta = {}
     if m.get("seed") is not None and "seed" not in params:
         params["seed"] = m["seed"]
-    tool_calls = meta.get("tool_calls") or ([meta["tool"]] if meta.get("tool") else [])
+    # the chat keeps a message's tool calls and results as meta["tool_events"]
+    tool_calls = meta.get("tool_events") or meta.get("tool_calls") or []
     model = m.get("model") or meta.get("model") or "unknown"
     checkpoint = meta.get("checkpoint") or _checkpoint_of(model)
     return Response(
