@@ -218,3 +218,32 @@ async def test_a_vote_the_database_refuses_is_announced_and_can_be_given_again(t
         await _ready(pilot)
         assert "Item 2 of 5" in _text(app, "#arena-progress")
     assert [r["vote"] for r in _rows(session)] == ["left"]
+
+
+async def test_snapshot_arena_at_100x30(tmp_path):
+    """The arena as the terminal shows it. After looking at a changed screen, update with
+    `PARLEY_UPDATE_SNAPSHOTS=1 pytest tests/test_arena_tui.py` and commit it with the change."""
+    import difflib
+    import os
+    from pathlib import Path
+
+    import pytest
+    from fake_engine import screen_text
+
+    engines = {
+        "alpha": FakeEngine("alpha", {"question 0": "Paris is the capital of [b]France[/b]."}),
+        "beta": FakeEngine("beta", {"question 0": "I think it is Lyon, but I am not sure."}),
+    }
+    app = ArenaApp(_session(tmp_path / "p.db", **engines))
+    async with app.run_test(size=(100, 30)) as pilot:
+        await _ready(pilot)
+        screen = "\n".join(line.rstrip() for line in screen_text(app).splitlines()) + "\n"
+    path = Path(__file__).parent / "snapshots" / "arena.txt"
+    if os.environ.get("PARLEY_UPDATE_SNAPSHOTS") or not path.exists():
+        path.write_text(screen, encoding="utf-8")
+        if not os.environ.get("PARLEY_UPDATE_SNAPSHOTS"):
+            pytest.fail(f"new snapshot {path.name} written: look at it, then run again")
+        return
+    expected = path.read_text(encoding="utf-8")
+    diff = "\n".join(difflib.unified_diff(expected.splitlines(), screen.splitlines(), lineterm=""))
+    assert screen == expected, f"{path.name} changed:\n{diff}"
