@@ -248,6 +248,8 @@ def test_parley_arena_reports_a_bad_prompts_line_and_bad_models_in_one_line(tmp_
     assert "line 1 has no responses of its own: give --models A,B" in result.output
     result = CliRunner().invoke(main, ["arena", "--prompts", str(good), "--models", "a"])
     assert "--models needs exactly two entries" in result.output
+    result = CliRunner().invoke(main, ["arena", "--prompts", str(good), "--models", "nope,b"])
+    assert result.exit_code != 0 and "no model named" in result.output.lower()
 
 
 def test_parley_arena_says_so_when_everything_is_rated(tmp_path):

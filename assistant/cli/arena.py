@@ -70,8 +70,9 @@ def arena(prompts_file, models, annotator, temperature, top_p, max_new_tokens, s
     r reason (text, quick tags, 1-5 scores)   s skip   u undo   esc leave
 
     Sides are shuffled per item. Every vote is saved at once; run the same command again (same
-    prompts file and models) to resume where you stopped. Without a seed in --models, each item's seed comes from its text,
-    so answers are reproducible. Export the votes with `parley prefs export`.
+    prompts file and models) to resume where you stopped. Without a seed in --models, each
+    item's seed comes from its text, so answers are reproducible. Export the votes with
+    `parley prefs export`.
 
     \b
     parley arena --prompts prompts.txt --models smollm2-135m-instruct,./my-ckpt
@@ -79,9 +80,12 @@ def arena(prompts_file, models, annotator, temperature, top_p, max_new_tokens, s
     """
     from assistant import arena as arena_mod
     from assistant import store
+    from assistant.models import resolve
 
     items = arena_mod.load_prompts(prompts_file)
     contenders = arena_mod.parse_contenders(models) if models else []
+    for contender in contenders:  # a wrong name fails here, not in the middle of the screen
+        resolve(contender.model)
     conn = store.connect(db_path)
 
     def engine_factory(name: str):
