@@ -12,15 +12,16 @@ context window loses its oldest turns first; the system prompt always stays.
 
 from __future__ import annotations
 
+import functools
 import random
 import threading
 import time
-from collections.abc import Iterator, Sequence
-from dataclasses import asdict, dataclass, field
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import asdict, dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from assistant import models
-from assistant.errors import UsageError
+from assistant.errors import ParleyError, UsageError
 
 if TYPE_CHECKING:
     import torch
@@ -90,6 +91,9 @@ class ToolResult:
     backend: str = ""
     seconds: float = 0.0
     ok: bool = True
+    architecture: str = ""
+    confidence: float | None = None
+    images: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -97,7 +101,7 @@ class Done:
     """The last event of every generation."""
 
     text: str
-    finish_reason: str  # "eos" | "length" | "cancelled"
+    finish_reason: str  # "eos" | "length" | "cancelled" | "tool_call"
     prompt_tokens: int
     completion_tokens: int
     seconds: float
@@ -114,8 +118,122 @@ class Done:
 Event = Started | TextChunk | ToolCall | ToolResult | Done
 
 
+# --- tool calls: the model writes `<tool_call>{...}</tool_call>` (assistant.toolcall); the engine
+# stops decoding there, runs the call and shows its result as the rest of the answer ---
+
+ToolRunner = Callable[[str, dict[str, Any]], Any]
+"""(tool name, arguments) -> an `assistant.tools.ToolResult`; raises ParleyError on bad input."""
+
+
+def run_tool_call(name: str, arguments: dict[str, Any]) -> Any:
+    """The default runner: the tool registry (imported only when a model calls a tool)."""
+    from assistant import tools
+
+    return tools.run_call(name, arguments)
+
+
+class _EitherSet(threading.Event):
+    """Set when set itself or when the caller's cancel event is: stops decoding at a tool call
+    without touching the caller's event."""
+
+    def __init__(self, other: threading.Event | None) -> None:
+        super().__init__()
+        self.other = other
+
+    def is_set(self) -> bool:
+        return super().is_set() or (self.other is not None and self.other.is_set())
+
+
+def runs_tools(generate: Callable[..., Iterator[Event]]) -> Callable[..., Iterator[Event]]:
+    """Wrap a backend's `generate` so a tool call in the answer is run (`tools=False`: left as
+    text). Events: Started, TextChunk... (the call's own text held back), ToolCall, ToolResult,
+    TextChunk (the result), Done (its text is what the user saw; finish_reason "tool_call")."""
+    if getattr(generate, "runs_tools", False):
+        return generate
+
+    @functools.wraps(generate)
+    def wrapper(self, messages, params=None, cancel=None, *, tools: bool = True):
+        if not tools or not self.run_tools:
+            yield from generate(self, messages, params, cancel)
+            return
+        from assistant import toolcall
+
+        stop = _EitherSet(cancel)
+        text = shown = ""
+        call = None
+        for event in generate(self, messages, params, stop):
+            if isinstance(event, TextChunk):
+                text += event.text
+                if call is None and (calls := toolcall.parse(text)):
+                    call = calls[0]
+                    stop.set()  # what follows a call is not the model's business
+                held = toolcall.find_partial_start(text)
+                end = call.start if call else len(text) if held is None else held
+                visible = text[:end].rstrip()  # trailing space waits: a call may follow it
+                if len(visible) > len(shown) and visible.startswith(shown):
+                    yield TextChunk(visible[len(shown) :])
+                    shown = visible
+            elif isinstance(event, Done):
+                if call is None or (cancel is not None and cancel.is_set()):
+                    rest = text[len(shown) :] if call is None and text.startswith(shown) else ""
+                    if rest:  # an unfinished tag at the end is plain text after all
+                        yield TextChunk(rest)
+                    yield replace(event, text=shown + rest)
+                    return
+                yield ToolCall(call.name, dict(call.arguments))
+                result, display = _run_call(self.tool_runner or run_tool_call, call)
+                yield result
+                display = ("\n\n" if shown.strip() else "") + display
+                yield TextChunk(display)
+                yield replace(event, text=shown + display, finish_reason="tool_call")
+                return
+            else:
+                yield event
+
+    wrapper.runs_tools = True  # type: ignore[attr-defined]
+    return wrapper
+
+
+def _run_call(runner: ToolRunner, call: Any) -> tuple[ToolResult, str]:
+    """Run one parsed call; any failure becomes a ToolResult(ok=False) and a line, never a crash."""
+    if not call.name:
+        return ToolResult(
+            "", call.error or "bad call", ok=False
+        ), f"(tool call not understood: {call.error})"
+    start = time.perf_counter()
+    try:
+        result = runner(call.name, dict(call.arguments))
+    except Exception as e:  # a tool's failure is the answer's content, not the engine's crash
+        message = str(e) if isinstance(e, ParleyError) else f"{type(e).__name__}: {e}"
+        seconds = time.perf_counter() - start
+        return ToolResult(
+            call.name, message, seconds=seconds, ok=False
+        ), f"({call.name} failed: {message})"
+    images = tuple(str(p) for p in getattr(result, "images", ()) or ())
+    event = ToolResult(
+        call.name,
+        result.text,
+        backend=getattr(result, "backend", ""),
+        seconds=getattr(result, "latency_s", time.perf_counter() - start),
+        architecture=getattr(result, "architecture", ""),
+        confidence=getattr(result, "confidence", None),
+        images=images,
+    )
+    return event, "\n".join([result.text, *images]).strip()
+
+
 class Engine:
     """A loaded causal LM and its tokenizer, turning conversations into event streams."""
+
+    # The model's tool calls run through `tool_runner` (None: the tool registry); tests inject a
+    # fake. `run_tools = False` leaves calls as text (training and evaluation want the raw text).
+    tool_runner: ToolRunner | None = None
+    run_tools: bool = True
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "generate" in cls.__dict__:  # every backend's answers go through the tool loop
+            cls.generate = runs_tools(cls.__dict__["generate"])
 
     def __init__(
         self,
@@ -195,6 +313,7 @@ class Engine:
 
     # --- generation ---
 
+    @runs_tools
     def generate(
         self,
         messages: Sequence[Message],

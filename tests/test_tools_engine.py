@@ -1,0 +1,133 @@
+"""The model's own tool calls: the engine stops at `<tool_call>...</tool_call>`, runs the call
+through its (injectable) runner, and shows the result as the rest of the answer."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+from assistant import toolcall
+from assistant.engine import (
+    Done,
+    Engine,
+    GenerationParams,
+    Started,
+    TextChunk,
+    ToolCall,
+    ToolResult,
+)
+from assistant.errors import UsageError
+from assistant.tools.base import ToolResult as ToolAnswer
+
+CALL = toolcall.render("translate", {"text": "good night", "to": "pt"})
+
+
+class ScriptedEngine(Engine):
+    """An Engine backend that streams a fixed text in small pieces (like a real backend would)."""
+
+    def __init__(self, text: str) -> None:  # no model: generate is overridden
+        self.text, self.name, self.seen_cancel = text, "scripted", None
+
+    def generate(self, messages, params=None, cancel=None):
+        yield Started(self.name, 3, 0, 1)
+        emitted = ""
+        for i in range(0, len(self.text), 4):
+            if cancel is not None and cancel.is_set():
+                break
+            emitted += self.text[i : i + 4]
+            yield TextChunk(self.text[i : i + 4])
+        finish = "cancelled" if emitted != self.text else "eos"
+        self.seen_cancel = finish == "cancelled"
+        yield Done(emitted, finish, 3, len(emitted), 0.1, 0.01, 1)
+
+
+def fake_runner(calls):
+    def run(name, arguments):
+        calls.append((name, arguments))
+        if arguments.get("to") == "fr":
+            raise UsageError("unknown language 'fr'; supported pairs: en->pt, pt->en")
+        return ToolAnswer(name, "bergamot", "transformer", "Boa noite", 0.05, confidence=0.9)
+
+    return run
+
+
+def test_a_subclass_backend_runs_the_call_and_shows_the_result():
+    calls = []
+    engine = ScriptedEngine(f"Sure. {CALL} and then some rambling the model should not say")
+    engine.tool_runner = fake_runner(calls)
+    events = list(engine.generate([{"role": "user", "content": "say good night in portuguese"}]))
+    kinds = [type(e).__name__ for e in events]
+    assert kinds[0] == "Started" and kinds[-1] == "Done"
+    assert kinds.index("ToolCall") < kinds.index("ToolResult") < len(kinds) - 1
+    call = next(e for e in events if isinstance(e, ToolCall))
+    result = next(e for e in events if isinstance(e, ToolResult))
+    assert (call.name, call.arguments) == ("translate", {"text": "good night", "to": "pt"})
+    assert calls == [("translate", {"text": "good night", "to": "pt"})]
+    assert (result.ok, result.backend, result.confidence) == (True, "bergamot", 0.9)
+    shown = "".join(e.text for e in events if isinstance(e, TextChunk))
+    done = events[-1]
+    assert shown == done.text == "Sure.\n\nBoa noite"  # no raw tags, nothing after the call
+    assert "<tool" not in shown and "rambling" not in shown
+    assert done.finish_reason == "tool_call"
+    assert engine.seen_cancel  # decoding stopped at the call
+
+
+def test_a_failing_call_is_an_answer_not_a_crash():
+    engine = ScriptedEngine(toolcall.render("translate", {"text": "hi", "to": "fr"}))
+    engine.tool_runner = fake_runner([])
+    events = list(engine.generate([{"role": "user", "content": "x"}]))
+    result = next(e for e in events if isinstance(e, ToolResult))
+    assert not result.ok and "supported pairs" in result.output
+    assert events[-1].text.startswith("(translate failed: unknown language 'fr'")
+
+
+def test_broken_json_and_plain_text_and_tools_off():
+    engine = ScriptedEngine("<tool_call>{not json}</tool_call>")
+    engine.tool_runner = fake_runner(calls := [])
+    events = list(engine.generate([{"role": "user", "content": "x"}]))
+    assert not next(e for e in events if isinstance(e, ToolResult)).ok
+    assert calls == []
+    plain = ScriptedEngine("A < B, and <tool_c is not a call")
+    done = list(plain.generate([{"role": "user", "content": "x"}]))[-1]
+    assert done.text == "A < B, and <tool_c is not a call" and done.finish_reason == "eos"
+    off = ScriptedEngine(f"x {CALL}")
+    off.tool_runner = fake_runner(calls)
+    events = list(off.generate([{"role": "user", "content": "x"}], tools=False))
+    assert not any(isinstance(e, ToolCall) for e in events) and events[-1].text == f"x {CALL}"
+
+
+def test_user_cancel_still_stops_and_runs_nothing():
+    cancel = threading.Event()
+    cancel.set()
+    engine = ScriptedEngine(f"{CALL}")
+    engine.tool_runner = fake_runner(calls := [])
+    events = list(engine.generate([{"role": "user", "content": "x"}], None, cancel))
+    assert calls == [] and events[-1].finish_reason == "cancelled"
+
+
+def test_the_real_decode_loop_runs_a_call(tiny_engine, monkeypatch):
+    """The tiny Llama with its sampler forced to spell a call: the base Engine's own loop."""
+    from assistant import engine as engine_module
+
+    ids = tiny_engine.tokenizer.encode(
+        f"Let me translate. {CALL} trailing", add_special_tokens=False
+    )
+    script = iter(ids)
+    monkeypatch.setattr(engine_module, "_sample", lambda *a: next(script))
+    calls = []
+    tiny_engine.tool_runner = fake_runner(calls)
+    params = GenerationParams(max_new_tokens=len(ids), seed=0)
+    events = list(tiny_engine.generate([{"role": "user", "content": "hi"}], params))
+    assert calls == [("translate", {"text": "good night", "to": "pt"})]
+    assert events[-1].text == "Let me translate.\n\nBoa noite"
+    assert isinstance(events[-1], Done) and events[-1].finish_reason == "tool_call"
+
+
+@pytest.mark.parametrize("text", ["/translate --to pt good night"])
+def test_default_runner_is_the_registry(text):
+    """run_tool_call goes to assistant.tools.run_call (real bergamot, no model)."""
+    from assistant.engine import run_tool_call
+
+    result = run_tool_call("translate", {"text": "good night", "to": "pt"})
+    assert result.backend == "bergamot" and result.text.lower().startswith("boa noite")
