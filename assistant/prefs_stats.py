@@ -229,16 +229,22 @@ def report(stats: dict[str, Any]) -> str:
     out = ["Votes per annotator (standing, undone votes left out):"]
     for who, c in stats["annotators"].items():
         out.append(f"  {who:<20} " + "  ".join(f"{k} {c.get(k, 0)}" for k in VOTE_KINDS))
+    if not stats["annotators"]:
+        out.append("  (no votes yet: `parley arena` or `parley prefs import`)")
     out.append("Per model:")
     for m, c in stats["models"].items():
         out.append(f"  {m:<32} rated {c.get('rated', 0)}  wins {c.get('wins', 0)}  "
                    f"losses {c.get('losses', 0)}  ties {c.get('tie', 0)}  "
                    f"both bad {c.get('both_bad', 0)}")  # fmt: skip
+    if not stats["models"]:
+        out.append("  (none)")
     out.append("Position bias (share of decisive side-by-side votes for the LEFT side, 95% CI):")
     for who, b in stats["position_bias"].items():
         flag = "  <- biased" if b["low"] > 0.5 or b["high"] < 0.5 else ""
         out.append(f"  {who:<20} {b['share']:.2f} [{b['low']:.2f}, {b['high']:.2f}] "
                    f"of {b['n']}{flag}")  # fmt: skip
+    if not stats["position_bias"]:
+        out.append("  (no decisive side-by-side votes)")
     out.append("Self-consistency on repeated pairs:")
     for who, c in stats["self_consistency"].items():
         out.append(f"  {who:<20} {c['rate']:.2f} ({c['agree']}/{c['comparisons']} agree, "
