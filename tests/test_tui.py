@@ -199,3 +199,18 @@ async def test_switching_conversations_while_an_answer_streams_keeps_both():
         assert convs.branch(conn, second.id)[-1].content == long_answer  # saved in full
         await app.open_conversation(second.id)
         assert app.message_views()[-1].text == long_answer
+
+
+async def test_pasting_several_lines_keeps_every_line():
+    from textual import events
+
+    engine = FakeEngine(["Got it."])
+    app = make_app(engine)
+    async with app.run_test(size=SIZE) as pilot:
+        app.prompt.value = "Fix this: "
+        app.prompt.post_message(events.Paste("def f():\n    return [1]\n"))
+        await pilot.pause()
+        await pilot.press("ctrl+s")  # the composer sends it
+        await settle(pilot, app)
+        assert engine.calls[0][-1]["content"] == "Fix this: def f():\n    return [1]\n"
+        assert app.message_views()[0].text.endswith("return [1]\n")

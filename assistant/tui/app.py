@@ -290,6 +290,17 @@ class ChatApp(GenerationMixin, MessageActionsMixin, ChatCommandsMixin, App):
     def action_focus_prompt(self) -> None:
         self.prompt.focus()
 
+    def compose_message(self, text: str = "") -> None:
+        """A message of several lines, written in a text box; ctrl+s sends it."""
+        from assistant.tui.text_dialog import TextDialog
+
+        async def done(message: str | None) -> None:
+            if message is not None and message.strip():
+                self.prompt.value = ""
+                await self.submit(message)
+
+        self.push_screen(TextDialog("Your message (ctrl+s sends)", text, multiline=True), done)
+
     def message_views(self) -> list[MessageView]:
         return list(self.thread.query(MessageView))
 

@@ -194,6 +194,7 @@ class ChatCommandsMixin:
             ("Thumbs down", "rate the last answer -1", lambda: self.action_rate("thumbs", -1)),
             ("Toggle sidebar", "show/hide the conversation list (ctrl+b)", self.toggle_sidebar),
             ("Help", "every key and command (F1, /help)", self.action_help),
+            ("Write a long message", "a text box for several lines", self.compose_message),
         ]
         actions += [
             (f"Rate {n} stars", "rate the last answer", lambda n=n: self.action_rate("stars", n))

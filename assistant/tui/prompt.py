@@ -1,8 +1,10 @@
 """The prompt line: Enter sends; `/` completes commands (→ or End accepts the suggestion) and
-lists the matching ones with what they do."""
+lists the matching ones with what they do. Pasting several lines opens the composer (a text box
+that keeps every line; ctrl+s sends) instead of dropping all but the first line."""
 
 from __future__ import annotations
 
+from textual import events
 from textual.suggester import Suggester
 from textual.widgets import Input
 
@@ -25,3 +27,10 @@ class PromptInput(Input):
             id="prompt",
             suggester=CommandSuggester(),
         )
+
+    def _on_paste(self, event: events.Paste) -> None:
+        if "\n" in event.text.strip("\n"):
+            event.stop()
+            self.app.compose_message(self.value + event.text)
+            return
+        super()._on_paste(event)
