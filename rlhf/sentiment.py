@@ -236,8 +236,10 @@ def _train_lora(model, tokenizer, train, val, label_id, loss_fn, config, progres
                 return
 
 
-def cli(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m rlhf.sentiment", description=__doc__)
+def cli(argv: list[str] | None = None, prog: str = "python -m rlhf.sentiment") -> None:
+    parser = argparse.ArgumentParser(
+        prog=prog, description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     for f in fields(SentimentConfig):
         kind = {"int": int, "float": float, "bool": lambda s: s.lower() in ("1", "true", "yes")}
         parser.add_argument(f"--{f.name.replace('_', '-')}", type=kind.get(str(f.type), str),

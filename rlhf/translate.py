@@ -226,8 +226,10 @@ def _asdict(config: TranslateConfig) -> dict:
     return {f.name: getattr(config, f.name) for f in fields(config) if f.name != "output_dir"}
 
 
-def cli(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m rlhf.translate", description=__doc__)
+def cli(argv: list[str] | None = None, prog: str = "python -m rlhf.translate") -> None:
+    parser = argparse.ArgumentParser(
+        prog=prog, description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     for f in fields(TranslateConfig):
         kind = {"int": int, "float": float}.get(str(f.type), str)
         parser.add_argument(f"--{f.name.replace('_', '-')}", type=kind, default=f.default,

@@ -18,6 +18,8 @@ STAGES: dict[str, str] = {
     "rloo": "assistant.cli.train_chat:rloo",
     "dpo": "assistant.cli.train_chat:dpo",
     "restore": "assistant.cli.train_restore:restore",
+    "translate": "assistant.cli.train_tools:translate",
+    "sentiment": "assistant.cli.train_tools:sentiment",
 }
 
 

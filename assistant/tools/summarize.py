@@ -137,7 +137,10 @@ def _llm(text: str, model: str | None, progress: Progress | None) -> str:
         text = extract(text, max(1, int(LLM_INPUT_CHARS / average)))[: LLM_INPUT_CHARS * 2]
     messages = [{"role": "user", "content": PROMPT.format(text=text)}]
     params = GenerationParams(temperature=0.0, max_new_tokens=160, seed=0)
-    return engine.reply(messages, params).text
+    # tools=False: a summary that spells a tool call stays text (no tool runs inside a tool)
+    extra = {"tools": False} if hasattr(engine, "run_tools") else {}
+    *_, done = engine.generate(messages, params, **extra)
+    return done.text
 
 
 def _llm_present() -> bool:
