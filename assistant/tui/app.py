@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from textual import on
+from textual import on, work
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
@@ -117,6 +117,12 @@ class ChatApp(GenerationMixin, MessageActionsMixin, ChatCommandsMixin, App):
         await self.refresh_sidebar()
         # after the first frame, so it shows before the first import of torch begins
         self.call_after_refresh(self.load_model, self.model_name)
+        self.call_after_refresh(self._warm_tools)
+
+    @work(thread=True, group="tools")
+    def _warm_tools(self) -> None:
+        """Load the tool registry off the UI thread, so the first `/` completes at once."""
+        commands.tool_names()
 
     async def action_quit(self) -> None:
         """Quit; a running answer is stopped and saved first (as stopped)."""
