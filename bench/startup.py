@@ -29,8 +29,8 @@ QUESTION = "What is the capital of France?"
 
 
 class Terminal:
-    def __init__(self) -> None:
-        self.socket = f"parley-bench-{os.getpid()}"
+    def __init__(self, run: int) -> None:
+        self.socket = f"parley-bench-{os.getpid()}-{run}"  # a fresh tmux server per run
 
     def tmux(self, *args: str) -> str:
         cmd = ["tmux", "-L", self.socket, *args]
@@ -51,11 +51,11 @@ class Terminal:
         subprocess.run(["tmux", "-L", self.socket, "kill-server"], capture_output=True)
 
 
-def one_run(model: str | None, timeout: float) -> dict:
+def one_run(run: int, model: str | None, timeout: float) -> dict:
     parley = Path(sys.executable).parent / "parley"
     args = f" --model {model}" if model else ""
     command = f"unset COLUMNS LINES; {parley} chat --temperature 0{args}; sleep 5"
-    term = Terminal()
+    term = Terminal(run)
     try:
         start = time.perf_counter()
         term.tmux("new-session", "-d", "-s", "b", "-x", "120", "-y", "32", command)
@@ -82,7 +82,7 @@ def main() -> None:
     args = parser.parse_args()
     if shutil.which("tmux") is None:
         sys.exit("bench/startup.py needs tmux (apt-get install tmux)")
-    runs = [one_run(args.model, args.timeout) for _ in range(args.runs)]
+    runs = [one_run(i, args.model, args.timeout) for i in range(args.runs)]
     keys = ("first_frame_s", "model_ready_s", "paris_s")
     print(f"{'run':>4} {'first frame':>12} {'model ready':>12} {'Paris shown':>12}")
     for i, r in enumerate(runs, 1):
@@ -99,12 +99,16 @@ def main() -> None:
     record = {
         "bench": "startup",
         "model": args.model or "embedded",
-        "machine": {"platform": platform.platform(), "cpus": os.cpu_count()},
+        "machine": {
+            "platform": platform.platform(),
+            "cpus": os.cpu_count(),
+            "load_average_1min": os.getloadavg()[0],  # other work on the machine slows all of it
+        },
         "runs": runs,
         "median": medians,
     }
     out.write_text(json.dumps(record, indent=2) + "\n")
-    print(f"wrote {out}")
+    print(f"load average (1 min) at the end: {os.getloadavg()[0]:.1f}; wrote {out}")
 
 
 if __name__ == "__main__":
