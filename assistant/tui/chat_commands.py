@@ -197,7 +197,11 @@ class ChatCommandsMixin:
             ("Write a long message", "a text box for several lines", self.compose_message),
         ]
         actions += [
-            (f"Rate {n} stars", "rate the last answer", lambda n=n: self.action_rate("stars", n))
+            (
+                f"Rate {n} star{'s' if n > 1 else ''}",
+                "rate the last answer",
+                lambda n=n: self.action_rate("stars", n),
+            )
             for n in range(1, 6)
         ]
         if arena_available():
