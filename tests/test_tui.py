@@ -107,6 +107,8 @@ async def test_escape_stops_and_keeps_the_partial_answer_marked_stopped():
             await pilot.pause(0.02)
             if len(view.streamed.split()) >= 5:
                 break
+        await pilot.press("h", "i")  # typing works while the answer streams
+        assert app.prompt.value == "hi" and app.generating
         await pilot.press("escape")
         await settle(pilot, app)
         saved = view.message
@@ -214,3 +216,29 @@ async def test_pasting_several_lines_keeps_every_line():
         await settle(pilot, app)
         assert engine.calls[0][-1]["content"] == "Fix this: def f():\n    return [1]\n"
         assert app.message_views()[0].text.endswith("return [1]\n")
+
+
+async def test_escape_while_the_model_loads_cancels_the_waiting_prompt():
+    release = threading.Event()
+
+    def slow_factory(model, dtype, progress):
+        release.wait(10)
+        return FakeEngine(["never asked"])
+
+    from assistant.tui.app import ChatApp
+
+    app = ChatApp(engine_factory=slow_factory)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        app.prompt.value = "hello?"
+        await pilot.press("enter")
+        await pilot.pause(0.2)
+        await pilot.press("escape")
+        await pilot.pause(0.2)
+        view = app.query_one(AssistantMessageView)
+        assert "stopped before the model was ready" in view.header_text()
+        release.set()
+        await settle(pilot, app)
+        roles = [r[0] for r in store.connect().execute("SELECT role FROM messages")]
+        assert roles == ["user"]  # the question is kept; there was no answer to keep
+        assert view.message is None

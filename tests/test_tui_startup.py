@@ -76,6 +76,30 @@ def test_a_bad_config_file_is_one_clear_line(parley_home):
     assert len(result.output.strip().splitlines()) == 1
 
 
+def test_config_yaml_and_unknown_keys(parley_home):
+    from assistant import config
+    from assistant.errors import ConfigError
+
+    parley_home.mkdir(parents=True, exist_ok=True)
+    path = parley_home / "config.yaml"
+    path.write_text("chat:\n  model: my-sft\nkeymap:\n  stop: ctrl+x\n")
+    loaded = config.load()
+    assert (loaded.chat, loaded.keymap, loaded.path) == (
+        {"model": "my-sft"},
+        {"stop": "ctrl+x"},
+        path,
+    )
+    path.write_text("chat:\n  modle: my-sft\n")
+    with pytest.raises(ConfigError, match="unknown key chat.modle; known: dtype, max_new_tokens"):
+        config.load()
+    path.write_text("colours: {}\n")
+    with pytest.raises(ConfigError, match="unknown section"):
+        config.load()
+    path.write_text("chat: [1\n")
+    with pytest.raises(ConfigError, match=r"not valid YAML \(line 2\)"):
+        config.load()
+
+
 def test_chat_flags_win_over_the_config_file(parley_home, monkeypatch):
     from assistant.tui.app import ChatApp
 
