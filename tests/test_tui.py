@@ -135,7 +135,8 @@ async def test_model_output_and_user_text_are_literal():
 
 
 async def test_status_shows_model_context_and_speed_and_copy_uses_the_clipboard():
-    app = make_app(FakeEngine(["one two three four"], name="tiny-fake", context_window=512))
+    engine = FakeEngine(["one two three four"], name="tiny-fake", context_window=512, dropped=2)
+    app = make_app(engine)
     async with app.run_test(size=SIZE) as pilot:
         await send(pilot, app, "count")
         summary = app.status.summary()
@@ -144,6 +145,7 @@ async def test_status_shows_model_context_and_speed_and_copy_uses_the_clipboard(
         assert f"model tiny-fake · ctx {used}/512 · " in summary
         assert f"{view.message.tokens_per_second:.1f} tok/s" in summary
         assert view.message.tokens_per_second > 0
+        assert "2 oldest messages did not fit" in view.header_text()
         await pilot.press("ctrl+y")
         assert app.clipboard == "one two three four"
         assert app.screen.allow_select and view.allow_select  # mouse selection is on

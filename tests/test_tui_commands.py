@@ -78,16 +78,23 @@ async def test_settings_panel_changes_sampling_for_this_conversation():
         screen.query_one("#seed", Input).value = "7"
         await pilot.press("ctrl+s")
         await settle(pilot, app)
+        assert app.conversation is None  # nothing stored before the first message
+        await send(pilot, app, "Count")
         conv = convs.get(store.connect(), app.conversation.id)
         assert (conv.system_prompt, conv.temperature, conv.max_new_tokens, conv.seed) == (
             "Be terse.", 1.5, 3, 7,
         )  # fmt: skip
-        await send(pilot, app, "Count")
         params = engine.params[-1]
         assert (params.temperature, params.max_new_tokens, params.seed) == (1.5, 3, 7)
         view = app.query_one(AssistantMessageView)
         assert view.text == "a b c" and "cut at max tokens" in view.header_text()
         assert view.message.seed == 7 and view.message.params["temperature"] == 1.5
+        await pilot.press("ctrl+s")  # now for the open conversation, stored at once
+        await pilot.pause()
+        app.screen.query_one("#temperature", Input).value = "0"
+        await pilot.press("ctrl+s")
+        await settle(pilot, app)
+        assert convs.get(store.connect(), app.conversation.id).temperature == 0.0
 
 
 async def test_model_switch_records_the_model_per_message(monkeypatch):

@@ -124,6 +124,9 @@ class ChatApp(GenerationMixin, MessageActionsMixin, ChatCommandsMixin, App):
         """Load the tool registry off the UI thread, so the first `/` completes at once."""
         commands.tool_names()
 
+    def on_unmount(self) -> None:
+        self.conn.close()
+
     async def action_quit(self) -> None:
         """Quit; a running answer is stopped and saved first (as stopped)."""
         if self.stop_generation():

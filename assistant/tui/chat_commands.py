@@ -118,16 +118,37 @@ class ChatCommandsMixin:
         from assistant.engine import DEFAULT_SYSTEM_PROMPT
         from assistant.tui.settings_screen import SettingsScreen
 
-        conversation = self.ensure_conversation()
+        conversation = self.conversation or self.draft_conversation()
 
         async def done(settings: dict[str, Any] | None) -> None:
-            if settings is not None:
-                convs.update_settings(self.conn, conversation.id, **settings)
-                self.conversation = convs.get(self.conn, conversation.id)
-                self.notify("settings saved for this conversation")
-                await self.refresh_sidebar()
+            if settings is None:
+                return
+            if self.conversation is None:  # no chat yet: they apply to the one about to start
+                self.defaults.update(settings)
+                self.notify("settings saved for the new conversation")
+                return
+            convs.update_settings(self.conn, self.conversation.id, **settings)
+            self.conversation = convs.get(self.conn, self.conversation.id)
+            self.notify("settings saved for this conversation")
 
         self.push_screen(SettingsScreen(conversation, DEFAULT_SYSTEM_PROMPT), done)
+
+    def draft_conversation(self: ChatApp) -> convs.Conversation:
+        """What the next new conversation will be (nothing stored until a message is sent)."""
+        d = self.defaults
+        return convs.Conversation(
+            id=0,
+            title="New chat",
+            system_prompt=d.get("system_prompt"),
+            model=self.model_name,
+            temperature=d.get("temperature", 0.2),
+            top_p=d.get("top_p", 0.9),
+            max_new_tokens=d.get("max_new_tokens", 512),
+            seed=d.get("seed"),
+            current_leaf_id=None,
+            created_at=0.0,
+            updated_at=0.0,
+        )
 
     def action_export(self: ChatApp, fmt: str = "md", path: str | None = None) -> None:
         if self.conversation is None:

@@ -32,7 +32,10 @@ def load_engine(model: str | None, dtype: str, progress: Callable[[str], None]) 
     return Engine.load(model, dtype=dtype, progress=progress)
 
 
-def _answer_fields(done: Any, model: str, tool_events: list[dict]) -> dict[str, Any]:
+def _answer_fields(done: Any, model: str, tool_events: list[dict], dropped: int) -> dict[str, Any]:
+    meta: dict[str, Any] = {"tool_events": tool_events} if tool_events else {}
+    if dropped:
+        meta["dropped_messages"] = dropped  # the oldest turns did not fit the context window
     return {
         "model": model,
         "params": done.params,
@@ -42,7 +45,7 @@ def _answer_fields(done: Any, model: str, tool_events: list[dict]) -> dict[str, 
         "tokens_per_second": round(done.tokens_per_second, 2),
         "seconds": round(done.seconds, 3),
         "finish_reason": "stopped" if done.finish_reason == "cancelled" else done.finish_reason,
-        "meta": {"tool_events": tool_events} if tool_events else {},
+        "meta": meta,
     }
 
 
@@ -156,11 +159,12 @@ class GenerationMixin:
                     conv.temperature, conv.top_p, conv.max_new_tokens, conv.seed
                 )
                 self._call(view.set_state, f"thinking… (esc stops) with {engine.name}")
-                done, tool_events = None, []
+                done, tool_events, dropped = None, [], 0
                 for event in engine.generate(messages, params, cancel):
                     if isinstance(event, TextChunk):
                         self._call(view.append, event.text)
                     elif isinstance(event, Started):
+                        dropped = event.dropped_messages
                         self._call(setattr, self.status, "context_used", event.prompt_tokens)
                     elif isinstance(event, ToolCall | ToolResult):
                         record = _tool_event(event)
@@ -176,7 +180,7 @@ class GenerationMixin:
                     parent_id,
                     "assistant",
                     done.text,
-                    **_answer_fields(done, engine.name, tool_events),
+                    **_answer_fields(done, engine.name, tool_events, dropped),
                 )
             finally:
                 conn.close()

@@ -126,6 +126,8 @@ class AssistantMessageView(MessageView):
                 bits.append("… cut at max tokens")
             if msg.tokens_per_second:
                 bits.append(f"{msg.tokens_per_second:.1f} tok/s")
+            if msg.meta.get("dropped_messages"):
+                bits.append(f"{msg.meta['dropped_messages']} oldest messages did not fit")
             if msg.thumbs:
                 bits.append("👍" if msg.thumbs > 0 else "👎")
             if msg.stars:
