@@ -74,6 +74,10 @@ def test_a_bad_config_file_is_one_clear_line(parley_home):
     result = CliRunner().invoke(main, ["chat"])
     assert result.exit_code == 2 and "not valid TOML" in result.output
     assert len(result.output.strip().splitlines()) == 1
+    (parley_home / "config.toml").unlink()
+    result = CliRunner().invoke(main, ["chat", "--model", "no-such-model"])
+    assert result.exit_code == 1 and result.output.startswith("parley: error: ")
+    assert "no-such-model" in result.output and len(result.output.strip().splitlines()) == 1
 
 
 def test_config_yaml_and_unknown_keys(parley_home):
@@ -110,11 +114,14 @@ def test_chat_flags_win_over_the_config_file(parley_home, monkeypatch):
     )
     started = []
     monkeypatch.setattr(ChatApp, "run", lambda self: started.append(self))
-    result = CliRunner().invoke(main, ["chat", "--temperature", "0.5", "--model", "m"])
+    model_dir = parley_home / "my-model"
+    model_dir.mkdir()
+    (model_dir / "config.json").write_text("{}")
+    result = CliRunner().invoke(main, ["chat", "--temperature", "0.5", "--model", str(model_dir)])
     assert result.exit_code == 0, result.output
     [app] = started
     assert app.defaults == {"temperature": 0.5, "seed": 3, "system_prompt": "From config."}
-    assert app.config.keymap == {"new": "ctrl+g"} and app.model_name == "m"
+    assert app.config.keymap == {"new": "ctrl+g"} and app.model_name == str(model_dir)
 
 
 class Tmux:

@@ -1,6 +1,6 @@
 """Parley's Textual TUI: `parley chat`. The only package that imports textual.
 
-    parley chat [--model M]              # or: python -m assistant.tui
+    parley chat [--model M]              # or: python -m assistant.tui.app
 
 `app.ChatApp` is the application; one widget or screen per module beside it, styles in
 `app.tcss`. The engine loads in a thread worker, so the first frame never waits for torch.
