@@ -49,10 +49,10 @@ def chat(ctx, model, dtype, temperature, top_p, max_new_tokens, seed, system, db
     if ctx.get_parameter_source("dtype").name == "DEFAULT" and "dtype" in config.chat:
         dtype = config.chat["dtype"]
     factory = _engine_factory(engine_spec) if engine_spec else None
-    if model and factory is None:
+    if (model or config.chat.get("model")) and factory is None:
         from assistant import models
 
-        models.resolve(model)  # no such model: one line here, not a failure inside the TUI
+        models.resolve(model or config.chat["model"])  # no such model: one line here, not a failure inside the TUI
     from assistant.tui import prepare_terminal
 
     prepare_terminal()
