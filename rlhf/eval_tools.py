@@ -106,7 +106,7 @@ def load_requests(path: str | Path = HELDOUT) -> list[dict[str, Any]]:
 
 
 def evaluate(engine, requests: list[dict[str, Any]], describe_tools: bool = False,
-             max_new_tokens: int = 160, progress=None) -> ToolEval:  # fmt: skip
+             max_new_tokens: int = 128, progress=None) -> ToolEval:  # fmt: skip
     """Greedy answers to every request, scored (see the module docstring)."""
     from assistant.engine import GenerationParams
 
