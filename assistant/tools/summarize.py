@@ -184,5 +184,7 @@ def _hf(text: str, model: str | None, progress: Progress | None) -> str:
     limit = min(getattr(tokenizer, "model_max_length", 1024) or 1024, 1024)
     inputs = tokenizer(prefix + text, return_tensors="pt", truncation=True, max_length=limit)
     with torch.inference_mode():
-        ids = seq2seq.generate(**inputs, max_new_tokens=142, num_beams=1)
+        ids = seq2seq.generate(input_ids=inputs["input_ids"],
+                               attention_mask=inputs["attention_mask"],
+                               max_new_tokens=142, num_beams=1)  # fmt: skip
     return tokenizer.decode(ids[0], skip_special_tokens=True)

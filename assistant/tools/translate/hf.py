@@ -61,5 +61,7 @@ def translate(
     inputs = tokenizer([prefix + p for p in pieces], return_tensors="pt", padding=True,
                        truncation=True, max_length=512)  # fmt: skip
     with torch.inference_mode():
-        ids = hf_model.generate(**inputs, max_new_tokens=256, num_beams=1)
+        ids = hf_model.generate(input_ids=inputs["input_ids"],
+                                attention_mask=inputs["attention_mask"],
+                                max_new_tokens=256, num_beams=1)  # fmt: skip
     return [t.strip() for t in tokenizer.batch_decode(ids, skip_special_tokens=True)]
