@@ -52,7 +52,8 @@ def chat(ctx, model, dtype, temperature, top_p, max_new_tokens, seed, system, db
     if (model or config.chat.get("model")) and factory is None:
         from assistant import models
 
-        models.resolve(model or config.chat["model"])  # no such model: one line here, not a failure inside the TUI
+        # no such model: one line here, not a failure inside the TUI
+        models.resolve(model or config.chat["model"])
     from assistant.tui import prepare_terminal
 
     prepare_terminal()
