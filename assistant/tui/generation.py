@@ -162,7 +162,7 @@ class GenerationMixin:
                 done, tool_events, dropped = None, [], 0
                 for event in engine.generate(messages, params, cancel):
                     if isinstance(event, TextChunk):
-                        self._call(view.append, event.text)
+                        view.post_message(view.Chunk(event.text))  # thread-safe, no waiting
                     elif isinstance(event, Started):
                         dropped = event.dropped_messages
                         self._call(setattr, self.status, "context_used", event.prompt_tokens)

@@ -7,11 +7,14 @@ with `Markdown.get_stream`. A focused message takes the rating, copy, edit and b
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from pathlib import Path
 
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
+from textual.message import Message as TextualMessage
 from textual.widget import Widget
 from textual.widgets import Markdown, Static
 from textual.widgets.markdown import MarkdownStream
@@ -145,8 +148,20 @@ class AssistantMessageView(MessageView):
         if self.is_attached:
             self.refresh_header()
 
+    class Chunk(TextualMessage):
+        """A piece of the answer, posted by the generation worker (which never waits for the UI)."""
+
+        def __init__(self, text: str) -> None:
+            super().__init__()
+            self.text = text
+
+    async def on_assistant_message_view_chunk(self, event: Chunk) -> None:
+        event.stop()
+        if self.message is None:  # after `finish` the stored text is shown; late pieces are in it
+            await self.append(event.text)
+
     async def append(self, chunk: str) -> None:
-        """Stream a piece of the answer (called from the generation worker via call_from_thread)."""
+        """Stream a piece of the answer into the Markdown view."""
         chunk = clean(chunk)
         if not chunk:
             return
@@ -162,7 +177,10 @@ class AssistantMessageView(MessageView):
     async def finish(self, message: Message) -> None:
         """The stored answer: stop streaming and show it as saved."""
         if self._stream is not None:
-            await self._stream.stop()
+            # A stream stopped before its task ever ran re-raises the cancellation: harmless,
+            # the whole stored text replaces what was streamed just below.
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._stream.stop()
             self._stream = None
         self.message = message
         self.model = message.model or self.model
