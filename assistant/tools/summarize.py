@@ -18,6 +18,7 @@ Text up to 100,000 characters (or a UTF-8 file) is accepted; binary files are re
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 from typing import Any
 
@@ -82,6 +83,7 @@ class SummarizeTool(Tool):
         from assistant.tools.base import read_text_argument
 
         text = read_text_argument(str(text), limit=MAX_CHARS)
+        text = prose(text) or text
         if sentences is not None and int(sentences) < 1:
             raise UsageError(f"--sentences must be at least 1, got {sentences}")
         if backend == "extractive":
@@ -95,6 +97,23 @@ class SummarizeTool(Tool):
             summary,
             data={"input_chars": len(text), "compression": round(len(summary) / len(text), 3)},
         )
+
+
+def prose(text: str) -> str:
+    r"""The running text of a Markdown document: without code blocks, tables, headings and
+    HTML comments (a summary of README.md should not quote its shell commands).
+
+    >>> prose("# Title\n\nSome text.\n\n```sh\nmake\n```\n| a | b |\n- a point")
+    'Some text.\n\n\n- a point'
+    """
+    text = re.sub(r"(?ms)^(```|~~~).*?^\1[^\n]*$", "", text)
+    text = re.sub(r"(?s)<!--.*?-->", "", text)
+    lines = [
+        line
+        for line in text.splitlines()
+        if not re.match(r"\s*(\||#{1,6}\s)", line) and not re.fullmatch(r"[\s=-]+", line)
+    ]
+    return "\n".join(lines).strip()
 
 
 def extract(text: str, keep: int | None = None, redundancy: float = 0.5) -> str:
