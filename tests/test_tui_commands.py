@@ -200,7 +200,7 @@ async def test_tool_calls_the_model_makes_are_shown_with_the_answer():
     script = [
         [
             ToolCall("sentiment", {"text": "great"}),
-            ToolResult("sentiment", "positive (0.98)", backend="vader", seconds=0.01),
+            ToolResult("sentiment", "positive", backend="vader", seconds=0.01, confidence=0.98),
             "It reads as positive.",
         ]
     ]
@@ -209,7 +209,7 @@ async def test_tool_calls_the_model_makes_are_shown_with_the_answer():
         await send(pilot, app, "How does 'great' feel?")
         shown = screen_text(app)
         assert "→ tool call sentiment({'text': 'great'})" in shown
-        assert "← sentiment via vader, 0.01 s: positive (0.98)" in shown
+        assert "← sentiment via vader, 0.01 s, confidence 0.98: positive" in shown
         assert "It reads as positive." in shown
         meta = app.query_one(AssistantMessageView).message.meta
         assert [e["kind"] for e in meta["tool_events"]] == ["call", "result"]

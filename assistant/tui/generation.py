@@ -270,4 +270,7 @@ def _tool_event(event: Any) -> dict[str, Any]:
         "backend": event.backend,
         "seconds": event.seconds,
         "ok": event.ok,
+        "architecture": getattr(event, "architecture", ""),
+        "confidence": getattr(event, "confidence", None),
+        "images": [str(p) for p in getattr(event, "images", ()) or ()],
     }

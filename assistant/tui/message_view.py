@@ -191,15 +191,21 @@ class AssistantMessageView(MessageView):
         self._mount_tool_event(event)
 
     def _mount_tool_event(self, event: dict) -> None:
+        box = self.query_one(".tool-events")
         if event.get("kind") == "call":
             line = f"→ tool call {event.get('name')}({event.get('arguments', {})})"
         else:
+            backend = event.get("backend") or "?"
+            if event.get("architecture"):
+                backend += f" ({event['architecture']})"
+            sure = event.get("confidence")
+            sure = f", confidence {sure:.2f}" if sure is not None else ""
             ok = "" if event.get("ok", True) else " (failed)"
-            line = (
-                f"← {event.get('name')} via {event.get('backend') or '?'}, "
-                f"{event.get('seconds', 0.0):.2f} s{ok}: {event.get('output', '')}"
-            )
-        self.query_one(".tool-events").mount(Static(literal(line), classes="tool-event"))
+            took = f"{event.get('seconds', 0.0):.2f} s{sure}{ok}"
+            line = f"← {event.get('name')} via {backend}, {took}: {event.get('output', '')}"
+        box.mount(Static(literal(line), classes="tool-event"))
+        for path in event.get("images", []):
+            box.mount(image_widget(Path(path)))
 
 
 class ToolMessageView(MessageView):
