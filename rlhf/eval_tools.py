@@ -9,8 +9,10 @@ The first `<tool_call>` block of the answer (`assistant.toolcall.parse`) is scor
 - tool: it names the expected tool;
 - exact: it names the expected tool and every argument matches — text compared after case-folding,
   collapsing whitespace and dropping surrounding quotes and punctuation; `to` and `n` exactly.
-`--describe-tools` adds the call format and the tools to the system prompt, which gives a model
-that never saw the format (the base model) its fairest chance.
+A call must begin within the first 24 tokens of the answer (answers are cut there otherwise:
+the base model would spend minutes on prose that cannot score). `--describe-tools` adds the call
+format and the tools to the system prompt, which gives a model that never saw the format (the
+base model) its fairest chance.
 """
 
 from __future__ import annotations
@@ -105,8 +107,27 @@ def load_requests(path: str | Path = HELDOUT) -> list[dict[str, Any]]:
     return read_jsonl(path, check)
 
 
+def answer(engine, messages, params, patience: int) -> str:
+    """The greedy answer, cut short once `patience` chunks have passed with no call begun: a
+    call that has not started by then is not going to be scored, and prose costs time."""
+    import threading
+
+    from assistant.engine import Done, TextChunk
+
+    cancel, text, chunks = threading.Event(), "", 0
+    for event in engine.generate(messages, params, cancel):
+        if isinstance(event, TextChunk):
+            text, chunks = text + event.text, chunks + 1
+            started = toolcall.OPEN in text or toolcall.find_partial_start(text) is not None
+            if chunks >= patience and not started:
+                cancel.set()
+        elif isinstance(event, Done):
+            return event.text
+    return text
+
+
 def evaluate(engine, requests: list[dict[str, Any]], describe_tools: bool = False,
-             max_new_tokens: int = 128, progress=None) -> ToolEval:  # fmt: skip
+             max_new_tokens: int = 128, patience: int = 24, progress=None) -> ToolEval:  # fmt: skip
     """Greedy answers to every request, scored (see the module docstring)."""
     from assistant.engine import GenerationParams
 
@@ -119,7 +140,7 @@ def evaluate(engine, requests: list[dict[str, Any]], describe_tools: bool = Fals
             {"role": "system", "content": system},
             {"role": "user", "content": r["request"]},
         ]
-        text = engine.reply(messages, params).text
+        text = answer(engine, messages, params, patience)
         calls = [c for c in toolcall.parse(text) if c.name]
         call = calls[0] if calls else None
         right_tool = call is not None and call.name == r["tool"]

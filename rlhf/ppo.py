@@ -1,0 +1,207 @@
+"""PPO against a reward model, with a KL leash to the SFT model (`trl.experimental.ppo`, TRL 1.12).
+
+    parley train ppo --config rlhf/recipes/ppo-cpu-tiny.yaml --policy sft-tiny --reward_model DIR
+    python -m rlhf.ppo --config ppo-cpu-tiny ...
+
+All PPO-specific code lives in this one module, so moving to RLOO or a newer TRL touches one file.
+Policy and reference start from the SFT model; the value model starts from the reward model.
+SmolLM2's pad token is its EOS, so PPO gets a distinct pad (`<|endoftext|>`, id 0): with pad ==
+EOS, TRL would cut every response at its first pad and never see the stop. For bf16 set
+`ACCELERATE_MIXED_PRECISION=bf16` (`bf16: true` alone leaves PPO in fp32).
+
+Every step logs reward (`objective/scores`), KL and entropy to `metrics.jsonl` and TensorBoard;
+a step whose KL passes `max_kl`, or whose entropy falls under `min_entropy`, stops the run with a
+message that says which and keeps the policy of the last good step. Prompts: a text file (one per
+line) or JSONL with `prompt` (string or messages). Checkpoints (the policy) every `save_steps`;
+`--resume` starts from the newest checkpoint's policy and runs the remaining steps (the value
+model and optimizer state restart: PPO in TRL 1.12 cannot restore them).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+os.environ.setdefault("TRL_EXPERIMENTAL_SILENCE", "1")
+
+DISTINCT_PAD = "<|endoftext|>"
+
+
+@dataclass
+class PPORun:
+    """Parley's settings for PPO (the rest are TRL `PPOConfig` settings)."""
+
+    policy: str = field(default="sft-small", metadata={"help": "SFT model: name, dir or 'tiny'"})
+    reward_model: str = field(default="", metadata={"help": "reward model directory"})
+    prompts: str = field(
+        default="data/sft/rl_prompts.txt", metadata={"help": "prompt file (.txt lines or .jsonl)"}
+    )
+    name: str = field(default="ppo", metadata={"help": "run directory and registered model name"})
+    max_kl: float = field(
+        default=20.0, metadata={"help": "stop when KL to the SFT model passes this"}
+    )
+    min_entropy: float = field(
+        default=0.05, metadata={"help": "stop when entropy falls under this"}
+    )
+    use_lora: bool = field(
+        default=False, metadata={"help": "LoRA on the policy (ref = adapter off)"}
+    )
+    register: bool = field(default=True, metadata={"help": "register the policy as NAME"})
+    resume: bool = field(default=False, metadata={"help": "start from the newest checkpoint"})
+
+
+TRAINER_DEFAULTS = {
+    "report_to": ["tensorboard"],
+    "bf16": False,
+    "gradient_checkpointing": False,
+    "stop_token": "eos",
+    "num_sample_generations": 0,
+    "logging_steps": 1,
+    "save_strategy": "steps",
+}
+
+
+class Collapse(Exception):
+    """KL blew up or entropy collapsed: PPO stops with this message."""
+
+
+def read_prompts(path: str) -> list[list[dict]]:
+    from rlhf.data import DATA_DIR, read_jsonl
+
+    p = Path(path)
+    if not p.exists() and (DATA_DIR.parent / path).exists():
+        p = DATA_DIR.parent / path
+    if p.suffix == ".jsonl":
+        rows = read_jsonl(p, lambda r: None if "prompt" in r else 'expected {"prompt": ...}')
+        raw = [r["prompt"] for r in rows]
+    else:
+        from assistant.errors import DataError
+
+        if not p.is_file():
+            raise DataError(f"{p}: no such prompt file")
+        raw = [line.strip() for line in p.read_text().splitlines() if line.strip()]
+    return [r if isinstance(r, list) else [{"role": "user", "content": r}] for r in raw]
+
+
+def main(argv: list[str] | None = None) -> Path:
+    """Run PPO; returns the policy's directory."""
+    from transformers import (
+        AutoModelForCausalLM,
+        AutoModelForSequenceClassification,
+        TrainerCallback,
+    )
+    from trl.experimental.ppo import PPOConfig, PPOTrainer
+
+    from assistant.engine import DEFAULT_SYSTEM_PROMPT
+    from assistant.errors import UsageError
+    from rlhf import callbacks, models, recipe
+
+    run, args = recipe.parse(
+        sys.argv[1:] if argv is None else argv,
+        (PPORun, PPOConfig),
+        prog="parley train ppo",
+        doc=__doc__,
+        defaults=TRAINER_DEFAULTS,
+    )
+    if not run.reward_model:
+        raise UsageError("no reward model: pass --reward_model DIR (`parley train reward`)")
+    out = models.runs_dir() / run.name
+    if args.output_dir and args.output_dir != "trainer_output":
+        out = Path(args.output_dir)
+    args.output_dir = str(out)
+    out.mkdir(parents=True, exist_ok=True)
+
+    start = models.model_dir(run.policy, out)
+    checkpoints = sorted(out.glob("checkpoint-*"), key=lambda p: int(re.sub(r"\D", "", p.name)))
+    done_steps = 0
+    if run.resume and checkpoints:
+        start, done_steps = checkpoints[-1], int(checkpoints[-1].name.split("-")[1])
+    tokenizer = models.load_tokenizer(start)
+    tokenizer.pad_token = DISTINCT_PAD
+    tokenizer.padding_side = "left"
+
+    from datasets import Dataset
+
+    system = {"role": "system", "content": DEFAULT_SYSTEM_PROMPT}
+    prompts = [p if p[0]["role"] == "system" else [system, *p] for p in read_prompts(run.prompts)]
+    ids = [
+        tokenizer.apply_chat_template(p, add_generation_prompt=True, return_dict=False)
+        for p in prompts
+    ]
+    dataset = Dataset.from_dict({"input_ids": ids})
+
+    load = {"dtype": "float32", "use_safetensors": True}
+    policy = AutoModelForCausalLM.from_pretrained(start, **load)
+    ref = (
+        None
+        if run.use_lora
+        else AutoModelForCausalLM.from_pretrained(models.model_dir(run.policy, out), **load)
+    )
+    reward = AutoModelForSequenceClassification.from_pretrained(
+        run.reward_model, num_labels=1, **load
+    )
+    value = AutoModelForSequenceClassification.from_pretrained(
+        run.reward_model, num_labels=1, **load
+    )
+    for m in (policy, ref, reward, value):
+        if m is not None:
+            m.config.pad_token_id = tokenizer.pad_token_id
+    policy.generation_config.pad_token_id = tokenizer.pad_token_id
+
+    if done_steps and args.total_episodes:
+        args.total_episodes = max(
+            args.total_episodes - done_steps * args.per_device_train_batch_size, 1
+        )
+
+    class Leash(TrainerCallback):
+        def on_log(self, a, state, control, logs=None, **kw):
+            logs = logs or {}
+            kl, entropy = logs.get("objective/kl"), logs.get("objective/entropy")
+            if kl is not None and kl > run.max_kl:
+                raise Collapse(
+                    f"KL to the SFT model reached {kl:.2f} > max_kl {run.max_kl} at step "
+                    f"{state.global_step}: lower the learning rate or raise kl_coef"
+                )
+            if entropy is not None and entropy < run.min_entropy:
+                raise Collapse(
+                    f"entropy collapsed to {entropy:.3f} < min_entropy {run.min_entropy} at step "
+                    f"{state.global_step}: the policy repeats itself; lower the learning rate"
+                )
+
+    peft = models.lora_config(16, 32, 0.0, "all-linear") if run.use_lora else None
+    trainer = PPOTrainer(
+        args=args, processing_class=tokenizer, model=policy, ref_model=ref, reward_model=reward,
+        value_model=value, train_dataset=dataset, peft_config=peft,
+        callbacks=[callbacks.MetricsJsonl(out / "metrics.jsonl"), Leash()],
+    )  # fmt: skip
+    stopped = None
+    try:
+        trainer.train()
+    except Collapse as e:
+        stopped = str(e)
+        print(f"ppo: stopped early: {stopped}", file=sys.stderr)
+    policy = trainer.model.policy if hasattr(trainer.model, "policy") else trainer.model
+    tokenizer.padding_side = "right"
+    final, _ = models.save_final(policy, tokenizer, out)
+    info = {"stage": "ppo", "policy": run.policy, "reward_model": run.reward_model,
+            "prompts": run.prompts, "steps": done_steps + trainer.state.global_step,
+            "stopped_early": stopped}  # fmt: skip
+    (out / "run.json").write_text(json.dumps(info, indent=2))
+    if run.register:
+        models.register(run.name, final, f"PPO of {run.policy} against {run.reward_model}", **info)
+    print(f"ppo: policy saved to {final}" + (f", registered as {run.name}" * run.register))
+    return final
+
+
+if __name__ == "__main__":
+    from assistant.errors import ParleyError
+
+    try:
+        main()
+    except ParleyError as e:
+        print(f"parley: error: {e}", file=sys.stderr)
+        sys.exit(e.exit_code)

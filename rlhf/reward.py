@@ -1,0 +1,155 @@
+"""Reward model: a sequence-classification head on the SFT model, trained on preference pairs with
+TRL's `RewardTrainer` (LoRA on the CPU by default).
+
+    parley train reward --config rlhf/recipes/reward-cpu-tiny.yaml --model sft-tiny
+    parley train reward --config reward-cpu-small --data prefs.jsonl      # `parley prefs export`
+    python -m rlhf.reward --config reward-cpu-tiny
+
+Data: TRL preference JSONL (`{"prompt", "chosen", "rejected"}`, conversational or plain text),
+as `parley prefs export` writes it or `rlhf.pairs` labels it; several files comma-separated.
+After training it reports, on the held-out pairs: pairwise accuracy (chosen scored above
+rejected), mean margin (chosen minus rejected), and length bias (Pearson correlation of reward
+with response length in characters; near 0 is good, near 1 means it rewards length). These go to
+`eval.json` in the run directory; the model (LoRA merged) goes to `model/`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+os.environ.setdefault("TRL_EXPERIMENTAL_SILENCE", "1")
+
+DISTINCT_PAD = "<|endoftext|>"  # SmolLM2's pad is its EOS; a classifier needs a distinct pad
+
+
+@dataclass
+class RewardRun:
+    """Parley's settings for a reward-model run (the rest are TRL `RewardConfig` settings)."""
+
+    model: str = field(default="sft-small", metadata={"help": "the SFT model (name, dir, 'tiny')"})
+    data: str = field(default="", metadata={"help": "preference JSONL files, comma-separated"})
+    eval_fraction: float = field(default=0.2, metadata={"help": "share of pairs held out"})
+    name: str = field(default="reward", metadata={"help": "run directory name"})
+    use_lora: bool = field(default=True, metadata={"help": "LoRA adapters (else all weights)"})
+    lora_r: int = field(default=16, metadata={"help": "LoRA rank"})
+    lora_alpha: int = field(default=32, metadata={"help": "LoRA scaling numerator"})
+    resume: bool = field(default=False, metadata={"help": "continue from the last checkpoint"})
+
+
+TRAINER_DEFAULTS = {
+    "report_to": ["tensorboard"],
+    "save_strategy": "steps",
+    "logging_steps": 5,
+    "max_length": 512,
+    "bf16": False,
+    "gradient_checkpointing": False,
+    "pad_token": DISTINCT_PAD,
+    "disable_tqdm": False,
+}
+
+
+def score(model, tokenizer, prompts, completions, batch_size: int = 8) -> list[float]:
+    """The reward model's score of each (prompt, completion); conversational or plain text."""
+    import torch
+
+    texts = []
+    for prompt, completion in zip(prompts, completions, strict=True):
+        if isinstance(prompt, list):
+            texts.append(tokenizer.apply_chat_template(prompt + completion, tokenize=False))
+        else:
+            texts.append(prompt + completion)
+    out: list[float] = []
+    model.eval()
+    with torch.no_grad():
+        for i in range(0, len(texts), batch_size):
+            batch = tokenizer(texts[i : i + batch_size], return_tensors="pt", padding=True)
+            out += model(**batch).logits[:, 0].float().tolist()
+    return out
+
+
+def measure(model, tokenizer, pairs) -> dict[str, float]:
+    """Pairwise accuracy, mean margin and length bias on held-out pairs."""
+    import numpy as np
+
+    from rlhf.annotators import text_of
+
+    prompts = list(pairs["prompt"])
+    chosen = score(model, tokenizer, prompts, list(pairs["chosen"]))
+    rejected = score(model, tokenizer, prompts, list(pairs["rejected"]))
+    margins = np.array(chosen) - np.array(rejected)
+    rewards = np.array(chosen + rejected)
+    lengths = np.array([len(text_of(c)) for c in list(pairs["chosen"]) + list(pairs["rejected"])])
+    bias = float(np.corrcoef(rewards, lengths)[0, 1]) if lengths.std() and rewards.std() else 0.0
+    return {
+        "pairs": len(margins),
+        "accuracy": float((margins > 0).mean()),
+        "mean_margin": float(margins.mean()),
+        "length_bias": bias,
+    }
+
+
+def main(argv: list[str] | None = None) -> Path:
+    """Train a reward model; returns its directory (LoRA merged)."""
+    from trl import RewardConfig, RewardTrainer
+
+    from rlhf import callbacks, data, models, recipe
+
+    run, args = recipe.parse(
+        sys.argv[1:] if argv is None else argv,
+        (RewardRun, RewardConfig),
+        prog="parley train reward",
+        doc=__doc__,
+        defaults=TRAINER_DEFAULTS,
+    )
+    out = models.runs_dir() / run.name
+    if args.output_dir and args.output_dir != "trainer_output":
+        out = Path(args.output_dir)
+    args.output_dir = str(out)
+    out.mkdir(parents=True, exist_ok=True)
+    if not run.data:
+        from assistant.errors import UsageError
+
+        raise UsageError("no preference data: pass --data prefs.jsonl (`parley prefs export`)")
+    pairs = data.load_preferences(run.data)
+    train_set, eval_set = data.split(pairs, run.eval_fraction, args.seed)
+    args.eval_strategy = "no"  # measured at the end, with our own metrics
+
+    start = models.model_dir(run.model, out)
+    tokenizer = models.load_tokenizer(start)
+    peft = models.lora_config(run.lora_r, run.lora_alpha, 0.0, "all-linear", "SEQ_CLS")
+    args.model_init_kwargs = {"dtype": "float32", "use_safetensors": True}
+    trainer = RewardTrainer(
+        model=str(start),
+        args=args,
+        train_dataset=train_set,
+        processing_class=tokenizer,
+        peft_config=peft if run.use_lora else None,
+        callbacks=[callbacks.MetricsJsonl(out / "metrics.jsonl")],
+    )
+    callbacks.use_loss_progress(trainer)
+    resume = run.resume and any(out.glob("checkpoint-*"))
+    trainer.train(resume_from_checkpoint=True if resume else None)
+
+    final, _ = models.save_final(trainer.model, tokenizer, out)
+    report = {"stage": "reward", "base": run.model, "data": run.data,
+              "train_pairs": len(train_set), "steps": trainer.state.global_step}  # fmt: skip
+    if eval_set is not None:
+        report |= measure(trainer.model, tokenizer, eval_set)
+    (out / "eval.json").write_text(json.dumps(report, indent=2))
+    print("reward: " + ", ".join(f"{k} {v:.3g}" for k, v in report.items() if isinstance(v, float)))
+    print(f"reward: model saved to {final}")
+    return final
+
+
+if __name__ == "__main__":
+    from assistant.errors import ParleyError
+
+    try:
+        main()
+    except ParleyError as e:
+        print(f"parley: error: {e}", file=sys.stderr)
+        sys.exit(e.exit_code)

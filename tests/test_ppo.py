@@ -1,0 +1,65 @@
+"""PPO (`rlhf/ppo.py`) on a tiny policy and a tiny reward model: logs reward/KL/entropy, changes
+the policy, registers it; the KL leash stops a run with a clear message."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from rlhf import callbacks
+
+
+@pytest.fixture(scope="module")
+def tiny_reward_dir(tiny_model_dir, tmp_path_factory) -> Path:
+    import torch
+    from transformers import AutoModelForSequenceClassification, AutoTokenizer
+
+    torch.manual_seed(0)
+    model = AutoModelForSequenceClassification.from_pretrained(tiny_model_dir, num_labels=1)
+    out = tmp_path_factory.mktemp("tiny-reward")
+    model.save_pretrained(out)
+    AutoTokenizer.from_pretrained(tiny_model_dir).save_pretrained(out)
+    return out
+
+
+def run_ppo(policy, reward_dir, out, prompts, *extra):
+    from rlhf import ppo
+
+    return ppo.main([
+        "--config", "ppo-cpu-tiny", "--policy", str(policy), "--reward_model", str(reward_dir),
+        "--output_dir", str(out), "--prompts", str(prompts), "--total_episodes", "4",
+        "--response_length", "8", "--name", "ppo-test", *extra,
+    ])  # fmt: skip
+
+
+@pytest.fixture
+def prompts(tmp_path) -> Path:
+    path = tmp_path / "prompts.txt"
+    path.write_text("Say hi.\nName a colour.\nCount to three.\nWhat is tea?\n")
+    return path
+
+
+def test_tiny_ppo_logs_changes_policy_and_registers(
+    tiny_model_dir, tiny_reward_dir, prompts, tmp_path
+):
+    from safetensors.torch import load_file
+
+    from assistant import models
+
+    final = run_ppo(tiny_model_dir, tiny_reward_dir, tmp_path / "ppo", prompts)
+    logged = callbacks.read_metrics(tmp_path / "ppo" / "metrics.jsonl")
+    steps = [m for m in logged if "objective/kl" in m]
+    assert len(steps) == 2
+    assert all({"objective/scores", "objective/entropy", "objective/kl"} <= set(m) for m in steps)
+    before = load_file(str(tiny_model_dir / "model.safetensors"))
+    after = load_file(str(final / "model.safetensors"))
+    assert any(not before[k].equal(after[k]) for k in before)
+    assert Path(models.resolve("ppo-test").path) == final.resolve()
+
+
+def test_kl_leash_stops_with_a_message(tiny_model_dir, tiny_reward_dir, prompts, tmp_path, capsys):
+    run_ppo(tiny_model_dir, tiny_reward_dir, tmp_path / "ppo", prompts, "--max_kl", "-1")
+    err = capsys.readouterr().err
+    assert "ppo: stopped early: KL to the SFT model reached" in err and "max_kl -1" in err
+    assert (tmp_path / "ppo" / "model" / "model.safetensors").exists()
