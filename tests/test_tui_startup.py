@@ -151,6 +151,9 @@ class Tmux:
             found = re.search(text, screen) is not None if regex else text in screen
             if found:
                 return screen
+            if "PARLEY-EXITED" in screen:  # it quit or crashed: show what it printed
+                history = self.run("capture-pane", "-p", "-t", "t", "-S", "-200")
+                raise AssertionError(f"parley exited while waiting for {text!r}:\n{history}")
             time.sleep(0.2)
         raise AssertionError(f"{text!r} never showed; the screen:\n{self.screen()}")
 
@@ -165,7 +168,7 @@ def _chat_command(home: Path, extra: str = "") -> str:
     parley = Path(sys.executable).parent / "parley"
     return (
         f"cd {ROOT} && unset COLUMNS LINES && PARLEY_HOME={home} PYTHONPATH={TESTS} {extra} "
-        f"{parley} chat --engine fake_engine:factory; echo PARLEY-EXITED $?; sleep 30"
+        f"{parley} chat --engine fake_engine:factory; echo PARLEY-EXITED $?; sleep 120"
     )
 
 
@@ -201,7 +204,7 @@ def test_real_model_in_tmux_answers_paris_and_esc_stops(tmux, embedded_ready, pa
     parley = Path(sys.executable).parent / "parley"
     tmux.start(
         f"cd {ROOT} && unset COLUMNS LINES && PARLEY_HOME={parley_home} {parley} chat "
-        "--temperature 0 --max-new-tokens 400; echo PARLEY-EXITED $?; sleep 30"
+        "--temperature 0 --max-new-tokens 400; echo PARLEY-EXITED $?; sleep 120"
     )
     tmux.wait_for("Ask anything")
     tmux.keys("What is the capital of France?", "Enter")
