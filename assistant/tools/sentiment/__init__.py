@@ -120,7 +120,7 @@ def _encoder_weights() -> Path | None:
         paths.home() / "tools" / "sentiment-encoder",
         Path(__file__).parent / "weights",
     ):
-        if (directory / "sentiment-lora.safetensors").exists():
+        if (directory / "sentiment.safetensors").exists():
             return directory
     return None
 

