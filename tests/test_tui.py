@@ -244,3 +244,23 @@ async def test_escape_while_the_model_loads_cancels_the_waiting_prompt():
         roles = [r[0] for r in store.connect().execute("SELECT role FROM messages")]
         assert roles == ["user"]  # the question is kept; there was no answer to keep
         assert view.message is None
+
+
+async def test_pieces_still_queued_when_the_answer_is_saved_are_not_shown_twice():
+    from textual.widgets import Markdown
+
+    app = make_app(FakeEngine(["The stored answer."]))
+    async with app.run_test(size=SIZE) as pilot:
+        await send(pilot, app, "hi")
+        stored = app.query_one(AssistantMessageView).message
+        view = AssistantMessageView(None, model="m")
+        await app.thread.mount(view)
+        for piece in ["The ", "stored "]:
+            view.post_message(view.Chunk(piece))
+        await pilot.pause()
+        view.post_message(view.Chunk("answer."))  # still queued when the answer is saved
+        await view.finish(stored)
+        view.post_message(view.Chunk(" late"))
+        for _ in range(3):
+            await pilot.pause()
+        assert view.query_one(Markdown).source == "The stored answer."

@@ -176,14 +176,16 @@ class AssistantMessageView(MessageView):
 
     async def finish(self, message: Message) -> None:
         """The stored answer: stop streaming and show it as saved."""
-        if self._stream is not None:
+        # First of all, so that pieces still queued for this view are dropped from now on (the
+        # stored text has them) instead of writing to a stopping stream.
+        self.message = message
+        self.model = message.model or self.model
+        stream, self._stream = self._stream, None
+        if stream is not None:
             # A stream stopped before its task ever ran re-raises the cancellation: harmless,
             # the whole stored text replaces what was streamed just below.
             with contextlib.suppress(asyncio.CancelledError):
-                await self._stream.stop()
-            self._stream = None
-        self.message = message
-        self.model = message.model or self.model
+                await stream.stop()
         await self.query_one(".body", Markdown).update(clean(message.content))
         self.refresh_header()
 
