@@ -57,7 +57,7 @@ class RestoreTool(Tool):
         "mask": "path of a mask image, white where the photo is damaged",
         "out": "where to save the restored PNG (default: PHOTO-restored.png)",
         "noise": "noise standard deviation on the 0-255 scale (default: estimated)",
-        "steps": "diffusion steps for filling holes (default 20)",
+        "steps": "diffusion noise levels for filling holes (default 10, each resampled 4 times)",
         "seed": "random seed of the fill (default 0)",
     }
 

@@ -21,7 +21,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-SIGMA_MAX = 20.0  # far above the [-1, 1] pixel range: the start of inpainting is pure noise
+# Inpainting starts from pure noise at SIGMA_MAX: 10x the pixels' spread, yet inside the noise
+# levels training covers (at 10 and above the small model's estimate collapses to grey).
+SIGMA_MAX = 5.0
 SIGMA_MIN = 0.002
 
 
@@ -65,8 +67,11 @@ def inpaint(
     resample: int = 2,
     seed: int = 0,
     progress: Callable[[int, int], None] | None = None,
+    sigma_max: float = SIGMA_MAX,
+    eta: float = 1.0,
 ) -> Any:
-    """Fill the pixels where `known` is False; (B, 1, H, W) tensors, `known` boolean."""
+    """Fill the pixels where `known` is False; (B, 1, H, W) tensors, `known` boolean.
+    `eta` scales the fresh noise of each step (1: ancestral sampling, 0: deterministic)."""
     import torch
 
     gen = torch.Generator().manual_seed(seed)
@@ -75,7 +80,7 @@ def inpaint(
         return torch.randn(t.shape, generator=gen)
 
     known = known.to(torch.bool)
-    sigmas = karras_sigmas(SIGMA_MAX, SIGMA_MIN, steps)
+    sigmas = karras_sigmas(sigma_max, SIGMA_MIN, steps)
     x = noise_like(y) * sigmas[0]
     total, done = (len(sigmas) - 1) * resample, 0
     for i, (s, s_next) in enumerate(zip(sigmas[:-1], sigmas[1:], strict=True)):
@@ -88,7 +93,7 @@ def inpaint(
             if s_next == 0:
                 x = d
             else:  # ancestral step: deterministic part down to s_down, fresh noise up to s_next
-                s_up = min(s_next, (s_next**2 * (s**2 - s_next**2) / s**2) ** 0.5)
+                s_up = min(s_next, eta * (s_next**2 * (s**2 - s_next**2) / s**2) ** 0.5)
                 s_down = (s_next**2 - s_up**2) ** 0.5
                 x = x + (s_down - s) * (x - d) / s + s_up * noise_like(x)
                 if r < repeats - 1:  # RePaint resampling: back up to level s and redo the step
