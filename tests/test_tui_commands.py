@@ -22,7 +22,8 @@ def _notes(app):
     return [n.message for n in app._notifications]
 
 
-async def test_system_prompt_export_clear_and_new(tmp_path):
+async def test_system_prompt_export_clear_and_new(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
     engine = FakeEngine(["Oui.", "Yes."])
     app = make_app(engine)
     async with app.run_test(size=SIZE) as pilot:
@@ -40,6 +41,9 @@ async def test_system_prompt_export_clear_and_new(tmp_path):
         await send(pilot, app, f"/export md {tmp_path / 'c.md'}")
         assert "## You\n\nIs Paris in France?" in (tmp_path / "c.md").read_text()
         first = app.conversation.id
+        await pilot.press("f3")  # the export key: Markdown to ./parley-ID-title.md
+        [md] = tmp_path.glob(f"parley-{first}-*.md")
+        assert md.name == f"parley-{first}-is-paris-in-france.md"
         await send(pilot, app, "/clear")  # new conversation, same settings
         assert app.conversation is None and not app.message_views()
         await send(pilot, app, "Again?")

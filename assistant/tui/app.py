@@ -50,7 +50,7 @@ class ChatApp(GenerationMixin, MessageActionsMixin, ChatCommandsMixin, App):
         Binding("ctrl+f", "search", "Search", show=False, id="search"),
         Binding("ctrl+b", "toggle_sidebar", "Sidebar", show=False, id="toggle_sidebar"),
         Binding("ctrl+y", "copy_last", "Copy", id="copy_last"),
-        Binding("ctrl+e", "export('md')", "Export", show=False, id="export"),
+        Binding("f3", "export('md')", "Export", show=False, id="export"),  # ctrl+e is Input's End
         Binding("ctrl+up", "focus_message(-1)", "Messages", show=False, id="focus_messages"),
         Binding("f1", "help", "Help", id="help"),
     ]
