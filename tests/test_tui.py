@@ -181,8 +181,10 @@ async def test_sidebar_search_rename_and_delete():
 
 
 async def test_switching_conversations_while_an_answer_streams_keeps_both():
-    long_answer = " ".join(f"w{i}" for i in range(60))
-    engine = FakeEngine(["First chat answer.", long_answer], delay=0.01)
+    from textual.widgets import Markdown
+
+    long_answer = " ".join(f"w{i}" for i in range(120))
+    engine = FakeEngine(["First chat answer.", long_answer], delay=0.02)
     app = make_app(engine)
     async with app.run_test(size=SIZE) as pilot:
         await send(pilot, app, "first chat")
@@ -190,19 +192,29 @@ async def test_switching_conversations_while_an_answer_streams_keeps_both():
         await pilot.press("ctrl+n")
         app.prompt.value = "second chat"
         await pilot.press("enter")
-        for _ in range(100):
-            await pilot.pause(0.02)
-            if app.query(AssistantMessageView) and app.query_one(AssistantMessageView).streamed:
-                break
+        second = app.conversation.id
+
+        async def streamed_words() -> int:
+            for _ in range(200):
+                await pilot.pause(0.02)
+                views = app.query(AssistantMessageView)
+                if views and len(views.last().streamed.split()) >= 3:
+                    return len(views.last().streamed.split())
+            raise AssertionError("nothing streamed")
+
+        await streamed_words()
         await app.open_conversation(first)  # switch away mid-answer
         app.prompt.value = "typing still works"
         assert [v.text for v in app.message_views()] == ["first chat", "First chat answer."]
+        await pilot.pause(0.1)
+        await app.open_conversation(second)  # and back while it still streams
+        live = app.message_views()[-1]
+        assert live.message is None and long_answer.startswith(live.streamed)
+        before = await streamed_words()
         await settle(pilot, app)
-        conn = store.connect()
-        second = [c for c in convs.list_all(conn) if c.id != first][0]
-        assert convs.branch(conn, second.id)[-1].content == long_answer  # saved in full
-        await app.open_conversation(second.id)
-        assert app.message_views()[-1].text == long_answer
+        assert live.message is not None and live.message.content == long_answer  # the same view
+        assert before < 120 and live.query_one(Markdown).source == long_answer
+        assert convs.branch(store.connect(), second)[-1].content == long_answer  # saved in full
 
 
 async def test_pasting_several_lines_keeps_every_line():

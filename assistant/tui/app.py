@@ -177,6 +177,7 @@ class ChatApp(GenerationMixin, MessageActionsMixin, ChatCommandsMixin, App):
             siblings = convs.siblings(self.conn, message.id)
             position = [s.id for s in siblings].index(message.id) + 1
             views.append(view_for(message, (position, len(siblings))))
+        views += self._reattach_live(branch)
         await thread.mount_all(views)
         answers = [m for m in branch if m.role == "assistant" and m.prompt_tokens]
         last = answers[-1] if answers else None
@@ -184,6 +185,20 @@ class ChatApp(GenerationMixin, MessageActionsMixin, ChatCommandsMixin, App):
         if focus_index is not None and views:
             views[min(focus_index, len(views) - 1)].focus()
         thread.scroll_end(animate=False)
+
+    def _reattach_live(self, branch: list[convs.Message]) -> list[AssistantMessageView]:
+        """A new view for an answer still streaming at the end of this branch (the user left the
+        conversation and came back): it shows the text so far and takes the rest."""
+        views = []
+        for live in list(self.live.values()):
+            if branch and live.parent_id == branch[-1].id:
+                view = AssistantMessageView(
+                    None, model=live.view.model, streamed=live.text, tool_events=live.tool_events
+                )
+                view.state = "" if live.text else live.view.state
+                live.view = view
+                views.append(view)
+        return views
 
     @on(Sidebar.Selected)
     async def _open_from_sidebar(self, event: Sidebar.Selected) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from textual import work
@@ -49,6 +50,18 @@ def _answer_fields(done: Any, model: str, tool_events: list[dict], dropped: int)
     }
 
 
+@dataclass
+class Live:
+    """An answer being generated: where it goes, what it has so far, and the view showing it
+    (replaced when the user leaves the conversation and comes back while it streams)."""
+
+    conversation_id: int
+    parent_id: int
+    view: AssistantMessageView
+    text: str = ""
+    tool_events: list[dict] = field(default_factory=list)
+
+
 class GenerationMixin:
     """Mixed into ChatApp: `self` is the app."""
 
@@ -59,6 +72,7 @@ class GenerationMixin:
         self.idle = threading.Event()
         self.idle.set()
         self._cancels: set[threading.Event] = set()
+        self.live: dict[threading.Event, Live] = {}
         self._gen_lock = threading.Lock()
         self._load_serial = 0
 
@@ -121,22 +135,25 @@ class GenerationMixin:
         cancel: threading.Event,
     ) -> None:
         self._cancels.add(cancel)
+        live = self.live[cancel] = Live(conversation_id, parent_id, view)
         self.idle.clear()
         try:
-            self._generate(conversation_id, parent_id, view, cancel)
+            self._generate(live, cancel)
         except Exception as e:
-            self._call(self._generation_failed, view, e)
+            self._call(self._generation_failed, live.view, e)
         finally:
+            self.live.pop(cancel, None)
             self._cancels.discard(cancel)
             if not self._cancels:
                 self.idle.set()
 
-    def _generate(self: ChatApp, conversation_id, parent_id, view, cancel) -> None:
+    def _generate(self: ChatApp, live: Live, cancel: threading.Event) -> None:
+        conversation_id, parent_id = live.conversation_id, live.parent_id
         if not self.engine_ready.is_set():
-            self._call(view.set_state, "waiting for the model to load…")
+            self._call(live.view.set_state, "waiting for the model to load…")
         while not self.engine_ready.wait(0.05):
             if cancel.is_set():
-                self._call(view.set_state, "■ stopped before the model was ready")
+                self._call(live.view.set_state, "■ stopped before the model was ready")
                 return
         if self.engine_error is not None:
             raise self.engine_error
@@ -158,18 +175,20 @@ class GenerationMixin:
                 params = GenerationParams(
                     conv.temperature, conv.top_p, conv.max_new_tokens, conv.seed
                 )
-                self._call(view.set_state, f"thinking… (esc stops) with {engine.name}")
-                done, tool_events, dropped = None, [], 0
+                self._call(live.view.set_state, f"thinking… (esc stops) with {engine.name}")
+                done, dropped = None, 0
                 for event in engine.generate(messages, params, cancel):
                     if isinstance(event, TextChunk):
+                        live.text += event.text
+                        view = live.view  # read once: the user may reopen the chat meanwhile
                         view.post_message(view.Chunk(event.text))  # thread-safe, no waiting
                     elif isinstance(event, Started):
                         dropped = event.dropped_messages
                         self._call(setattr, self.status, "context_used", event.prompt_tokens)
                     elif isinstance(event, ToolCall | ToolResult):
                         record = _tool_event(event)
-                        tool_events.append(record)
-                        self._call(view.add_tool_event, record)
+                        live.tool_events.append(record)
+                        self._call(live.view.add_tool_event, record)
                     elif isinstance(event, Done):
                         done = event
                 if done is None:
@@ -180,11 +199,11 @@ class GenerationMixin:
                     parent_id,
                     "assistant",
                     done.text,
-                    **_answer_fields(done, engine.name, tool_events, dropped),
+                    **_answer_fields(done, engine.name, live.tool_events, dropped),
                 )
             finally:
                 conn.close()
-        self._call(self._answer_saved, view, message)
+        self._call(self._answer_saved, live, message)
 
     def _call(self: ChatApp, callback: Callable, *args: Any) -> Any:
         """call_from_thread that tolerates a closing app (the data is saved already)."""
@@ -193,7 +212,8 @@ class GenerationMixin:
         except RuntimeError:
             return None
 
-    async def _answer_saved(self: ChatApp, view: AssistantMessageView, message) -> None:
+    async def _answer_saved(self: ChatApp, live: Live, message) -> None:
+        view = live.view
         self.status.tokens_per_second = message.tokens_per_second or 0.0
         self.status.context_used = (message.prompt_tokens or 0) + (message.completion_tokens or 0)
         if view.is_attached:

@@ -99,11 +99,18 @@ class AssistantMessageView(MessageView):
     """An answer; created empty and streamed into, or shown from the store."""
 
     def __init__(
-        self, message: Message | None, siblings: tuple[int, int] = (1, 1), model: str = ""
+        self,
+        message: Message | None,
+        siblings: tuple[int, int] = (1, 1),
+        model: str = "",
+        streamed: str = "",
+        tool_events: list[dict] | None = None,
     ) -> None:
+        """`streamed`/`tool_events`: what an answer still being generated has so far."""
         super().__init__(message, siblings)
         self.model = message.model if message and message.model else model
-        self.streamed = ""
+        self.streamed = streamed
+        self._initial_events = list(tool_events or [])
         self.state = "" if message else "waiting for the model…"
         self._stream: MarkdownStream | None = None
 
@@ -113,9 +120,9 @@ class AssistantMessageView(MessageView):
         yield Markdown(clean(self.text), classes="body")
 
     def on_mount(self) -> None:
-        if self.message is not None:
-            for event in self.message.meta.get("tool_events", []):
-                self._mount_tool_event(event)
+        events = self.message.meta.get("tool_events", []) if self.message else self._initial_events
+        for event in events:
+            self._mount_tool_event(event)
 
     def header_text(self) -> str:
         bits = [self.model or "assistant"]
