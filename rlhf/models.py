@@ -105,13 +105,34 @@ def load_tokenizer(path: str | Path) -> PreTrainedTokenizerBase:
     return tokenizer
 
 
-def lora_config(r: int, alpha: int, dropout: float, targets: str, task_type: str = "CAUSAL_LM"):
+def lora_config(
+    r: int, alpha: int, dropout: float, targets: str, task_type: str = "CAUSAL_LM",
+    top_layers: int = 0, model_path: str | Path | None = None,
+):  # fmt: skip
+    """LoRA on `targets`; with `top_layers` N > 0, only in the last N transformer layers, so
+    backpropagation stops there (a CPU-time lever: the lower layers only run forward)."""
     from peft import LoraConfig
 
     target_modules: Any = targets if targets == "all-linear" else targets.split(",")
+    layers = None
+    if top_layers and model_path is not None:
+        import json
+
+        total = json.loads((Path(model_path) / "config.json").read_text())["num_hidden_layers"]
+        layers = list(range(max(total - top_layers, 0), total))
+        if targets == "all-linear":
+            target_modules = [
+                "q_proj",
+                "k_proj",
+                "v_proj",
+                "o_proj",
+                "gate_proj",
+                "up_proj",
+                "down_proj",
+            ]
     return LoraConfig(
         r=r, lora_alpha=alpha, lora_dropout=dropout, target_modules=target_modules,
-        task_type=task_type,
+        task_type=task_type, layers_to_transform=layers,
     )  # fmt: skip
 
 

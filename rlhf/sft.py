@@ -47,6 +47,9 @@ class SFTRun:
     lora_target_modules: str = field(
         default="all-linear", metadata={"help": "or q_proj,v_proj,..."}
     )
+    lora_top_layers: int = field(
+        default=0, metadata={"help": "LoRA in the last N layers only (0: all); cheaper backward"}
+    )
     resume: bool = field(default=False, metadata={"help": "continue from the last checkpoint"})
     register: bool = field(default=True, metadata={"help": "register the model as NAME"})
     interrupt_at_step: int = field(default=0, metadata={"help": "testing: stop as if killed here"})
@@ -96,8 +99,9 @@ def main(argv: list[str] | None = None) -> Path:
     peft = None
     if run.use_lora:
         peft = models.lora_config(
-            run.lora_r, run.lora_alpha, run.lora_dropout, run.lora_target_modules
-        )
+            run.lora_r, run.lora_alpha, run.lora_dropout, run.lora_target_modules,
+            top_layers=run.lora_top_layers, model_path=start,
+        )  # fmt: skip
     args.model_init_kwargs = {"dtype": "float32", "use_safetensors": True}
     trainer = SFTTrainer(
         model=str(start),

@@ -1,0 +1,90 @@
+"""Direct preference optimisation straight from preference pairs, with TRL's `DPOTrainer`: no
+reward model, no sampling loop.
+
+    parley train dpo --config rlhf/recipes/dpo-cpu-tiny.yaml --model sft-tiny --data pairs.jsonl
+    python -m rlhf.dpo --config dpo-cpu-tiny --data prefs.jsonl       # `parley prefs export`
+
+Data: TRL preference JSONL (`{"prompt", "chosen", "rejected"}`). The reference is the starting
+(SFT) model. The policy goes to `model/` in the run directory and is registered as NAME.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+@dataclass
+class DPORun:
+    """Parley's settings for DPO (the rest are TRL `DPOConfig` settings)."""
+
+    model: str = field(default="sft-small", metadata={"help": "the SFT model (name, dir, 'tiny')"})
+    data: str = field(default="", metadata={"help": "preference JSONL files, comma-separated"})
+    name: str = field(default="dpo", metadata={"help": "run directory and registered model name"})
+    use_lora: bool = field(default=True, metadata={"help": "LoRA adapters (else all weights)"})
+    lora_r: int = field(default=16, metadata={"help": "LoRA rank"})
+    register: bool = field(default=True, metadata={"help": "register the policy as NAME"})
+    resume: bool = field(default=False, metadata={"help": "continue from the last checkpoint"})
+
+
+TRAINER_DEFAULTS = {
+    "report_to": ["tensorboard"],
+    "bf16": False,
+    "gradient_checkpointing": False,
+    "save_strategy": "steps",
+    "logging_steps": 5,
+    "max_length": 512,
+    "pad_token": "<|endoftext|>",
+}
+
+
+def main(argv: list[str] | None = None) -> Path:
+    from trl import DPOConfig, DPOTrainer
+
+    from assistant.errors import UsageError
+    from rlhf import callbacks, data, models, recipe
+
+    run, args = recipe.parse(
+        sys.argv[1:] if argv is None else argv, (DPORun, DPOConfig), prog="parley train dpo",
+        doc=__doc__, defaults=TRAINER_DEFAULTS,
+    )  # fmt: skip
+    if not run.data:
+        raise UsageError("no preference data: pass --data prefs.jsonl (`parley prefs export`)")
+    out = models.runs_dir() / run.name
+    if args.output_dir and args.output_dir != "trainer_output":
+        out = Path(args.output_dir)
+    args.output_dir = str(out)
+    out.mkdir(parents=True, exist_ok=True)
+    pairs = data.load_preferences(run.data)
+    start = models.model_dir(run.model, out)
+    tokenizer = models.load_tokenizer(start)
+    args.model_init_kwargs = {"dtype": "float32", "use_safetensors": True}
+    peft = (
+        models.lora_config(run.lora_r, 2 * run.lora_r, 0.0, "all-linear") if run.use_lora else None
+    )
+    trainer = DPOTrainer(
+        model=str(start), args=args, train_dataset=pairs, processing_class=tokenizer,
+        peft_config=peft, callbacks=[callbacks.MetricsJsonl(out / "metrics.jsonl")],
+    )  # fmt: skip
+    callbacks.use_loss_progress(trainer)
+    resume = run.resume and any(out.glob("checkpoint-*"))
+    trainer.train(resume_from_checkpoint=True if resume else None)
+    final, _ = models.save_final(trainer.model, tokenizer, out)
+    info = {"stage": "dpo", "base": run.model, "data": run.data, "steps": trainer.state.global_step}
+    (out / "run.json").write_text(json.dumps(info, indent=2))
+    if run.register:
+        models.register(run.name, final, f"DPO of {run.model} on {run.data}", **info)
+    print(f"dpo: policy saved to {final}" + (f", registered as {run.name}" * run.register))
+    return final
+
+
+if __name__ == "__main__":
+    from assistant.errors import ParleyError
+
+    try:
+        main()
+    except ParleyError as e:
+        print(f"parley: error: {e}", file=sys.stderr)
+        sys.exit(e.exit_code)

@@ -1,0 +1,98 @@
+"""RLOO (REINFORCE leave-one-out) against the reward model, with TRL's stable `RLOOTrainer`: the
+same reward model and prompts as PPO, no value model.
+
+    parley train rloo --config rlhf/recipes/rloo-cpu-tiny.yaml --policy sft-tiny --reward_model DIR
+    python -m rlhf.rloo --config rloo-cpu-tiny --reward_model DIR
+
+Each prompt is answered `num_generations` times; each answer's advantage is its reward minus the
+mean of the others'. `beta` is the KL coefficient to the starting model. The policy goes to
+`model/` in the run directory and is registered as NAME.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+@dataclass
+class RLOORun:
+    """Parley's settings for RLOO (the rest are TRL `RLOOConfig` settings)."""
+
+    policy: str = field(default="sft-small", metadata={"help": "SFT model: name, dir or 'tiny'"})
+    reward_model: str = field(default="", metadata={"help": "reward model directory"})
+    prompts: str = field(
+        default="data/sft/rl_prompts.txt", metadata={"help": "prompt file (.txt lines or .jsonl)"}
+    )
+    name: str = field(default="rloo", metadata={"help": "run directory and registered model name"})
+    register: bool = field(default=True, metadata={"help": "register the policy as NAME"})
+    resume: bool = field(default=False, metadata={"help": "continue from the last checkpoint"})
+
+
+TRAINER_DEFAULTS = {
+    "report_to": ["tensorboard"],
+    "bf16": False,
+    "gradient_checkpointing": False,
+    "save_strategy": "steps",
+    "logging_steps": 1,
+}
+
+
+def main(argv: list[str] | None = None) -> Path:
+    from datasets import Dataset
+    from transformers import AutoTokenizer
+    from trl import RLOOConfig, RLOOTrainer
+
+    from assistant.engine import DEFAULT_SYSTEM_PROMPT
+    from assistant.errors import UsageError
+    from rlhf import callbacks, models, recipe
+    from rlhf.ppo import DISTINCT_PAD, read_prompts
+
+    run, args = recipe.parse(
+        sys.argv[1:] if argv is None else argv, (RLOORun, RLOOConfig), prog="parley train rloo",
+        doc=__doc__, defaults=TRAINER_DEFAULTS,
+    )  # fmt: skip
+    if not run.reward_model:
+        raise UsageError("no reward model: pass --reward_model DIR (`parley train reward`)")
+    out = models.runs_dir() / run.name
+    if args.output_dir and args.output_dir != "trainer_output":
+        out = Path(args.output_dir)
+    args.output_dir = str(out)
+    out.mkdir(parents=True, exist_ok=True)
+    system = {"role": "system", "content": DEFAULT_SYSTEM_PROMPT}
+    prompts = [p if p[0]["role"] == "system" else [system, *p] for p in read_prompts(run.prompts)]
+    start = models.model_dir(run.policy, out)
+    tokenizer = models.load_tokenizer(start)
+    tokenizer.pad_token = DISTINCT_PAD
+    reward_tokenizer = AutoTokenizer.from_pretrained(run.reward_model)
+    reward_tokenizer.pad_token = DISTINCT_PAD
+    args.model_init_kwargs = {"dtype": "float32", "use_safetensors": True}
+    trainer = RLOOTrainer(
+        model=str(start), reward_funcs=run.reward_model, args=args,
+        train_dataset=Dataset.from_dict({"prompt": prompts}), processing_class=tokenizer,
+        reward_processing_classes=reward_tokenizer,
+        callbacks=[callbacks.MetricsJsonl(out / "metrics.jsonl")],
+    )  # fmt: skip
+    resume = run.resume and any(out.glob("checkpoint-*"))
+    trainer.train(resume_from_checkpoint=True if resume else None)
+    tokenizer.pad_token = tokenizer.eos_token
+    final, _ = models.save_final(trainer.model, tokenizer, out)
+    info = {"stage": "rloo", "policy": run.policy, "reward_model": run.reward_model,
+            "steps": trainer.state.global_step}  # fmt: skip
+    (out / "run.json").write_text(json.dumps(info, indent=2))
+    if run.register:
+        models.register(run.name, final, f"RLOO of {run.policy} against {run.reward_model}", **info)
+    print(f"rloo: policy saved to {final}" + (f", registered as {run.name}" * run.register))
+    return final
+
+
+if __name__ == "__main__":
+    from assistant.errors import ParleyError
+
+    try:
+        main()
+    except ParleyError as e:
+        print(f"parley: error: {e}", file=sys.stderr)
+        sys.exit(e.exit_code)
