@@ -276,3 +276,21 @@ async def test_pieces_still_queued_when_the_answer_is_saved_are_not_shown_twice(
         for _ in range(3):
             await pilot.pause()
         assert view.query_one(Markdown).source == "The stored answer."
+
+
+async def test_quitting_mid_answer_saves_the_partial_answer_as_stopped():
+    long_answer = " ".join(f"word{i}" for i in range(400))
+    app = make_app(FakeEngine([long_answer], delay=0.01))
+    async with app.run_test(size=SIZE) as pilot:
+        app.prompt.value = "Tell me a long story"
+        await pilot.press("enter")
+        for _ in range(200):
+            await pilot.pause(0.02)
+            if app.query(AssistantMessageView) and app.query_one(AssistantMessageView).streamed:
+                break
+        await pilot.press("ctrl+q")
+    [row] = store.connect().execute(
+        "SELECT content, finish_reason FROM messages WHERE role = 'assistant'"
+    )
+    assert row["finish_reason"] == "stopped" and long_answer.startswith(row["content"])
+    assert 0 < len(row["content"].split()) < 400
