@@ -2,6 +2,7 @@
 
     python bench/restore.py [--images camera,astronaut,coffee] [--out bench/results/restore.json]
     python bench/restore.py --quick          # one image, for a smoke run
+    python bench/restore.py --show bench/results/restore.json     # the table of a past run
 
 Test photos are scikit-image photographs that training never saw (`rlhf.restore.TEST_IMAGES`),
 in grey (luminance), scaled so the short side is 256 and centre-cropped to 256x256, pixels in
@@ -134,7 +135,12 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--weights", default=None, help="weights file (default: shipped)")
     parser.add_argument("--quick", action="store_true", help="one image")
     parser.add_argument("--out", default=str(Path(__file__).parent / "results" / "restore.json"))
+    parser.add_argument("--show", metavar="JSON", help="print the table of an earlier run; no run")
     args = parser.parse_args(argv)
+    if args.show:
+        result = json.loads(Path(args.show).read_text())
+        print(render(result["summary"]))
+        return result
     torch.set_num_threads(1)
     names = args.images.split(",")[: 1 if args.quick else None]
     net = load(Path(args.weights) if args.weights else None)
@@ -228,13 +234,14 @@ def summarize(rows: list[dict]) -> list[dict]:
 
 def render(table: list[dict]) -> str:
     lines = [
-        "| task | method | PSNR dB | SSIM | s / 256² image |",
-        "| --- | --- | ---: | ---: | ---: |",
+        "| task | method | PSNR dB | SSIM | s / 256² image | CPU s |",
+        "| --- | --- | ---: | ---: | ---: | ---: |",
     ]
     for r in table:
         psnr = "inf" if math.isinf(r["psnr"]) else f"{r['psnr']:.2f}"
         lines.append(
-            f"| {r['task']} | {r['method']} | {psnr} | {r['ssim']:.3f} | {r['seconds']:.2f} |"
+            f"| {r['task']} | {r['method']} | {psnr} | {r['ssim']:.3f} | {r['seconds']:.2f} "
+            f"| {r.get('cpu_seconds', 0.0):.2f} |"
         )
     return "\n".join(lines)
 
