@@ -198,6 +198,7 @@ def main(argv: list[str] | None = None) -> dict:
 
 
 def write_metrics(results: dict) -> None:
+    """This bench's figures into assistant/tools/metrics.json; other tools' entries are kept."""
     metrics: dict = {}
     for backend, row in results["sentiment"]["backends"].items():
         if backend in ("encoder", "vader"):
@@ -213,7 +214,12 @@ def write_metrics(results: dict) -> None:
         for backend, row in rows.items():
             if "latency_s" in row:
                 metrics.setdefault(tool, {}).setdefault(backend, {})["latency_s"] = row["latency_s"]
-    METRICS_FILE.write_text(json.dumps(metrics, indent=2) + "\n")
+    try:
+        table = json.loads(METRICS_FILE.read_text())
+    except (OSError, ValueError):
+        table = {}
+    table.update(metrics)
+    METRICS_FILE.write_text(json.dumps(table, indent=2) + "\n")
 
 
 def table(results: dict) -> str:
