@@ -7,6 +7,8 @@ parley chat --model my-sft -t 0.7    # a trained checkpoint, warmer sampling
 from __future__ import annotations
 
 import importlib
+import os
+import sys
 
 import click
 
@@ -69,6 +71,12 @@ def chat(ctx, model, dtype, temperature, top_p, max_new_tokens, seed, system, db
         settings=settings,
     )
     app.run()
+    if app.engine is not None:
+        # Everything is saved and the terminal restored by now. With torch loaded in a worker
+        # thread, interpreter teardown has crashed (SIGSEGV) now and then on this machine; skip it.
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(app.return_code or 0)
 
 
 def _engine_factory(spec: str):
