@@ -155,11 +155,29 @@ def _llm(text: str, model: str | None, progress: Progress | None) -> str:
         average = max(len(text) / max(len(sents), 1), 1)
         text = extract(text, max(1, int(LLM_INPUT_CHARS / average)))[: LLM_INPUT_CHARS * 2]
     messages = [{"role": "user", "content": PROMPT.format(text=text)}]
-    params = GenerationParams(temperature=0.0, max_new_tokens=160, seed=0)
+    # mild sampling with a fixed seed: greedy decoding sends a 135M model into loops
+    params = GenerationParams(temperature=0.3, top_p=0.9, max_new_tokens=160, seed=0)
     # tools=False: a summary that spells a tool call stays text (no tool runs inside a tool)
     extra = {"tools": False} if hasattr(engine, "run_tools") else {}
     *_, done = engine.generate(messages, params, **extra)
-    return done.text
+    return _without_repeats(done.text)
+
+
+def _without_repeats(text: str) -> str:
+    """The summary up to the first sentence it repeats (a small model's loop), and no unfinished
+    last sentence when there are finished ones.
+
+    >>> _without_repeats("A is big. B is small. A is big. B is")
+    'A is big. B is small.'
+    """
+    kept: list[str] = []
+    for sentence in split_sentences(text):
+        if sentence.lower() in {k.lower() for k in kept}:
+            break
+        kept.append(sentence)
+    if len(kept) > 1 and not kept[-1].endswith((".", "!", "?", "…", '"')):
+        kept.pop()
+    return " ".join(kept)
 
 
 def _llm_present() -> bool:
