@@ -146,6 +146,10 @@ def save_final(model, tokenizer, out: Path) -> tuple[Path, Path | None]:
         model = model.merge_and_unload()
     merged = out / "model"
     model.save_pretrained(merged, safe_serialization=True)
+    if "{% generation %}" in (tokenizer.chat_template or ""):
+        # the markers serve training only; the engine's plain rendering rejects the tag
+        plain = tokenizer.chat_template.replace("{% generation %}", "")
+        tokenizer.chat_template = plain.replace("{% endgeneration %}", "")
     tokenizer.save_pretrained(merged)
     return merged, adapter
 

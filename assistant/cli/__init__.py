@@ -24,6 +24,7 @@ COMMANDS: dict[str, str] = {
     "train": "assistant.cli.train:train",
     "tool": "assistant.cli.tool:tool",
     "eval": "assistant.cli.eval:eval_group",
+    "pipeline": "assistant.cli.pipeline:pipeline",
     "arena": "assistant.cli.arena:arena",
     "prefs": "assistant.cli.prefs:prefs_group",
 }

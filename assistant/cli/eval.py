@@ -39,3 +39,45 @@ def tools_cmd(model, dtype, requests_file, limit, describe_tools, as_json, verbo
     else:
         click.echo(f"model: {engine.name}   requests: {result.total}   ({result.seconds:.0f} s)")
         click.echo(result.table())
+
+
+JUDGE_HELP = "An annotator (judge, concise, polite, on_topic), reward-model, or human."
+
+
+@eval_group.command("winrate")
+@click.option("--model", "-m", required=True, help="The model under test.")
+@click.option("--against", "-b", required=True, help="The model it is compared with.")
+@click.option("--judge", default="judge", show_default=True, help=JUDGE_HELP)
+@click.option("--reward-model", default=None, help="Reward model dir for --judge reward-model.")
+@click.option("--prompts", default=None, help="Prompt file (default: held-out RL prompts).")
+@click.option("--limit", type=click.IntRange(min=1), default=None, help="Only the first N prompts.")
+@click.option("--max-new-tokens", type=click.IntRange(min=1), default=64, show_default=True)
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+def winrate_cmd(model, against, judge, reward_model, prompts, limit, max_new_tokens, seed, as_json):
+    """How often MODEL's answer beats AGAINST's on held-out prompts, with a 95% interval."""
+    from pathlib import Path
+
+    from assistant import paths
+    from assistant.engine import Engine
+    from rlhf import winrate
+
+    prompt_list = winrate.read_prompts(prompts or winrate.HELDOUT_PROMPTS)[:limit]
+    a = Engine.load(model, progress=progress)
+    b = Engine.load(against, progress=progress)
+    if judge == "human":
+        path = Path(paths.home()) / f"winrate-{a.name}-vs-{b.name}.jsonl"
+        key = winrate.queue_for_humans(a, b, prompt_list, path, seed)
+        click.echo(f"queued {len(prompt_list)} pairs (session {key}); rate them with:")
+        click.echo(f"  parley arena --prompts {path}")
+        return
+    result = winrate.winrate(a, b, prompt_list, judge, reward_model, 0.7, max_new_tokens, seed)
+    if as_json:
+        click.echo(json.dumps(result, indent=2, ensure_ascii=False))
+        return
+    low, high = result["ci95"]
+    click.echo(
+        f"{result['model']} vs {result['against']}: win rate {result['winrate']:.2f} "
+        f"(95% CI {low:.2f}-{high:.2f}), {result['wins']} wins, {result['ties']} ties, "
+        f"{result['n']} prompts, judge {judge}"
+    )

@@ -1,0 +1,23 @@
+"""`parley pipeline --preset cpu-tiny|cpu-small`: SFT -> pairs -> reward model -> PPO -> win rate
+-> report.md, skipping finished stages (the chain itself is `rlhf/pipeline.py`, imported lazily)."""
+
+from __future__ import annotations
+
+import click
+
+from assistant.cli.options import progress
+
+
+@click.command("pipeline")
+@click.option("--preset", type=click.Choice(["cpu-tiny", "cpu-small"]), required=True)
+@click.option("--dir", "root", default=None, help="Pipeline directory (default in $PARLEY_HOME).")
+@click.option(
+    "--prefs", default=None, help="Human preference JSONL (`parley prefs export`) to add."
+)
+def pipeline(preset: str, root: str | None, prefs: str | None) -> None:
+    """The whole RLHF chain, end to end; a killed run picks up where it stopped."""
+    from rlhf.pipeline import run
+
+    report = run(preset, root, prefs, progress=progress)
+    click.echo(report.read_text())
+    click.echo(f"report: {report}")

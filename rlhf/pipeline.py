@@ -1,0 +1,170 @@
+"""The whole chain on one screen: SFT -> pairs -> reward model -> PPO -> win rate -> report.
+
+    parley pipeline --preset cpu-tiny                    # tiny models: minutes, for CI
+    parley pipeline --preset cpu-small                   # the embedded 135M model
+    parley pipeline --preset cpu-small --prefs my.jsonl  # add exported human ratings to the pairs
+
+Everything goes under one directory (`$PARLEY_HOME/pipelines/PRESET` unless `--dir`). A stage
+whose output exists is skipped, so a killed pipeline picks up where it stopped (a stage killed
+midway starts that stage again; SFT resumes from its checkpoint). `lineage.json` records which
+data, ratings and checkpoints made which model; the final policy is registered as
+`PRESET-policy` for `parley chat --model`. `report.md` shows SFT loss, RM accuracy, PPO reward,
+KL and entropy per step, and the PPO-vs-SFT win rate by the held-out judge, with PNG plots.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+from rlhf import annotators, callbacks, winrate
+
+PRESETS: dict[str, dict[str, Any]] = {
+    "cpu-tiny": {"sft": "sft-cpu-tiny", "reward": "reward-cpu-tiny", "ppo": "ppo-cpu-tiny",
+                 "pair_prompts": 10, "eval_prompts": 6, "max_new_tokens": 12},
+    "cpu-small": {"sft": "sft-cpu-small", "reward": "reward-cpu-small", "ppo": "ppo-cpu-small",
+                  "pair_prompts": 40, "eval_prompts": 20, "max_new_tokens": 48},
+}  # fmt: skip
+PAIR_PROMPTS = Path(__file__).resolve().parents[1] / "data" / "sft" / "rl_prompts.txt"
+SEED = PAIR_PROMPTS.with_name("seed.jsonl")
+
+
+def _digest(path: Path) -> str:
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()[:16]
+
+
+def run(preset: str, root: Path | None = None, prefs: str | None = None, progress=print) -> Path:
+    """Run (or finish) the pipeline; returns the report's path."""
+    from assistant import models as registry
+    from assistant.engine import Engine
+    from assistant.errors import UsageError
+    from rlhf import ppo, reward, sft
+    from rlhf.models import runs_dir
+
+    if preset not in PRESETS:
+        raise UsageError(f"no preset {preset!r}; choose one of {', '.join(PRESETS)}")
+    p = PRESETS[preset]
+    root = Path(root) if root else runs_dir().parent / "pipelines" / preset
+    root.mkdir(parents=True, exist_ok=True)
+    lineage_path = root / "lineage.json"
+    lineage: dict[str, Any] = json.loads(lineage_path.read_text()) if lineage_path.exists() else {}
+
+    def record(stage: str, **info: Any) -> None:
+        lineage[stage] = {**info, "finished": time.strftime("%Y-%m-%dT%H:%M:%S")}
+        lineage_path.write_text(json.dumps(lineage, indent=2))
+
+    def stage(name: str, output: Path) -> bool:
+        if output.exists():
+            progress(f"pipeline: {name}: done already ({output}), skipped")
+            return False
+        progress(f"pipeline: {name} ...")
+        return True
+
+    sft_dir = root / "sft"
+    if stage("sft", sft_dir / "model"):
+        sft.main(["--config", p["sft"], "--output_dir", str(sft_dir), "--register", "false",
+                  "--resume", "--name", f"{preset}-sft"])  # fmt: skip
+        record("sft", recipe=p["sft"], data="data/sft/seed.jsonl",
+               data_sha256=_digest(SEED), model=str(sft_dir / "model"))  # fmt: skip
+
+    pairs_path = root / "pairs.jsonl"
+    if stage("pairs", pairs_path):
+        engine = Engine.load(str(sft_dir / "model"))
+        prompts = winrate.read_prompts(PAIR_PROMPTS)[: p["pair_prompts"]]
+        rows = winrate.sample_pairs(engine, prompts, max_new_tokens=p["max_new_tokens"])
+        labelled = annotators.label_pairs(rows, noise=0.1)
+        chats = [{"prompt": [{"role": "user", "content": r["prompt"]}],
+                  "chosen": [{"role": "assistant", "content": r["chosen"]}],
+                  "rejected": [{"role": "assistant", "content": r["rejected"]}],
+                  "annotator": r["annotator"]} for r in labelled]  # fmt: skip
+        winrate.write_jsonl(pairs_path, chats)
+        record("pairs", sampled_from=str(sft_dir / "model"), prompts=str(PAIR_PROMPTS),
+               annotators=list(annotators.TRAINING_ANNOTATORS), noise=0.1,
+               pairs=len(chats))  # fmt: skip
+
+    rm_dir = root / "reward"
+    data = str(pairs_path) + (f",{prefs}" if prefs else "")
+    if stage("reward", rm_dir / "eval.json"):
+        reward.main(["--config", p["reward"], "--model", str(sft_dir / "model"), "--data", data,
+                     "--output_dir", str(rm_dir)])  # fmt: skip
+        record("reward", base=str(sft_dir / "model"), data=data,
+               human_prefs=prefs, human_prefs_sha256=_digest(Path(prefs)) if prefs else None,
+               model=str(rm_dir / "model"))  # fmt: skip
+
+    ppo_dir = root / "ppo"
+    if stage("ppo", ppo_dir / "model"):
+        ppo.main(["--config", p["ppo"], "--policy", str(sft_dir / "model"),
+                  "--reward_model", str(rm_dir / "model"), "--output_dir", str(ppo_dir),
+                  "--register", "false", "--name", f"{preset}-policy"])  # fmt: skip
+        record("ppo", policy=str(sft_dir / "model"), reward_model=str(rm_dir / "model"),
+               model=str(ppo_dir / "model"))  # fmt: skip
+    registry.register_model(
+        f"{preset}-policy", ppo_dir / "model", f"pipeline {preset}: PPO policy",
+        lineage=str(lineage_path),
+    )  # fmt: skip
+
+    win_path = root / "winrate.json"
+    if stage("winrate", win_path):
+        prompts = winrate.read_prompts()[: p["eval_prompts"]]
+        result = winrate.winrate(Engine.load(str(ppo_dir / "model")),
+                                 Engine.load(str(sft_dir / "model")), prompts, judge="judge",
+                                 max_new_tokens=p["max_new_tokens"])  # fmt: skip
+        win_path.write_text(json.dumps(result, indent=2))
+        record("winrate", judge="judge", prompts=str(winrate.HELDOUT_PROMPTS))
+    return write_report(root, preset)
+
+
+def _plot(path: Path, series: dict[str, list[tuple[float, float]]], title: str) -> str:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, len(series), figsize=(4 * len(series), 3), squeeze=False)
+    for ax, (name, points) in zip(axes[0], series.items(), strict=True):
+        if points:
+            ax.plot([x for x, _ in points], [y for _, y in points], marker=".")
+        ax.set_title(name)
+        ax.set_xlabel("step")
+    fig.suptitle(title)
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+    return path.name
+
+
+def write_report(root: Path, preset: str) -> Path:
+    sft_m = callbacks.read_metrics(root / "sft" / "metrics.jsonl")
+    ppo_m = callbacks.read_metrics(root / "ppo" / "metrics.jsonl")
+    rm = json.loads((root / "reward" / "eval.json").read_text())
+    win = json.loads((root / "winrate.json").read_text())
+    loss = [(m["step"], m["loss"]) for m in sft_m if "loss" in m]
+    series = {k: [(m["step"], m[k]) for m in ppo_m if k in m]
+              for k in ("objective/scores", "objective/kl", "objective/entropy")}  # fmt: skip
+    sft_png = _plot(root / "sft_loss.png", {"SFT loss": loss}, "SFT")
+    ppo_png = _plot(root / "ppo.png", series, "PPO per step")
+    final_kl = series["objective/kl"][-1][1] if series["objective/kl"] else float("nan")
+    low, high = win["ci95"]
+    rewards = [y for _, y in series["objective/scores"]] or [float("nan")]
+    first_reward, last_reward = rewards[0], rewards[-1]
+    lines = [
+        f"# Pipeline report: {preset}", "",
+        "| stage | figure |", "| --- | --- |",
+        f"| SFT | loss {loss[0][1]:.3f} -> {loss[-1][1]:.3f} over {loss[-1][0]} steps |" if loss
+        else "| SFT | no loss logged |",
+        f"| reward model | held-out accuracy {rm.get('accuracy', float('nan')):.2f} on "
+        f"{rm.get('pairs', 0)} pairs, mean margin {rm.get('mean_margin', float('nan')):.3f}, "
+        f"length bias {rm.get('length_bias', float('nan')):.2f} |",
+        f"| PPO | {len(series['objective/kl'])} steps, final KL {final_kl:.3f}, reward "
+        f"{first_reward:.3f} -> {last_reward:.3f} |",
+        f"| win rate PPO vs SFT | {win['winrate']:.2f} (95% CI {low:.2f}-{high:.2f}), "
+        f"judge `{win['judge']}`, {win['n']} held-out prompts, {win['ties']} ties |",
+        "", f"![SFT loss]({sft_png})", "", f"![PPO]({ppo_png})", "",
+        "Lineage: `lineage.json`. The judge labelled no training pair.",
+    ]  # fmt: skip
+    report = root / "report.md"
+    report.write_text("\n".join(lines) + "\n")
+    return report

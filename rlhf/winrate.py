@@ -1,0 +1,122 @@
+"""Sampling answer pairs, labelling them, and win rates with a 95% interval.
+
+    parley eval winrate --model ppo-small --against sft-small --judge judge
+    parley eval winrate --model ppo-small --against sft-small --judge reward-model --reward-model D
+    parley eval winrate --model ppo-small --against sft-small --judge human   # queue for the arena
+
+`sample_pairs` answers each prompt twice with the same model (different seeds): the raw material
+for preference pairs, labelled by `rlhf.annotators.label_pairs`. `winrate` answers each held-out
+prompt with both models (same seed) and lets a judge pick: a simulated annotator (`judge` is the
+held-out one that labels no training pair), the reward model, or people in `parley arena`.
+Ties count half. The interval is Wilson's score interval at 95%.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+from rlhf import annotators
+
+HELDOUT_PROMPTS = Path(__file__).resolve().parents[1] / "data" / "sft" / "rl_heldout_prompts.txt"
+
+
+def wilson(wins: float, n: int, z: float = 1.96) -> tuple[float, float]:
+    """95% Wilson score interval of a proportion.
+
+    >>> [round(x, 3) for x in wilson(15, 20)]
+    [0.531, 0.888]
+    """
+    if n == 0:
+        return (0.0, 1.0)
+    p = wins / n
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+    return (max(0.0, centre - half), min(1.0, centre + half))
+
+
+def read_prompts(path: str | Path = HELDOUT_PROMPTS) -> list[str]:
+    from rlhf.ppo import read_prompts as read
+
+    return [p[-1]["content"] for p in read(str(path))]
+
+
+def _answers(engine, prompts: list[str], seed: int, temperature: float, max_new: int) -> list[str]:
+    from assistant.engine import GenerationParams
+
+    params = GenerationParams(temperature=temperature, top_p=1.0, max_new_tokens=max_new, seed=seed)
+    return [
+        engine.reply([{"role": "user", "content": p}], params).text.strip() for p in prompts
+    ]  # fmt: skip
+
+
+def sample_pairs(engine, prompts: list[str], temperature: float = 1.0, max_new_tokens: int = 48,
+                 seed: int = 0) -> list[tuple[str, str, str]]:  # fmt: skip
+    """(prompt, answer a, answer b): each prompt answered twice by the same model."""
+    a = _answers(engine, prompts, seed, temperature, max_new_tokens)
+    b = _answers(engine, prompts, seed + 1, temperature, max_new_tokens)
+    return list(zip(prompts, a, b, strict=True))
+
+
+def write_jsonl(path: Path, rows: list[dict[str, Any]]) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows))
+    tmp.replace(path)
+
+
+def winrate(
+    model_a, model_b, prompts: list[str], judge: str = "judge", reward_model: str | None = None,
+    temperature: float = 0.7, max_new_tokens: int = 64, seed: int = 0,
+) -> dict[str, Any]:  # fmt: skip
+    """How often `model_a`'s answer beats `model_b`'s (engines), by the judge; ties count half."""
+    a = _answers(model_a, prompts, seed, temperature, max_new_tokens)
+    b = _answers(model_b, prompts, seed, temperature, max_new_tokens)
+    if judge == "reward-model":
+        if not reward_model:
+            from assistant.errors import UsageError
+
+            raise UsageError("--judge reward-model needs --reward-model DIR")
+        from transformers import AutoModelForSequenceClassification, AutoTokenizer
+
+        from rlhf.reward import score
+
+        rm = AutoModelForSequenceClassification.from_pretrained(reward_model, num_labels=1)
+        tok = AutoTokenizer.from_pretrained(reward_model)
+        chats = [[{"role": "user", "content": p}] for p in prompts]
+        sa = score(rm, tok, chats, [[{"role": "assistant", "content": x}] for x in a])
+        sb = score(rm, tok, chats, [[{"role": "assistant", "content": x}] for x in b])
+    else:
+        scorer = annotators.get(judge)
+        sa, sb = [], []
+        for p, x, y in zip(prompts, a, b, strict=True):
+            s = scorer([p, p], [x, y])
+            sa.append(s[0])
+            sb.append(s[1])
+    wins = sum(1.0 if x > y else 0.5 if x == y else 0.0 for x, y in zip(sa, sb, strict=True))
+    n = len(prompts)
+    low, high = wilson(wins, n)
+    return {
+        "model": model_a.name, "against": model_b.name, "judge": judge, "n": n,
+        "wins": sum(x > y for x, y in zip(sa, sb, strict=True)),
+        "ties": sum(x == y for x, y in zip(sa, sb, strict=True)),
+        "winrate": wins / n if n else 0.0, "ci95": [low, high],
+        "examples": [{"prompt": p, "a": x, "b": y} for p, x, y in zip(prompts, a, b, strict=True)][
+            :5
+        ],
+    }  # fmt: skip
+
+
+def queue_for_humans(model_a, model_b, prompts: list[str], path: Path, seed: int = 0) -> str:
+    """`--judge human`: both models' answers as an arena prompts file; returns the session key."""
+    from assistant.arena import enqueue_pairs
+
+    a = _answers(model_a, prompts, seed, 0.7, 64)
+    b = _answers(model_b, prompts, seed, 0.7, 64)
+    pairs = [
+        {"prompt": p, "responses": [{"model": model_a.name, "text": x},
+                                    {"model": model_b.name, "text": y}]}
+        for p, x, y in zip(prompts, a, b, strict=True)
+    ]  # fmt: skip
+    return enqueue_pairs(path, pairs)
