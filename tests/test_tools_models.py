@@ -59,16 +59,26 @@ def test_summarize_extractive_keeps_the_central_sentences_in_order():
     assert 0 < result.data["compression"] < 0.6
 
 
-def test_summarize_llm_uses_the_chat_engine(tiny_engine):
+def test_summarize_llm_uses_the_chat_engine(tiny_engine, monkeypatch):
     from assistant.tools import summarize
 
+    monkeypatch.setattr(summarize, "LLM_INPUT_CHARS", 200)  # TEXT is longer: cut down first
+    prompts = []
+    real_generate = tiny_engine.generate
+
+    def spy(messages, params=None, cancel=None, **kw):
+        prompts.append(messages[-1]["content"])
+        return real_generate(messages, params, cancel, **kw)
+
+    monkeypatch.setattr(tiny_engine, "generate", spy)
     summarize.use_engine(tiny_engine, "tiny")
     try:
-        result = tools.run_call("summarize", {"text": TEXT * 40, "model": "tiny"})  # cut down first
+        result = tools.run_call("summarize", {"text": TEXT, "model": "tiny"})
     finally:
         summarize._engines.pop("tiny", None)
     assert result.backend == "llm" and result.architecture.startswith("decoder-only")
-    assert result.data["input_chars"] == len((TEXT * 40).strip())
+    assert result.data["input_chars"] == len(TEXT)
+    assert prompts and "cat" not in prompts[0] and "bus routes" in prompts[0]
 
 
 def test_summarize_and_translate_with_a_tiny_bart(tiny_bart_dir):
