@@ -1,0 +1,243 @@
+"""`imagine`: draw a Fashion-MNIST class with a GAN, a VAE or a diffusion model (PNG out).
+
+    parley tool imagine a sneaker --arch diffusion --n 4 --seed 1
+    parley tool imagine sneaker --arch diffusion --out /tmp/x.png
+    parley tool imagine --interpolate sneaker,boot          # the VAE, between two classes
+    /imagine an ankle boot --arch gan                       (in `parley chat` / `parley ask`)
+
+The words name one of the ten classes (T-shirt/top, Trouser, Pullover, Dress, Coat, Sandal,
+Shirt, Sneaker, Bag, Ankle boot; synonyms such as "jeans" or "trainers" work, `classes.py`).
+Backends, all class-conditional and trained by `parley train image --arch ...` (`rlhf/images.py`):
+- `diffusion` (default): a diffusers `UNet2DModel` sampled with DDIM and classifier-free guidance;
+  it reports each denoising step through `progress`.
+- `gan`: a DCGAN generator. `vae`: a convolutional VAE's decoder; it alone can `--interpolate`
+  between two classes (one latent, the class embedding blended, `--n` frames).
+Weights the user trained (`$PARLEY_HOME/models/imagine/ARCH.safetensors`) are used before the
+shipped ones (`weights/`). Each image is saved as a PNG (4x upscaled, nearest neighbour) and,
+for several, a grid; the grid (or the single image) is what the chat shows. The confidence is
+the shipped Fashion-MNIST classifier's mean probability that the images show the asked class.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+from assistant.errors import UsageError
+from assistant.tools.base import ArgParser, BackendInfo, Output, Progress, Tool, measured
+
+WEIGHTS_DIR = Path(__file__).with_name("weights")
+ARCHITECTURES = {
+    "diffusion": "diffusion (DDPM UNet2DModel, DDIM + classifier-free guidance)",
+    "gan": "GAN (class-conditional DCGAN)",
+    "vae": "VAE (class-conditional convolutional VAE)",
+}
+MAX_N = 64
+MAX_STEPS = 1000
+SCALE = 4
+_cache: dict[tuple[str, float], tuple[Any, dict]] = {}
+
+
+def weights_path(arch: str) -> Path:
+    """The weights `arch` runs with: the user's own training first, else the shipped file."""
+    from assistant import paths
+
+    trained = paths.models_dir() / "imagine" / f"{arch}.safetensors"
+    return trained if trained.is_file() else WEIGHTS_DIR / f"{arch}.safetensors"
+
+
+def load_model(arch: str):
+    """(model, info) for `arch`, loaded once per process."""
+    path = weights_path(arch)
+    if not path.is_file():
+        raise UsageError(
+            f"no {arch} weights at {path}; train them with `parley train image --arch {arch}`"
+        )
+    key = (str(path), path.stat().st_mtime)
+    if key not in _cache:
+        from assistant.tools.imagine import models
+
+        _cache[key] = models.load(path)
+    return _cache[key]
+
+
+class ImagineTool(Tool):
+    name = "imagine"
+    description = (
+        "Draw a Fashion-MNIST item (sneaker, dress, bag, ...) with a GAN, VAE or diffusion model."
+    )
+    usage = (
+        "/imagine WORDS [--arch diffusion|gan|vae] [--n N] [--seed S] [--steps N] "
+        "[--guidance W] [--out FILE.png] | /imagine --interpolate CLASS,CLASS [--n N]"
+    )
+    parameters = {
+        "prompt": "words naming one class: T-shirt/top, Trouser, Pullover, Dress, Coat, Sandal, "
+        "Shirt, Sneaker, Bag, Ankle boot",
+        "n": f"how many images (1 to {MAX_N}; default 1, 8 frames when interpolating)",
+        "seed": "random seed (default 0)",
+        "steps": f"diffusion denoising steps (1 to {MAX_STEPS}; default 25)",
+        "guidance": "diffusion classifier-free guidance weight (default 3)",
+        "out": "where to save the PNG (default: $PARLEY_HOME/images/...)",
+        "interpolate": "two classes, 'sneaker,boot': the VAE morphs from one to the other",
+    }
+
+    def backends(self) -> list[BackendInfo]:
+        return [
+            BackendInfo(arch, ARCHITECTURES[arch], weights_path(arch).is_file(),
+                        measured(self.name, arch), default=arch == "diffusion")
+            for arch in ("diffusion", "gan", "vae")
+        ]  # fmt: skip
+
+    def parse(self, argv: list[str]) -> dict[str, Any]:
+        parser = ArgParser(self)
+        parser.add_argument("words", nargs="*")
+        parser.add_argument("--arch", "-a", dest="backend")
+        parser.add_argument("--n", "-n", type=int)
+        parser.add_argument("--seed", "-s", type=int)
+        parser.add_argument("--steps", type=int)
+        parser.add_argument("--guidance", "-g", type=float)
+        parser.add_argument("--out", "-o")
+        parser.add_argument("--interpolate", "-i")
+        args = parser.parse(argv)
+        words = " ".join(args.pop("words", []) or []).strip()
+        if words:
+            args["prompt"] = words
+        if not words and not args.get("interpolate"):
+            raise UsageError(f"say what to draw, e.g. `/imagine a sneaker`; usage: {self.usage}")
+        if args.get("interpolate") and args.get("backend") is None:
+            args["backend"] = "vae"
+        return args
+
+    def run(self, backend: str | None = None, progress: Progress | None = None, **arguments: Any):
+        if arguments.get("interpolate") and backend is None:
+            backend = "vae"
+        return super().run(backend=backend, progress=progress, **arguments)
+
+    def execute(
+        self,
+        backend: str,
+        progress: Progress | None = None,
+        prompt: str = "",
+        n: int | None = None,
+        seed: int | None = None,
+        steps: int | None = None,
+        guidance: float | None = None,
+        out: str | None = None,
+        interpolate: str | None = None,
+    ) -> Output:
+        import torch
+
+        from assistant.tools.imagine import sampling
+        from assistant.tools.imagine.classes import match
+
+        n = _int_in("--n", n, 1, MAX_N, default=8 if interpolate else 1)
+        seed = int(seed or 0)
+        if steps is not None:
+            steps = _int_in("--steps", steps, 1, MAX_STEPS, default=None)
+        if guidance is not None and not 0 <= float(guidance) <= 20:
+            raise UsageError(f"--guidance must be 0 to 20; got {guidance}")
+        out_path = _out_path(out)
+        model, info = load_model(backend)
+        classes = info["classes"]
+        notes = []
+        start = time.perf_counter()
+        if interpolate:
+            if backend != "vae":
+                raise UsageError(
+                    f"--interpolate needs the vae backend (not {backend}); drop --arch"
+                )
+            parts = [p for p in str(interpolate).split(",") if p.strip()]
+            if len(parts) != 2:
+                raise UsageError(
+                    f"--interpolate takes two classes, like sneaker,boot; got {interpolate!r}"
+                )
+            a, b = match(parts[0], classes), match(parts[1], classes)
+            images = sampling.interpolate(model, info, a, b, n, seed=seed)
+            labels, what = None, f"{classes[a]} -> {classes[b]}"
+        else:
+            label = match(prompt, classes)
+            labels, what = [label] * n, classes[label]
+            if steps is not None and backend != "diffusion":
+                notes.append(f"--steps applies to diffusion only; {backend} draws in one pass")
+            if guidance is not None and backend != "diffusion":
+                notes.append(f"--guidance applies to diffusion only; {backend} ignores it")
+
+            def step_progress(i: int, total: int) -> None:
+                if progress is not None:
+                    progress(f"denoising step {i}/{total}")
+
+            with torch.inference_mode():
+                images = sampling.sample(model, info, labels, seed=seed, steps=steps,
+                                         guidance=guidance, progress=step_progress)  # fmt: skip
+        seconds = time.perf_counter() - start
+        stem = out_path or _default_path(what, backend, seed)
+        files = []
+        if n == 1:
+            files.append(sampling.save_png(images[0], stem, SCALE))
+        else:
+            files.append(sampling.save_png(sampling.grid(images, min(n, 8)), stem, SCALE))
+            for i in range(n):
+                files.append(
+                    sampling.save_png(images[i], stem.with_name(f"{stem.stem}-{i + 1}.png"), SCALE)
+                )
+        confidence = _confidence(images, labels, info)
+        text = (
+            f"{n} image{'s' if n > 1 else ''} of {what} by {backend} (seed {seed}) in "
+            f"{seconds:.2f} s -> {files[0]}" + (f" (+{n} single PNGs)" if n > 1 else "")
+        )
+        return Output(
+            text="; ".join([text, *notes]),
+            confidence=confidence,
+            images=[files[0]],
+            data={"class": what, "files": [str(f) for f in files], "seed": seed, "n": n,
+                  "weights": str(weights_path(backend)), "samples_per_s": round(n / seconds, 2)},
+        )  # fmt: skip
+
+
+def _int_in(flag: str, value, low: int, high: int, default):
+    if value is None:
+        return default
+    try:
+        value = int(value)
+    except (TypeError, ValueError):
+        raise UsageError(f"{flag} must be a whole number; got {value!r}") from None
+    if not low <= value <= high:
+        raise UsageError(f"{flag} must be {low} to {high}; got {value}")
+    return value
+
+
+def _out_path(out: str | None) -> Path | None:
+    if not out:
+        return None
+    path = Path(str(out).lstrip("@")).expanduser()
+    if path.suffix.lower() != ".png":
+        raise UsageError(f"--out must end in .png (images are saved as PNG); got {path}")
+    return path
+
+
+def _default_path(what: str, backend: str, seed: int) -> Path:
+    from assistant import paths
+
+    slug = "-".join("".join(c if c.isalnum() else " " for c in what.lower()).split())
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    return paths.home() / "images" / f"{stamp}-{slug}-{backend}-seed{seed}.png"
+
+
+def _confidence(images, labels, info) -> float | None:
+    """The shipped classifier's mean probability of the asked class (Fashion-MNIST only)."""
+    from assistant.tools.imagine.classes import FASHION_CLASSES
+
+    judge = WEIGHTS_DIR / "classifier.safetensors"
+    if labels is None or info["classes"] != FASHION_CLASSES or not judge.is_file():
+        return None
+    import torch
+    from safetensors.torch import load_file
+
+    from assistant.tools.imagine.models import classifier
+
+    net = classifier()
+    net.load_state_dict(load_file(str(judge)))
+    with torch.no_grad():
+        probs = net.eval()(images).softmax(1)
+    return float(probs[torch.arange(len(labels)), torch.as_tensor(labels)].mean())
