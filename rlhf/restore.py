@@ -47,7 +47,10 @@ class RestoreConfig:
     ema: float = field(default=0.998, metadata={"help": "EMA decay of the shipped weights"})
     channels: str = field(default="16,32,64", metadata={"help": "UNet widths per resolution"})
     checkpoint_every: int = field(default=200, metadata={"help": "steps between checkpoints"})
-    threads: int = field(default=2, metadata={"help": "torch CPU threads"})
+    threads: int = field(default=2, metadata={"help": "torch CPU threads (1 on a busy CPU)"})
+    images: str = field(
+        default=",".join(TRAIN_IMAGES), metadata={"help": "skimage.data photos to train on"}
+    )
     seed: int = field(default=0, metadata={"help": "patch sampling and init seed"})
 
 
@@ -199,7 +202,11 @@ def main(config: RestoreConfig, progress: bool = True, log=print) -> Path:
     step = _restore_checkpoint(ckpt_path, net, ema, optimizer) if ckpt_path.exists() else 0
     if step:
         log(f"resuming from {ckpt_path} at step {step}")
-    data = Patches(TRAIN_IMAGES, config.patch, config.seed + step)
+    names = [n.strip() for n in config.images.split(",") if n.strip()]
+    held = sorted(set(names) & set(VALIDATION_IMAGES + TEST_IMAGES))
+    if held or not names:
+        raise ValueError(f"--images must name training photos; held out: {', '.join(held)}")
+    data = Patches(names, config.patch, config.seed + step)
     val_plane = planes(load_photo(VALIDATION_IMAGES[0]), data.rng, chroma_p=0)[0]
     history: list[dict] = []
     start = time.monotonic()
@@ -246,7 +253,7 @@ def main(config: RestoreConfig, progress: bool = True, log=print) -> Path:
         weights,
         meta={
             "step": step,
-            "train_images": list(TRAIN_IMAGES),
+            "train_images": names,
             "held_out": list(VALIDATION_IMAGES + TEST_IMAGES),
             "val_psnr_25": round(validation_psnr(ema, val_plane), 3),
             "minutes_this_run": round((time.monotonic() - start) / 60, 2),

@@ -187,7 +187,8 @@ def test_a_few_training_steps_lower_the_loss_and_resume(tmp_path):
 
     # the real entry point: checkpoint, then resume where it stopped
     config = stage.RestoreConfig(output_dir=str(tmp_path), steps=2, patch=16, batch_size=4,
-                                 channels="8,16,16", checkpoint_every=1)  # fmt: skip
+                                 channels="8,16,16", checkpoint_every=2,
+                                 images="coins")  # fmt: skip
     lines: list[str] = []
     weights = stage.main(config, progress=False, log=lines.append)
     assert weights.is_file() and (tmp_path / "checkpoint.safetensors").is_file()
@@ -196,10 +197,13 @@ def test_a_few_training_steps_lower_the_loss_and_resume(tmp_path):
     from assistant.cli import main as parley
 
     args = ["train", "restore", "--output-dir", str(tmp_path), "--steps", "3", "--patch", "16",
-            "--batch-size", "4", "--channels", "8,16,16", "--checkpoint-every", "1"]  # fmt: skip
+            "--batch-size", "4", "--channels", "8,16,16", "--checkpoint-every", "2",
+            "--images", "coins"]  # fmt: skip
     result = CliRunner().invoke(parley, args)
     assert result.exit_code == 0, result.output
     assert "resuming from" in result.output and "at step 2" in result.output
     assert str(weights) in result.output
+    result = CliRunner().invoke(parley, [*args, "--images", "camera"])
+    assert result.exit_code == 2 and "held out: camera" in result.output
     assert model.read_metadata(weights)["step"] == 3
     assert model.load(weights)(torch.zeros(1, 1, 8, 8), torch.tensor([0.5])).shape == (1, 1, 8, 8)
