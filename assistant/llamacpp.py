@@ -112,6 +112,11 @@ def gguf_for(spec: models.ModelSpec, progress: models.Progress | None = None) ->
 
 
 def _lib() -> Any:
+    if "OMP_WAIT_POLICY" not in os.environ and os.getloadavg()[0] >= n_threads():
+        # On a busy CPU, OpenMP threads spinning at ggml's per-op barriers starve each other:
+        # measured here at load ~15 on 2 cores, 1-4 tok/s spinning vs 17-55 sleeping. libgomp
+        # reads this once, when llama.cpp loads it; an idle machine keeps the spinning default.
+        os.environ["OMP_WAIT_POLICY"] = "PASSIVE"
     import llama_cpp
     from llama_cpp import _logger
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import click
 
 from assistant.models import DTYPES
@@ -13,13 +15,34 @@ model_option = click.option(
     help="A model name from `parley models list`, a local HF directory, or a hub id "
     "(default: the embedded smollm2-135m-instruct).",
 )
-dtype_option = click.option(
+_dtype = click.option(
     "--dtype",
     type=click.Choice(DTYPES),
     default="float32",
     show_default=True,
-    help="Weights' dtype; bfloat16 decodes faster on CPUs with bf16 support.",
+    help="Weights' dtype on the transformers backend; bfloat16 decodes faster on CPUs with bf16.",
 )
+
+
+def _set_backend(ctx: click.Context, param: click.Parameter, value: str | None) -> None:
+    if value:  # read by Engine.load, wherever the command loads its engines
+        os.environ["PARLEY_BACKEND"] = value
+
+
+_backend = click.option(
+    "--backend",
+    type=click.Choice(["auto", "llamacpp", "transformers"]),
+    default=None,
+    expose_value=False,
+    callback=_set_backend,
+    help="Inference backend (default auto: llama.cpp where installed and the model is a Llama; "
+    "also $PARLEY_BACKEND).",
+)
+
+
+def dtype_option(f):
+    """--dtype and --backend."""
+    return _backend(_dtype(f))
 
 
 def sampling_options(f):
