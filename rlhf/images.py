@@ -84,6 +84,7 @@ class Trainer:
             self.ema = copy.deepcopy(self.model).requires_grad_(False)
             self.modules["ema"] = self.ema
         self.steps = 0
+        self.last: dict[str, float] = {}
 
     def shipped(self):
         return self.ema if self.ema is not None else self.model
@@ -104,6 +105,7 @@ class Trainer:
             g_loss = F.softplus(-self.disc(fake, y)).mean()
             self._update("model", g_loss)
             loss = g_loss + d_loss
+            self.last = {"d": d_loss.item(), "g": g_loss.item()}
         elif self.arch == "vae":
             mu, logvar = self.model.encode(x, y)
             z = mu + (0.5 * logvar).exp() * torch.randn(mu.shape, generator=gen)

@@ -85,7 +85,7 @@ class ImagineTool(Tool):
     def backends(self) -> list[BackendInfo]:
         return [
             BackendInfo(arch, ARCHITECTURES[arch], weights_path(arch).is_file(),
-                        measured(self.name, arch), default=arch == "diffusion")
+                        _metrics(arch) or measured(self.name, arch), default=arch == "diffusion")
             for arch in ("diffusion", "gan", "vae")
         ]  # fmt: skip
 
@@ -193,6 +193,16 @@ class ImagineTool(Tool):
             data={"class": what, "files": [str(f) for f in files], "seed": seed, "n": n,
                   "weights": str(weights_path(backend)), "samples_per_s": round(n / seconds, 2)},
         )  # fmt: skip
+
+
+def _metrics(arch: str) -> dict[str, Any]:
+    """What `bench/images.py` measured for the shipped weights (conditional accuracy, FID, ...)."""
+    import json
+
+    try:
+        return dict(json.loads((WEIGHTS_DIR / "metrics.json").read_text()).get(arch, {}))
+    except (OSError, ValueError):
+        return {}
 
 
 def _int_in(flag: str, value, low: int, high: int, default):
