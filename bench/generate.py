@@ -1,16 +1,22 @@
-"""Time to first token and decode speed of the embedded model, per variant, in one run.
+"""Time to first token and decode speed of the embedded model, per variant, in one run; and the
+arena's pair (two answers together) against one answer.
 
     python bench/generate.py [--runs 3] [--tokens 128] [--out bench/results/generate.json]
 
-Each variant answers the same prompt greedily `--runs` times after one warm-up; the table shows
-medians, and ratios against the first variant (the fp32 transformers reference). Timings on a
-shared 2-core machine are noisy: compare variants inside one run, not across runs.
+Variants: llama.cpp itself (llama-cpp-python's `Llama`, the yardstick), Parley's llama.cpp engine
+on the same Q4_1 file and on a Q8_0 export of the converted checkpoint (what a trained checkpoint
+runs as), and the transformers reference in fp32 and bf16. All answer the same prompt ids
+greedily, cold (no cached prompt). After one warm-up each, runs are interleaved (variant A, B, ...,
+then A, B, ... again) so that load from other processes falls on every variant alike; the table
+shows medians and the spread (max-min) of decode speed. Every llama.cpp variant uses the same
+thread count (all cores). Timings on a shared 2-core machine are noisy: compare inside one run.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import statistics
 import sys
@@ -21,71 +27,217 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 PROMPT = "Write a short story about a lighthouse keeper who finds a message in a bottle."
+REFERENCE = "llama.cpp Q4_1"
+Run = Callable[[int], dict]
 
 
-def transformers_variant(dtype: str) -> Callable[[int], dict]:
-    from assistant.engine import Engine, GenerationParams
+def messages() -> list[dict[str, str]]:
+    return [{"role": "user", "content": PROMPT}]
 
-    engine = Engine.load(None, dtype=dtype)
-    params_for = lambda n: GenerationParams(temperature=0.0, max_new_tokens=n, seed=0)  # noqa: E731
+
+def engine_variant(engine) -> Run:
+    from assistant.engine import GenerationParams
 
     def run(tokens: int) -> dict:
-        done = engine.reply([{"role": "user", "content": PROMPT}], params_for(tokens))
-        decode_tokens = done.completion_tokens - 1
+        if hasattr(engine, "forget"):
+            engine.forget()  # cold: no prompt left in the cache from the last run
+        done = engine.reply(messages(), GenerationParams(temperature=0.0, max_new_tokens=tokens))
         decode_seconds = done.seconds - (done.first_token_seconds or 0.0)
         return {
             "first_token_s": done.first_token_seconds,
-            "decode_tok_s": decode_tokens / decode_seconds if decode_seconds > 0 else 0.0,
+            "decode_tok_s": (done.completion_tokens - 1) / decode_seconds,
             "prompt_tokens": done.prompt_tokens,
             "completion_tokens": done.completion_tokens,
+            "seconds": done.seconds,
         }
 
     return run
 
 
-VARIANTS: dict[str, Callable[[], Callable[[int], dict]]] = {
+def transformers_variant(dtype: str) -> Run:
+    from assistant.engine import Engine
+
+    return engine_variant(Engine.load(None, dtype=dtype, backend="transformers"))
+
+
+def parley_llamacpp_variant(gguf: Callable[[], Path]) -> Run:
+    from assistant.llamacpp import LlamaCppEngine
+
+    return engine_variant(LlamaCppEngine(gguf(), name="bench"))
+
+
+def embedded() -> Path:
+    from assistant.models import embedded_gguf
+
+    return embedded_gguf()
+
+
+def q8_export() -> Path:
+    from assistant import gguf_export, models
+
+    return gguf_export.ensure_gguf(models.ensure_embedded(), "q8_0")
+
+
+def llamacpp_reference() -> Run:
+    """llama.cpp through llama-cpp-python's own `Llama` API: same file, prompt ids, threads."""
+    from llama_cpp import Llama
+
+    from assistant.llamacpp import LlamaCppEngine, n_threads
+    from assistant.models import embedded_gguf
+
+    prompter = LlamaCppEngine(embedded_gguf(), name="prompt")
+    ids = prompter.encode(prompter.with_system(messages()))
+    prompter.close()
+    llm = Llama(
+        str(embedded_gguf()),
+        n_ctx=2048,
+        n_threads=n_threads(),
+        n_threads_batch=n_threads(),
+        verbose=False,
+    )
+
+    def run(tokens: int) -> dict:
+        llm.reset()
+        start = time.perf_counter()
+        first, count = None, 0
+        for token in llm.generate(ids, temp=0.0, reset=True):
+            if first is None:
+                first = time.perf_counter() - start
+            if token == llm.token_eos():
+                break
+            count += 1
+            if count >= tokens:
+                break
+        seconds = time.perf_counter() - start
+        return {
+            "first_token_s": first,
+            "decode_tok_s": (count - 1) / (seconds - first),
+            "prompt_tokens": len(ids),
+            "completion_tokens": count,
+            "seconds": seconds,
+        }
+
+    return run
+
+
+VARIANTS: dict[str, Callable[[], Run]] = {
+    REFERENCE: llamacpp_reference,
+    "parley llama.cpp Q4_1": lambda: parley_llamacpp_variant(embedded),
+    "parley llama.cpp Q8_0 export": lambda: parley_llamacpp_variant(q8_export),
     "transformers fp32": lambda: transformers_variant("float32"),
     "transformers bf16": lambda: transformers_variant("bfloat16"),
 }
 
 
-def measure(name: str, make: Callable[[], Callable[[int], dict]], runs: int, tokens: int) -> dict:
-    t0 = time.perf_counter()
-    run = make()
-    load_s = time.perf_counter() - t0
-    run(8)  # warm-up: first-call allocations and lazy initialisation
-    samples = [run(tokens) for _ in range(runs)]
+def measure(chosen: list[str], runs: int, tokens: int) -> list[dict]:
+    made: dict[str, tuple[Run, float]] = {}
+    for name in chosen:
+        print(f"loading {name} ...", file=sys.stderr)
+        t0 = time.perf_counter()
+        run = VARIANTS[name]()
+        made[name] = (run, time.perf_counter() - t0)
+        run(8)  # warm-up: first-call allocations and lazy initialisation
+    samples: dict[str, list[dict]] = {name: [] for name in chosen}
+    for i in range(runs):
+        for name in chosen:
+            print(f"run {i + 1}/{runs}: {name}", file=sys.stderr)
+            samples[name].append(made[name][0](tokens))
+    rows = []
+    for name in chosen:
+        s = samples[name]
+        speeds = [x["decode_tok_s"] for x in s]
+        rows.append(
+            {
+                "variant": name,
+                "load_s": made[name][1],
+                "first_token_s": statistics.median(x["first_token_s"] for x in s),
+                "decode_tok_s": statistics.median(speeds),
+                "decode_spread": max(speeds) - min(speeds),
+                "prompt_tokens": s[0]["prompt_tokens"],
+                "completion_tokens": statistics.median(x["completion_tokens"] for x in s),
+                "samples": s,
+            }
+        )
+    return rows
+
+
+def measure_pair(runs: int, tokens: int) -> dict:
+    """The arena's pair: one engine answering twice at once (batched) vs one answer; and two
+    engines (as two different models would be) side by side."""
+    from assistant.engine import GenerationParams
+    from assistant.llamacpp import LlamaCppEngine, generate_pair
+    from assistant.models import embedded_gguf
+
+    engine = LlamaCppEngine(embedded_gguf(), name="pair")
+    other = LlamaCppEngine(embedded_gguf(), name="other model")
+    a = GenerationParams(temperature=0.8, top_p=0.95, max_new_tokens=tokens, seed=1)
+    b = GenerationParams(temperature=0.8, top_p=0.95, max_new_tokens=tokens, seed=2)
+    engine.reply(messages(), GenerationParams(temperature=0.0, max_new_tokens=8))
+    out: dict[str, list] = {"one": [], "pair": [], "two_engines": [], "tokens": []}
+    for _ in range(runs):
+        for e in (engine, other):
+            e.forget()
+        t0 = time.perf_counter()
+        one = engine.reply(messages(), a)
+        out["one"].append(time.perf_counter() - t0)
+        engine.forget()
+        t0 = time.perf_counter()
+        pair = generate_pair(engine, messages(), a, engine, messages(), b)
+        out["pair"].append(time.perf_counter() - t0)
+        engine.forget()
+        t0 = time.perf_counter()
+        generate_pair(engine, messages(), a, other, messages(), b)
+        out["two_engines"].append(time.perf_counter() - t0)
+        out["tokens"].append([one.completion_tokens, *(d.completion_tokens for d in pair)])
+    med = {k: statistics.median(v) for k, v in out.items() if k != "tokens"}
     return {
-        "variant": name,
-        "load_s": load_s,
-        "first_token_s": statistics.median(s["first_token_s"] for s in samples),
-        "decode_tok_s": statistics.median(s["decode_tok_s"] for s in samples),
-        "prompt_tokens": samples[0]["prompt_tokens"],
-        "completion_tokens": statistics.median(s["completion_tokens"] for s in samples),
-        "samples": samples,
+        **med,
+        "pair_ratio": med["pair"] / med["one"],
+        "two_engines_ratio": med["two_engines"] / med["one"],
+        "samples": out,
     }
 
 
 def table(rows: list[dict]) -> str:
-    ref = rows[0]
+    ref = next((r for r in rows if r["variant"] == REFERENCE), rows[0])
     lines = [
-        "| variant | first token (s) | decode (tok/s) | decode vs ref | tokens | load (s) |",
-        "| --- | ---: | ---: | ---: | ---: | ---: |",
+        f"| variant | first token (s) | decode (tok/s) | ± spread | decode vs {ref['variant']} "
+        f"| first token vs {ref['variant']} | tokens | load (s) |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for r in rows:
         lines.append(
             f"| {r['variant']} | {r['first_token_s']:.3f} | {r['decode_tok_s']:.1f} | "
-            f"{r['decode_tok_s'] / ref['decode_tok_s']:.2f}x | {r['completion_tokens']:.0f} | "
+            f"{r['decode_spread']:.1f} | {r['decode_tok_s'] / ref['decode_tok_s']:.2f}x | "
+            f"{r['first_token_s'] / ref['first_token_s']:.2f}x | {r['completion_tokens']:.0f} | "
             f"{r['load_s']:.1f} |"
         )
     return "\n".join(lines)
 
 
+def pair_table(pair: dict) -> str:
+    return "\n".join(
+        [
+            "| arena pair (same prompt, 2 seeds) | seconds | vs one answer |",
+            "| --- | ---: | ---: |",
+            f"| one answer | {pair['one']:.2f} | 1.00x |",
+            f"| pair, one engine (batched) | {pair['pair']:.2f} | {pair['pair_ratio']:.2f}x |",
+            f"| pair, two engines (two models) | {pair['two_engines']:.2f} | "
+            f"{pair['two_engines_ratio']:.2f}x |",
+        ]
+    )
+
+
 def main() -> None:
+    # Every variant's OpenMP threads (torch's and llama.cpp's) sleep rather than spin at
+    # barriers: on a CPU shared with other work, spinning makes both sides 10x slower and noisy.
+    # `OMP_WAIT_POLICY=ACTIVE python bench/generate.py` measures the spinning default instead.
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=3, help="timed runs per variant (median)")
     parser.add_argument("--tokens", type=int, default=128, help="new tokens per answer")
     parser.add_argument("--variants", default=",".join(VARIANTS), help="comma-separated names")
+    parser.add_argument("--no-pair", action="store_true", help="skip the arena pair timing")
     parser.add_argument("--out", type=Path, default=Path("bench/results/generate.json"))
     args = parser.parse_args()
     chosen = [v.strip() for v in args.variants.split(",") if v.strip()]
@@ -93,23 +245,29 @@ def main() -> None:
     if unknown:
         parser.error(f"unknown variant(s) {unknown}; known: {', '.join(VARIANTS)}")
 
+    rows = measure(chosen, args.runs, args.tokens)
+    print(table(rows))
+    pair = None if args.no_pair else measure_pair(args.runs, args.tokens)
+    if pair:
+        print()
+        print(pair_table(pair))
     import torch
 
-    rows = []
-    for name in chosen:
-        print(f"measuring {name} ...", file=sys.stderr)
-        rows.append(measure(name, VARIANTS[name], args.runs, args.tokens))
-    print(table(rows))
+    from assistant.llamacpp import n_threads
+
     args.out.parent.mkdir(parents=True, exist_ok=True)
     meta = {
         "prompt": PROMPT,
         "runs": args.runs,
         "tokens": args.tokens,
         "torch": torch.__version__,
-        "threads": torch.get_num_threads(),
+        "torch_threads": torch.get_num_threads(),
+        "llamacpp_threads": n_threads(),
         "machine": platform.processor() or platform.machine(),
+        "load_average": os.getloadavg(),
+        "omp_wait_policy": os.environ.get("OMP_WAIT_POLICY"),
     }
-    args.out.write_text(json.dumps({"meta": meta, "rows": rows}, indent=2))
+    args.out.write_text(json.dumps({"meta": meta, "rows": rows, "pair": pair}, indent=2))
     print(f"wrote {args.out}", file=sys.stderr)
 
 
