@@ -110,12 +110,15 @@ def load_requests(path: str | Path = HELDOUT) -> list[dict[str, Any]]:
 def answer(engine, messages, params, patience: int) -> str:
     """The greedy answer, cut short once `patience` chunks have passed with no call begun: a
     call that has not started by then is not going to be scored, and prose costs time."""
+    import inspect
     import threading
 
     from assistant.engine import Done, TextChunk
 
+    # the engine runs calls itself and shows their results; here we want the model's own words
+    raw = {"tools": False} if "tools" in inspect.signature(engine.generate).parameters else {}
     cancel, text, chunks = threading.Event(), "", 0
-    for event in engine.generate(messages, params, cancel):
+    for event in engine.generate(messages, params, cancel, **raw):
         if isinstance(event, TextChunk):
             text, chunks = text + event.text, chunks + 1
             started = toolcall.OPEN in text or toolcall.find_partial_start(text) is not None
