@@ -173,28 +173,31 @@ def measure_pair(runs: int, tokens: int) -> dict:
     a = GenerationParams(temperature=0.8, top_p=0.95, max_new_tokens=tokens, seed=1)
     b = GenerationParams(temperature=0.8, top_p=0.95, max_new_tokens=tokens, seed=2)
     engine.reply(messages(), GenerationParams(temperature=0.0, max_new_tokens=8))
-    out: dict[str, list] = {"one": [], "pair": [], "two_engines": [], "tokens": []}
+    out: dict[str, list] = {k: [] for k in ("one", "pair", "two_engines", "tokens")}
+    cpu: dict[str, list] = {"one": [], "pair": [], "two_engines": []}
+
+    def timed(key: str, fn: Callable[[], object]) -> object:
+        engine.forget()
+        other.forget()
+        t0, c0 = time.perf_counter(), time.process_time()
+        result = fn()
+        out[key].append(time.perf_counter() - t0)
+        cpu[key].append(time.process_time() - c0)  # all threads: what the answers cost the CPU
+        return result
+
     for _ in range(runs):
-        for e in (engine, other):
-            e.forget()
-        t0 = time.perf_counter()
-        one = engine.reply(messages(), a)
-        out["one"].append(time.perf_counter() - t0)
-        engine.forget()
-        t0 = time.perf_counter()
-        pair = generate_pair(engine, messages(), a, engine, messages(), b)
-        out["pair"].append(time.perf_counter() - t0)
-        engine.forget()
-        t0 = time.perf_counter()
-        generate_pair(engine, messages(), a, other, messages(), b)
-        out["two_engines"].append(time.perf_counter() - t0)
+        one = timed("one", lambda: engine.reply(messages(), a))
+        pair = timed("pair", lambda: generate_pair(engine, messages(), a, engine, messages(), b))
+        timed("two_engines", lambda: generate_pair(engine, messages(), a, other, messages(), b))
         out["tokens"].append([one.completion_tokens, *(d.completion_tokens for d in pair)])
     med = {k: statistics.median(v) for k, v in out.items() if k != "tokens"}
+    cpu_med = {k: statistics.median(v) for k, v in cpu.items()}
     return {
         **med,
+        "cpu": cpu_med,
         "pair_ratio": med["pair"] / med["one"],
         "two_engines_ratio": med["two_engines"] / med["one"],
-        "samples": out,
+        "samples": {**out, "cpu": cpu},
     }
 
 
@@ -218,12 +221,13 @@ def table(rows: list[dict]) -> str:
 def pair_table(pair: dict) -> str:
     return "\n".join(
         [
-            "| arena pair (same prompt, 2 seeds) | seconds | vs one answer |",
-            "| --- | ---: | ---: |",
-            f"| one answer | {pair['one']:.2f} | 1.00x |",
-            f"| pair, one engine (batched) | {pair['pair']:.2f} | {pair['pair_ratio']:.2f}x |",
+            "| arena pair (same prompt, 2 seeds) | seconds | vs one answer | CPU seconds |",
+            "| --- | ---: | ---: | ---: |",
+            f"| one answer | {pair['one']:.2f} | 1.00x | {pair['cpu']['one']:.2f} |",
+            f"| pair, one engine (batched) | {pair['pair']:.2f} | {pair['pair_ratio']:.2f}x | "
+            f"{pair['cpu']['pair']:.2f} |",
             f"| pair, two engines (two models) | {pair['two_engines']:.2f} | "
-            f"{pair['two_engines_ratio']:.2f}x |",
+            f"{pair['two_engines_ratio']:.2f}x | {pair['cpu']['two_engines']:.2f} |",
         ]
     )
 
