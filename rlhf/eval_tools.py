@@ -116,7 +116,8 @@ def answer(engine, messages, params, patience: int) -> str:
     from assistant.engine import Done, TextChunk
 
     # the engine runs calls itself and shows their results; here we want the model's own words
-    raw = {"tools": False} if "tools" in inspect.signature(engine.generate).parameters else {}
+    signature = inspect.signature(engine.generate, follow_wrapped=False)
+    raw = {"tools": False} if "tools" in signature.parameters else {}
     cancel, text, chunks = threading.Event(), "", 0
     for event in engine.generate(messages, params, cancel, **raw):
         if isinstance(event, TextChunk):

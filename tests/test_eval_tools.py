@@ -64,21 +64,22 @@ def test_shipped_heldout_requests_are_valid_and_unseen_in_training():
 
 
 def test_scores_the_models_own_call_not_the_engines_tool_result():
-    """A real Engine runs calls and puts their results in Done.text; the eval asks it not to."""
-    from assistant.engine import Done, TextChunk
-
-    seen = {}
+    """The engine runs calls and shows their results (`runs_tools`); the eval asks it not to."""
+    from assistant.engine import Done, TextChunk, runs_tools
 
     class ToolRunningEngine:
         name = "runs-tools"
+        run_tools = True
 
-        def generate(self, messages, params=None, cancel=None, *, tools=True):
-            seen["tools"] = tools
+        @staticmethod
+        def tool_runner(name, arguments):
+            raise AssertionError("the eval must not run tools")
+
+        @runs_tools
+        def generate(self, messages, params=None, cancel=None):
             text = render("sentiment", {"text": "I loved it"})
-            if tools:
-                text = "(sentiment: positive)"  # what the user would see
             yield TextChunk(text)
             yield Done(text, "eos", 1, 1, 0.1, 0.1, 0)
 
     result = eval_tools.evaluate(ToolRunningEngine(), REQUESTS[1:2]).to_dict()
-    assert seen["tools"] is False and result["exact_accuracy"] == 1.0
+    assert result["exact_accuracy"] == 1.0
