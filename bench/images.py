@@ -34,8 +34,9 @@ def fid(a, b) -> float:
 
     mu1, mu2 = a.mean(0), b.mean(0)
     s1, s2 = np.cov(a, rowvar=False), np.cov(b, rowvar=False)
-    covmean, _ = linalg.sqrtm(s1 @ s2, disp=False)
-    covmean = covmean.real
+    # ReLU features have dead units, so the covariances are singular: a tiny ridge keeps sqrtm sane
+    eye = np.eye(len(s1)) * 1e-6
+    covmean = linalg.sqrtm((s1 + eye) @ (s2 + eye)).real
     return float(((mu1 - mu2) ** 2).sum() + np.trace(s1 + s2 - 2 * covmean))
 
 

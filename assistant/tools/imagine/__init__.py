@@ -29,7 +29,7 @@ from assistant.tools.base import ArgParser, BackendInfo, Output, Progress, Tool,
 
 WEIGHTS_DIR = Path(__file__).with_name("weights")
 ARCHITECTURES = {
-    "diffusion": "diffusion (DDPM UNet2DModel, DDIM + classifier-free guidance)",
+    "diffusion": "diffusion (DDPM UNet, DDIM + guidance)",
     "gan": "GAN (class-conditional DCGAN)",
     "vae": "VAE (class-conditional convolutional VAE)",
 }
