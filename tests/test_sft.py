@@ -65,7 +65,7 @@ def test_tiny_sft_learns_saves_registers_and_generates(tiny_model_dir, tiny_data
     spec = models.resolve("sft-test")
     assert Path(spec.path) == final.resolve() and spec.meta["steps"] == 12
 
-    engine = Engine.load("sft-test")
+    engine = Engine.load("sft-test", backend="transformers")  # no GGUF conversion
     done = engine.reply(
         [{"role": "user", "content": "hi"}], GenerationParams(temperature=0, max_new_tokens=8)
     )
