@@ -26,7 +26,7 @@ def test_two_process_sft_reports_world_size_two(tiny_model_dir, tmp_path):
            "--model", str(tiny_model_dir), "--data", str(data), "--output_dir", str(out),
            "--use_lora", "false", "--max_steps", "2", "--per_device_train_batch_size", "2",
            "--eval_fraction", "0", "--max_length", "32", "--save_steps", "2",
-           "--register", "false"]  # fmt: skip
+           "--register", "false", "--use_cpu", "true", "--ddp_backend", "gloo"]  # fmt: skip
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
     run = subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True, timeout=600)
     assert run.returncode == 0, run.stderr[-2000:]
