@@ -66,7 +66,7 @@ def main() -> None:
     parser.add_argument("--n-acc", type=int, default=1000)
     parser.add_argument("--n-fid", type=int, default=10000)
     parser.add_argument("--n-fid-diffusion", type=int, help="fewer diffusion samples (slow)")
-    parser.add_argument("--steps", type=int, default=25, help="DDIM steps for diffusion")
+    parser.add_argument("--steps", type=int, default=10, help="DDIM steps for diffusion")
     parser.add_argument("--batch", type=int, default=500)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--json", type=Path, default=ROOT / "bench/results/images.json")

@@ -76,7 +76,7 @@ class ImagineTool(Tool):
         "Shirt, Sneaker, Bag, Ankle boot",
         "n": f"how many images (1 to {MAX_N}; default 1, 8 frames when interpolating)",
         "seed": "random seed (default 0)",
-        "steps": f"diffusion denoising steps (1 to {MAX_STEPS}; default 25)",
+        "steps": f"diffusion denoising steps (1 to {MAX_STEPS}; default 10)",
         "guidance": "diffusion classifier-free guidance weight (default 3)",
         "out": "where to save the PNG (default: $PARLEY_HOME/images/...)",
         "interpolate": "two classes, 'sneaker,boot': the VAE morphs from one to the other",

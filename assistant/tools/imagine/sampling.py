@@ -20,7 +20,7 @@ import numpy as np
 import torch
 
 StepProgress = Callable[[int, int], None]
-DEFAULT_STEPS = 25
+DEFAULT_STEPS = 10
 
 
 def scheduler(info: dict[str, Any]):
