@@ -127,7 +127,7 @@ class Trainer:
                 for pe, p in zip(self.ema.parameters(), self.model.parameters(), strict=True):
                     pe.lerp_(p, 1 - decay)
         self.steps += 1
-        return float(loss)
+        return float(loss.detach())
 
     def _update(self, name: str, loss, clip: float | None = None) -> None:
         import torch
