@@ -144,18 +144,25 @@ def test_help_does_not_import_torch():
 
 @pytest.mark.slow
 def test_real_model_knows_paris_and_converts_only_once(tmp_path):
-    """The done-when of issue 2, as a user runs it: two `parley ask` in a fresh home."""
+    """The done-when of issue 2, as a user runs it: `parley ask` in a fresh home, on the default
+    backend and on transformers, which converts the GGUF once and then reads the directory."""
     env = {**os.environ, "PARLEY_HOME": str(tmp_path / "home")}
     parley = [sys.executable, "-m", "assistant.cli"]
     ask = [*parley, "ask", "--temperature", "0", "-n", "24", "What is the capital of France?"]
-    first = subprocess.run(ask, capture_output=True, text=True, env=env, timeout=300)
+
+    default = subprocess.run(ask, capture_output=True, text=True, env=env, timeout=300)
+    assert default.returncode == 0, default.stderr
+    assert "Paris" in default.stdout
+
+    on_transformers = [*ask, "--backend", "transformers"]
+    first = subprocess.run(on_transformers, capture_output=True, text=True, env=env, timeout=300)
     assert first.returncode == 0, first.stderr
     assert "Paris" in first.stdout
     assert "Converting the embedded model" in first.stderr
     converted = Path(env["PARLEY_HOME"]) / "models" / "smollm2-135m-instruct"
     assert (converted / "model.safetensors").exists()
 
-    second = subprocess.run(ask, capture_output=True, text=True, env=env, timeout=300)
+    second = subprocess.run(on_transformers, capture_output=True, text=True, env=env, timeout=300)
     assert second.returncode == 0, second.stderr
     assert "Paris" in second.stdout
     assert "Converting" not in second.stderr
