@@ -10,7 +10,6 @@ Data: TRL preference JSONL (`{"prompt", "chosen", "rejected"}`). The reference i
 
 from __future__ import annotations
 
-import json
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -73,18 +72,11 @@ def main(argv: list[str] | None = None) -> Path:
     trainer.train(resume_from_checkpoint=True if resume else None)
     final, _ = models.save_final(trainer.model, tokenizer, out)
     info = {"stage": "dpo", "base": run.model, "data": run.data, "steps": trainer.state.global_step}
-    (out / "run.json").write_text(json.dumps(info, indent=2))
-    if run.register:
-        models.register(run.name, final, f"DPO of {run.model} on {run.data}", **info)
-    print(f"dpo: policy saved to {final}" + (f", registered as {run.name}" * run.register))
+    models.publish("dpo", run, out, final, info, f"DPO of {run.model} on {run.data}")
     return final
 
 
 if __name__ == "__main__":
-    from assistant.errors import ParleyError
+    from rlhf.models import script
 
-    try:
-        main()
-    except ParleyError as e:
-        print(f"parley: error: {e}", file=sys.stderr)
-        sys.exit(e.exit_code)
+    script(main)

@@ -10,6 +10,9 @@ training chat template, LoRA settings, and the finished model saved and register
 
 from __future__ import annotations
 
+import json
+import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -156,3 +159,23 @@ def save_final(model, tokenizer, out: Path) -> tuple[Path, Path | None]:
 
 def register(name: str, path: Path, description: str, **meta: Any) -> None:
     registry.register_model(name, path, description, **meta)
+
+
+def publish(stage: str, run: Any, out: Path, final: Path, info: dict, description: str) -> None:
+    """Write `run.json` beside the model, register it when the recipe says so, and say where."""
+    (out / "run.json").write_text(json.dumps(info, indent=2))
+    if run.register:
+        register(run.name, final, description, **info)
+    what = "model" if stage == "sft" else "policy"
+    print(f"{stage}: {what} saved to {final}" + (f", registered as {run.name}" * run.register))
+
+
+def script(main: Callable[[], Any]) -> None:
+    """`python -m rlhf.STAGE`: run `main()`, domain errors as one line, not a traceback."""
+    from assistant.errors import ParleyError
+
+    try:
+        main()
+    except ParleyError as e:
+        print(f"parley: error: {e}", file=sys.stderr)
+        sys.exit(e.exit_code)

@@ -19,7 +19,6 @@ model and optimizer state restart: PPO in TRL 1.12 cannot restore them).
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import sys
@@ -190,18 +189,11 @@ def main(argv: list[str] | None = None) -> Path:
     info = {"stage": "ppo", "policy": run.policy, "reward_model": run.reward_model,
             "prompts": run.prompts, "steps": done_steps + trainer.state.global_step,
             "stopped_early": stopped}  # fmt: skip
-    (out / "run.json").write_text(json.dumps(info, indent=2))
-    if run.register:
-        models.register(run.name, final, f"PPO of {run.policy} against {run.reward_model}", **info)
-    print(f"ppo: policy saved to {final}" + (f", registered as {run.name}" * run.register))
+    models.publish("ppo", run, out, final, info, f"PPO of {run.policy} against {run.reward_model}")
     return final
 
 
 if __name__ == "__main__":
-    from assistant.errors import ParleyError
+    from rlhf.models import script
 
-    try:
-        main()
-    except ParleyError as e:
-        print(f"parley: error: {e}", file=sys.stderr)
-        sys.exit(e.exit_code)
+    script(main)

@@ -146,10 +146,6 @@ def main(argv: list[str] | None = None) -> Path:
 
 
 if __name__ == "__main__":
-    from assistant.errors import ParleyError
+    from rlhf.models import script
 
-    try:
-        main()
-    except ParleyError as e:
-        print(f"parley: error: {e}", file=sys.stderr)
-        sys.exit(e.exit_code)
+    script(main)

@@ -11,7 +11,6 @@ mean of the others'. `beta` is the KL coefficient to the starting model. The pol
 
 from __future__ import annotations
 
-import json
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -81,18 +80,13 @@ def main(argv: list[str] | None = None) -> Path:
     final, _ = models.save_final(trainer.model, tokenizer, out)
     info = {"stage": "rloo", "policy": run.policy, "reward_model": run.reward_model,
             "steps": trainer.state.global_step}  # fmt: skip
-    (out / "run.json").write_text(json.dumps(info, indent=2))
-    if run.register:
-        models.register(run.name, final, f"RLOO of {run.policy} against {run.reward_model}", **info)
-    print(f"rloo: policy saved to {final}" + (f", registered as {run.name}" * run.register))
+    models.publish(
+        "rloo", run, out, final, info, f"RLOO of {run.policy} against {run.reward_model}"
+    )
     return final
 
 
 if __name__ == "__main__":
-    from assistant.errors import ParleyError
+    from rlhf.models import script
 
-    try:
-        main()
-    except ParleyError as e:
-        print(f"parley: error: {e}", file=sys.stderr)
-        sys.exit(e.exit_code)
+    script(main)

@@ -16,7 +16,6 @@ HF directory, LoRA merged in) and `adapter/`; `model/` is registered as NAME for
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 from dataclasses import dataclass, field
@@ -133,19 +132,12 @@ def main(argv: list[str] | None = None) -> Path:
             "lora": run.use_lora,
             "adapter": str(adapter) if adapter else None,
         }
-        (out / "run.json").write_text(json.dumps(info, indent=2))
-        if run.register:
-            models.register(run.name, final, f"SFT of {run.model} on {run.data}", **info)
-        print(f"sft: model saved to {final}" + (f", registered as {run.name}" * run.register))
+        models.publish("sft", run, out, final, info, f"SFT of {run.model} on {run.data}")
     trainer.accelerator.wait_for_everyone()
     return final
 
 
 if __name__ == "__main__":
-    from assistant.errors import ParleyError
+    from rlhf.models import script
 
-    try:
-        main()
-    except ParleyError as e:
-        print(f"parley: error: {e}", file=sys.stderr)
-        sys.exit(e.exit_code)
+    script(main)
