@@ -97,7 +97,7 @@ async def test_a_model_that_fails_to_load_is_reported_and_the_prompt_is_kept():
 
 async def test_escape_stops_and_keeps_the_partial_answer_marked_stopped():
     long_answer = " ".join(f"word{i}" for i in range(400))
-    app = make_app(FakeEngine([long_answer], delay=0.01))
+    app = make_app(FakeEngine([long_answer], delay=0.05))  # ~20 tok/s, as on a CPU
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
         app.prompt.value = "Tell me a long story"
@@ -280,7 +280,7 @@ async def test_pieces_still_queued_when_the_answer_is_saved_are_not_shown_twice(
 
 async def test_quitting_mid_answer_saves_the_partial_answer_as_stopped():
     long_answer = " ".join(f"word{i}" for i in range(400))
-    app = make_app(FakeEngine([long_answer], delay=0.01))
+    app = make_app(FakeEngine([long_answer], delay=0.05))  # ~20 tok/s, as on a CPU
     async with app.run_test(size=SIZE) as pilot:
         app.prompt.value = "Tell me a long story"
         await pilot.press("enter")
