@@ -222,6 +222,52 @@ def _run_call(runner: ToolRunner, call: Any) -> tuple[ToolResult, str]:
     return event, "\n".join([result.text, *images]).strip()
 
 
+class AnswerStream:
+    """One answer as it is generated, for every backend: token ids in, text chunks out, and the
+    closing `Done` with its counts and timings."""
+
+    def __init__(self, tokenizer: Any, prompt_tokens: int, seed: int, params: GenerationParams):
+        self.tokenizer = tokenizer
+        self.prompt_tokens = prompt_tokens
+        self.seed = seed
+        self.params = params
+        self.start = time.perf_counter()
+        self.first_token_at: float | None = None
+        self.ids: list[int] = []
+        self.emitted = ""
+
+    def sampled(self) -> None:
+        """A token was sampled (EOS included): the first one sets the time to first token."""
+        if self.first_token_at is None:
+            self.first_token_at = time.perf_counter() - self.start
+
+    def push(self, token_id: int) -> str:
+        """Add a generated token; returns the text it completes ('' for now, if none)."""
+        self.ids.append(token_id)
+        text = self.tokenizer.decode(self.ids, skip_special_tokens=True)
+        # A multi-byte character split across tokens decodes to U+FFFD until complete.
+        if len(text) > len(self.emitted) and not text.endswith("\ufffd"):
+            chunk, self.emitted = text[len(self.emitted) :], text
+            return chunk
+        return ""
+
+    def end(self, finish_reason: str) -> Iterator[Event]:
+        """The text not yet shown, if any, then `Done`."""
+        text = self.tokenizer.decode(self.ids, skip_special_tokens=True)
+        if text != self.emitted and text.startswith(self.emitted):
+            yield TextChunk(text[len(self.emitted) :])
+        yield Done(
+            text=text,
+            finish_reason=finish_reason,
+            prompt_tokens=self.prompt_tokens,
+            completion_tokens=len(self.ids),
+            seconds=time.perf_counter() - self.start,
+            first_token_seconds=self.first_token_at,
+            seed=self.seed,
+            params={**self.params.to_dict(), "seed": self.seed},
+        )
+
+
 class Engine:
     """A loaded causal LM and its tokenizer, turning conversations into event streams."""
 
@@ -345,10 +391,7 @@ class Engine:
         yield Started(self.name, len(prompt_ids), dropped, seed)
 
         generator = torch.Generator().manual_seed(seed)
-        start = time.perf_counter()
-        first_token_at: float | None = None
-        generated: list[int] = []
-        emitted = ""
+        answer = AnswerStream(self.tokenizer, len(prompt_ids), seed, params)
         finish = "length"
         with torch.inference_mode():
             out = self.model(input_ids=torch.tensor([prompt_ids]), use_cache=True, logits_to_keep=1)
@@ -357,17 +400,12 @@ class Engine:
                     finish = "cancelled"
                     break
                 next_id = _sample(out.logits[0, -1], params, generator)
-                if first_token_at is None:
-                    first_token_at = time.perf_counter() - start
+                answer.sampled()
                 if next_id in self.eos_ids:
                     finish = "eos"
                     break
-                generated.append(next_id)
-                text = self.tokenizer.decode(generated, skip_special_tokens=True)
-                # A multi-byte character split across tokens decodes to U+FFFD until complete.
-                if len(text) > len(emitted) and not text.endswith("\ufffd"):
-                    yield TextChunk(text[len(emitted) :])
-                    emitted = text
+                if chunk := answer.push(next_id):
+                    yield TextChunk(chunk)
                 if cancel is not None and cancel.is_set():
                     finish = "cancelled"
                     break
@@ -376,19 +414,7 @@ class Engine:
                     cache=out.cache,
                     use_cache=True,
                 )
-        text = self.tokenizer.decode(generated, skip_special_tokens=True)
-        if text != emitted and text.startswith(emitted):
-            yield TextChunk(text[len(emitted) :])
-        yield Done(
-            text=text,
-            finish_reason=finish,
-            prompt_tokens=len(prompt_ids),
-            completion_tokens=len(generated),
-            seconds=time.perf_counter() - start,
-            first_token_seconds=first_token_at,
-            seed=seed,
-            params={**params.to_dict(), "seed": seed},
-        )
+        yield from answer.end(finish)
 
     def reply(self, messages: Sequence[Message], params: GenerationParams | None = None) -> Done:
         """The whole answer at once: the last event of `generate`."""

@@ -23,7 +23,6 @@ import importlib.util
 import os
 import queue
 import threading
-import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,6 +32,7 @@ from assistant import models
 from assistant.chat_template import ChatTemplate
 from assistant.engine import (
     DEFAULT_SYSTEM_PROMPT,
+    AnswerStream,
     Done,
     Engine,
     Event,
@@ -293,16 +293,13 @@ class LlamaCppEngine(Engine):
         params = params or GenerationParams()
         prompt_ids, dropped, max_new, seed = self.prepare(messages, params)
         yield Started(self.name, len(prompt_ids), dropped, seed)
-        start = time.perf_counter()
+        answer = AnswerStream(self.tokenizer, len(prompt_ids), seed, params)
         request = _Request(prompt_ids, max_new, params, seed, threading.Event())
         with self._wake:
             if self._closed:
                 raise ModelLoadError(f"{self.name}: the engine was closed")
             self._pending.append(request)
             self._wake.notify()
-        first_token_at: float | None = None
-        generated: list[int] = []
-        emitted = ""
         finish = "length"
         try:
             while True:
@@ -318,32 +315,15 @@ class LlamaCppEngine(Engine):
                 if kind == "end":
                     finish = value
                     break
-                if first_token_at is None:
-                    first_token_at = time.perf_counter() - start
+                answer.sampled()
                 if value in self.eos_ids:
                     finish = "eos"
                     break
-                generated.append(value)
-                text = self.tokenizer.decode(generated, skip_special_tokens=True)
-                # A multi-byte character split across tokens decodes to U+FFFD until complete.
-                if len(text) > len(emitted) and not text.endswith("\ufffd"):
-                    yield TextChunk(text[len(emitted) :])
-                    emitted = text
+                if chunk := answer.push(value):
+                    yield TextChunk(chunk)
         finally:
             request.stop.set()  # also when the caller stops iterating early
-        text = self.tokenizer.decode(generated, skip_special_tokens=True)
-        if text != emitted and text.startswith(emitted):
-            yield TextChunk(text[len(emitted) :])
-        yield Done(
-            text=text,
-            finish_reason=finish,
-            prompt_tokens=len(prompt_ids),
-            completion_tokens=len(generated),
-            seconds=time.perf_counter() - start,
-            first_token_seconds=first_token_at,
-            seed=seed,
-            params={**params.to_dict(), "seed": seed},
-        )
+        yield from answer.end(finish)
 
     # --- the worker's side: the only thread that touches the llama.cpp context ---
 
