@@ -9,7 +9,9 @@ SmolLM2's pad token is its EOS, so PPO gets a distinct pad (`<|endoftext|>`, id 
 EOS, TRL would cut every response at its first pad and never see the stop. For bf16 set
 `ACCELERATE_MIXED_PRECISION=bf16` (`bf16: true` alone leaves PPO in fp32).
 
-Every step logs reward (`objective/scores`), KL and entropy to `metrics.jsonl` and TensorBoard;
+Every step logs reward (`objective/scores`), KL and entropy to `metrics.jsonl` and TensorBoard,
+and the policy's answers to the first `sample_prompts` prompts, with their reward, to
+`samples.jsonl` (and the console);
 a step whose KL passes `max_kl`, or whose entropy falls under `min_entropy`, stops the run with a
 message that says which and keeps the policy of the last good step. Prompts: a text file (one per
 line) or JSONL with `prompt` (string or messages). Checkpoints (the policy) every `save_steps`;
@@ -49,6 +51,9 @@ class PPORun:
     use_lora: bool = field(
         default=False, metadata={"help": "LoRA on the policy (ref = adapter off)"}
     )
+    sample_prompts: int = field(
+        default=2, metadata={"help": "prompts answered into samples.jsonl every step (0: none)"}
+    )
     register: bool = field(default=True, metadata={"help": "register the policy as NAME"})
     resume: bool = field(default=False, metadata={"help": "start from the newest checkpoint"})
 
@@ -84,6 +89,38 @@ def read_prompts(path: str) -> list[list[dict]]:
             raise DataError(f"{p}: no such prompt file")
         raw = [line.strip() for line in p.read_text().splitlines() if line.strip()]
     return [r if isinstance(r, list) else [{"role": "user", "content": r}] for r in raw]
+
+
+def _sampling_trainer(base: type, path: Path, done_steps: int) -> type:
+    """`base` that appends each step's sample generations to `path` (JSONL) as well as printing.
+
+    TRL's PPOTrainer samples the eval prompts near-greedily every `num_sample_generations` and
+    only prints the table (or sends it to wandb/comet); this keeps it, one row per prompt.
+    """
+    import json
+
+    from trl.experimental.ppo import ppo_trainer
+
+    class SamplingTrainer(base):
+        def generate_completions(self, sampling: bool = False):
+            shown = ppo_trainer.print_rich_table
+
+            def keep(df) -> None:
+                step = done_steps + self.state.global_step
+                with path.open("a") as f:
+                    for row in df.to_dict("records"):
+                        f.write(json.dumps({"step": step, "prompt": row["query"],
+                                            "response": row["model response"],
+                                            "reward": float(row["score"])}) + "\n")  # fmt: skip
+                shown(df)
+
+            ppo_trainer.print_rich_table = keep
+            try:
+                super().generate_completions(sampling)
+            finally:
+                ppo_trainer.print_rich_table = shown
+
+    return SamplingTrainer
 
 
 def main(argv: list[str] | None = None) -> Path:
@@ -132,6 +169,10 @@ def main(argv: list[str] | None = None) -> Path:
         for p in prompts
     ]
     dataset = Dataset.from_dict({"input_ids": ids})
+    samples = Dataset.from_dict({"input_ids": ids[: run.sample_prompts]})
+    if run.sample_prompts:
+        args.num_sample_generations = 10**9  # every step (TRL spaces them over the updates)
+        args.per_device_eval_batch_size = run.sample_prompts
 
     load = {"dtype": "float32", "use_safetensors": True}
     policy = AutoModelForCausalLM.from_pretrained(start, **load)
@@ -172,9 +213,10 @@ def main(argv: list[str] | None = None) -> Path:
                 )
 
     peft = models.lora_config(16, 32, 0.0, "all-linear") if run.use_lora else None
-    trainer = PPOTrainer(
+    trainer = _sampling_trainer(PPOTrainer, out / "samples.jsonl", done_steps)(
         args=args, processing_class=tokenizer, model=policy, ref_model=ref, reward_model=reward,
         value_model=value, train_dataset=dataset, peft_config=peft,
+        eval_dataset=samples if run.sample_prompts else None,
         callbacks=[callbacks.MetricsJsonl(out / "metrics.jsonl"), Leash()],
     )  # fmt: skip
     stopped = None

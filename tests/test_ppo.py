@@ -3,6 +3,7 @@ the policy, registers it; the KL leash stops a run with a clear message."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -56,6 +57,10 @@ def test_tiny_ppo_logs_changes_policy_and_registers(
     after = load_file(str(final / "model.safetensors"))
     assert any(not before[k].equal(after[k]) for k in before)
     assert Path(models.resolve("ppo-test").path) == final.resolve()
+    samples = [json.loads(line) for line in (tmp_path / "ppo" / "samples.jsonl").open()]
+    assert [s["step"] for s in samples] == [1, 1, 2, 2]  # two sample prompts, every step
+    assert samples[0]["prompt"].rstrip().endswith("Say hi.\nassistant")
+    assert all(isinstance(s["response"], str) and isinstance(s["reward"], float) for s in samples)
 
 
 def test_kl_leash_stops_with_a_message(tiny_model_dir, tiny_reward_dir, prompts, tmp_path, capsys):
