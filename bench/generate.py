@@ -240,10 +240,12 @@ def pair_table(pair: dict) -> str:
 
 
 def main() -> None:
-    # Every variant's OpenMP threads (torch's and llama.cpp's) sleep rather than spin at
-    # barriers: on a CPU shared with other work, spinning makes both sides 10x slower and noisy.
-    # `OMP_WAIT_POLICY=ACTIVE python bench/generate.py` measures the spinning default instead.
-    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+    # The same thread settings as `parley chat`: OpenMP spins unless the CPU is busy (the rule in
+    # assistant.llamacpp), and MKL keeps one thread so that its idle workers, left spinning by
+    # the transformers variants, do not take the cores from llama.cpp (2x slower measured here).
+    from assistant.llamacpp import quiet_torch_threads
+
+    quiet_torch_threads()
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=3, help="timed runs per variant (median)")
     parser.add_argument("--tokens", type=int, default=128, help="new tokens per answer")
