@@ -224,3 +224,30 @@ def test_real_model_in_tmux_answers_paris_and_esc_stops(tmux, embedded_ready, pa
     assert [r["role"] for r in rows] == ["user", "assistant", "user", "assistant"]
     assert "Paris" in rows[1]["content"]
     assert rows[3]["finish_reason"] == "stopped" and rows[3]["content"].strip()
+
+
+def test_an_image_in_a_real_terminal_asks_about_graphics_only_when_shown(tmux, parley_home):
+    # tmux is no graphics terminal: no question before the first frame; the first image asks
+    # with the app suspended, then shows (half cells here) and the chat goes on.
+    tmux.start(_chat_command(parley_home, "TERM=tmux-256color"))
+    tmux.wait_for("Ask anything")
+    tmux.keys("/imagine a sneaker --arch gan --n 1 --seed 1", "Enter")
+    screen = tmux.wait_for("image:", timeout=90)
+    assert screen.count("▀") + screen.count("▄") > 100  # drawn, not only named
+    tmux.keys("/new", "Enter")  # the app still takes keys: a new, empty conversation
+    deadline = time.monotonic() + 30
+    while "image:" in tmux.screen() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert "image:" not in tmux.screen()
+    tmux.keys("C-q")
+    tmux.wait_for("PARLEY-EXITED 0")
+
+
+def test_graphics_are_asked_before_the_first_frame_only_in_graphics_terminals():
+    from assistant.tui import graphics_terminal
+
+    assert graphics_terminal({"TERM": "xterm-256color", "KITTY_WINDOW_ID": "1"})
+    assert graphics_terminal({"TERM": "xterm-256color", "TERM_PROGRAM": "WezTerm"})
+    assert not graphics_terminal({"TERM": "xterm-256color", "TERM_PROGRAM": "Apple_Terminal"})
+    assert graphics_terminal({"TERM": "tmux-256color", "PARLEY_IMAGES": "query"})
+    assert not graphics_terminal({"TERM": "xterm-kitty", "PARLEY_IMAGES": "halfcell"})

@@ -214,7 +214,7 @@ class AssistantMessageView(MessageView):
             line = f"← {event.get('name')} via {backend}, {took}: {event.get('output', '')}"
         box.mount(Static(literal(line), classes="tool-event"))
         for path in event.get("images", []):
-            box.mount(image_widget(Path(path)))
+            box.mount(image_widget(Path(path), self.app))
 
 
 class ToolMessageView(MessageView):
@@ -224,7 +224,7 @@ class ToolMessageView(MessageView):
         yield Static(literal(self.header_text()), classes="header")
         yield Static(literal(self.text), classes="body")
         for path in self.message.meta.get("images", []) if self.message else []:
-            yield image_widget(Path(path))
+            yield image_widget(Path(path), self.app)
 
     def header_text(self) -> str:
         meta = self.message.meta if self.message else {}
@@ -238,11 +238,14 @@ class ToolMessageView(MessageView):
         return " · ".join(bits)
 
 
-def image_widget(path: Path) -> Widget:
+def image_widget(path: Path, app) -> Widget:
     """The image inline (textual-image picks sixel/kitty/half-cells) above its path; just the path
     where the image cannot be shown."""
     caption = Static(literal(f"image: {path}"), classes="tool-image-path")
     try:
+        from assistant.tui import load_images
+
+        load_images(app)
         from textual_image.widget import Image
 
         return Vertical(Image(str(path), classes="tool-image"), caption, classes="tool-image-box")
