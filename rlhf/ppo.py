@@ -109,8 +109,9 @@ def _sampling_trainer(base: type, path: Path, done_steps: int) -> type:
                 step = done_steps + self.state.global_step
                 with path.open("a") as f:
                     for row in df.to_dict("records"):
+                        answer = row["model response"].replace(DISTINCT_PAD, "")  # TRL keeps pads
                         f.write(json.dumps({"step": step, "prompt": row["query"],
-                                            "response": row["model response"],
+                                            "response": answer,
                                             "reward": float(row["score"])}) + "\n")  # fmt: skip
                 shown(df)
 

@@ -60,7 +60,9 @@ def test_tiny_ppo_logs_changes_policy_and_registers(
     samples = [json.loads(line) for line in (tmp_path / "ppo" / "samples.jsonl").open()]
     assert [s["step"] for s in samples] == [1, 1, 2, 2]  # two sample prompts, every step
     assert samples[0]["prompt"].rstrip().endswith("Say hi.\nassistant")
-    assert all(isinstance(s["response"], str) and isinstance(s["reward"], float) for s in samples)
+    assert all(
+        isinstance(s["reward"], float) and "<|endoftext|>" not in s["response"] for s in samples
+    )
 
 
 def test_kl_leash_stops_with_a_message(tiny_model_dir, tiny_reward_dir, prompts, tmp_path, capsys):
