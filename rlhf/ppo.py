@@ -15,8 +15,9 @@ and the policy's answers to the first `sample_prompts` prompts, with their rewar
 a step whose KL passes `max_kl`, or whose entropy falls under `min_entropy`, stops the run with a
 message that says which and keeps the policy of the last good step. Prompts: a text file (one per
 line) or JSONL with `prompt` (string or messages). Checkpoints (the policy) every `save_steps`;
-`--resume` starts from the newest checkpoint's policy and runs the remaining steps (the value
-model and optimizer state restart: PPO in TRL 1.12 cannot restore them).
+`--resume` starts from the newest checkpoint (policy, value model and optimizer state; each
+checkpoint keeps the value model in `value/`, which TRL 1.12 does not) and runs the remaining
+steps, the learning-rate schedule spread over them.
 """
 
 from __future__ import annotations
@@ -92,7 +93,8 @@ def read_prompts(path: str) -> list[list[dict]]:
 
 
 def _sampling_trainer(base: type, path: Path, done_steps: int) -> type:
-    """`base` that appends each step's sample generations to `path` (JSONL) as well as printing.
+    """`base` that appends each step's sample generations to `path` (JSONL) as well as printing,
+    and keeps the value model in each checkpoint (`checkpoint-N/value`) for `--resume`.
 
     TRL's PPOTrainer samples the eval prompts near-greedily every `num_sample_generations` and
     only prints the table (or sends it to wandb/comet); this keeps it, one row per prompt.
@@ -102,6 +104,20 @@ def _sampling_trainer(base: type, path: Path, done_steps: int) -> type:
     from trl.experimental.ppo import ppo_trainer
 
     class SamplingTrainer(base):
+        def _save_checkpoint(self, model, trial):
+            super()._save_checkpoint(model, trial)
+            checkpoint = Path(self.args.output_dir) / f"checkpoint-{self.state.global_step}"
+            if self.accelerator.is_main_process and checkpoint.is_dir():
+                value = self.accelerator.unwrap_model(self.model).value_model
+                value.save_pretrained(checkpoint / "value", safe_serialization=True)
+                if done_steps:  # TRL counts from 1 again after a resume: name it by the real step
+                    real = checkpoint.with_name(f"checkpoint-{done_steps + self.state.global_step}")
+                    if real.exists():
+                        import shutil
+
+                        shutil.rmtree(real)
+                    checkpoint.rename(real)
+
         def generate_completions(self, sampling: bool = False):
             shown = ppo_trainer.print_rich_table
 
@@ -185,8 +201,9 @@ def main(argv: list[str] | None = None) -> Path:
     reward = AutoModelForSequenceClassification.from_pretrained(
         run.reward_model, num_labels=1, **load
     )
+    resumed_value = done_steps and (start / "value").is_dir()
     value = AutoModelForSequenceClassification.from_pretrained(
-        run.reward_model, num_labels=1, **load
+        start / "value" if resumed_value else run.reward_model, num_labels=1, **load
     )
     for m in (policy, ref, reward, value):
         if m is not None:
@@ -220,6 +237,15 @@ def main(argv: list[str] | None = None) -> Path:
         eval_dataset=samples if run.sample_prompts else None,
         callbacks=[callbacks.MetricsJsonl(out / "metrics.jsonl"), Leash()],
     )  # fmt: skip
+    if done_steps:
+        import torch
+
+        optimizer_state = start / "optimizer.pt"
+        if optimizer_state.exists():
+            trainer.optimizer.load_state_dict(torch.load(optimizer_state, map_location="cpu"))
+        kept = ["policy"] + ["value model"] * bool(resumed_value)
+        kept += ["optimizer state"] * optimizer_state.exists()
+        print(f"ppo: resuming from {start.name} ({', '.join(kept)})", file=sys.stderr)
     stopped = None
     try:
         trainer.train()

@@ -70,3 +70,27 @@ def test_kl_leash_stops_with_a_message(tiny_model_dir, tiny_reward_dir, prompts,
     err = capsys.readouterr().err
     assert "ppo: stopped early: KL to the SFT model reached" in err and "max_kl -1" in err
     assert (tmp_path / "ppo" / "model" / "model.safetensors").exists()
+
+
+def test_resume_after_a_kill_restores_policy_value_and_optimizer(
+    tiny_model_dir, tiny_reward_dir, prompts, tmp_path, capsys
+):
+    from safetensors.torch import load_file
+
+    out = tmp_path / "ppo"
+    run_ppo(tiny_model_dir, tiny_reward_dir, out, prompts, "--save_steps", "1")
+    value = load_file(str(out / "checkpoint-1" / "value" / "model.safetensors"))
+    reward = load_file(str(tiny_reward_dir / "model.safetensors"))
+    assert any(not value[k].equal(reward[k]) for k in value)  # step 1 trained it: worth keeping
+    # a kill during step 2: only checkpoint-1 is left
+    import shutil
+
+    shutil.rmtree(out / "checkpoint-2")
+    shutil.rmtree(out / "model")
+    capsys.readouterr()
+    final = run_ppo(tiny_model_dir, tiny_reward_dir, out, prompts, "--save_steps", "1", "--resume")
+    err = capsys.readouterr().err
+    assert "ppo: resuming from checkpoint-1 (policy, value model, optimizer state)" in err
+    assert (out / "checkpoint-2" / "value").is_dir()  # numbered by the real step, not TRL's 1
+    assert json.loads((out / "run.json").read_text())["steps"] == 2
+    assert (final / "model.safetensors").exists()
