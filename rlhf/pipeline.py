@@ -136,6 +136,42 @@ def _plot(path: Path, series: dict[str, list[tuple[float, float]]], title: str) 
     return path.name
 
 
+def _plot_winrate(path: Path, win: dict[str, Any]) -> str:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    low, high = win["ci95"]
+    fig, ax = plt.subplots(figsize=(3.5, 3))
+    ax.bar(["PPO vs SFT"], [win["winrate"]], yerr=[[win["winrate"] - low], [high - win["winrate"]]],
+           capsize=8)  # fmt: skip
+    ax.axhline(0.5, color="grey", linestyle="--", linewidth=1)
+    ax.set_ylim(0, 1)
+    ax.set_title(f"win rate, judge {win['judge']}, n={win['n']}")
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+    return path.name
+
+
+def _samples(path: Path) -> list[str]:
+    """The PPO policy's answers to the first sample prompt at the first and the last step."""
+    if not path.exists():
+        return []
+    rows = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+    if not rows:
+        return []
+    prompt = rows[0]["prompt"]
+    mine = [r for r in rows if r["prompt"] == prompt]
+    lines = ["", "## PPO samples (first prompt, near-greedy)", "",
+             "| step | reward | answer |", "| ---: | ---: | --- |"]  # fmt: skip
+    for r in (mine[0], mine[-1]) if len(mine) > 1 else mine:
+        answer = " ".join(r["response"].split()).replace("|", "\\|")
+        lines.append(f"| {r['step']} | {r['reward']:.3f} | {answer} |")
+    return lines
+
+
 def write_report(root: Path, preset: str) -> Path:
     sft_m = callbacks.read_metrics(root / "sft" / "metrics.jsonl")
     ppo_m = callbacks.read_metrics(root / "ppo" / "metrics.jsonl")
@@ -145,7 +181,11 @@ def write_report(root: Path, preset: str) -> Path:
     series = {k: [(m["step"], m[k]) for m in ppo_m if k in m]
               for k in ("objective/scores", "objective/kl", "objective/entropy")}  # fmt: skip
     sft_png = _plot(root / "sft_loss.png", {"SFT loss": loss}, "SFT")
+    rm_m = callbacks.read_metrics(root / "reward" / "metrics.jsonl")
+    rm_series = {k: [(m["step"], m[k]) for m in rm_m if k in m] for k in ("loss", "accuracy")}
+    rm_png = _plot(root / "reward.png", rm_series, "reward model (training batches)")
     ppo_png = _plot(root / "ppo.png", series, "PPO per step")
+    win_png = _plot_winrate(root / "winrate.png", win)
     final_kl = series["objective/kl"][-1][1] if series["objective/kl"] else float("nan")
     low, high = win["ci95"]
     rewards = [y for _, y in series["objective/scores"]] or [float("nan")]
@@ -162,8 +202,10 @@ def write_report(root: Path, preset: str) -> Path:
         f"{first_reward:.3f} -> {last_reward:.3f} |",
         f"| win rate PPO vs SFT | {win['winrate']:.2f} (95% CI {low:.2f}-{high:.2f}), "
         f"judge `{win['judge']}`, {win['n']} held-out prompts, {win['ties']} ties |",
-        "", f"![SFT loss]({sft_png})", "", f"![PPO]({ppo_png})", "",
+        "", f"![SFT loss]({sft_png})", "", f"![reward model]({rm_png})", "",
+        f"![PPO]({ppo_png})", "", f"![win rate]({win_png})", "",
         "Lineage: `lineage.json`. The judge labelled no training pair.",
+        *_samples(root / "ppo" / "samples.jsonl"),
     ]  # fmt: skip
     report = root / "report.md"
     report.write_text("\n".join(lines) + "\n")

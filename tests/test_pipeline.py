@@ -27,6 +27,8 @@ def test_cpu_tiny_pipeline_end_to_end_then_resume(fast_tokenizer, tmp_path):
     assert "| reward model | held-out accuracy" in text and "final KL" in text
     assert "| win rate PPO vs SFT |" in text and "95% CI" in text
     assert (root / "sft_loss.png").stat().st_size > 1000 and (root / "ppo.png").exists()
+    assert (root / "reward.png").exists() and (root / "winrate.png").exists()
+    assert "## PPO samples" in text  # the policy's answers at the first and last step
     lineage = json.loads((root / "lineage.json").read_text())
     assert lineage["reward"]["data"] == str(root / "pairs.jsonl")
     assert lineage["ppo"]["reward_model"] == str(root / "reward" / "model")
