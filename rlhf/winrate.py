@@ -120,3 +120,23 @@ def queue_for_humans(model_a, model_b, prompts: list[str], path: Path, seed: int
         for p, x, y in zip(prompts, a, b, strict=True)
     ]  # fmt: skip
     return enqueue_pairs(path, pairs)
+
+
+def human_winrate(conn, path: Path, model: str, against: str) -> dict[str, Any] | None:
+    """`--judge human`, once rated: `model`'s win rate over the votes on the queued pairs in
+    `path` (ties count half; both-bad counts as a tie; skips do not count). None before any vote.
+    Every annotator's standing vote counts once."""
+    from assistant.arena import load_prompts, session_key, session_votes
+
+    votes = session_votes(conn, session_key(load_prompts(path), []))
+    counted = [v for v in votes if v["vote"] != "skip"]
+    if not counted:
+        return None
+    wins = sum(1.0 if v["winner"] == model else 0.5 if v["winner"] is None else 0.0
+               for v in counted)  # fmt: skip
+    low, high = wilson(wins, len(counted))
+    return {"model": model, "against": against, "judge": "human", "n": len(counted),
+            "wins": sum(v["winner"] == model for v in counted),
+            "ties": sum(v["winner"] is None for v in counted),
+            "winrate": wins / len(counted), "ci95": [low, high],
+            "annotators": sorted({v["annotator"] for v in counted})}  # fmt: skip

@@ -278,3 +278,50 @@ def test_the_shipped_sample_prompts_load_with_their_gold_items():
         "role": "system",
         "content": "You answer in one short sentence.",
     }
+
+
+def test_human_judge_win_rate_comes_from_the_votes_on_the_queued_pairs(tmp_path):
+    from rlhf import winrate
+
+    path = tmp_path / "winrate-ppo-vs-sft.jsonl"
+    pairs = [{"prompt": f"Q{i}", "responses": [{"model": "ppo", "text": f"p{i}"},
+                                                {"model": "sft", "text": f"s{i}"}]}
+             for i in range(4)]  # fmt: skip
+    arena.enqueue_pairs(path, pairs)
+    conn = store.connect(tmp_path / "p.db")
+    assert winrate.human_winrate(conn, path, "ppo", "sft") is None  # nothing rated yet
+    session = arena.ArenaSession(conn, arena.load_prompts(path), [], "ana")
+    for i, want in enumerate(["ppo", "ppo", "sft", None]):  # 2 wins, 1 loss, 1 tie
+        shown = session.show(i)
+        session.generate_pair(shown)
+        side = next((s for s in ("left", "right") if shown.responses[s].model == want), None)
+        session.vote(shown, side or "tie")
+    result = winrate.human_winrate(conn, path, "ppo", "sft")
+    assert (result["n"], result["wins"], result["ties"]) == (4, 2, 1)
+    assert result["winrate"] == 2.5 / 4 and result["annotators"] == ["ana"]
+    low, high = result["ci95"]
+    assert low < 0.625 < high
+
+
+def test_eval_winrate_human_reports_once_the_queue_is_rated(parley_home, tiny_model_dir):
+    from click.testing import CliRunner
+
+    from assistant.cli import main
+    from assistant.models import EMBEDDED_NAME
+
+    mine, other = tiny_model_dir.name, EMBEDDED_NAME
+    parley_home.mkdir(parents=True, exist_ok=True)
+    path = parley_home / f"winrate-{mine}-vs-{other}.jsonl"
+    responses = [{"model": mine, "text": "a"}, {"model": other, "text": "b"}]
+    arena.enqueue_pairs(path, [{"prompt": "Q", "responses": responses}])
+    args = ["eval", "winrate", "-m", str(tiny_model_dir), "-b", other, "--judge", "human"]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 0 and "no votes yet" in result.output, result.output
+    conn = store.connect()
+    session = arena.ArenaSession(conn, arena.load_prompts(path), [], "ana")
+    shown = session.show(0)
+    session.generate_pair(shown)
+    session.vote(shown, "left" if shown.responses["left"].model == mine else "right")
+    result = CliRunner().invoke(main, args)
+    assert f"{mine} vs {other}: win rate 1.00" in result.output, result.output
+    assert "judge human" in result.output

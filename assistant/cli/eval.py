@@ -41,6 +41,17 @@ def tools_cmd(model, dtype, requests_file, limit, describe_tools, as_json, verbo
         click.echo(result.table())
 
 
+def _name(model: str) -> str:
+    """The name an engine for `model` records in its votes (as `Engine.load` names it)."""
+    from assistant.models import resolve
+
+    return resolve(model).name
+
+
+def _slug(model: str) -> str:
+    return "".join(c if c.isalnum() or c in "-_." else "_" for c in _name(model))
+
+
 JUDGE_HELP = "An annotator (judge, concise, polite, on_topic), reward-model, or human."
 
 
@@ -63,15 +74,28 @@ def winrate_cmd(model, against, judge, reward_model, prompts, limit, max_new_tok
     from rlhf import winrate
 
     prompt_list = winrate.read_prompts(prompts or winrate.HELDOUT_PROMPTS)[:limit]
-    a = Engine.load(model, progress=progress)
-    b = Engine.load(against, progress=progress)
-    if judge == "human":
-        path = Path(paths.home()) / f"winrate-{a.name}-vs-{b.name}.jsonl"
-        key = winrate.queue_for_humans(a, b, prompt_list, path, seed)
+    result = None
+    if judge == "human":  # the first call queues the pairs; once rated, the next one reports
+        from assistant import store
+
+        queued = Path(paths.home()) / f"winrate-{_slug(model)}-vs-{_slug(against)}.jsonl"
+        if queued.exists():
+            result = winrate.human_winrate(store.connect(), queued, _name(model), _name(against))
+            if result is None:
+                click.echo(f"no votes yet on {queued}; rate them with:")
+                click.echo(f"  parley arena --prompts {queued}")
+                return
+    if result is None:
+        a = Engine.load(model, progress=progress)
+        b = Engine.load(against, progress=progress)
+    if judge == "human" and result is None:
+        key = winrate.queue_for_humans(a, b, prompt_list, queued, seed)
         click.echo(f"queued {len(prompt_list)} pairs (session {key}); rate them with:")
-        click.echo(f"  parley arena --prompts {path}")
+        click.echo(f"  parley arena --prompts {queued}")
+        click.echo("then run this command again for the win rate")
         return
-    result = winrate.winrate(a, b, prompt_list, judge, reward_model, 0.7, max_new_tokens, seed)
+    if result is None:
+        result = winrate.winrate(a, b, prompt_list, judge, reward_model, 0.7, max_new_tokens, seed)
     if as_json:
         click.echo(json.dumps(result, indent=2, ensure_ascii=False))
         return
