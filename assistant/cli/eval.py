@@ -52,6 +52,30 @@ def _slug(model: str) -> str:
     return "".join(c if c.isalnum() or c in "-_." else "_" for c in _name(model))
 
 
+def _human_judge(model: str, against: str, prompts: list[str], seed: int) -> dict | None:
+    """The first call queues both models' answers for the arena; once rated, the next call
+    returns the win rate from the votes."""
+    from pathlib import Path
+
+    from assistant import paths, store
+    from assistant.engine import Engine
+    from rlhf import winrate
+
+    queued = Path(paths.home()) / f"winrate-{_slug(model)}-vs-{_slug(against)}.jsonl"
+    if queued.exists():
+        result = winrate.human_winrate(store.connect(), queued, _name(model), _name(against))
+        if result is not None:
+            return result
+        click.echo(f"no votes yet on {queued}; rate them with:")
+    else:
+        a, b = Engine.load(model, progress=progress), Engine.load(against, progress=progress)
+        key = winrate.queue_for_humans(a, b, prompts, queued, seed)
+        click.echo(f"queued {len(prompts)} pairs (session {key}); rate them with:")
+    click.echo(f"  parley arena --prompts {queued}")
+    click.echo("then run this command again for the win rate")
+    return None
+
+
 JUDGE_HELP = "An annotator (judge, concise, polite, on_topic), reward-model, or human."
 
 
@@ -67,34 +91,17 @@ JUDGE_HELP = "An annotator (judge, concise, polite, on_topic), reward-model, or 
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 def winrate_cmd(model, against, judge, reward_model, prompts, limit, max_new_tokens, seed, as_json):
     """How often MODEL's answer beats AGAINST's on held-out prompts, with a 95% interval."""
-    from pathlib import Path
-
-    from assistant import paths
     from assistant.engine import Engine
     from rlhf import winrate
 
     prompt_list = winrate.read_prompts(prompts or winrate.HELDOUT_PROMPTS)[:limit]
-    result = None
-    if judge == "human":  # the first call queues the pairs; once rated, the next one reports
-        from assistant import store
-
-        queued = Path(paths.home()) / f"winrate-{_slug(model)}-vs-{_slug(against)}.jsonl"
-        if queued.exists():
-            result = winrate.human_winrate(store.connect(), queued, _name(model), _name(against))
-            if result is None:
-                click.echo(f"no votes yet on {queued}; rate them with:")
-                click.echo(f"  parley arena --prompts {queued}")
-                return
-    if result is None:
+    if judge == "human":
+        result = _human_judge(model, against, prompt_list, seed)
+        if result is None:
+            return
+    else:
         a = Engine.load(model, progress=progress)
         b = Engine.load(against, progress=progress)
-    if judge == "human" and result is None:
-        key = winrate.queue_for_humans(a, b, prompt_list, queued, seed)
-        click.echo(f"queued {len(prompt_list)} pairs (session {key}); rate them with:")
-        click.echo(f"  parley arena --prompts {queued}")
-        click.echo("then run this command again for the win rate")
-        return
-    if result is None:
         result = winrate.winrate(a, b, prompt_list, judge, reward_model, 0.7, max_new_tokens, seed)
     if as_json:
         click.echo(json.dumps(result, indent=2, ensure_ascii=False))
