@@ -22,8 +22,10 @@ steps, the learning-rate schedule spread over them.
 
 from __future__ import annotations
 
+import json
 import os
 import re
+import shutil
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -92,18 +94,16 @@ def read_prompts(path: str) -> list[list[dict]]:
     return [r if isinstance(r, list) else [{"role": "user", "content": r}] for r in raw]
 
 
-def _sampling_trainer(base: type, path: Path, done_steps: int) -> type:
+def _parley_trainer(base: type, path: Path, done_steps: int) -> type:
     """`base` that appends each step's sample generations to `path` (JSONL) as well as printing,
     and keeps the value model in each checkpoint (`checkpoint-N/value`) for `--resume`.
 
     TRL's PPOTrainer samples the eval prompts near-greedily every `num_sample_generations` and
     only prints the table (or sends it to wandb/comet); this keeps it, one row per prompt.
     """
-    import json
-
     from trl.experimental.ppo import ppo_trainer
 
-    class SamplingTrainer(base):
+    class ParleyPPOTrainer(base):
         def _save_checkpoint(self, model, trial):
             super()._save_checkpoint(model, trial)
             checkpoint = Path(self.args.output_dir) / f"checkpoint-{self.state.global_step}"
@@ -113,8 +113,6 @@ def _sampling_trainer(base: type, path: Path, done_steps: int) -> type:
                 if done_steps:  # TRL counts from 1 again after a resume: name it by the real step
                     real = checkpoint.with_name(f"checkpoint-{done_steps + self.state.global_step}")
                     if real.exists():
-                        import shutil
-
                         shutil.rmtree(real)
                     checkpoint.rename(real)
 
@@ -137,7 +135,7 @@ def _sampling_trainer(base: type, path: Path, done_steps: int) -> type:
             finally:
                 ppo_trainer.print_rich_table = shown
 
-    return SamplingTrainer
+    return ParleyPPOTrainer
 
 
 def main(argv: list[str] | None = None) -> Path:
@@ -231,7 +229,7 @@ def main(argv: list[str] | None = None) -> Path:
                 )
 
     peft = models.lora_config(16, 32, 0.0, "all-linear") if run.use_lora else None
-    trainer = _sampling_trainer(PPOTrainer, out / "samples.jsonl", done_steps)(
+    trainer = _parley_trainer(PPOTrainer, out / "samples.jsonl", done_steps)(
         args=args, processing_class=tokenizer, model=policy, ref_model=ref, reward_model=reward,
         value_model=value, train_dataset=dataset, peft_config=peft,
         eval_dataset=samples if run.sample_prompts else None,
