@@ -294,3 +294,23 @@ async def test_quitting_mid_answer_saves_the_partial_answer_as_stopped():
     )
     assert row["finish_reason"] == "stopped" and long_answer.startswith(row["content"])
     assert 0 < len(row["content"].split()) < 400
+
+
+async def test_a_long_history_is_one_list_widget_and_every_chat_opens():
+    # Hundreds of conversations must not cost the first frame: as one widget each, 300 of them
+    # took `parley chat` from 0.6 to 2 s to show its first frame.
+    conn = store.connect()
+    for i in range(300):
+        conv = convs.create(conn, title=f"Chat number {i}")
+        convs.add_message(conn, conv.id, None, "user", f"question {i}")
+    app = make_app(FakeEngine())
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot, app)
+        titles = app.sidebar.titles()
+        assert len(titles) == 300 and titles[0] == "Chat number 299"
+        assert len(app.screen.query("*")) < 100  # the rows are lines, not widgets
+        app.query_one("#conversations").focus()
+        await pilot.press("end", "enter")
+        await settle(pilot, app)
+        assert app.conversation.title == "Chat number 0"
+        assert [v.text for v in app.message_views()] == ["question 0"]

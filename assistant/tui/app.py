@@ -26,7 +26,13 @@ from assistant.tui.chat_commands import ChatCommandsMixin
 from assistant.tui.generation import EngineFactory, GenerationMixin, load_engine
 from assistant.tui.literal import literal
 from assistant.tui.message_actions import MessageActionsMixin
-from assistant.tui.message_view import AssistantMessageView, MessageView, UserMessageView, view_for
+from assistant.tui.message_view import (
+    AssistantMessageView,
+    MessageView,
+    UserMessageView,
+    view_for,
+    warm_markdown,
+)
 from assistant.tui.palette import ChatCommands
 from assistant.tui.prompt import PromptInput
 from assistant.tui.sidebar import Sidebar
@@ -121,8 +127,10 @@ class ChatApp(GenerationMixin, MessageActionsMixin, ChatCommandsMixin, App):
 
     @work(thread=True, group="tools")
     def _warm_tools(self) -> None:
-        """Load the tool registry off the UI thread, so the first `/` completes at once."""
+        """Load the tool registry and the Markdown widget off the UI thread, after the first
+        frame: the first `/` completes at once and the first answer does not wait for imports."""
         commands.tool_names()
+        warm_markdown()
 
     def on_unmount(self) -> None:
         self.conn.close()

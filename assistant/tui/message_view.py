@@ -10,17 +10,33 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.message import Message as TextualMessage
 from textual.widget import Widget
-from textual.widgets import Markdown, Static
-from textual.widgets.markdown import MarkdownStream
+from textual.widgets import Static
 
 from assistant.store.conversations import Message
 from assistant.tui.literal import clean, literal
+
+if TYPE_CHECKING:
+    from textual.widgets.markdown import MarkdownStream
+
+
+def _markdown():
+    """Textual's Markdown widget, imported on first use: markdown-it and Pygments cost ~0.1 s,
+    which the first frame does not wait for (`warm_markdown` imports it after that frame)."""
+    from textual.widgets import Markdown
+
+    return Markdown
+
+
+def warm_markdown() -> None:
+    _markdown()
+
 
 MESSAGE_BINDINGS = [
     Binding("c", "copy", "Copy", id="copy"),
@@ -117,7 +133,7 @@ class AssistantMessageView(MessageView):
     def compose(self) -> ComposeResult:
         yield Static(literal(self.header_text()), classes="header")
         yield Vertical(classes="tool-events")
-        yield Markdown(clean(self.text), classes="body")
+        yield _markdown()(clean(self.text), classes="body")
 
     def on_mount(self) -> None:
         events = self.message.meta.get("tool_events", []) if self.message else self._initial_events
@@ -178,7 +194,8 @@ class AssistantMessageView(MessageView):
         if not self.is_attached:  # the user switched conversations; the worker still saves it
             return
         if self._stream is None:
-            self._stream = Markdown.get_stream(self.query_one(".body", Markdown))
+            markdown = _markdown()
+            self._stream = markdown.get_stream(self.query_one(".body", markdown))
         await self._stream.write(chunk)
 
     async def finish(self, message: Message) -> None:
@@ -193,7 +210,7 @@ class AssistantMessageView(MessageView):
             # the whole stored text replaces what was streamed just below.
             with contextlib.suppress(asyncio.CancelledError):
                 await stream.stop()
-        await self.query_one(".body", Markdown).update(clean(message.content))
+        await self.query_one(".body", _markdown()).update(clean(message.content))
         self.refresh_header()
 
     def add_tool_event(self, event: dict) -> None:

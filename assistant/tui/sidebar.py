@@ -1,4 +1,9 @@
-"""The conversation list: search box on top, newest first; new, rename and delete from here."""
+"""The conversation list: search box on top, newest first; new, rename and delete from here.
+
+The list is one `OptionList` (its rows are lines, not widgets), so a history of hundreds of
+conversations costs the first frame nothing: 300 conversations as one widget each took it from
+0.6 to 2 s.
+"""
 
 from __future__ import annotations
 
@@ -7,16 +12,11 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.message import Message as TextualMessage
-from textual.widgets import Input, ListItem, ListView, Static
+from textual.widgets import Input, OptionList
+from textual.widgets.option_list import Option
 
 from assistant.store.conversations import Conversation
 from assistant.tui.literal import literal
-
-
-class ConversationItem(ListItem):
-    def __init__(self, conversation: Conversation) -> None:
-        super().__init__(Static(literal(conversation.title), classes="title"))
-        self.conversation = conversation
 
 
 class Sidebar(Vertical):
@@ -36,42 +36,49 @@ class Sidebar(Vertical):
             super().__init__()
             self.query = query
 
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self._shown: list[tuple[int, str]] = []  # (id, title) of each row
+        self._current: int | None = None
+
     def compose(self) -> ComposeResult:
         yield Input(placeholder="search chats (ctrl+f)", id="search")
-        yield ListView(id="conversations")
+        yield OptionList(id="conversations")
 
     @property
     def query_text(self) -> str:
         return self.query_one("#search", Input).value
 
     async def show(self, conversations: list[Conversation], current: int | None) -> None:
-        """Replace the list (unless it is unchanged); highlight the current conversation."""
-        view = self.query_one("#conversations", ListView)
-        items = list(self.query(ConversationItem))
-        same = [(c.id, c.title) for c in conversations] == [
-            (i.conversation.id, i.conversation.title) for i in items
-        ]
-        if not same:
-            await view.clear()
-            items = [ConversationItem(c) for c in conversations]
-            await view.extend(items)
-            view.index = 0 if items else None
-        for index, item in enumerate(items):
-            item.set_class(item.conversation.id == current, "current")
-            if item.conversation.id == current:
-                view.index = index
+        """Replace the list (unless it is unchanged); the current conversation is in bold and
+        highlighted."""
+        view = self.query_one("#conversations", OptionList)
+        shown = [(c.id, c.title) for c in conversations]
+        if shown == self._shown and current == self._current:
+            return
+        highlighted = view.highlighted
+        view.clear_options()
+        view.add_options(
+            Option(literal(title, "bold" if id_ == current else ""), id=str(id_))
+            for id_, title in shown
+        )
+        if shown != self._shown:
+            highlighted = 0 if shown else None
+        ids = [id_ for id_, _ in shown]
+        view.highlighted = ids.index(current) if current in ids else highlighted
+        self._shown, self._current = shown, current
 
     def titles(self) -> list[str]:
-        return [item.conversation.title for item in self.query(ConversationItem)]
+        return [title for _, title in self._shown]
 
     def highlighted_id(self) -> int | None:
-        item = self.query_one("#conversations", ListView).highlighted_child
-        return item.conversation.id if isinstance(item, ConversationItem) else None
+        index = self.query_one("#conversations", OptionList).highlighted
+        return self._shown[index][0] if index is not None and index < len(self._shown) else None
 
-    @on(ListView.Selected, "#conversations")
-    def _selected(self, event: ListView.Selected) -> None:
-        if isinstance(event.item, ConversationItem):
-            self.post_message(self.Selected(event.item.conversation.id))
+    @on(OptionList.OptionSelected, "#conversations")
+    def _selected(self, event: OptionList.OptionSelected) -> None:
+        event.stop()
+        self.post_message(self.Selected(int(event.option.id)))
 
     @on(Input.Changed, "#search")
     def _search(self, event: Input.Changed) -> None:
@@ -81,4 +88,4 @@ class Sidebar(Vertical):
     @on(Input.Submitted, "#search")
     def _search_done(self, event: Input.Submitted) -> None:
         event.stop()
-        self.query_one("#conversations", ListView).focus()
+        self.query_one("#conversations", OptionList).focus()
