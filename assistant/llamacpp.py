@@ -111,17 +111,6 @@ def gguf_for(spec: models.ModelSpec, progress: models.Progress | None = None) ->
     return gguf_export.ensure_gguf(spec.path, qtype, progress)
 
 
-def quiet_torch_threads() -> None:
-    """Keep torch's MKL from spinning idle workers beside llama.cpp, in this process.
-
-    Once a tool has run torch (the sentiment encoder, the image models), MKL's worker threads
-    spin between calls and halve llama.cpp's decode on 2 cores (115 -> 55 tok/s measured).
-    Batch-1 decoding in transformers does not use MKL's threads (14.3 tok/s either way), so
-    interactive commands set this before torch loads; training keeps MKL's default.
-    """
-    os.environ.setdefault("MKL_NUM_THREADS", "1")
-
-
 def _lib() -> Any:
     if "OMP_WAIT_POLICY" not in os.environ and os.getloadavg()[0] >= n_threads():
         # On a busy CPU, OpenMP threads spinning at ggml's per-op barriers starve each other:

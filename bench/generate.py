@@ -243,7 +243,7 @@ def main() -> None:
     # The same thread settings as `parley chat`: OpenMP spins unless the CPU is busy (the rule in
     # assistant.llamacpp), and MKL keeps one thread so that its idle workers, left spinning by
     # the transformers variants, do not take the cores from llama.cpp (2x slower measured here).
-    from assistant.llamacpp import quiet_torch_threads
+    from assistant.threads import quiet_torch_threads
 
     quiet_torch_threads()
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])

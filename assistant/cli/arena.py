@@ -78,7 +78,7 @@ def arena(prompts_file, models, annotator, temperature, top_p, max_new_tokens, s
     parley arena --prompts prompts.txt --models smollm2-135m-instruct,./my-ckpt
     parley arena -p prompts.jsonl --models M@temperature=0.2,M@temperature=1.2 -a ana
     """
-    from assistant.llamacpp import quiet_torch_threads
+    from assistant.threads import quiet_torch_threads
 
     quiet_torch_threads()
     from assistant import arena as arena_mod

@@ -30,7 +30,7 @@ def ask(prompt, model, dtype, temperature, top_p, max_new_tokens, seed, system, 
     echo "Name three colours." | parley ask - --seed 1 --json
     parley ask "/translate --to pt good night"     # tool commands work here too
     """
-    from assistant.llamacpp import quiet_torch_threads
+    from assistant.threads import quiet_torch_threads
 
     quiet_torch_threads()
     from assistant import commands

@@ -38,7 +38,7 @@ def chat(ctx, model, dtype, temperature, top_p, max_new_tokens, seed, system, db
     ctrl+p opens the command palette; ctrl+q quits. Defaults come from the config file
     ($PARLEY_HOME/config.toml, [chat] and [keymap]); flags given here win.
     """
-    from assistant.llamacpp import quiet_torch_threads
+    from assistant.threads import quiet_torch_threads
 
     quiet_torch_threads()
     from assistant import config as config_module

@@ -16,6 +16,7 @@ from textual import on, work
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.screen import Screen
 from textual.widgets import Footer, Input, Static
 
 from assistant import commands, store
@@ -82,6 +83,13 @@ class ChatApp(GenerationMixin, MessageActionsMixin, ChatCommandsMixin, App):
         self.defaults = {k: v for k, v in (settings or {}).items() if k in SAMPLING}
         self.conversation: convs.Conversation | None = None
         self._init_generation()
+
+    def get_default_screen(self) -> Screen:
+        screen = Screen(id="_default")
+        # The prompt has focus from the first frame: focusing it after mounting (the default
+        # focuses the first focusable widget, the sidebar's search) redraws the footer twice.
+        screen.AUTO_FOCUS = "PromptInput"
+        return screen
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="body"):
