@@ -111,7 +111,8 @@ def run(preset: str, root: Path | None = None, prefs: str | None = None, progres
         prompts = winrate.read_prompts()[: p["eval_prompts"]]
         result = winrate.winrate(Engine.load(str(ppo_dir / "model")),
                                  Engine.load(str(sft_dir / "model")), prompts, judge="judge",
-                                 max_new_tokens=p["max_new_tokens"])  # fmt: skip
+                                 max_new_tokens=p["max_new_tokens"],
+                                 names=(f"{preset}-policy (PPO)", f"{preset} SFT"))  # fmt: skip
         win_path.write_text(json.dumps(result, indent=2))
         record("winrate", judge="judge", prompts=str(winrate.HELDOUT_PROMPTS))
     return write_report(root, preset)

@@ -69,8 +69,13 @@ def write_jsonl(path: Path, rows: list[dict[str, Any]]) -> None:
 def winrate(
     model_a, model_b, prompts: list[str], judge: str = "judge", reward_model: str | None = None,
     temperature: float = 0.7, max_new_tokens: int = 64, seed: int = 0,
+    names: tuple[str, str] | None = None,
 ) -> dict[str, Any]:  # fmt: skip
-    """How often `model_a`'s answer beats `model_b`'s (engines), by the judge; ties count half."""
+    """How often `model_a`'s answer beats `model_b`'s (engines), by the judge; ties count half.
+
+    `names`: what the result calls the two models (default: the engines' names, which for a
+    directory is only its last part, e.g. "model" for both `sft/model` and `ppo/model`)."""
+    name_a, name_b = names or (model_a.name, model_b.name)
     a = _answers(model_a, prompts, seed, temperature, max_new_tokens)
     b = _answers(model_b, prompts, seed, temperature, max_new_tokens)
     if judge == "reward-model":
@@ -98,7 +103,7 @@ def winrate(
     n = len(prompts)
     low, high = wilson(wins, n)
     return {
-        "model": model_a.name, "against": model_b.name, "judge": judge, "n": n,
+        "model": name_a, "against": name_b, "judge": judge, "n": n,
         "wins": sum(x > y for x, y in zip(sa, sb, strict=True)),
         "ties": sum(x == y for x, y in zip(sa, sb, strict=True)),
         "winrate": wins / n if n else 0.0, "ci95": [low, high],

@@ -325,3 +325,18 @@ def test_eval_winrate_human_reports_once_the_queue_is_rated(parley_home, tiny_mo
     result = CliRunner().invoke(main, args)
     assert f"{mine} vs {other}: win rate 1.00" in result.output, result.output
     assert "judge human" in result.output
+
+
+def test_eval_winrate_names_the_models_as_given(parley_home, tiny_model_dir):
+    # Two checkpoints are often `.../sft/model` and `.../ppo/model`: the result must not call
+    # both "model".
+    from click.testing import CliRunner
+
+    from assistant.cli import main
+
+    args = ["eval", "winrate", "-m", str(tiny_model_dir), "-b", str(tiny_model_dir)]
+    result = CliRunner().invoke(main, [*args, "--limit", "2", "--max-new-tokens", "4", "--json"])
+    assert result.exit_code == 0, result.output
+    record = json.loads(result.output[result.output.index("{") :])  # after the load messages
+    assert record["model"] == record["against"] == str(tiny_model_dir)
+    assert record["n"] == 2 and record["judge"] == "judge"

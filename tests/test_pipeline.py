@@ -34,6 +34,8 @@ def test_cpu_tiny_pipeline_end_to_end_then_resume(fast_tokenizer, tmp_path):
     assert lineage["ppo"]["reward_model"] == str(root / "reward" / "model")
     pairs = [json.loads(line) for line in (root / "pairs.jsonl").read_text().splitlines()]
     assert pairs and {p["annotator"] for p in pairs} <= {"concise", "polite", "on_topic"}
+    win = json.loads((root / "winrate.json").read_text())
+    assert (win["model"], win["against"]) == ("cpu-tiny-policy (PPO)", "cpu-tiny SFT")
     assert models.resolve("cpu-tiny-policy").path == str((root / "ppo" / "model").resolve())
 
     # a kill after the reward model: PPO and the win rate are gone, the rest stays

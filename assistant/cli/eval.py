@@ -102,7 +102,9 @@ def winrate_cmd(model, against, judge, reward_model, prompts, limit, max_new_tok
     else:
         a = Engine.load(model, progress=progress)
         b = Engine.load(against, progress=progress)
-        result = winrate.winrate(a, b, prompt_list, judge, reward_model, 0.7, max_new_tokens, seed)
+        result = winrate.winrate(
+            a, b, prompt_list, judge, reward_model, 0.7, max_new_tokens, seed, (model, against)
+        )
     if as_json:
         click.echo(json.dumps(result, indent=2, ensure_ascii=False))
         return
