@@ -7,6 +7,9 @@ PNGs are written, and the shipped Fashion-MNIST weights draw the class asked for
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 import torch
@@ -16,6 +19,7 @@ from assistant import tools
 from assistant.errors import UsageError
 from assistant.tools.imagine import WEIGHTS_DIR, models, sampling
 from assistant.tools.imagine.classes import FASHION_CLASSES, match
+from rlhf.image_data import load_classifier, predict
 
 
 @pytest.fixture(autouse=True)
@@ -166,3 +170,21 @@ def test_shipped_weights_draw_the_asked_class(arch):
         predicted = judge.eval()(images).argmax(1)
     accuracy = float((predicted == torch.tensor(labels)).float().mean())
     assert accuracy >= 0.4, accuracy
+
+
+def test_done_when_the_cli_draws_a_sneaker_the_judge_recognises(tmp_path):
+    """Issue 8's done-when as a user runs it: `parley tool imagine sneaker --arch diffusion --out
+    x.png` writes a PNG that the separately trained classifier labels as a sneaker, read back from
+    the file (4x nearest-neighbour upscaled, so every 4th pixel is the 28x28 sample). The default
+    seed is 0, so the command draws the same sneaker each time."""
+    out = tmp_path / "x.png"
+    command = [sys.executable, "-m", "assistant.cli", "tool", "imagine", "sneaker",
+               "--arch", "diffusion", "--out", str(out)]  # fmt: skip
+    done = subprocess.run(command, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert "1 image of Sneaker by diffusion" in done.stdout
+    pixels = np.asarray(Image.open(out), dtype=np.float32)[::4, ::4]
+    assert pixels.shape == (28, 28)
+    judge, _ = load_classifier(WEIGHTS_DIR / "classifier.safetensors")
+    label = int(predict(judge, torch.from_numpy(pixels / 127.5 - 1)[None, None])[0])
+    assert FASHION_CLASSES[label] == "Sneaker"

@@ -32,7 +32,7 @@ def default_config(arch: str, size: int = 28, num_classes: int = 10) -> dict[str
     if arch == "vae":
         return {**base, "z_dim": 16, "width": 16}
     if arch == "diffusion":
-        return {**base, "channels": [16, 32, 32], "train_timesteps": 1000, "guidance": 3.0}
+        return {**base, "channels": [16, 32, 32], "train_timesteps": 1000, "guidance": 2.0}
     raise ValueError(f"unknown architecture {arch!r}; choose one of {', '.join(ARCHS)}")
 
 

@@ -65,7 +65,7 @@ def sample(
 def ddim(model, info, y, gen, steps, guidance=None, progress=None) -> torch.Tensor:
     """Classifier-free-guided DDIM from pure noise."""
     config = info["config"]
-    w = float(config.get("guidance", 3.0) if guidance is None else guidance)
+    w = float(config.get("guidance", 2.0) if guidance is None else guidance)
     sched = scheduler(info)
     sched.set_timesteps(int(steps))
     n, size = len(y), config["size"]
