@@ -77,7 +77,7 @@ class ImagineTool(Tool):
         "n": f"how many images (1 to {MAX_N}; default 1, 8 frames when interpolating)",
         "seed": "random seed (default 0)",
         "steps": f"diffusion denoising steps (1 to {MAX_STEPS}; default 10)",
-        "guidance": "diffusion classifier-free guidance weight (default: the weight the model records, 2 for the shipped one)",
+        "guidance": "diffusion classifier-free guidance weight (default: as the weights record, 2)",
         "out": "where to save the PNG (default: $PARLEY_HOME/images/...)",
         "interpolate": "two classes, 'sneaker,boot': the VAE morphs from one to the other",
     }
