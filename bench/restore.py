@@ -13,7 +13,8 @@ in grey (luminance), scaled so the short side is 256 and centre-cropped to 256x2
   (Chambolle), their strength tuned per noise level on the validation photo (`chelsea`) over a
   small grid, the same way the diffusion step count was chosen.
 - inpainting (clean photo, known mask): scratches (random thin polylines, 1-3 px), 10% and 30%
-  holes (random squares of side 4 to 16 px until that fraction is covered). Diffusion: RePaint;
+  holes (random squares of side 4 to 16 px until that fraction is covered). Diffusion: RePaint,
+  one fill and the mean of `--samples` fills drawn together (the tool uses the mean);
   baselines: scikit-image biharmonic, OpenCV Telea (radius 3).
 PSNR and SSIM are over the whole image (all methods keep the known pixels, so the holes decide);
 seconds are per 256x256 image on this machine, one torch thread. Noise and masks are seeded.
@@ -132,6 +133,9 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--denoise-steps", default="1,2,4")
     parser.add_argument("--inpaint-steps", type=int, default=restorer.INPAINT_STEPS)
     parser.add_argument("--resample", type=int, default=restorer.RESAMPLE)
+    parser.add_argument("--samples", default=f"1,{restorer.INPAINT_SAMPLES}",
+                        help="RePaint fills averaged, each listed (the tool uses "
+                        f"{restorer.INPAINT_SAMPLES})")  # fmt: skip
     parser.add_argument("--weights", default=None, help="weights file (default: shipped)")
     parser.add_argument("--quick", action="store_true", help="one image")
     parser.add_argument("--out", default=str(Path(__file__).parent / "results" / "restore.json"))
@@ -185,10 +189,13 @@ def main(argv: list[str] | None = None) -> dict:
             record(task, "damaged input (white)", name, clean, damaged)
             y = torch.from_numpy(clean)[None, None] * 2 - 1
             known = torch.from_numpy(~mask)[None, None]
-            out, sec, cpu = timed(sampler.inpaint, net, y, known, steps=args.inpaint_steps,
-                                  resample=args.resample, seed=0)  # fmt: skip
-            label = f"diffusion RePaint ({args.inpaint_steps}×{args.resample})"
-            record(task, label, name, clean, (out[0, 0].numpy() + 1) / 2, sec, cpu)
+            for k in (int(k) for k in args.samples.split(",")):
+                out, sec, cpu = timed(sampler.inpaint, net, y, known, steps=args.inpaint_steps,
+                                      resample=args.resample, seed=0, samples=k)  # fmt: skip
+                label = f"diffusion RePaint ({args.inpaint_steps}×{args.resample}" + (
+                    f", mean of {k})" if k > 1 else ")"
+                )
+                record(task, label, name, clean, (out[0, 0].numpy() + 1) / 2, sec, cpu)
             out, sec, cpu = timed(inpaint_biharmonic, clean, mask)
             record(task, "biharmonic (skimage)", name, clean, out, sec, cpu)
             u8 = (clean * 255 + 0.5).astype(np.uint8)

@@ -100,6 +100,29 @@ def test_inpainting_keeps_known_pixels_exactly_in_colour(tmp_path):
     assert "mask covers" in result.text and result.tool == "restore"
 
 
+def test_the_mean_of_several_fills_is_closer_to_the_truth_than_one():
+    """What `--samples` buys: holes in a held-out crop, filled once and as the mean of 4 fills
+    drawn together; the mean is nearer the real pixels (PSNR), and known pixels stay exact."""
+    import torch
+
+    from assistant.tools.restore import model, sampler
+
+    clean = heldout_crop(64)
+    mask = np.zeros(clean.shape, bool)
+    for y, x in ((6, 8), (30, 40), (44, 12), (20, 24)):
+        mask[y : y + 8, x : x + 8] = True
+    y = torch.from_numpy(clean)[None, None] * 2 - 1
+    known = torch.from_numpy(~mask)[None, None]
+    net = model.load()
+    one = sampler.inpaint(net, y, known, steps=6, resample=2, seed=0)
+    mean = sampler.inpaint(net, y, known, steps=6, resample=2, seed=0, samples=4)
+    assert mean.shape == one.shape == y.shape
+    assert torch.equal(mean[known], y[known])
+    holes = [(t[0, 0].numpy()[mask] + 1) / 2 for t in (one, mean)]
+    error_one, error_mean = (float(np.mean((h - clean[mask]) ** 2)) for h in holes)
+    assert error_mean < 0.9 * error_one, (error_mean, error_one)  # 0.0048 vs 0.0059 (shipped)
+
+
 def test_scratch_is_found_without_a_mask():
     clean = heldout_crop(64)
     damaged = clean.copy()
@@ -149,6 +172,9 @@ def test_bad_inputs_get_one_clear_line(tmp_path):
         tools.run_slash("restore", [])
     with pytest.raises(UsageError, match="must end in .png"):
         tools.run_slash("restore", [str(photo), "--out", str(tmp_path / "x.jpg")])
+    for bad in ("0", "99"):
+        with pytest.raises(UsageError, match=f"--samples must be 1 to 16; got {bad}"):
+            tools.run_slash("restore", [str(photo), "--samples", bad])
     for error in (DataError, UsageError):
         assert "\n" not in str(error)
 

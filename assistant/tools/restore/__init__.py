@@ -9,7 +9,8 @@
   `model.py`), trained by `parley train restore` on scikit-image's photographs; weights ship in
   `weights/` (weights the user trains, in `$PARLEY_HOME/models/restore/`, are used instead).
   Denoising starts the reverse process at the photo's own noise level; masked regions
-  are filled by RePaint-style sampling that keeps the known pixels (`sampler.py`).
+  are filled by RePaint-style sampling that keeps the known pixels (`sampler.py`); the fill is
+  the mean of `--samples` such fills drawn together (their posterior-mean estimate).
 - `classical`: scikit-image's biharmonic inpainting, then non-local means denoising.
 
 The mask is an image of the photo's size, white where the photo is damaged (or transparent
@@ -33,7 +34,9 @@ from typing import Any
 
 from assistant.errors import UsageError
 from assistant.tools.base import ArgParser, BackendInfo, Output, Progress, Tool, measured
+from assistant.tools.restore.restorer import INPAINT_SAMPLES
 
+MAX_SAMPLES = 16
 ARCHITECTURE = "diffusion (EDM-style conv UNet denoiser, RePaint inpainting)"
 
 
@@ -49,8 +52,8 @@ class RestoreTool(Tool):
     name = "restore"
     description = "Restore a photo: remove noise and scratches, fill masked holes (PNG out)."
     usage = (
-        "/restore @PHOTO [--mask MASK.png] [--out FILE.png] [--noise N] [--steps N] [--seed N] "
-        "[--backend diffusion|classical]"
+        "/restore @PHOTO [--mask MASK.png] [--out FILE.png] [--noise N] [--steps N] [--samples K] "
+        "[--seed N] [--backend diffusion|classical]"
     )
     parameters = {
         "photo": "path of the photo to restore (PNG, JPEG, ...)",
@@ -58,6 +61,8 @@ class RestoreTool(Tool):
         "out": "where to save the restored PNG (default: PHOTO-restored.png)",
         "noise": "noise standard deviation on the 0-255 scale (default: estimated)",
         "steps": "diffusion noise levels for filling holes (default 10, each resampled 4 times)",
+        "samples": f"diffusion fills averaged for holes (1 to {MAX_SAMPLES}; default "
+        f"{INPAINT_SAMPLES}; 1 gives one sharper sample, more gives a smoother, closer fill)",
         "seed": "random seed of the fill (default 0)",
     }
 
@@ -78,6 +83,7 @@ class RestoreTool(Tool):
         parser.add_argument("--out", "-o")
         parser.add_argument("--noise", "-n", type=float)
         parser.add_argument("--steps", type=int)
+        parser.add_argument("--samples", type=int)
         parser.add_argument("--seed", type=int)
         args = parser.parse(argv)
         if not args.get("photo"):
@@ -93,6 +99,7 @@ class RestoreTool(Tool):
         out: str | None = None,
         noise: float | None = None,
         steps: int | None = None,
+        samples: int | None = None,
         seed: int | None = None,
     ) -> Output:
         from assistant.tools.restore.image import detect_damage, read_mask, read_photo, save_png
@@ -105,6 +112,8 @@ class RestoreTool(Tool):
             raise UsageError(f"--noise is a std on the 0-255 scale, 0 to 100; got {noise}")
         if steps is not None and not 1 <= int(steps) <= 200:
             raise UsageError(f"--steps must be 1 to 200; got {steps}")
+        if samples is not None and not 1 <= int(samples) <= MAX_SAMPLES:
+            raise UsageError(f"--samples must be 1 to {MAX_SAMPLES}; got {samples}")
         pixels, alpha, notes = read_photo(photo_path)
         size = (pixels.shape[1], pixels.shape[0])
         if mask:
@@ -118,7 +127,7 @@ class RestoreTool(Tool):
         out_path = _output_path(photo_path, out)
         restored, info = restore(pixels, damage, noise=None if noise is None else float(noise),
                                  method=backend, steps=steps, seed=int(seed or 0),
-                                 progress=progress)  # fmt: skip
+                                 progress=progress, samples=samples)  # fmt: skip
         save_png(restored, out_path, alpha)
         before = photo_path
         if photo_path.suffix.lower() != ".png" or alpha is not None or notes:

@@ -22,6 +22,7 @@ CLEAN_BELOW = 3.0  # an estimated noise std (of 255) under this is treated as a 
 DENOISE_STEPS = 2  # best of 1, 2, 4 on the validation photo (chelsea) at noise 15 and 25
 INPAINT_STEPS = 10  # 10 levels x 4 resamplings: best of 20x2, 10x4 on the validation photo
 RESAMPLE = 4
+INPAINT_SAMPLES = 4  # fills averaged: see weights/README.md for the validation figures
 MARGIN = 24  # context pixels around the damage that the fill sees
 
 
@@ -101,7 +102,12 @@ def by_tiles(plane: Any, mask: Any, fn: Callable[[Any, Any], Any], tile: int = T
 
 
 def diffusion_plane(
-    net: Any, noise: float, steps: int, seed: int, progress: Callable[[int, int], None] | None
+    net: Any,
+    noise: float,
+    steps: int,
+    seed: int,
+    progress: Callable[[int, int], None] | None,
+    samples: int = INPAINT_SAMPLES,
 ) -> Callable[[Any, Any], Any]:
     """A tile function for the diffusion model; `noise` in the plane's own 0-255 units."""
     import numpy as np
@@ -133,7 +139,7 @@ def diffusion_plane(
             known = torch.from_numpy(~m[y0:y1, x0:x1])[None, None]
             x = sampler.inpaint(net, to_model(padded[y0:y1, x0:x1]), known, sigma_in=sigma,
                                 steps=steps or INPAINT_STEPS, resample=RESAMPLE, seed=seed,
-                                progress=progress)  # fmt: skip
+                                progress=progress, samples=samples)  # fmt: skip
             filled = (x[0, 0].numpy() + 1) / 2
             box = out[y0:y1, x0:x1]
             out[y0:y1, x0:x1] = np.where(m[y0:y1, x0:x1], filled, box)
@@ -167,6 +173,7 @@ def restore(
     seed: int = 0,
     net: Any = None,
     progress: Callable[[str], None] | None = None,
+    samples: int | None = None,
 ) -> tuple[Any, Info]:
     """Restore `pixels` ((H, W) or (H, W, 3) float in [0, 1]); `mask` True where damaged."""
     import numpy as np
@@ -201,7 +208,8 @@ def restore(
                 progress(f"restoring {label}: step {done}/{total}")
 
         if method == "diffusion":
-            fn = diffusion_plane(net, noise * gain, steps or 0, seed + i, tick)
+            fn = diffusion_plane(net, noise * gain, steps or 0, seed + i, tick,
+                                 samples or INPAINT_SAMPLES)  # fmt: skip
         else:
             fn = classical_plane(noise * gain)
         if progress:
