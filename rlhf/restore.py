@@ -28,7 +28,15 @@ from pathlib import Path
 TRAIN_IMAGES = (
     "brick", "cell", "coins", "grass", "gravel", "hubble_deep_field", "immunohistochemistry",
     "moon", "page", "retina", "rocket", "motorcycle_left", "motorcycle_right", "text",
+    "china", "flower", "grace_hopper",
 )  # fmt: skip
+# Photos bundled by other installed packages (scikit-image has few of everyday scenes and people):
+# scikit-learn's two sample images and matplotlib's portrait of Grace Hopper.
+OTHER_PHOTOS = {
+    "china": ("sklearn", "datasets/images/china.jpg"),
+    "flower": ("sklearn", "datasets/images/flower.jpg"),
+    "grace_hopper": ("matplotlib", "mpl-data/sample_data/grace_hopper.jpg"),
+}
 VALIDATION_IMAGES = ("chelsea",)
 TEST_IMAGES = ("camera", "astronaut", "coffee")
 
@@ -49,18 +57,31 @@ class RestoreConfig:
     checkpoint_every: int = field(default=200, metadata={"help": "steps between checkpoints"})
     threads: int = field(default=2, metadata={"help": "torch CPU threads (1 on a busy CPU)"})
     images: str = field(
-        default=",".join(TRAIN_IMAGES), metadata={"help": "skimage.data photos to train on"}
+        default=",".join(TRAIN_IMAGES), metadata={"help": "photos to train on (skimage.data names)"}
     )
     seed: int = field(default=0, metadata={"help": "patch sampling and init seed"})
+    init_from: str | None = field(
+        default=None,
+        metadata={"help": "start from these weights (e.g. the shipped ones) instead of random; "
+                  "ignored when resuming from a checkpoint"},
+    )  # fmt: skip
 
 
 def load_photo(name: str):
-    """A bundled scikit-image photograph as float32 in [0, 1], (H, W) grey or (H, W, 3) RGB."""
+    """A bundled photograph (`skimage.data` or `OTHER_PHOTOS`) as float32 in [0, 1], (H, W) grey
+    or (H, W, 3) RGB."""
+    import importlib
+
     import numpy as np
     import skimage.data
+    import skimage.io
     from skimage.util import img_as_float32
 
-    if name.startswith("motorcycle_"):
+    if name in OTHER_PHOTOS:
+        package, relative = OTHER_PHOTOS[name]
+        root = Path(importlib.import_module(package).__file__).parent
+        image = skimage.io.imread(root / relative)
+    elif name.startswith("motorcycle_"):
         left, right, _ = skimage.data.stereo_motorcycle()
         image = left if name.endswith("left") else right
     else:
@@ -202,6 +223,16 @@ def main(config: RestoreConfig, progress: bool = True, log=print) -> Path:
     step = _restore_checkpoint(ckpt_path, net, ema, optimizer) if ckpt_path.exists() else 0
     if step:
         log(f"resuming from {ckpt_path} at step {step}")
+    elif config.init_from:
+        start_net = restore_model.load(Path(config.init_from))
+        if start_net.config.channels != channels:
+            raise ValueError(
+                f"--init-from {config.init_from} has widths {start_net.config.channels}, "
+                f"not --channels {config.channels}"
+            )
+        net.load_state_dict(start_net.state_dict())
+        ema.load_state_dict(start_net.state_dict())
+        log(f"starting from the weights in {config.init_from}")
     names = [n.strip() for n in config.images.split(",") if n.strip()]
     held = sorted(set(names) & set(VALIDATION_IMAGES + TEST_IMAGES))
     if held or not names:
@@ -253,6 +284,7 @@ def main(config: RestoreConfig, progress: bool = True, log=print) -> Path:
         weights,
         meta={
             "step": step,
+            "init_from": Path(config.init_from).name if config.init_from else None,
             "train_images": names,
             "held_out": list(VALIDATION_IMAGES + TEST_IMAGES),
             "val_psnr_25": round(validation_psnr(ema, val_plane), 3),

@@ -233,3 +233,17 @@ def test_a_few_training_steps_lower_the_loss_and_resume(tmp_path):
     assert result.exit_code == 2 and "held out: camera" in result.output
     assert model.read_metadata(weights)["step"] == 3
     assert model.load(weights)(torch.zeros(1, 1, 8, 8), torch.tensor([0.5])).shape == (1, 1, 8, 8)
+
+    # fine-tuning: a new run that starts from those weights instead of random ones
+    warm = stage.RestoreConfig(output_dir=str(tmp_path / "warm"), steps=1, patch=16, batch_size=4,
+                               lr=1e-12, channels="8,16,16", images="coins",
+                               init_from=str(weights))  # fmt: skip
+    lines.clear()
+    tuned = stage.main(warm, progress=False, log=lines.append)
+    assert any(f"starting from the weights in {weights}" in line for line in lines)
+    start, end = model.load(weights).state_dict(), model.load(tuned).state_dict()
+    assert all(torch.allclose(start[k], end[k], atol=1e-3) for k in start)
+    assert model.read_metadata(tuned)["init_from"] == weights.name
+    with pytest.raises(ValueError, match="has widths"):
+        stage.main(stage.RestoreConfig(output_dir=str(tmp_path / "w2"), steps=1, patch=16,
+                                       init_from=str(weights)), progress=False)  # fmt: skip
