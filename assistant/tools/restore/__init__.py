@@ -34,7 +34,7 @@ from typing import Any
 
 from assistant.errors import UsageError
 from assistant.tools.base import ArgParser, BackendInfo, Output, Progress, Tool, measured
-from assistant.tools.restore.restorer import INPAINT_SAMPLES
+from assistant.tools.restore.restorer import INPAINT_SAMPLES, INPAINT_STEPS, RESAMPLE
 
 MAX_SAMPLES = 16
 ARCHITECTURE = "diffusion (EDM-style conv UNet denoiser, RePaint inpainting)"
@@ -60,7 +60,8 @@ class RestoreTool(Tool):
         "mask": "path of a mask image, white where the photo is damaged",
         "out": "where to save the restored PNG (default: PHOTO-restored.png)",
         "noise": "noise standard deviation on the 0-255 scale (default: estimated)",
-        "steps": "diffusion noise levels for filling holes (default 10, each resampled 4 times)",
+        "steps": f"diffusion noise levels for filling holes (default {INPAINT_STEPS}, each "
+        f"resampled {RESAMPLE} times)",
         "samples": f"diffusion fills averaged for holes (1 to {MAX_SAMPLES}; default "
         f"{INPAINT_SAMPLES}; 1 gives one sharper sample, more gives a smoother, closer fill)",
         "seed": "random seed of the fill (default 0)",
