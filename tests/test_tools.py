@@ -155,6 +155,11 @@ def test_parley_tool_list_and_run():
     )
     bad = runner.invoke(main, ["tool", "translate", "--to", "xx", "hi"])
     assert bad.exit_code == 2 and "supported pairs" in bad.stderr
+    helped = runner.invoke(main, ["tool", "restore", "--help"])
+    assert helped.exit_code == 0, helped.output
+    for text in ("usage: /restore @PHOTO", "arguments:", "  samples ", "fills averaged",
+                 "backends:", "diffusion (default)"):  # fmt: skip
+        assert text in helped.output, text
 
 
 def test_parley_ask_routes_a_slash_command_to_the_tool():

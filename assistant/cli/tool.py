@@ -87,7 +87,13 @@ def _tool_command(tool_) -> click.Command:
         as_json = "--json" in words
         words = [w for w in words if w != "--json"]
         if any(w in ("-h", "--help") for w in words):
-            click.echo(f"usage: {tool_.usage}\n\n{tool_.description}\n\nbackends:")
+            click.echo(f"usage: {tool_.usage}\n\n{tool_.description}\n")
+            if tool_.parameters:
+                click.echo("arguments:")
+                for name, text in tool_.parameters.items():
+                    click.echo(f"  {name:<10} {text}")
+                click.echo()
+            click.echo("backends:")
             for b in tool_.backends():
                 click.echo(f"  {b.name}{' (default)' if b.default else ''}: {b.architecture}")
             return
