@@ -123,6 +123,31 @@ def test_the_mean_of_several_fills_is_closer_to_the_truth_than_one():
     assert error_mean < 0.9 * error_one, (error_mean, error_one)  # 0.0037 vs 0.0074 (shipped)
 
 
+def test_colour_holes_cost_the_diffusion_model_no_more_calls_than_grey():
+    """Only the luminance is filled by RePaint; the chroma planes by interpolation."""
+    from assistant.tools.restore import model, restorer
+
+    net, calls = model.load(), []
+
+    def counting(x, sigma):
+        calls.append(x.shape[0])
+        return net(x, sigma)
+
+    grey = heldout_crop(48)
+    rgb = np.stack([grey, grey * 0.8, grey * 0.6], axis=-1)
+    mask = np.zeros(grey.shape, bool)
+    mask[10:20, 10:20] = True
+    counts = []
+    for pixels in (grey, rgb):
+        calls.clear()
+        out, _ = restorer.restore(pixels, mask, noise=0, steps=3, net=counting, samples=2)
+        assert out.shape == pixels.shape and np.isfinite(out).all()
+        counts.append(len(calls))
+    assert counts[0] == counts[1] > 0, counts
+    holes = out[mask]  # the colour fill: brown-ish like its surroundings, not white
+    assert np.all(holes[:, 0] >= holes[:, 2] - 0.02) and holes.max() < 0.99
+
+
 def test_scratch_is_found_without_a_mask():
     clean = heldout_crop(64)
     damaged = clean.copy()

@@ -5,9 +5,12 @@
 
 Grey photos are one plane; colour photos are turned into three opponent planes (luminance and two
 chroma, `image.to_opponent`) whose noise is still white, each restored at its own noise level, and
-turned back. Planes larger than `TILE` are cut into overlapping tiles, restored one by one and
-blended with linear ramps, so memory stays small for any allowed size. Pixels outside the mask of a
-clean photo are copied into the result unchanged.
+turned back. The diffusion model fills holes in the luminance only; the chroma planes, smooth and
+faint, are filled by biharmonic interpolation (on the validation photo, in colour: the same PSNR
+to 0.02 dB as filling them by diffusion, in a third of the time). Planes larger than `TILE` are
+cut into overlapping tiles, restored one by one and blended with linear ramps, so memory stays
+small for any allowed size. Pixels outside the mask of a clean photo are copied into the result
+unchanged.
 """
 
 from __future__ import annotations
@@ -109,10 +112,13 @@ def diffusion_plane(
     seed: int,
     progress: Callable[[int, int], None] | None,
     samples: int = INPAINT_SAMPLES,
+    fill: str = "diffusion",
 ) -> Callable[[Any, Any], Any]:
-    """A tile function for the diffusion model; `noise` in the plane's own 0-255 units."""
+    """A tile function for the diffusion model; `noise` in the plane's own 0-255 units. Holes are
+    filled by RePaint, or with `fill="biharmonic"` by interpolating the denoised plane."""
     import numpy as np
     import torch
+    from skimage.restoration import inpaint_biharmonic
 
     from assistant.tools.restore import sampler
     from assistant.tools.restore.model import sigma_of
@@ -131,8 +137,10 @@ def diffusion_plane(
             out = (
                 sampler.denoise(net, to_model(padded), sigma, DENOISE_STEPS)[0, 0].numpy() + 1
             ) / 2
-        if mask.any():  # fill only a box around the damage, with a margin of context
-            m = np.pad(mask, ((0, ph), (0, pw)), mode="edge")
+        m = np.pad(mask, ((0, ph), (0, pw)), mode="edge")
+        if m.any() and fill == "biharmonic":
+            out = inpaint_biharmonic(out, m).astype(np.float32)
+        elif m.any():  # fill only a box around the damage, with a margin of context
             rows, cols = np.flatnonzero(m.any(axis=1)), np.flatnonzero(m.any(axis=0))
             y0, x0 = max(0, rows[0] - MARGIN) // 4 * 4, max(0, cols[0] - MARGIN) // 4 * 4
             y1 = min(m.shape[0], -(-(rows[-1] + 1 + MARGIN) // 4) * 4)
@@ -210,7 +218,8 @@ def restore(
 
         if method == "diffusion":
             fn = diffusion_plane(net, noise * gain, steps or 0, seed + i, tick,
-                                 samples or INPAINT_SAMPLES)  # fmt: skip
+                                 samples or INPAINT_SAMPLES,
+                                 fill="diffusion" if i == 0 else "biharmonic")  # fmt: skip
         else:
             fn = classical_plane(noise * gain)
         if progress:
