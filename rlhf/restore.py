@@ -1,4 +1,4 @@
-"""Train the restorer's diffusion denoiser on patches of scikit-image's bundled photographs.
+"""Train the restorer's diffusion denoiser on patches of photographs that installed packages bundle.
 
     parley train restore                       # -> $PARLEY_HOME/models/restore/ (the tool uses it)
     parley train restore --max-minutes 2 --output-dir /tmp/restore     # a quick run
@@ -57,7 +57,8 @@ class RestoreConfig:
     checkpoint_every: int = field(default=200, metadata={"help": "steps between checkpoints"})
     threads: int = field(default=2, metadata={"help": "torch CPU threads (1 on a busy CPU)"})
     images: str = field(
-        default=",".join(TRAIN_IMAGES), metadata={"help": "photos to train on (skimage.data names)"}
+        default=",".join(TRAIN_IMAGES),
+        metadata={"help": f"photos to train on: skimage.data names, {', '.join(OTHER_PHOTOS)}"},
     )
     seed: int = field(default=0, metadata={"help": "patch sampling and init seed"})
     init_from: str | None = field(

@@ -1,6 +1,6 @@
 """`parley train restore [--steps N] [--max-minutes M] [--output-dir DIR] ...`: train the restorer.
 
-Trains the `restore` tool's diffusion denoiser on patches of scikit-image's photographs (some held
+Trains the `restore` tool's diffusion denoiser on patches of bundled photographs (some held
 out) with a progress bar and a checkpoint every `--checkpoint-every` steps; running it again
 resumes from the checkpoint. Without `--output-dir` the weights go to
 `$PARLEY_HOME/models/restore/`, where the tool prefers them to the shipped ones. `parley train
@@ -18,7 +18,7 @@ _RAW = {"ignore_unknown_options": True, "allow_extra_args": True, "help_option_n
 @click.command("restore", context_settings=_RAW, add_help_option=False)
 @click.argument("args", nargs=-1, type=click.UNPROCESSED)
 def restore(args: tuple[str, ...]) -> None:
-    """Train the restore tool's diffusion denoiser on scikit-image's photos."""
+    """Train the restore tool's diffusion denoiser on bundled photos."""
     from assistant.errors import UsageError
     from rlhf import restore as stage
 

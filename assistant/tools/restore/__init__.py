@@ -6,7 +6,7 @@
     /restore @old.jpg --mask @holes.png                  (in `parley chat` / `parley ask`)
 
 - `diffusion` (default): Parley's small diffusion model (an EDM-style convolutional UNet denoiser,
-  `model.py`), trained by `parley train restore` on scikit-image's photographs; weights ship in
+  `model.py`), trained by `parley train restore` on bundled photographs; weights ship in
   `weights/` (weights the user trains, in `$PARLEY_HOME/models/restore/`, are used instead).
   Denoising starts the reverse process at the photo's own noise level; masked regions
   are filled by RePaint-style sampling that keeps the known pixels (`sampler.py`); the fill is
