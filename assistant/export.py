@@ -5,6 +5,8 @@
 
 The JSONL line is `{"messages": [{"role": ..., "content": ...}, ...]}` (what `SFTTrainer` reads),
 for the branch on screen; slash commands and tool output are left out, as the model never saw them.
+An answer that was stopped or cut off at the token limit is not an example to learn from: the JSONL
+record ends before it (at the last complete answer) unless `include_stopped` (`--include-stopped`).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from assistant.errors import UsageError
 from assistant.store import conversations as convs
 
 FORMATS = ("md", "jsonl")
+UNFINISHED = ("stopped", "length")  # finish reasons of answers that did not end on their own
 
 
 def to_markdown(conn: sqlite3.Connection, conversation_id: int) -> str:
@@ -33,6 +36,8 @@ def to_markdown(conn: sqlite3.Connection, conversation_id: int) -> str:
             bits = [m.model or "assistant"]
             if m.finish_reason == "stopped":
                 bits.append("stopped")
+            elif m.finish_reason == "length":
+                bits.append("cut off at the token limit")
             if m.thumbs:
                 bits.append("👍" if m.thumbs > 0 else "👎")
             if m.stars:
@@ -47,17 +52,45 @@ def to_markdown(conn: sqlite3.Connection, conversation_id: int) -> str:
     return "\n".join(lines).rstrip() + "\n"
 
 
-def to_record(conn: sqlite3.Connection, conversation_id: int) -> dict | None:
-    """The TRL conversational record of the current branch, or None if it has no answer yet."""
+def complete_part(branch: list[convs.Message]) -> list[convs.Message]:
+    """The branch up to its first stopped or cut-off answer, ending at a complete answer."""
+    for i, m in enumerate(branch):
+        if m.role == "assistant" and m.finish_reason in UNFINISHED:
+            branch = branch[:i]
+            break
+    while branch and branch[-1].role != "assistant":
+        branch = branch[:-1]
+    return branch
+
+
+def unfinished_answers(conn: sqlite3.Connection, conversation_ids: list[int]) -> int:
+    """How many answers on these branches were stopped or cut off at the token limit."""
+    return sum(
+        m.role == "assistant" and m.finish_reason in UNFINISHED
+        for cid in conversation_ids
+        for m in convs.branch(conn, cid)
+    )
+
+
+def to_record(
+    conn: sqlite3.Connection, conversation_id: int, include_stopped: bool = False
+) -> dict | None:
+    """The TRL conversational record of the current branch (up to its first unfinished answer
+    unless `include_stopped`), or None if it has no complete answer."""
     conv = convs.get(conn, conversation_id)
-    messages = convs.chat_messages(convs.branch(conn, conversation_id), conv.system_prompt)
+    branch = convs.branch(conn, conversation_id)
+    if not include_stopped:
+        branch = complete_part(branch)
+    messages = convs.chat_messages(branch, conv.system_prompt)
     if not any(m["role"] == "assistant" for m in messages):
         return None
     return {"messages": messages}
 
 
-def to_jsonl(conn: sqlite3.Connection, conversation_ids: list[int]) -> str:
-    records = [to_record(conn, cid) for cid in conversation_ids]
+def to_jsonl(
+    conn: sqlite3.Connection, conversation_ids: list[int], include_stopped: bool = False
+) -> str:
+    records = [to_record(conn, cid, include_stopped) for cid in conversation_ids]
     return "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records if r is not None)
 
 
@@ -72,6 +105,7 @@ def export(
     conversation_ids: list[int],
     fmt: str = "md",
     path: str | Path | None = None,
+    include_stopped: bool = False,
 ) -> Path:
     """Write the conversations to `path` (default: ./parley-ID-title.FMT); returns the path."""
     if fmt not in FORMATS:
@@ -81,7 +115,7 @@ def export(
     if fmt == "md":
         text = "\n---\n\n".join(to_markdown(conn, cid) for cid in conversation_ids)
     else:
-        text = to_jsonl(conn, conversation_ids)
+        text = to_jsonl(conn, conversation_ids, include_stopped)
     out = Path(path).expanduser() if path else default_path(conn, conversation_ids[0], fmt)
     if out.is_dir():
         out = out / default_path(conn, conversation_ids[0], fmt).name

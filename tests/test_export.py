@@ -62,3 +62,58 @@ def test_cli_lists_and_exports(tmp_path):
     assert missing.exit_code == 2 and "no conversation with id 99" in missing.output
     none = runner.invoke(main, ["export"])
     assert none.exit_code == 2 and "parley export --list" in none.output
+
+
+def _with_unfinished_answers(conn):
+    """A complete answer, then one stopped (esc) and, in another chat, one cut at the limit."""
+    c = convs.create(conn, title="Stops")
+    q1 = convs.add_message(conn, c.id, None, "user", "Capital of France?")
+    a1 = convs.add_message(conn, c.id, q1.id, "assistant", "Paris.", finish_reason="eos")
+    q2 = convs.add_message(conn, c.id, a1.id, "user", "And of Spain?")
+    a2 = convs.add_message(conn, c.id, q2.id, "assistant", "The capi", finish_reason="stopped")
+    q3 = convs.add_message(conn, c.id, a2.id, "user", "Go on.")
+    convs.add_message(conn, c.id, q3.id, "assistant", "Madrid.", finish_reason="eos")
+    cut = convs.create(conn, title="Long")
+    q = convs.add_message(conn, cut.id, None, "user", "Tell me a long story.")
+    convs.add_message(conn, cut.id, q.id, "assistant", "Once upon a", finish_reason="length")
+    return c, cut
+
+
+def test_jsonl_leaves_out_stopped_and_cut_off_answers_unless_asked(tmp_path):
+    conn = store.connect()
+    c, cut = _with_unfinished_answers(conn)
+    out = export(conn, [c.id, cut.id], "jsonl", tmp_path / "sft.jsonl")
+    records = [json.loads(line) for line in out.read_text().splitlines()]
+    # The record ends at the last complete answer; the cut-off chat has none and is left out.
+    assert records == [
+        {
+            "messages": [
+                {"role": "user", "content": "Capital of France?"},
+                {"role": "assistant", "content": "Paris."},
+            ]
+        }
+    ]
+    kept = export(conn, [c.id, cut.id], "jsonl", tmp_path / "all.jsonl", include_stopped=True)
+    lines = kept.read_text().splitlines()
+    texts = [[m["content"] for m in json.loads(line)["messages"]] for line in lines]
+    assert texts == [
+        ["Capital of France?", "Paris.", "And of Spain?", "The capi", "Go on.", "Madrid."],
+        ["Tell me a long story.", "Once upon a"],
+    ]
+    # Markdown is for reading: all of it, marked
+    assert "## Assistant (assistant, stopped)\n\nThe capi" in to_markdown(conn, c.id)
+    assert "(assistant, cut off at the token limit)\n\nOnce upon a" in to_markdown(conn, cut.id)
+
+
+def test_cli_export_says_what_it_left_out_and_include_stopped_keeps_it(tmp_path):
+    conn = store.connect()
+    c, _ = _with_unfinished_answers(conn)
+    target = tmp_path / "sft.jsonl"
+    done = CliRunner().invoke(main, ["export", str(c.id), "--format", "jsonl", "-o", str(target)])
+    assert done.exit_code == 0, done.output
+    assert "left out 1 stopped or cut-off answer(s)" in done.stderr
+    assert "The capi" not in target.read_text()
+    args = ["export", str(c.id), "--format", "jsonl", "-o", str(target), "--include-stopped"]
+    kept = CliRunner().invoke(main, args)
+    assert kept.exit_code == 0 and "left out" not in kept.stderr
+    assert "The capi" in target.read_text()
