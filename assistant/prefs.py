@@ -18,7 +18,11 @@ so a kill mid-export leaves the old file (or none), never half a file.
 Import reads TRL preference JSONL: `chosen`/`rejected` as strings or message lists, `prompt` as a
 string or message list, or no `prompt` (TRL's implicit-prompt form: the shared beginning of chosen
 and rejected is the prompt). A malformed line is reported as `FILE:LINE: why` and none of it is
-stored; the valid lines are stored in one transaction, or with `strict` nothing is.
+stored; the valid lines are stored in one transaction, or with `strict` nothing is. A line is
+stored once: one with an `id` is skipped when that id is already in the database, one without
+when an imported rating with the same content (prompt, chosen, rejected, tie, annotator if given)
+is. A pair whose chosen and rejected texts are the same says nothing about which is better: it is
+reported and not stored.
 """
 
 from __future__ import annotations
@@ -157,6 +161,7 @@ class ImportReport:
     stored: int = 0
     duplicates: int = 0
     errors: list[str] = field(default_factory=list)
+    same_text: list[str] = field(default_factory=list)  # FILE:LINE of pairs with chosen == rejected
 
 
 def _messages(value: Any, what: str) -> list[dict[str, str]]:
@@ -229,12 +234,21 @@ def import_file(
         except (json.JSONDecodeError, ValueError) as e:
             report.errors.append(f"{path}:{lineno}: {e}")
             continue
+        if chosen == rejected:
+            report.same_text.append(f"{path}:{lineno}")
+            continue
+        tie = obj.get("tie") is True
         # An exported tie is two mirrored rows with one id: the second is the same rating.
-        if uid is not None and (uid in seen or _known(conn, uid)):
+        # Without an id, the content is the identity (so a second import stores nothing).
+        if uid is not None:
+            key, present = uid, _known(conn, uid)
+        else:
+            content = (obj.get("annotator"), prompt, chosen, rejected, tie)
+            key, present = _content_key(*content), _imported(conn, *content)
+        if key in seen or present:
             report.duplicates += 1
             continue
-        if uid is not None:
-            seen.add(uid)
+        seen.add(key)
         pending.append(
             ratings.Rating(
                 source="import",
@@ -242,7 +256,7 @@ def import_file(
                 context=prompt,
                 left=ratings.Response(chosen, str(obj.get("chosen_model") or "unknown")),
                 right=ratings.Response(rejected, str(obj.get("rejected_model") or "unknown")),
-                vote="tie" if obj.get("tie") is True else "left",
+                vote="tie" if tie else "left",
                 sides_shown=False,
                 uid=uid,
                 meta={"file": str(path), "line": lineno, "source": obj.get("source")},
@@ -259,3 +273,27 @@ def import_file(
 
 def _known(conn: Any, uid: str) -> bool:
     return conn.execute("SELECT 1 FROM ratings WHERE uid = ?", (uid,)).fetchone() is not None
+
+
+def _content_key(annotator: Any, prompt: list[dict], chosen: str, rejected: str, tie: bool) -> str:
+    texts = sorted([chosen, rejected]) if tie else [chosen, rejected]  # a tie has no order
+    return json.dumps([annotator, prompt, texts, tie], sort_keys=True, ensure_ascii=False)
+
+
+def _imported(
+    conn: Any, annotator: Any, prompt: list[dict], chosen: str, rejected: str, tie: bool
+) -> bool:
+    """An imported rating with this content is already stored (the line's annotator, if it
+    names one, must match too)."""
+    want = _content_key(annotator, prompt, chosen, rejected, tie)
+    rows = conn.execute(
+        "SELECT * FROM ratings WHERE pair_key = ? AND source = 'import'",
+        (ratings.pair_key(prompt, chosen, rejected),),
+    )
+    for row in rows:
+        r = ratings.decode(row)
+        who = r["annotator"] if annotator is not None else None
+        have = _content_key(who, r["context"], r["left_text"], r["right_text"], r["vote"] == "tie")
+        if have == want:
+            return True
+    return False

@@ -140,9 +140,30 @@ def leaderboard(
     return sorted(rows, key=lambda r: -r["score"])
 
 
+def _without_reimports(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """One line of one file imported twice (before imports were deduplicated) counts once: its
+    copies would read as perfectly self-consistent repeats."""
+    seen: set[tuple] = set()
+    out = []
+    for r in rows:
+        if r["source"] == "import" and (r["meta"] or {}).get("file"):
+            key = (
+                r["meta"]["file"],
+                r["meta"].get("line"),
+                r["pair_key"],
+                r["vote"],
+                r["left_text"],
+            )
+            if key in seen:
+                continue
+            seen.add(key)
+        out.append(r)
+    return out
+
+
 def compute(conn: Any, bootstrap: int = 200) -> dict[str, Any]:
     """Every statistic above, as plain data."""
-    rows = [ratings.decode(r) for r in ratings.standing(conn)]
+    rows = _without_reimports([ratings.decode(r) for r in ratings.standing(conn)])
     per_annotator: dict[str, Counter] = defaultdict(Counter)
     per_model: dict[str, Counter] = defaultdict(Counter)
     for r in rows:

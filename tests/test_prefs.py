@@ -218,3 +218,50 @@ def test_stats_quality_control_on_constructed_annotators(tmp_path):
     assert result.exit_code == 0, result.output
     assert "1. M1" in result.output
     assert (tmp_path / "s.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_importing_a_file_without_ids_twice_stores_it_once(tmp_path):
+    rows = [
+        {"prompt": "2+2?", "chosen": "4", "rejected": "5"},
+        {"prompt": "2+2?", "chosen": "4", "rejected": "5"},  # the same line twice in the file
+        {"prompt": "Hi", "chosen": "Hello!", "rejected": "Hello!"},  # no preference in it
+        {"prompt": "Capital?", "chosen": "Paris", "rejected": "Rome", "tie": True},
+        {"prompt": "Capital?", "chosen": "Rome", "rejected": "Paris", "tie": True},  # its mirror
+    ]
+    path = tmp_path / "no-ids.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    first = _run("prefs", "import", str(path))
+    assert first.exit_code == 0, first.output
+    assert f"warning: skipped {path}:3: chosen and rejected are the same text" in first.output
+    assert "imported 2 preference(s)" in first.output and "2 already present" in first.output
+    assert "1 with identical chosen and rejected" in first.output
+    again = _run("prefs", "import", str(path), "--annotator", "someone-else")
+    assert "imported 0 preference(s)" in again.output and "4 already present" in again.output
+    assert store.connect().execute("SELECT count(*) FROM ratings").fetchone()[0] == 2
+    # the same pair from another named annotator is another rating
+    other = tmp_path / "bob.jsonl"
+    other.write_text(json.dumps(rows[0] | {"annotator": "bob"}) + "\n")
+    assert "imported 1 preference(s)" in _run("prefs", "import", str(other)).output
+    stats = prefs_stats.compute(store.connect(), bootstrap=10)
+    assert stats["self_consistency"] == {}  # no annotator rated any pair twice
+
+
+def test_stats_count_a_line_imported_twice_before_deduplication_once(tmp_path):
+    conn = store.connect()
+    twice = [
+        R.Rating(
+            source="import",
+            annotator="import:old",
+            context=[{"role": "user", "content": "2+2?"}],
+            left=R.Response("4", "a"),
+            right=R.Response("5", "b"),
+            vote="left",
+            sides_shown=False,
+            meta={"file": "old.jsonl", "line": 1},
+        )
+        for _ in range(2)
+    ]
+    R.record_many(conn, twice)
+    stats = prefs_stats.compute(conn, bootstrap=10)
+    assert stats["self_consistency"] == {}
+    assert stats["annotators"] == {"import:old": {"left": 1}}

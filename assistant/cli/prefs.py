@@ -64,7 +64,9 @@ def import_cmd(file, strict, annotator, db_path):
 
     A malformed line is reported as FILE:LINE and none of it is stored; the valid lines are
     stored (all in one transaction), or with --strict nothing is. Lines whose `id` is already in
-    the database are skipped, so importing a file twice stores it once.
+    the database are skipped, and lines without one whose content (prompt, chosen, rejected, tie)
+    was imported before, so importing a file twice stores it once. A pair whose chosen and
+    rejected texts are identical is reported and not stored.
     """
     from assistant import prefs, store
 
@@ -72,9 +74,17 @@ def import_cmd(file, strict, annotator, db_path):
     report = prefs.import_file(conn, file, strict=strict, annotator=annotator)
     for error in report.errors:
         click.echo(f"parley: skipped {error}", err=True)
+    for where in report.same_text:
+        click.echo(
+            f"parley: warning: skipped {where}: chosen and rejected are the same text "
+            "(no preference to learn)",
+            err=True,
+        )
+    same = f", {len(report.same_text)} with identical chosen and rejected" * bool(report.same_text)
     click.echo(
         f"imported {report.stored} preference(s) from {click.format_filename(file)}; "
-        f"{report.duplicates} already present, {len(report.errors)} malformed line(s) skipped",
+        f"{report.duplicates} already present, {len(report.errors)} malformed line(s) skipped"
+        f"{same}",
         err=True,
     )
 
