@@ -32,6 +32,11 @@ class DataError(ParleyError):
     """A data file is malformed; the message names the file and line."""
 
 
+class DatabaseDamaged(ParleyError):
+    """Parley's SQLite file cannot be read (truncated, overwritten, not a database). The message
+    names the file and what to do; Parley never writes over it."""
+
+
 class ToolNotFound(ParleyError):
     """No tool by that name is installed; the message lists the installed ones."""
 

@@ -6,6 +6,7 @@ exit. Training commands import `rlhf` lazily, inside the command.
 
 from __future__ import annotations
 
+import sqlite3
 import sys
 
 import click
@@ -27,6 +28,7 @@ COMMANDS: dict[str, str] = {
     "pipeline": "assistant.cli.pipeline:pipeline",
     "arena": "assistant.cli.arena:arena",
     "prefs": "assistant.cli.prefs:prefs_group",
+    "db": "assistant.cli.db:db_group",
 }
 
 
@@ -42,6 +44,15 @@ class ParleyGroup(LazyGroup):
         except ParleyError as e:
             click.echo(f"parley: error: {e}", err=True)
             sys.exit(e.exit_code)
+        except sqlite3.DatabaseError as e:
+            from assistant import store
+
+            if not store.is_damage(e):
+                raise
+            # a damaged page met by a query, after the file opened fine
+            error = store.damaged(store.opened[-1] if store.opened else None, e)
+            click.echo(f"parley: error: {error}", err=True)
+            sys.exit(error.exit_code)
         except KeyboardInterrupt:
             click.echo("\nparley: interrupted", err=True)
             sys.exit(130)

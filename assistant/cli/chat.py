@@ -59,6 +59,9 @@ def chat(ctx, model, dtype, temperature, top_p, max_new_tokens, seed, system, db
 
         # no such model: one line here, not a failure inside the TUI
         models.resolve(model or config.chat["model"])
+    from assistant import store
+
+    store.connect(db_path).close()  # a damaged database: one line here, before the TUI starts
     from assistant.tui import prepare_terminal
 
     prepare_terminal()
