@@ -80,6 +80,7 @@ def enqueue_pairs(path: str | Path, pairs: Iterable[dict[str, Any]]) -> str:
         parse_item(obj, 0)  # validate now rather than when the annotator reaches it
         lines.append(json.dumps(obj, ensure_ascii=False))
     tmp = path.with_name(path.name + ".tmp")
+    tmp.parent.mkdir(parents=True, exist_ok=True)
     tmp.write_text("\n".join(lines) + "\n", encoding="utf-8")
     tmp.replace(path)
     return session_key(load_prompts(path), [])

@@ -67,6 +67,8 @@ def embedded_spec() -> ModelSpec:
 
 @contextlib.contextmanager
 def _locked(name: str) -> Iterator[None]:
+    """An exclusive lock for writing into Parley's home (which it creates)."""
+    paths.home().mkdir(parents=True, exist_ok=True)
     with open(paths.home() / f".{name}.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         try:
@@ -184,6 +186,18 @@ def ensure_embedded(progress: Progress | None = None) -> Path:
     if is_converted(spec):
         return target
     gguf = embedded_gguf()
+    try:
+        return _convert(gguf, target, progress)
+    except OSError as e:  # e.g. a read-only home (a converted model is read without writes)
+        raise ModelLoadError(
+            f"the embedded model is converted once into {target}, but writing "
+            f"{e.filename or target} failed ({e.strerror or e}); set PARLEY_HOME to a writable "
+            "directory"
+        ) from e
+
+
+def _convert(gguf: Path, target: Path, progress: Progress | None) -> Path:
+    spec = embedded_spec()
     with _locked("convert"):
         if is_converted(spec):  # another process converted it while we waited
             return target
@@ -200,6 +214,7 @@ def ensure_embedded(progress: Progress | None = None) -> Path:
             del model.config.quantization_config
         model.config.pad_token_id = model.config.eos_token_id
         # Build beside the target and rename: a kill mid-conversion leaves no half directory.
+        target.parent.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(prefix=".converting-", dir=target.parent))
         try:
             model.save_pretrained(tmp, safe_serialization=True)

@@ -1,4 +1,8 @@
-"""Where Parley keeps its files: one data dir (`$PARLEY_HOME`, else the XDG data dir)."""
+"""Where Parley keeps its files: one data dir (`$PARLEY_HOME`, else the XDG data dir).
+
+These are lookups: they never create anything, so reading (a model, the config, the database)
+works from a read-only home. Code that writes creates the directories it writes into.
+"""
 
 from __future__ import annotations
 
@@ -9,19 +13,14 @@ from pathlib import Path
 def home() -> Path:
     """Parley's data dir: `$PARLEY_HOME`, else `$XDG_DATA_HOME/parley` (~/.local/share/parley)."""
     if env := os.environ.get("PARLEY_HOME"):
-        path = Path(env).expanduser()
-    else:
-        xdg = os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share"
-        path = Path(xdg) / "parley"
-    path.mkdir(parents=True, exist_ok=True)
-    return path
+        return Path(env).expanduser()
+    xdg = os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share"
+    return Path(xdg) / "parley"
 
 
 def models_dir() -> Path:
     """Converted and trained models live here, one directory each."""
-    path = home() / "models"
-    path.mkdir(parents=True, exist_ok=True)
-    return path
+    return home() / "models"
 
 
 def database_path() -> Path:
