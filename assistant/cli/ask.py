@@ -30,19 +30,24 @@ def ask(prompt, model, dtype, temperature, top_p, max_new_tokens, seed, system, 
     echo "Name three colours." | parley ask - --seed 1 --json
     parley ask "/translate --to pt good night"     # tool commands work here too
     """
+    from assistant.tools.text import decode_utf8, require_utf8
+
+    # Checked before torch loads: text that is not UTF-8 is one line, at once.
+    if prompt == "-":
+        prompt = decode_utf8(click.get_binary_stream("stdin").read(), "stdin")
+    prompt = require_utf8(prompt, "the prompt")
+    system = require_utf8(system, "--system") if system else system
+    if not prompt.strip():
+        raise UsageError(
+            'empty prompt: ask something, e.g. parley ask "What is the capital of '
+            'France?" (or pass - and pipe it on stdin)'
+        )
     from assistant.threads import quiet_torch_threads
 
     quiet_torch_threads()
     from assistant import commands
     from assistant.engine import Done, Engine, GenerationParams, TextChunk
 
-    if prompt == "-":
-        prompt = sys.stdin.read()
-    if not prompt.strip():
-        raise UsageError(
-            'empty prompt: ask something, e.g. parley ask "What is the capital of '
-            'France?" (or pass - and pipe it on stdin)'
-        )
     command = commands.parse(prompt)
     if command is not None:
         _run_tool(command, as_json)

@@ -47,6 +47,10 @@ def chat(ctx, model, dtype, temperature, top_p, max_new_tokens, seed, system, db
     settings = {k: v for k, v in config.chat.items() if k in (*SAMPLING, "system_prompt")}
     given = {"temperature": temperature, "top_p": top_p, "max_new_tokens": max_new_tokens}
     given.update(seed=seed, system_prompt=system)
+    if system:
+        from assistant.tools.text import require_utf8
+
+        require_utf8(system, "--system")
     for name, value in given.items():
         source = ctx.get_parameter_source("system" if name == "system_prompt" else name)
         if source is not None and source.name != "DEFAULT":

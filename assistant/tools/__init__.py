@@ -107,8 +107,12 @@ def get(name: str) -> Tool:
 
 def run_slash(name: str, argv: list[str], progress: Progress | None = None) -> ToolResult:
     """Run a slash command (`/translate --to pt good night` -> "translate", ["--to", ...])."""
+    from assistant.tools.text import require_utf8
+
     tool = get(name)
-    arguments = tool.parse(list(argv))
+    # Words from the shell that were not UTF-8 (a Latin-1 terminal): one line, not a crash.
+    words = [require_utf8(w, f"/{tool.name} argument {i}") for i, w in enumerate(argv, 1)]
+    arguments = tool.parse(words)
     backend = arguments.pop("backend", None)
     return tool.run(backend=backend, progress=progress, **arguments)
 

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import re
 
+from assistant.errors import UsageError
+
 _ABBREVIATIONS = {
     "mr", "mrs", "ms", "dr", "prof", "sr", "jr", "st", "vs", "etc", "e.g", "i.e", "no", "fig",
     "sra", "srta", "dra", "p.ex",
@@ -74,3 +76,41 @@ def chunks(sentences: list[str], max_chars: int) -> list[str]:
     if current:
         out.append(current)
     return out
+
+
+ICONV_HINT = "convert it first, e.g. iconv -f latin1 -t utf-8 (or set a UTF-8 locale)"
+
+
+def require_utf8(text: str, what: str) -> str:
+    """`text`, if it is valid Unicode. Words from the shell that were not UTF-8 reach Python as
+    lone surrogates (its surrogateescape); they are refused with one line naming the bad byte.
+
+    >>> require_utf8("café", "the prompt")
+    'café'
+    >>> require_utf8(b"caf\\xe9".decode("utf-8", "surrogateescape"), "the prompt")
+    Traceback (most recent call last):
+    ...
+    assistant.errors.UsageError: the prompt is not UTF-8 text (byte 0xe9 at position 3): \
+convert it first, e.g. iconv -f latin1 -t utf-8 (or set a UTF-8 locale)
+    """
+    for i, ch in enumerate(text):
+        if "\ud800" <= ch <= "\udfff":
+            code = ord(ch)
+            bad = f"byte 0x{code - 0xDC00:02x}" if 0xDC80 <= code <= 0xDCFF else f"U+{code:04X}"
+            raise UsageError(f"{what} is not UTF-8 text ({bad} at position {i}): {ICONV_HINT}")
+    return text
+
+
+def decode_utf8(data: bytes, what: str) -> str:
+    """Bytes (stdin, a file) as text; anything but UTF-8 is refused with one line.
+
+    >>> decode_utf8("olá".encode(), "stdin")
+    'olá'
+    """
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise UsageError(
+            f"{what} is not UTF-8 text (byte 0x{data[e.start]:02x} at position {e.start}): "
+            f"{ICONV_HINT}"
+        ) from None
