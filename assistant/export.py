@@ -7,6 +7,7 @@ The JSONL line is `{"messages": [{"role": ..., "content": ...}, ...]}` (what `SF
 for the branch on screen; slash commands and tool output are left out, as the model never saw them.
 An answer that was stopped or cut off at the token limit is not an example to learn from: the JSONL
 record ends before it (at the last complete answer) unless `include_stopped` (`--include-stopped`).
+A JSONL export with nothing to train on (only tool commands, say) writes no file and says why.
 """
 
 from __future__ import annotations
@@ -116,6 +117,8 @@ def export(
         text = "\n---\n\n".join(to_markdown(conn, cid) for cid in conversation_ids)
     else:
         text = to_jsonl(conn, conversation_ids, include_stopped)
+        if not text:
+            raise UsageError(_nothing_to_train_on(conn, conversation_ids, include_stopped))
     out = Path(path).expanduser() if path else default_path(conn, conversation_ids[0], fmt)
     if out.is_dir():
         out = out / default_path(conn, conversation_ids[0], fmt).name
@@ -124,3 +127,15 @@ def export(
     tmp.write_text(text, encoding="utf-8")
     tmp.replace(out)
     return out
+
+
+def _nothing_to_train_on(
+    conn: sqlite3.Connection, conversation_ids: list[int], include_stopped: bool
+) -> str:
+    which = "this conversation has" if len(conversation_ids) == 1 else "these conversations have"
+    why = f"nothing to train on: {which} no complete answer from the model"
+    if not include_stopped and unfinished_answers(conn, conversation_ids):
+        why += " (only stopped or cut-off ones: --include-stopped keeps them)"
+    else:
+        why += " (slash commands and tool output are not training data)"
+    return why + "; no file written"

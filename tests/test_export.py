@@ -117,3 +117,34 @@ def test_cli_export_says_what_it_left_out_and_include_stopped_keeps_it(tmp_path)
     kept = CliRunner().invoke(main, args)
     assert kept.exit_code == 0 and "left out" not in kept.stderr
     assert "The capi" in target.read_text()
+
+
+def test_jsonl_of_a_chat_with_only_tool_commands_writes_nothing_and_says_so(tmp_path):
+    conn = store.connect()
+    tools = convs.create(conn, title="Tools")
+    u = convs.add_message(conn, tools.id, None, "user", "/translate hi", meta={"command": "t"})
+    convs.add_message(conn, tools.id, u.id, "tool", "olá", meta={"tool": "translate"})
+    target = tmp_path / "sft.jsonl"
+    result = CliRunner().invoke(
+        main, ["export", str(tools.id), "--format", "jsonl", "-o", str(target)]
+    )
+    assert result.exit_code == 2
+    assert result.stderr == (
+        "parley: error: nothing to train on: this conversation has no complete answer from the "
+        "model (slash commands and tool output are not training data); no file written\n"
+    )
+    assert not target.exists() and not target.with_name("sft.jsonl.tmp").exists()
+    stopped, _ = _with_unfinished_answers(conn)
+    cut = convs.create(conn, title="Cut")
+    q = convs.add_message(conn, cut.id, None, "user", "Story?")
+    convs.add_message(conn, cut.id, q.id, "assistant", "Once", finish_reason="length")
+    only_cut = CliRunner().invoke(main, ["export", str(cut.id), "--format", "jsonl"])
+    assert only_cut.exit_code == 2
+    assert "(only stopped or cut-off ones: --include-stopped keeps them)" in only_cut.stderr
+    both = CliRunner().invoke(
+        main, ["export", str(tools.id), str(stopped.id), "--format", "jsonl", "-o", str(target)]
+    )
+    assert both.exit_code == 0, both.output  # one of them has something: that is written
+    assert len(target.read_text().splitlines()) == 1
+    markdown = CliRunner().invoke(main, ["export", str(tools.id), "-o", str(tmp_path / "t.md")])
+    assert markdown.exit_code == 0  # Markdown is for reading: the tool output is in it
