@@ -138,6 +138,16 @@ def help_text(prog: str, classes: tuple[type, ...], doc: str, limit_to_first: in
     return "\n".join(lines)
 
 
+def quick_help(prog: str, run: type, trainer: str, doc: str) -> str:
+    """`--help` without importing the trainer (TRL imports torch, which takes seconds): the
+    stage's own settings in full; the trainer's by a pointer to `--help-all`."""
+    return (
+        help_text(prog, (run,), doc)
+        + f"\n\n{trainer} settings (TRL/transformers: --max_steps, --learning_rate, "
+        "--per_device_train_batch_size, ...): `--help-all` lists every name"
+    )
+
+
 def parse(
     argv: list[str], classes: tuple[type, ...], prog: str, doc: str, defaults: dict | None = None
 ) -> list[Any]:

@@ -169,3 +169,36 @@ def test_real_model_knows_paris_and_converts_only_once(tmp_path):
     assert f"from {converted}" in second.stderr
     listed = subprocess.run([*parley, "models", "list"], capture_output=True, text=True, env=env)
     assert listed.stdout.startswith("smollm2-135m-instruct (default)\tembedded\tconverted\t")
+
+
+def test_ask_reports_its_random_seed_and_that_seed_gives_the_answer_again(runner, tiny_registered):
+    args = ["ask", "-m", "tiny", "-n", "6", "--temperature", "1.5", "Hi"]
+    first = runner.invoke(main, args)
+    assert first.exit_code == 0, first.output
+    [line] = [x for x in first.stderr.splitlines() if x.startswith("seed ")]
+    seed = int(line.split()[1])
+    assert line == f"seed {seed} (--seed {seed} gives this answer again)"
+    again = runner.invoke(main, [*args, "--seed", str(seed)])
+    assert again.stdout == first.stdout
+    assert "seed " not in again.stderr  # a seed the user gave is not repeated back
+    record = json.loads(runner.invoke(main, [*args, "--json"]).stdout.strip().splitlines()[-1])
+    assert isinstance(record["seed"], int) and record["seed"] == record["parameters"]["seed"]
+
+
+@pytest.mark.parametrize("stage", ["sft", "reward", "ppo", "rloo", "dpo"])
+def test_train_stage_help_lists_its_settings_without_importing_torch(stage):
+    code = (
+        "import sys\n"
+        "from assistant.cli import main\n"
+        "try:\n"
+        f"    main(['train', '{stage}', '--help'])\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "heavy = [m for m in ('torch', 'transformers', 'trl') if m in sys.modules]\n"
+        "print('HEAVY', heavy)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.startswith(f"usage: parley train {stage} --config RECIPE.yaml"), out.stdout
+    assert "--name (default" in out.stdout  # the stage's own settings, with their help
+    assert "`--help-all` lists every name" in out.stdout
+    assert "HEAVY []" in out.stdout, out.stdout

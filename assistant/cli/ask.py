@@ -74,6 +74,7 @@ def ask(prompt, model, dtype, temperature, top_p, max_new_tokens, seed, system, 
             "parameters": done.params,
             "prompt": prompt.strip(),
             "text": done.text,
+            "seed": done.seed,
             "finish_reason": done.finish_reason,
             "prompt_tokens": done.prompt_tokens,
             "completion_tokens": done.completion_tokens,
@@ -83,6 +84,8 @@ def ask(prompt, model, dtype, temperature, top_p, max_new_tokens, seed, system, 
         click.echo(json.dumps(record, ensure_ascii=False))
     else:
         sys.stdout.write("\n")
+        if seed is None:  # a random seed: say which, so the answer can be had again
+            click.echo(f"seed {done.seed} (--seed {done.seed} gives this answer again)", err=True)
 
 
 def _run_tool(command, as_json: bool) -> None:
