@@ -74,10 +74,10 @@ def test_slash_and_call_routing_reach_the_same_tool(fake_plugins):
         "HI THERE",
         1,
     )
-    call = tools.run_call("echo", {"text": "hi", "backend": "other"})
+    call = tools.get("echo").run(backend="other", text="hi")
     assert (call.backend, call.text) == ("other", "hi")
     with pytest.raises(UsageError, match="takes no argument colour"):
-        tools.run_call("echo", {"text": "hi", "colour": "red"})
+        tools.get("echo").run(text="hi", colour="red")
     with pytest.raises(UsageError, match="no backend 'gpu'; backends: plain, other"):
         tools.run_slash("echo", ["--backend", "gpu", "hi"])
     with pytest.raises(UsageError, match=r"usage: /echo \[--loud\] TEXT"):
@@ -93,7 +93,7 @@ def test_importing_the_registry_does_not_import_torch():
 def test_translate_bergamot_both_ways_and_pairs():
     result = tools.run_slash("translate", ["--to", "pt", "Good", "morning,", "my", "friend"])
     assert result.backend == "bergamot" and result.text == "Bom dia, meu amigo"
-    back = tools.run_call("translate", {"text": "Boa noite, meu amigo"})  # source guessed: pt
+    back = tools.get("translate").run(text="Boa noite, meu amigo")  # source guessed: pt
     assert back.text == "Good night, my friend" and back.data["source"] == "pt"
     with pytest.raises(UsageError, match="unknown language 'fr'; supported pairs: en->pt, pt->en"):
         tools.run_slash("translate", ["--to", "fr", "hello"])
@@ -131,7 +131,7 @@ def test_sentiment_vader():
     result = tools.run_slash("sentiment", ["--backend", "vader", "I absolutely loved this film"])
     assert result.data["label"] == "positive"
     assert abs(sum(result.data["probabilities"].values()) - 1) < 1e-6
-    bad = tools.run_call("sentiment", {"text": "This is awful, I hate it", "backend": "vader"})
+    bad = tools.get("sentiment").run(backend="vader", text="This is awful, I hate it")
     assert bad.data["label"] == "negative" and bad.confidence == max(
         bad.data["probabilities"].values()
     )

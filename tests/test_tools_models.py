@@ -73,7 +73,7 @@ def test_summarize_llm_uses_the_chat_engine(tiny_engine, monkeypatch):
     monkeypatch.setattr(tiny_engine, "generate", spy)
     summarize.use_engine(tiny_engine, "tiny")
     try:
-        result = tools.run_call("summarize", {"text": TEXT, "model": "tiny"})
+        result = tools.get("summarize").run(text=TEXT, model="tiny")
     finally:
         summarize._engines.pop("tiny", None)
     assert result.backend == "llm" and result.architecture.startswith("decoder-only")
@@ -86,7 +86,7 @@ def test_summarize_and_translate_with_a_tiny_bart(tiny_bart_dir):
     assert summary.backend == "hf" and isinstance(summary.text, str)
     assert summary.architecture == "transformer encoder-decoder (BART/T5)"
     arguments = {"text": "good night", "to": "pt", "model": str(tiny_bart_dir)}
-    translated = tools.run_call("translate", {**arguments, "backend": "hf"})
+    translated = tools.get("translate").run(backend="hf", **arguments)
     assert translated.backend == "hf" and translated.data["target"] == "pt"
     with pytest.raises(tools.UsageError, match="needs a model: --model DIR"):
         tools.run_slash("summarize", ["--backend", "hf", TEXT])

@@ -165,24 +165,30 @@ def measured(tool: str, backend: str) -> dict[str, Any]:
     return dict(table.get(tool, {}).get(backend, {}))
 
 
-def read_text_argument(text: str, limit: int = 100_000) -> str:
-    """A tool's text input: `@FILE` reads the file (UTF-8 text only), else the text itself.
-
-    Empty text, binary files and text over `limit` characters are refused with one line that
-    says what to do.
+def read_file_argument(value: str) -> str:
+    """A slash command's text argument: `@FILE` is the file's text (UTF-8 only), anything else
+    is itself. Only the person typing a command may name a file: tools call this from `parse`
+    (the slash command's words), never from `execute`, so a model's tool call, which reaches
+    `run` without `parse`, cannot read a file. Binary and non-UTF-8 files are refused.
     """
-    if text.startswith("@") and len(text) > 1:
-        path = Path(text[1:]).expanduser()
-        try:
-            raw = path.read_bytes()
-        except OSError as e:
-            raise UsageError(f"cannot read {path}: {e.strerror or e}") from None
-        if b"\x00" in raw[:8192]:
-            raise UsageError(f"{path} looks binary; give a UTF-8 text file")
-        try:
-            text = raw.decode("utf-8")
-        except UnicodeDecodeError:
-            raise UsageError(f"{path} is not UTF-8 text; convert it first") from None
+    if not (value.startswith("@") and len(value) > 1):
+        return value
+    path = Path(value[1:]).expanduser()
+    try:
+        raw = path.read_bytes()
+    except OSError as e:
+        raise UsageError(f"cannot read {path}: {e.strerror or e}") from None
+    if b"\x00" in raw[:8192]:
+        raise UsageError(f"{path} looks binary; give a UTF-8 text file")
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise UsageError(f"{path} is not UTF-8 text; convert it first") from None
+
+
+def check_text(text: str, limit: int = 100_000) -> str:
+    """A tool's text input, taken literally (no file is read here): empty text and text over
+    `limit` characters are refused with one line that says what to do."""
     if not text.strip():
         raise UsageError("empty text: give some words (or @FILE to read a file)")
     if len(text) > limit:

@@ -24,7 +24,16 @@ from typing import Any
 
 from assistant.errors import UsageError
 from assistant.tools import embeddings
-from assistant.tools.base import ArgParser, BackendInfo, Output, Progress, Tool, measured
+from assistant.tools.base import (
+    ArgParser,
+    BackendInfo,
+    Output,
+    Progress,
+    Tool,
+    check_text,
+    measured,
+    read_file_argument,
+)
 from assistant.tools.text import split_sentences
 
 MAX_CHARS = 100_000
@@ -69,7 +78,7 @@ class SummarizeTool(Tool):
         parser.add_argument("--model")
         parser.add_argument("text", nargs="*")
         args = parser.parse(argv)
-        args["text"] = " ".join(args.get("text") or [])
+        args["text"] = read_file_argument(" ".join(args.get("text") or []))
         return args
 
     def execute(
@@ -80,9 +89,7 @@ class SummarizeTool(Tool):
         sentences: int | None = None,
         model: str | None = None,
     ) -> Output:
-        from assistant.tools.base import read_text_argument
-
-        text = read_text_argument(str(text), limit=MAX_CHARS)
+        text = check_text(str(text), limit=MAX_CHARS)
         text = prose(text) or text
         if sentences is not None and int(sentences) < 1:
             raise UsageError(f"--sentences must be at least 1, got {sentences}")

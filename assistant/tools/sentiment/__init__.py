@@ -21,7 +21,16 @@ from typing import Any
 
 from assistant import paths
 from assistant.errors import UsageError
-from assistant.tools.base import ArgParser, BackendInfo, Output, Progress, Tool, measured
+from assistant.tools.base import (
+    ArgParser,
+    BackendInfo,
+    Output,
+    Progress,
+    Tool,
+    check_text,
+    measured,
+    read_file_argument,
+)
 
 MAX_CHARS = 20_000
 HF_ENV = "PARLEY_SENTIMENT_MODEL"
@@ -52,7 +61,7 @@ class SentimentTool(Tool):
         parser.add_argument("--model")
         parser.add_argument("text", nargs="*")
         args = parser.parse(argv)
-        args["text"] = " ".join(args.get("text") or [])
+        args["text"] = read_file_argument(" ".join(args.get("text") or []))
         return args
 
     def execute(
@@ -62,9 +71,7 @@ class SentimentTool(Tool):
         text: str = "",
         model: str | None = None,
     ) -> Output:
-        from assistant.tools.base import read_text_argument
-
-        text = read_text_argument(str(text), limit=MAX_CHARS)
+        text = check_text(str(text), limit=MAX_CHARS)
         if backend == "encoder":
             directory = _encoder_weights()
             if directory is None:

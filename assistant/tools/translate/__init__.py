@@ -19,7 +19,16 @@ from __future__ import annotations
 from typing import Any
 
 from assistant.errors import UsageError
-from assistant.tools.base import ArgParser, BackendInfo, Output, Progress, Tool, measured
+from assistant.tools.base import (
+    ArgParser,
+    BackendInfo,
+    Output,
+    Progress,
+    Tool,
+    check_text,
+    measured,
+    read_file_argument,
+)
 from assistant.tools.text import chunks, guess_language, split_sentences
 
 LANGUAGES = {"en": "English", "pt": "Portuguese"}
@@ -57,7 +66,7 @@ class TranslateTool(Tool):
         parser.add_argument("--model")
         parser.add_argument("text", nargs="*")
         args = parser.parse(argv)
-        args["text"] = " ".join(args.get("text") or [])
+        args["text"] = read_file_argument(" ".join(args.get("text") or []))
         return args
 
     def execute(
@@ -69,9 +78,7 @@ class TranslateTool(Tool):
         source: str | None = None,
         model: str | None = None,
     ) -> Output:
-        from assistant.tools.base import read_text_argument
-
-        text = read_text_argument(str(text), limit=MAX_CHARS)
+        text = check_text(str(text), limit=MAX_CHARS)
         source = _language(source) if source else guess_language(text) or "en"
         target = _language(to) if to else ("en" if source == "pt" else "pt")
         if source == target:
