@@ -272,3 +272,34 @@ def test_a_few_training_steps_lower_the_loss_and_resume(tmp_path):
     with pytest.raises(ValueError, match="has widths"):
         stage.main(stage.RestoreConfig(output_dir=str(tmp_path / "w2"), steps=1, patch=16,
                                        init_from=str(weights)), progress=False)  # fmt: skip
+
+
+def test_no_file_is_overwritten_without_force(tmp_path):
+    """`--out EXISTING.png` is refused in one line (the file untouched) unless `--force`; the
+    default names (`-restored.png`, `-before.png`) take the next free name instead."""
+    from click.testing import CliRunner
+
+    from assistant.cli import main
+
+    grey = (heldout_crop(32) * 255).astype(np.uint8)
+    photo = save(tmp_path / "p.jpg", grey)  # a JPEG: the result shows a `-before.png` beside it
+    mine = {name: tmp_path / name for name in ("p-restored.png", "new-before.png")}
+    for path in mine.values():
+        path.write_bytes(b"the user's own file")
+    args = ["--noise", "10", "--backend", "classical"]
+    result = tools.run_slash("restore", [str(photo), *args])
+    assert result.images == [tmp_path / "p-restored-2-before.png", tmp_path / "p-restored-2.png"]
+    result = tools.run_slash("restore", [str(photo), *args, "--out", str(tmp_path / "new.png")])
+    assert result.images == [tmp_path / "new-before-2.png", tmp_path / "new.png"]
+    assert all(p.read_bytes() == b"the user's own file" for p in mine.values())
+    assert all(Image.open(p).size == (32, 32) for p in result.images)
+
+    out = mine["p-restored.png"]
+    command = ["tool", "restore", str(photo), *args, "--out", str(out)]
+    refused = CliRunner().invoke(main, command)
+    assert refused.exit_code == 2 and out.read_bytes() == b"the user's own file"
+    assert f"{out} exists; add --force to overwrite it" in refused.output
+    assert len(refused.output.strip().splitlines()) == 1
+    forced = CliRunner().invoke(main, [*command, "--force"])
+    assert forced.exit_code == 0, forced.output
+    assert Image.open(out).size == (32, 32)

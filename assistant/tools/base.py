@@ -165,6 +165,30 @@ def measured(tool: str, backend: str) -> dict[str, Any]:
     return dict(table.get(tool, {}).get(backend, {}))
 
 
+def refuse_overwrite(paths: list[Path], force: bool, flag: str = "--out") -> None:
+    """A file the person named that exists already is refused unless they said `--force`: a
+    tool never overwrites a file silently."""
+    existing = [p for p in paths if p.exists()]
+    if existing and not force:
+        raise UsageError(
+            f"{existing[0]} exists; add --force to overwrite it, or give another {flag}"
+        )
+
+
+def free_path(path: Path) -> Path:
+    """`path`, or if a file is there already the first free `STEM-2.png`, `STEM-3.png`, ...: a
+    default name never overwrites an earlier result.
+
+    >>> free_path(Path("/no/such/dir/a.png"))
+    PosixPath('/no/such/dir/a.png')
+    """
+    candidate, n = path, 1
+    while candidate.exists():
+        n += 1
+        candidate = path.with_name(f"{path.stem}-{n}{path.suffix}")
+    return candidate
+
+
 def read_file_argument(value: str) -> str:
     """A slash command's text argument: `@FILE` is the file's text (UTF-8 only), anything else
     is itself. Only the person typing a command may name a file: tools call this from `parse`
