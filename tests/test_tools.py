@@ -166,3 +166,23 @@ def test_parley_ask_routes_a_slash_command_to_the_tool():
     result = CliRunner().invoke(main, ["ask", "/translate --to pt good night"])
     assert result.exit_code == 0, result.output
     assert result.stdout.strip() == "Boa noite"
+
+
+def test_parley_tool_runs_with_the_thread_setting_of_chat_and_ask(fake_plugins, monkeypatch):
+    """`parley tool` applies `threads.quiet_torch_threads` before the tool (and torch) runs, as
+    `parley chat` and `parley ask` do: the tool sees MKL held to one thread."""
+    import os
+
+    seen = []
+    real = EchoTool.execute
+
+    def execute(self, backend, progress=None, **arguments):
+        seen.append(os.environ.get("MKL_NUM_THREADS"))
+        return real(self, backend, progress, **arguments)
+
+    monkeypatch.setattr(EchoTool, "execute", execute)
+    monkeypatch.setenv("MKL_NUM_THREADS", "unset")  # restored after the test
+    monkeypatch.delenv("MKL_NUM_THREADS")
+    ran = CliRunner().invoke(main, ["tool", "echo", "hi"])
+    assert ran.exit_code == 0, ran.output
+    assert ran.stdout.strip() == "hi" and seen == ["1"]

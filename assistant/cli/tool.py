@@ -40,6 +40,9 @@ class ToolGroup(click.Group):
 @click.group("tool", cls=ToolGroup)
 def tool() -> None:
     """Run a tool: translate, sentiment, summarize, ... (`parley tool list` shows them all)."""
+    from assistant.threads import quiet_torch_threads
+
+    quiet_torch_threads()  # the same thread setting as `chat` and `ask`, before torch loads
 
 
 @tool.command("list")
