@@ -17,9 +17,10 @@ the base `run` picks the backend, times the call and fills in the `ToolResult`. 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar, NoReturn
@@ -154,6 +155,22 @@ class Tool:
             images=list(out.images),
             data=dict(out.data),
         )
+
+
+@contextlib.contextmanager
+def quiet_weights_loading() -> Iterator[None]:
+    """Load transformers weights without its "Loading weights: 100%|████|" bar on stderr, which
+    would otherwise print on every tool call that loads a model; the previous setting comes back
+    after. Use it around `from_pretrained` (it imports transformers)."""
+    from transformers.utils import logging as hf_logging
+
+    was_enabled = hf_logging.is_progress_bar_enabled()
+    hf_logging.disable_progress_bar()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            hf_logging.enable_progress_bar()
 
 
 def measured(tool: str, backend: str) -> dict[str, Any]:

@@ -32,6 +32,7 @@ from assistant.tools.base import (
     Tool,
     check_text,
     measured,
+    quiet_weights_loading,
     read_file_argument,
 )
 from assistant.tools.text import split_sentences
@@ -221,7 +222,8 @@ def _hf(text: str, model: str | None, progress: Progress | None) -> str:
     if path not in _hf_cache:
         if progress:
             progress(f"loading {path}")
-        seq2seq = AutoModelForSeq2SeqLM.from_pretrained(path).eval()
+        with quiet_weights_loading():
+            seq2seq = AutoModelForSeq2SeqLM.from_pretrained(path).eval()
         _hf_cache[path] = (seq2seq, AutoTokenizer.from_pretrained(path))
     seq2seq, tokenizer = _hf_cache[path]
     prefix = "summarize: " if seq2seq.config.model_type == "t5" else ""

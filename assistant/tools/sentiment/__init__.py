@@ -29,6 +29,7 @@ from assistant.tools.base import (
     Tool,
     check_text,
     measured,
+    quiet_weights_loading,
     read_file_argument,
 )
 
@@ -80,7 +81,8 @@ class SentimentTool(Tool):
                 )
             from assistant.tools.sentiment import encoder
 
-            probs = encoder.predict([text], directory)[0]
+            with quiet_weights_loading():  # the first call loads MiniLM
+                probs = encoder.predict([text], directory)[0]
         elif backend == "vader":
             probs = vader_probabilities(text)
         else:
@@ -158,7 +160,8 @@ def _hf_predict(text: str, model: str | None, progress: Progress | None) -> dict
     if path not in _hf_cache:
         if progress:
             progress(f"loading {path}")
-        clf = AutoModelForSequenceClassification.from_pretrained(path).eval()
+        with quiet_weights_loading():
+            clf = AutoModelForSequenceClassification.from_pretrained(path).eval()
         _hf_cache[path] = (clf, AutoTokenizer.from_pretrained(path))
     clf, tokenizer = _hf_cache[path]
     inputs = tokenizer(text, return_tensors="pt", truncation=True, max_length=512)
