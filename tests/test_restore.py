@@ -303,3 +303,24 @@ def test_no_file_is_overwritten_without_force(tmp_path):
     forced = CliRunner().invoke(main, [*command, "--force"])
     assert forced.exit_code == 0, forced.output
     assert Image.open(out).size == (32, 32)
+
+
+def test_a_noisy_photo_without_damage_is_only_denoised_and_a_scratch_is_still_found():
+    """Noise alone makes bright specks of a few joined pixels; those are not damage, so the tool
+    takes the denoise path (no inpainting). A scratch and a 3x3 dust speck are still found."""
+    import skimage.data
+
+    photo = skimage.data.astronaut().astype(np.float32) / 255
+    rng = np.random.default_rng(0)
+    noisy = np.round(np.clip(photo + rng.normal(0, 25 / 255, photo.shape), 0, 1) * 255) / 255
+    level = restorer.estimate_noise(noisy)
+    assert 20 < level < 30
+    mask, line = restore_image.detect_damage(noisy, level)
+    assert not mask.any() and line.startswith("no damage found")
+
+    scratched = skimage.data.chelsea()[:128, :128].astype(np.float32) / 255
+    scratched[60, 20:60] = 1.0  # a 1-px white scratch
+    scratched[100:103, 100:103] = 1.0  # a dust speck
+    mask, line = restore_image.detect_damage(scratched)
+    assert mask[60, 20:60].all() and mask[100:103, 100:103].all() and "found damage" in line
+    assert mask.mean() < 0.02

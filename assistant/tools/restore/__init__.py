@@ -16,8 +16,9 @@
 The mask is an image of the photo's size, white where the photo is damaged (or transparent
 pixels of an RGBA mask). Without `--mask`, the tool looks for obvious damage: saturated pixels
 (every channel >= 94%) that stand out from their 7x7 median by 12% of full scale (or 4 noise stds,
-if more) — white scratches, dust, specks, and also small bright details such as stars or
-highlights — grown by a pixel, and fills those; dark damage is not looked for. If that would
+if more), in groups of at least 9 joined pixels — white scratches, dust, specks, and also small
+bright details such as stars or highlights — grown by a pixel, and fills those; smaller groups
+are what noise makes and are left to the denoiser; dark damage is not looked for. If that would
 cover more than 10% of the photo it fills nothing and only denoises. The noise level is estimated
 (wavelet median estimator) unless `--noise` gives it; under 3 of 255 the photo counts as clean
 and is not denoised, and then every pixel outside the mask is kept exactly. Grey photos stay
