@@ -181,3 +181,14 @@ async def test_in_the_chat_the_refusal_is_shown_and_nothing_reaches_the_database
         rows = conn.execute("SELECT content FROM messages WHERE role = 'assistant'")
         answers = [content for (content,) in rows]
     assert len(answers) == 5 and all("call refused" in a for a in answers)
+
+
+def test_what_the_model_may_pass_is_a_subset_of_each_tool_and_names_no_file_or_backend():
+    """`toolcall.SCHEMAS` (what a model's call may carry) stays inside each tool's declared
+    parameters, and never reaches what only a person may choose."""
+    from assistant import tools
+
+    person_only = {"backend", "out", "force", "model", "mask", "photo", "interpolate"}
+    for name, schema in toolcall.SCHEMAS.items():
+        assert set(schema) <= set(tools.get(name).parameters), name
+        assert not set(schema) & person_only, name

@@ -157,9 +157,24 @@ def test_parley_tool_list_and_run():
     assert bad.exit_code == 2 and "supported pairs" in bad.stderr
     helped = runner.invoke(main, ["tool", "restore", "--help"])
     assert helped.exit_code == 0, helped.output
-    for text in ("usage: /restore @PHOTO", "arguments:", "  samples ", "fills averaged",
+    for text in ("usage: parley tool restore", "  --samples K ", "fills averaged",
                  "backends:", "diffusion (default)"):  # fmt: skip
         assert text in helped.output, text
+
+
+@pytest.mark.parametrize("flag", ["--help", "-h"])
+def test_tool_help_reads_as_the_shell_command(flag):
+    """`parley tool translate --help` shows the shell syntax and the flags a user types, each
+    with its meaning (from the tool's parameters), not the slash command or `run`'s names."""
+    helped = CliRunner().invoke(main, ["tool", "translate", flag])
+    assert helped.exit_code == 0, helped.output
+    text = helped.output
+    assert text.startswith("usage: parley tool translate [--backend bergamot|rnn|hf]")
+    assert "/translate" not in text and "\n  source " not in text
+    for line in ("--from en|pt, -f en|pt", "source language code (guessed when absent)",
+                 "--to pt|en, -t pt|en  target language code", "--json ", "TEXT ",
+                 "bergamot (default): transformer"):  # fmt: skip
+        assert line in text, line
 
 
 def test_parley_ask_routes_a_slash_command_to_the_tool():

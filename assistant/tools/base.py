@@ -81,7 +81,27 @@ class ArgParser(argparse.ArgumentParser):
     def __init__(self, tool: Tool, **kwargs: Any) -> None:
         super().__init__(prog=f"/{tool.name}", add_help=False, exit_on_error=False, **kwargs)
         self._tool = tool
-        self.add_argument("--backend", "-b", default=None)
+        self.add_argument(
+            "--backend", "-b", default=None, metavar="NAME", help="which backend runs (see below)"
+        )
+
+    def add_argument(self, *args: Any, **kwargs: Any) -> argparse.Action:
+        """As argparse's, with the help text taken from the tool's `parameters` (one home for
+        what each argument means: the slash command, `parley tool NAME --help`, `run`)."""
+        action = super().add_argument(*args, **kwargs)
+        if action.help is None:
+            action.help = self._tool.parameters.get(action.dest)
+        return action
+
+    def shell_help(self, command: str, extra: list[tuple[str, str]] = ()) -> str:
+        """`--help` for the shell: usage and options as `command` takes them (flags, not the
+        keyword names `run` uses), then the tool's description; `extra` adds (flag, help)."""
+        for flag, text in extra:
+            self.add_argument(flag, action="store_true", help=text)
+        self.prog = command
+        self.description = self._tool.description
+        self.formatter_class = argparse.RawDescriptionHelpFormatter
+        return self.format_help()
 
     def error(self, message: str) -> NoReturn:
         raise UsageError(f"{message}; usage: {self._tool.usage}")
@@ -110,9 +130,14 @@ class Tool:
     def backends(self) -> list[BackendInfo]:
         raise NotImplementedError
 
+    def parser(self) -> ArgParser:
+        """The parser of this tool's command words: `parse` uses it, and `parley tool NAME
+        --help` prints its usage and options."""
+        raise NotImplementedError
+
     def parse(self, argv: list[str]) -> dict[str, Any]:
         """Keyword arguments for `run` from a slash command's words (`--backend` included)."""
-        raise NotImplementedError
+        return self.parser().parse(argv)
 
     def execute(self, backend: str, progress: Progress | None = None, **arguments: Any) -> Output:
         raise NotImplementedError

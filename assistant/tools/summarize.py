@@ -73,12 +73,15 @@ class SummarizeTool(Tool):
                         _hf_dir(None) is not None, measured(self.name, "hf")),
         ]  # fmt: skip
 
-    def parse(self, argv: list[str]) -> dict[str, Any]:
+    def parser(self) -> ArgParser:
         parser = ArgParser(self)
-        parser.add_argument("--sentences", "-n", type=int)
-        parser.add_argument("--model")
-        parser.add_argument("text", nargs="*")
-        args = parser.parse(argv)
+        parser.add_argument("--sentences", "-n", type=int, metavar="N")
+        parser.add_argument("--model", metavar="M")
+        parser.add_argument("text", nargs="*", metavar="TEXT|@FILE")
+        return parser
+
+    def parse(self, argv: list[str]) -> dict[str, Any]:
+        args = self.parser().parse(argv)
         args["text"] = read_file_argument(" ".join(args.get("text") or []))
         return args
 

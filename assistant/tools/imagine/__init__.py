@@ -98,18 +98,23 @@ class ImagineTool(Tool):
             for arch in ("diffusion", "gan", "vae")
         ]  # fmt: skip
 
-    def parse(self, argv: list[str]) -> dict[str, Any]:
+    def parser(self) -> ArgParser:
         parser = ArgParser(self)
-        parser.add_argument("words", nargs="*")
-        parser.add_argument("--arch", "-a", dest="backend")
-        parser.add_argument("--n", "-n", type=int)
-        parser.add_argument("--seed", "-s", type=int)
-        parser.add_argument("--steps", type=int)
-        parser.add_argument("--guidance", "-g", type=float)
-        parser.add_argument("--out", "-o")
-        parser.add_argument("--interpolate", "-i")
+        parser.add_argument("words", nargs="*", metavar="WORDS", help=self.parameters["prompt"])
+        parser.add_argument(
+            "--arch", "-a", dest="backend", metavar="diffusion|gan|vae", help="which model draws"
+        )
+        parser.add_argument("--n", "-n", type=int, metavar="N")
+        parser.add_argument("--seed", "-s", type=int, metavar="S")
+        parser.add_argument("--steps", type=int, metavar="N")
+        parser.add_argument("--guidance", "-g", type=float, metavar="W")
+        parser.add_argument("--out", "-o", metavar="FILE.png")
+        parser.add_argument("--interpolate", "-i", metavar="CLASS,CLASS")
         parser.add_argument("--force", action="store_true", default=None)
-        args = parser.parse(argv)
+        return parser
+
+    def parse(self, argv: list[str]) -> dict[str, Any]:
+        args = self.parser().parse(argv)
         words = " ".join(args.pop("words", []) or []).strip()
         if words:
             args["prompt"] = words

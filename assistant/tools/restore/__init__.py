@@ -89,17 +89,20 @@ class RestoreTool(Tool):
                         True, measured(self.name, "classical")),
         ]  # fmt: skip
 
-    def parse(self, argv: list[str]) -> dict[str, Any]:
+    def parser(self) -> ArgParser:
         parser = ArgParser(self)
-        parser.add_argument("photo", nargs="?")
-        parser.add_argument("--mask", "-m")
-        parser.add_argument("--out", "-o")
-        parser.add_argument("--noise", "-n", type=float)
-        parser.add_argument("--steps", type=int)
-        parser.add_argument("--samples", type=int)
-        parser.add_argument("--seed", type=int)
+        parser.add_argument("photo", nargs="?", metavar="PHOTO")
+        parser.add_argument("--mask", "-m", metavar="MASK.png")
+        parser.add_argument("--out", "-o", metavar="FILE.png")
+        parser.add_argument("--noise", "-n", type=float, metavar="N")
+        parser.add_argument("--steps", type=int, metavar="N")
+        parser.add_argument("--samples", type=int, metavar="K")
+        parser.add_argument("--seed", type=int, metavar="N")
         parser.add_argument("--force", action="store_true", default=None)
-        args = parser.parse(argv)
+        return parser
+
+    def parse(self, argv: list[str]) -> dict[str, Any]:
+        args = self.parser().parse(argv)
         if not args.get("photo"):
             raise UsageError(f"give a photo to restore; usage: {self.usage}")
         return args

@@ -41,7 +41,10 @@ class SentimentTool(Tool):
     name = "sentiment"
     description = "Say whether a text is negative, neutral or positive, with probabilities."
     usage = "/sentiment [--backend encoder|vader|hf] TEXT"
-    parameters = {"text": "the text to judge", "model": "hf backend only: a classifier directory"}
+    parameters = {
+        "text": "the text to judge (@FILE: a UTF-8 text file)",
+        "model": "hf backend only: a classifier directory",
+    }
 
     def backends(self) -> list[BackendInfo]:
         import importlib.util
@@ -57,11 +60,14 @@ class SentimentTool(Tool):
                         _hf_dir(None) is not None, measured(self.name, "hf")),
         ]  # fmt: skip
 
-    def parse(self, argv: list[str]) -> dict[str, Any]:
+    def parser(self) -> ArgParser:
         parser = ArgParser(self)
-        parser.add_argument("--model")
-        parser.add_argument("text", nargs="*")
-        args = parser.parse(argv)
+        parser.add_argument("--model", metavar="DIR")
+        parser.add_argument("text", nargs="*", metavar="TEXT")
+        return parser
+
+    def parse(self, argv: list[str]) -> dict[str, Any]:
+        args = self.parser().parse(argv)
         args["text"] = read_file_argument(" ".join(args.get("text") or []))
         return args
 

@@ -40,7 +40,7 @@ class TranslateTool(Tool):
     description = "Translate text between English and Portuguese."
     usage = "/translate [--to pt|en] [--from en|pt] [--backend bergamot|rnn|hf] TEXT"
     parameters = {
-        "text": "the text to translate",
+        "text": "the text to translate (@FILE: a UTF-8 text file)",
         "to": "target language code: pt or en",
         "source": "source language code (guessed when absent)",
         "model": "hf backend only: a MarianMT/T5 directory",
@@ -59,13 +59,16 @@ class TranslateTool(Tool):
                         measured(self.name, "hf")),
         ]  # fmt: skip
 
-    def parse(self, argv: list[str]) -> dict[str, Any]:
+    def parser(self) -> ArgParser:
         parser = ArgParser(self)
-        parser.add_argument("--to", "-t")
-        parser.add_argument("--from", "-f", dest="source")
-        parser.add_argument("--model")
-        parser.add_argument("text", nargs="*")
-        args = parser.parse(argv)
+        parser.add_argument("--to", "-t", metavar="pt|en")
+        parser.add_argument("--from", "-f", dest="source", metavar="en|pt")
+        parser.add_argument("--model", metavar="DIR")
+        parser.add_argument("text", nargs="*", metavar="TEXT")
+        return parser
+
+    def parse(self, argv: list[str]) -> dict[str, Any]:
+        args = self.parser().parse(argv)
         args["text"] = read_file_argument(" ".join(args.get("text") or []))
         return args
 
