@@ -129,7 +129,12 @@ def test_the_registry_refuses_what_the_engine_would_and_reads_no_file(targets, m
 
 def test_the_llamacpp_engine_refuses_the_same_call(targets):
     """The llama.cpp backend (the default one) with its sampler made to spell the attack."""
-    pytest.importorskip("llama_cpp", reason="llama-cpp-python is not installed")
+    import importlib.util
+
+    # not importorskip: importing llama_cpp before `llamacpp._lib()` sets OMP_WAIT_POLICY makes
+    # its OpenMP threads spin, 30x slower on a busy CPU
+    if importlib.util.find_spec("llama_cpp") is None:
+        pytest.skip("llama-cpp-python is not installed")
     from assistant.engine import GenerationParams
     from assistant.llamacpp import LlamaCppEngine
     from assistant.models import embedded_gguf
