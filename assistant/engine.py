@@ -21,7 +21,7 @@ from dataclasses import asdict, dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from assistant import models
-from assistant.errors import ParleyError, UsageError
+from assistant.errors import ParleyError, ToolCallRefused, UsageError
 
 if TYPE_CHECKING:
     import torch
@@ -195,14 +195,24 @@ def runs_tools(generate: Callable[..., Iterator[Event]]) -> Callable[..., Iterat
 
 
 def _run_call(runner: ToolRunner, call: Any) -> tuple[ToolResult, str]:
-    """Run one parsed call; any failure becomes a ToolResult(ok=False) and a line, never a crash."""
+    """Run one parsed call; any failure becomes a ToolResult(ok=False) and a line, never a crash.
+
+    A call that does not validate (`toolcall.validate`: an unknown tool or argument, a value out
+    of range) is refused here and never reaches the runner: model output is data, not authority.
+    """
     if not call.name:
         return ToolResult(
             "", call.error or "bad call", ok=False
         ), f"(tool call not understood: {call.error})"
+    if call.error:
+        message = f"refused: {call.error}"
+        return ToolResult(call.name, message, ok=False), f"({call.name} call {message})"
     start = time.perf_counter()
     try:
         result = runner(call.name, dict(call.arguments))
+    except ToolCallRefused as e:  # the runner's own check (the registry's `run_call`)
+        message = f"refused: {e}"
+        return ToolResult(call.name, message, ok=False), f"({call.name} call {message})"
     except Exception as e:  # a tool's failure is the answer's content, not the engine's crash
         message = str(e) if isinstance(e, ParleyError) else f"{type(e).__name__}: {e}"
         seconds = time.perf_counter() - start

@@ -41,5 +41,9 @@ class ToolNotFound(ParleyError):
     """No tool by that name is installed; the message lists the installed ones."""
 
 
+class ToolCallRefused(UsageError):
+    """A tool call the model wrote does not fit the tool's declared parameters: nothing ran."""
+
+
 class ConfigError(UsageError):
     """The config file is malformed; the message names the file and the bad key."""

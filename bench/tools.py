@@ -125,10 +125,10 @@ def bench_summarize(skip_llm: bool) -> dict:
     for backend in backends:
         scores = {"compression": [], "rouge1": [], "rouge2": [], "rougeL": []}
         for row in rows:
-            argv = {"text": row["text"], "backend": backend}
+            arguments = {"text": row["text"]}
             if backend == "extractive":
-                argv["sentences"] = 2
-            summary = tools.run_call("summarize", argv).text
+                arguments["sentences"] = 2
+            summary = tools.get("summarize").run(backend=backend, **arguments).text
             scores["compression"].append(len(summary) / len(row["text"]))
             scores["rouge1"].append(rouge_n(summary, row["reference"], 1))
             scores["rouge2"].append(rouge_n(summary, row["reference"], 2))
@@ -162,7 +162,7 @@ def bench_latency(skip_llm: bool, repeats: int = 3) -> dict:
     for tool, backend, argument_list in calls:
         try:
             times = [
-                tools.run_call(tool, {**arguments, "backend": backend}).latency_s
+                tools.get(tool).run(backend=backend, **arguments).latency_s
                 for arguments in argument_list[: repeats + 1]
             ][1:]  # the first call loads the model
         except tools.UsageError as e:  # weights missing: say so in the table

@@ -188,3 +188,30 @@ def test_done_when_the_cli_draws_a_sneaker_the_judge_recognises(tmp_path):
     judge, _ = load_classifier(WEIGHTS_DIR / "classifier.safetensors")
     label = int(predict(judge, torch.from_numpy(pixels / 127.5 - 1)[None, None])[0])
     assert FASHION_CLASSES[label] == "Sneaker"
+
+
+def test_out_is_never_overwritten_without_force(tmp_path):
+    from click.testing import CliRunner
+
+    from assistant.cli import main
+
+    out = tmp_path / "bags.png"
+    single = tmp_path / "bags-2.png"  # one of the singles `--n 3` would write
+    single.write_bytes(b"the user's own file")
+    args = ["tool", "imagine", "bag", "--arch", "gan", "--n", "3", "--out", str(out)]
+    refused = CliRunner().invoke(main, args)
+    assert refused.exit_code == 2 and f"{single} exists; add --force" in refused.output
+    assert not out.exists() and single.read_bytes() == b"the user's own file"
+    forced = CliRunner().invoke(main, [*args, "--force"])
+    assert forced.exit_code == 0, forced.output
+    assert Image.open(single).size == (112, 112)
+
+
+def test_default_names_never_collide(monkeypatch):
+    import time
+
+    monkeypatch.setattr(time, "strftime", lambda fmt: "20261128-100000")  # the same second
+    first = tools.run_slash("imagine", ["bag", "--arch", "gan", "--seed", "3"])
+    second = tools.run_slash("imagine", ["bag", "--arch", "gan", "--seed", "3"])
+    assert first.images[0] != second.images[0]
+    assert first.images[0].is_file() and second.images[0].is_file()

@@ -272,3 +272,55 @@ def test_a_few_training_steps_lower_the_loss_and_resume(tmp_path):
     with pytest.raises(ValueError, match="has widths"):
         stage.main(stage.RestoreConfig(output_dir=str(tmp_path / "w2"), steps=1, patch=16,
                                        init_from=str(weights)), progress=False)  # fmt: skip
+
+
+def test_no_file_is_overwritten_without_force(tmp_path):
+    """`--out EXISTING.png` is refused in one line (the file untouched) unless `--force`; the
+    default names (`-restored.png`, `-before.png`) take the next free name instead."""
+    from click.testing import CliRunner
+
+    from assistant.cli import main
+
+    grey = (heldout_crop(32) * 255).astype(np.uint8)
+    photo = save(tmp_path / "p.jpg", grey)  # a JPEG: the result shows a `-before.png` beside it
+    mine = {name: tmp_path / name for name in ("p-restored.png", "new-before.png")}
+    for path in mine.values():
+        path.write_bytes(b"the user's own file")
+    args = ["--noise", "10", "--backend", "classical"]
+    result = tools.run_slash("restore", [str(photo), *args])
+    assert result.images == [tmp_path / "p-restored-2-before.png", tmp_path / "p-restored-2.png"]
+    result = tools.run_slash("restore", [str(photo), *args, "--out", str(tmp_path / "new.png")])
+    assert result.images == [tmp_path / "new-before-2.png", tmp_path / "new.png"]
+    assert all(p.read_bytes() == b"the user's own file" for p in mine.values())
+    assert all(Image.open(p).size == (32, 32) for p in result.images)
+
+    out = mine["p-restored.png"]
+    command = ["tool", "restore", str(photo), *args, "--out", str(out)]
+    refused = CliRunner().invoke(main, command)
+    assert refused.exit_code == 2 and out.read_bytes() == b"the user's own file"
+    assert f"{out} exists; add --force to overwrite it" in refused.output
+    assert len(refused.output.strip().splitlines()) == 1
+    forced = CliRunner().invoke(main, [*command, "--force"])
+    assert forced.exit_code == 0, forced.output
+    assert Image.open(out).size == (32, 32)
+
+
+def test_a_noisy_photo_without_damage_is_only_denoised_and_a_scratch_is_still_found():
+    """Noise alone makes bright specks of a few joined pixels; those are not damage, so the tool
+    takes the denoise path (no inpainting). A scratch and a 3x3 dust speck are still found."""
+    import skimage.data
+
+    photo = skimage.data.astronaut().astype(np.float32) / 255
+    rng = np.random.default_rng(0)
+    noisy = np.round(np.clip(photo + rng.normal(0, 25 / 255, photo.shape), 0, 1) * 255) / 255
+    level = restorer.estimate_noise(noisy)
+    assert 20 < level < 30
+    mask, line = restore_image.detect_damage(noisy, level)
+    assert not mask.any() and line.startswith("no damage found")
+
+    scratched = skimage.data.chelsea()[:128, :128].astype(np.float32) / 255
+    scratched[60, 20:60] = 1.0  # a 1-px white scratch
+    scratched[100:103, 100:103] = 1.0  # a dust speck
+    mask, line = restore_image.detect_damage(scratched)
+    assert mask[60, 20:60].all() and mask[100:103, 100:103].all() and "found damage" in line
+    assert mask.mean() < 0.02

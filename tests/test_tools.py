@@ -74,10 +74,10 @@ def test_slash_and_call_routing_reach_the_same_tool(fake_plugins):
         "HI THERE",
         1,
     )
-    call = tools.run_call("echo", {"text": "hi", "backend": "other"})
+    call = tools.get("echo").run(backend="other", text="hi")
     assert (call.backend, call.text) == ("other", "hi")
     with pytest.raises(UsageError, match="takes no argument colour"):
-        tools.run_call("echo", {"text": "hi", "colour": "red"})
+        tools.get("echo").run(text="hi", colour="red")
     with pytest.raises(UsageError, match="no backend 'gpu'; backends: plain, other"):
         tools.run_slash("echo", ["--backend", "gpu", "hi"])
     with pytest.raises(UsageError, match=r"usage: /echo \[--loud\] TEXT"):
@@ -93,7 +93,7 @@ def test_importing_the_registry_does_not_import_torch():
 def test_translate_bergamot_both_ways_and_pairs():
     result = tools.run_slash("translate", ["--to", "pt", "Good", "morning,", "my", "friend"])
     assert result.backend == "bergamot" and result.text == "Bom dia, meu amigo"
-    back = tools.run_call("translate", {"text": "Boa noite, meu amigo"})  # source guessed: pt
+    back = tools.get("translate").run(text="Boa noite, meu amigo")  # source guessed: pt
     assert back.text == "Good night, my friend" and back.data["source"] == "pt"
     with pytest.raises(UsageError, match="unknown language 'fr'; supported pairs: en->pt, pt->en"):
         tools.run_slash("translate", ["--to", "fr", "hello"])
@@ -131,7 +131,7 @@ def test_sentiment_vader():
     result = tools.run_slash("sentiment", ["--backend", "vader", "I absolutely loved this film"])
     assert result.data["label"] == "positive"
     assert abs(sum(result.data["probabilities"].values()) - 1) < 1e-6
-    bad = tools.run_call("sentiment", {"text": "This is awful, I hate it", "backend": "vader"})
+    bad = tools.get("sentiment").run(backend="vader", text="This is awful, I hate it")
     assert bad.data["label"] == "negative" and bad.confidence == max(
         bad.data["probabilities"].values()
     )
@@ -157,12 +157,47 @@ def test_parley_tool_list_and_run():
     assert bad.exit_code == 2 and "supported pairs" in bad.stderr
     helped = runner.invoke(main, ["tool", "restore", "--help"])
     assert helped.exit_code == 0, helped.output
-    for text in ("usage: /restore @PHOTO", "arguments:", "  samples ", "fills averaged",
+    for text in ("usage: parley tool restore", "  --samples K ", "fills averaged",
                  "backends:", "diffusion (default)"):  # fmt: skip
         assert text in helped.output, text
+
+
+@pytest.mark.parametrize("flag", ["--help", "-h"])
+def test_tool_help_reads_as_the_shell_command(flag):
+    """`parley tool translate --help` shows the shell syntax and the flags a user types, each
+    with its meaning (from the tool's parameters), not the slash command or `run`'s names."""
+    helped = CliRunner().invoke(main, ["tool", "translate", flag])
+    assert helped.exit_code == 0, helped.output
+    text = helped.output
+    assert text.startswith("usage: parley tool translate [--backend bergamot|rnn|hf]")
+    assert "/translate" not in text and "\n  source " not in text
+    for line in ("--from en|pt, -f en|pt", "source language code (guessed when absent)",
+                 "--to pt|en, -t pt|en  target language code", "--json ", "TEXT ",
+                 "bergamot (default): transformer"):  # fmt: skip
+        assert line in text, line
 
 
 def test_parley_ask_routes_a_slash_command_to_the_tool():
     result = CliRunner().invoke(main, ["ask", "/translate --to pt good night"])
     assert result.exit_code == 0, result.output
     assert result.stdout.strip() == "Boa noite"
+
+
+def test_parley_tool_runs_with_the_thread_setting_of_chat_and_ask(fake_plugins, monkeypatch):
+    """`parley tool` applies `threads.quiet_torch_threads` before the tool (and torch) runs, as
+    `parley chat` and `parley ask` do: the tool sees MKL held to one thread."""
+    import os
+
+    seen = []
+    real = EchoTool.execute
+
+    def execute(self, backend, progress=None, **arguments):
+        seen.append(os.environ.get("MKL_NUM_THREADS"))
+        return real(self, backend, progress, **arguments)
+
+    monkeypatch.setattr(EchoTool, "execute", execute)
+    monkeypatch.setenv("MKL_NUM_THREADS", "unset")  # restored after the test
+    monkeypatch.delenv("MKL_NUM_THREADS")
+    ran = CliRunner().invoke(main, ["tool", "echo", "hi"])
+    assert ran.exit_code == 0, ran.output
+    assert ran.stdout.strip() == "hi" and seen == ["1"]

@@ -45,8 +45,8 @@ class ScriptedEngine(Engine):
 def fake_runner(calls):
     def run(name, arguments):
         calls.append((name, arguments))
-        if arguments.get("to") == "fr":
-            raise UsageError("unknown language 'fr'; supported pairs: en->pt, pt->en")
+        if arguments.get("text") == "bom dia":
+            raise UsageError("the text is already Portuguese; pick --to")
         return ToolAnswer(name, "bergamot", "transformer", "Boa noite", 0.05, confidence=0.9)
 
     return run
@@ -74,12 +74,23 @@ def test_a_subclass_backend_runs_the_call_and_shows_the_result():
 
 
 def test_a_failing_call_is_an_answer_not_a_crash():
-    engine = ScriptedEngine(toolcall.render("translate", {"text": "hi", "to": "fr"}))
-    engine.tool_runner = fake_runner([])
+    engine = ScriptedEngine(toolcall.render("translate", {"text": "bom dia", "to": "pt"}))
+    engine.tool_runner = fake_runner(calls := [])
     events = list(engine.generate([{"role": "user", "content": "x"}]))
     result = next(e for e in events if isinstance(e, ToolResult))
-    assert not result.ok and "supported pairs" in result.output
-    assert events[-1].text.startswith("(translate failed: unknown language 'fr'")
+    assert calls and not result.ok and "already Portuguese" in result.output
+    assert events[-1].text.startswith("(translate failed: the text is already Portuguese")
+
+
+def test_a_call_that_does_not_validate_is_refused_before_the_runner():
+    engine = ScriptedEngine(toolcall.render("translate", {"text": "hi", "to": "fr"}))
+    engine.tool_runner = fake_runner(calls := [])
+    events = list(engine.generate([{"role": "user", "content": "x"}]))
+    result = next(e for e in events if isinstance(e, ToolResult))
+    assert calls == [] and not result.ok
+    reason = "translate: 'to' must be one of pt, en, got 'fr'"
+    assert result.output == f"refused: {reason}"
+    assert events[-1].text == f"(translate call refused: {reason})"
 
 
 def test_broken_json_and_plain_text_and_tools_off():

@@ -73,7 +73,7 @@ def test_summarize_llm_uses_the_chat_engine(tiny_engine, monkeypatch):
     monkeypatch.setattr(tiny_engine, "generate", spy)
     summarize.use_engine(tiny_engine, "tiny")
     try:
-        result = tools.run_call("summarize", {"text": TEXT, "model": "tiny"})
+        result = tools.get("summarize").run(text=TEXT, model="tiny")
     finally:
         summarize._engines.pop("tiny", None)
     assert result.backend == "llm" and result.architecture.startswith("decoder-only")
@@ -86,7 +86,7 @@ def test_summarize_and_translate_with_a_tiny_bart(tiny_bart_dir):
     assert summary.backend == "hf" and isinstance(summary.text, str)
     assert summary.architecture == "transformer encoder-decoder (BART/T5)"
     arguments = {"text": "good night", "to": "pt", "model": str(tiny_bart_dir)}
-    translated = tools.run_call("translate", {**arguments, "backend": "hf"})
+    translated = tools.get("translate").run(backend="hf", **arguments)
     assert translated.backend == "hf" and translated.data["target"] == "pt"
     with pytest.raises(tools.UsageError, match="needs a model: --model DIR"):
         tools.run_slash("summarize", ["--backend", "hf", TEXT])
@@ -154,3 +154,22 @@ def test_shipped_sentiment_encoder_says_positive_and_negative():
     loved = tools.run_slash("sentiment", ["I absolutely loved this film"])
     hated = tools.run_slash("sentiment", ["This was the worst, most boring film I have ever seen"])
     assert loved.data["label"] == "positive" and hated.data["label"] == "negative"
+
+
+def test_sentiment_and_summarize_print_no_loading_bar():
+    """A fresh process (the models load on the first call): stderr stays clean of transformers'
+    "Loading weights: 100%|...|" bar, and the bar setting is back after the load."""
+    import subprocess
+    import sys
+
+    code = (
+        "from assistant import tools\n"
+        "from transformers.utils import logging\n"
+        "print(tools.run_slash('sentiment', ['I absolutely loved this film']).data['label'])\n"
+        f"print(tools.run_slash('summarize', ['--backend', 'extractive', {TEXT!r}]).backend)\n"
+        "print(logging.is_progress_bar_enabled())\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["positive", "extractive", "True"]
+    assert "Loading weights" not in done.stderr and "%|" not in done.stderr, done.stderr

@@ -40,6 +40,9 @@ class ToolGroup(click.Group):
 @click.group("tool", cls=ToolGroup)
 def tool() -> None:
     """Run a tool: translate, sentiment, summarize, ... (`parley tool list` shows them all)."""
+    from assistant.threads import quiet_torch_threads
+
+    quiet_torch_threads()  # the same thread setting as `chat` and `ask`, before torch loads
 
 
 @tool.command("list")
@@ -79,6 +82,24 @@ def _fmt(value) -> str:
     return f"{value:.3g}" if isinstance(value, float) else str(value)
 
 
+def _shell_help(tool_) -> str:
+    """`parley tool NAME --help`: the tool's own parser, shown as the shell command it is (flags,
+    not the keyword names `run` takes), then its backends."""
+    backends = tool_.backends()
+    lines = ["backends:"]
+    lines += [f"  {b.name}{' (default)' if b.default else ''}: {b.architecture}" for b in backends]
+    try:
+        parser = tool_.parser()
+    except NotImplementedError:  # a plugin without a parser: its usage and parameters
+        described = [f"  {name:<10} {text}" for name, text in tool_.parameters.items()]
+        return "\n".join([f"usage: {tool_.usage}", "", tool_.description, "", *described, *lines])
+    for action in parser._actions:  # --backend NAME -> --backend bergamot|rnn|hf
+        if "--backend" in action.option_strings:
+            action.metavar = "|".join(b.name for b in backends)
+    extra = [("--json", "print one JSON record instead of plain text")]
+    return parser.shell_help(f"parley tool {tool_.name}", extra) + "\n" + "\n".join(lines)
+
+
 def _tool_command(tool_) -> click.Command:
     def run(argv: tuple[str, ...]) -> None:
         from assistant import tools
@@ -87,15 +108,7 @@ def _tool_command(tool_) -> click.Command:
         as_json = "--json" in words
         words = [w for w in words if w != "--json"]
         if any(w in ("-h", "--help") for w in words):
-            click.echo(f"usage: {tool_.usage}\n\n{tool_.description}\n")
-            if tool_.parameters:
-                click.echo("arguments:")
-                for name, text in tool_.parameters.items():
-                    click.echo(f"  {name:<10} {text}")
-                click.echo()
-            click.echo("backends:")
-            for b in tool_.backends():
-                click.echo(f"  {b.name}{' (default)' if b.default else ''}: {b.architecture}")
+            click.echo(_shell_help(tool_))
             return
         result = tools.run_slash(tool_.name, words, progress=progress)
         if as_json:

@@ -21,7 +21,7 @@ import logging
 from importlib.metadata import entry_points
 from typing import Any
 
-from assistant.errors import ToolNotFound, UsageError
+from assistant.errors import ToolCallRefused, ToolNotFound, UsageError
 from assistant.tools.base import (
     BackendInfo,
     Output,
@@ -36,6 +36,7 @@ __all__ = [
     "Output",
     "Tool",
     "ToolResult",
+    "UsageError",
     "failures",
     "get",
     "names",
@@ -118,10 +119,17 @@ def run_slash(name: str, argv: list[str], progress: Progress | None = None) -> T
 
 
 def run_call(name: str, arguments: dict[str, Any], progress: Progress | None = None) -> ToolResult:
-    """Run a tool call the model wrote: `arguments` as the model gave them (a JSON object)."""
-    tool = get(name)
-    if not isinstance(arguments, dict):
-        raise UsageError(f"{name}: arguments must be an object, got {type(arguments).__name__}")
-    arguments = dict(arguments)
-    backend = arguments.pop("backend", None)
-    return tool.run(backend=backend, progress=progress, **arguments)
+    """Run a tool call the model wrote: `arguments` as the model gave them (a JSON object).
+
+    Model output is data, never authority. The call is checked against what the model may pass
+    (`toolcall.validate`: the tool must be one the model may call, every argument declared and in
+    range); anything else raises `ToolCallRefused` and nothing runs. What passes reaches the tool
+    literally: the default backend, no output path, and text that is never read as `@FILE` (only
+    a slash command's parser, `run_slash`, reads files).
+    """
+    from assistant import toolcall
+
+    error = toolcall.validate(name, arguments)
+    if error is not None:
+        raise ToolCallRefused(error)
+    return get(name).run(backend=None, progress=progress, **arguments)

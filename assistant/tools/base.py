@@ -17,9 +17,10 @@ the base `run` picks the backend, times the call and fills in the `ToolResult`. 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar, NoReturn
@@ -80,7 +81,27 @@ class ArgParser(argparse.ArgumentParser):
     def __init__(self, tool: Tool, **kwargs: Any) -> None:
         super().__init__(prog=f"/{tool.name}", add_help=False, exit_on_error=False, **kwargs)
         self._tool = tool
-        self.add_argument("--backend", "-b", default=None)
+        self.add_argument(
+            "--backend", "-b", default=None, metavar="NAME", help="which backend runs (see below)"
+        )
+
+    def add_argument(self, *args: Any, **kwargs: Any) -> argparse.Action:
+        """As argparse's, with the help text taken from the tool's `parameters` (one home for
+        what each argument means: the slash command, `parley tool NAME --help`, `run`)."""
+        action = super().add_argument(*args, **kwargs)
+        if action.help is None:
+            action.help = self._tool.parameters.get(action.dest)
+        return action
+
+    def shell_help(self, command: str, extra: list[tuple[str, str]] = ()) -> str:
+        """`--help` for the shell: usage and options as `command` takes them (flags, not the
+        keyword names `run` uses), then the tool's description; `extra` adds (flag, help)."""
+        for flag, text in extra:
+            self.add_argument(flag, action="store_true", help=text)
+        self.prog = command
+        self.description = self._tool.description
+        self.formatter_class = argparse.RawDescriptionHelpFormatter
+        return self.format_help()
 
     def error(self, message: str) -> NoReturn:
         raise UsageError(f"{message}; usage: {self._tool.usage}")
@@ -109,9 +130,14 @@ class Tool:
     def backends(self) -> list[BackendInfo]:
         raise NotImplementedError
 
+    def parser(self) -> ArgParser:
+        """The parser of this tool's command words: `parse` uses it, and `parley tool NAME
+        --help` prints its usage and options."""
+        raise NotImplementedError
+
     def parse(self, argv: list[str]) -> dict[str, Any]:
         """Keyword arguments for `run` from a slash command's words (`--backend` included)."""
-        raise NotImplementedError
+        return self.parser().parse(argv)
 
     def execute(self, backend: str, progress: Progress | None = None, **arguments: Any) -> Output:
         raise NotImplementedError
@@ -156,6 +182,22 @@ class Tool:
         )
 
 
+@contextlib.contextmanager
+def quiet_weights_loading() -> Iterator[None]:
+    """Load transformers weights without its "Loading weights: 100%|████|" bar on stderr, which
+    would otherwise print on every tool call that loads a model; the previous setting comes back
+    after. Use it around `from_pretrained` (it imports transformers)."""
+    from transformers.utils import logging as hf_logging
+
+    was_enabled = hf_logging.is_progress_bar_enabled()
+    hf_logging.disable_progress_bar()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            hf_logging.enable_progress_bar()
+
+
 def measured(tool: str, backend: str) -> dict[str, Any]:
     """The figures `bench/tools.py` last measured for a backend (empty if never measured)."""
     try:
@@ -165,24 +207,54 @@ def measured(tool: str, backend: str) -> dict[str, Any]:
     return dict(table.get(tool, {}).get(backend, {}))
 
 
-def read_text_argument(text: str, limit: int = 100_000) -> str:
-    """A tool's text input: `@FILE` reads the file (UTF-8 text only), else the text itself.
+def refuse_overwrite(paths: list[Path], force: bool, flag: str = "--out") -> None:
+    """A file the person named that exists already is refused unless they said `--force`: a
+    tool never overwrites a file silently."""
+    existing = [p for p in paths if p.exists()]
+    if existing and not force:
+        raise UsageError(
+            f"{existing[0]} exists; add --force to overwrite it, or give another {flag}"
+        )
 
-    Empty text, binary files and text over `limit` characters are refused with one line that
-    says what to do.
+
+def free_path(path: Path) -> Path:
+    """`path`, or if a file is there already the first free `STEM-2.png`, `STEM-3.png`, ...: a
+    default name never overwrites an earlier result.
+
+    >>> free_path(Path("/no/such/dir/a.png"))
+    PosixPath('/no/such/dir/a.png')
     """
-    if text.startswith("@") and len(text) > 1:
-        path = Path(text[1:]).expanduser()
-        try:
-            raw = path.read_bytes()
-        except OSError as e:
-            raise UsageError(f"cannot read {path}: {e.strerror or e}") from None
-        if b"\x00" in raw[:8192]:
-            raise UsageError(f"{path} looks binary; give a UTF-8 text file")
-        try:
-            text = raw.decode("utf-8")
-        except UnicodeDecodeError:
-            raise UsageError(f"{path} is not UTF-8 text; convert it first") from None
+    candidate, n = path, 1
+    while candidate.exists():
+        n += 1
+        candidate = path.with_name(f"{path.stem}-{n}{path.suffix}")
+    return candidate
+
+
+def read_file_argument(value: str) -> str:
+    """A slash command's text argument: `@FILE` is the file's text (UTF-8 only), anything else
+    is itself. Only the person typing a command may name a file: tools call this from `parse`
+    (the slash command's words), never from `execute`, so a model's tool call, which reaches
+    `run` without `parse`, cannot read a file. Binary and non-UTF-8 files are refused.
+    """
+    if not (value.startswith("@") and len(value) > 1):
+        return value
+    path = Path(value[1:]).expanduser()
+    try:
+        raw = path.read_bytes()
+    except OSError as e:
+        raise UsageError(f"cannot read {path}: {e.strerror or e}") from None
+    if b"\x00" in raw[:8192]:
+        raise UsageError(f"{path} looks binary; give a UTF-8 text file")
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise UsageError(f"{path} is not UTF-8 text; convert it first") from None
+
+
+def check_text(text: str, limit: int = 100_000) -> str:
+    """A tool's text input, taken literally (no file is read here): empty text and text over
+    `limit` characters are refused with one line that says what to do."""
     if not text.strip():
         raise UsageError("empty text: give some words (or @FILE to read a file)")
     if len(text) > limit:

@@ -27,7 +27,10 @@ def available() -> bool:
 def _load() -> tuple[Any, Any]:
     from transformers import AutoModel, AutoTokenizer
 
-    model = AutoModel.from_pretrained(model_dir())  # (its pooler goes unused)
+    from assistant.tools.base import quiet_weights_loading
+
+    with quiet_weights_loading():
+        model = AutoModel.from_pretrained(model_dir())  # (its pooler goes unused)
     model.eval()
     return model, AutoTokenizer.from_pretrained(model_dir())
 

@@ -24,7 +24,17 @@ from typing import Any
 
 from assistant.errors import UsageError
 from assistant.tools import embeddings
-from assistant.tools.base import ArgParser, BackendInfo, Output, Progress, Tool, measured
+from assistant.tools.base import (
+    ArgParser,
+    BackendInfo,
+    Output,
+    Progress,
+    Tool,
+    check_text,
+    measured,
+    quiet_weights_loading,
+    read_file_argument,
+)
 from assistant.tools.text import split_sentences
 
 MAX_CHARS = 100_000
@@ -63,13 +73,16 @@ class SummarizeTool(Tool):
                         _hf_dir(None) is not None, measured(self.name, "hf")),
         ]  # fmt: skip
 
-    def parse(self, argv: list[str]) -> dict[str, Any]:
+    def parser(self) -> ArgParser:
         parser = ArgParser(self)
-        parser.add_argument("--sentences", "-n", type=int)
-        parser.add_argument("--model")
-        parser.add_argument("text", nargs="*")
-        args = parser.parse(argv)
-        args["text"] = " ".join(args.get("text") or [])
+        parser.add_argument("--sentences", "-n", type=int, metavar="N")
+        parser.add_argument("--model", metavar="M")
+        parser.add_argument("text", nargs="*", metavar="TEXT|@FILE")
+        return parser
+
+    def parse(self, argv: list[str]) -> dict[str, Any]:
+        args = self.parser().parse(argv)
+        args["text"] = read_file_argument(" ".join(args.get("text") or []))
         return args
 
     def execute(
@@ -80,9 +93,7 @@ class SummarizeTool(Tool):
         sentences: int | None = None,
         model: str | None = None,
     ) -> Output:
-        from assistant.tools.base import read_text_argument
-
-        text = read_text_argument(str(text), limit=MAX_CHARS)
+        text = check_text(str(text), limit=MAX_CHARS)
         text = prose(text) or text
         if sentences is not None and int(sentences) < 1:
             raise UsageError(f"--sentences must be at least 1, got {sentences}")
@@ -214,7 +225,8 @@ def _hf(text: str, model: str | None, progress: Progress | None) -> str:
     if path not in _hf_cache:
         if progress:
             progress(f"loading {path}")
-        seq2seq = AutoModelForSeq2SeqLM.from_pretrained(path).eval()
+        with quiet_weights_loading():
+            seq2seq = AutoModelForSeq2SeqLM.from_pretrained(path).eval()
         _hf_cache[path] = (seq2seq, AutoTokenizer.from_pretrained(path))
     seq2seq, tokenizer = _hf_cache[path]
     prefix = "summarize: " if seq2seq.config.model_type == "t5" else ""

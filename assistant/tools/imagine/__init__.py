@@ -25,7 +25,15 @@ from pathlib import Path
 from typing import Any
 
 from assistant.errors import UsageError
-from assistant.tools.base import ArgParser, BackendInfo, Output, Progress, Tool, measured
+from assistant.tools.base import (
+    ArgParser,
+    BackendInfo,
+    Output,
+    Progress,
+    Tool,
+    measured,
+    refuse_overwrite,
+)
 
 WEIGHTS_DIR = Path(__file__).with_name("weights")
 ARCHITECTURES = {
@@ -69,7 +77,7 @@ class ImagineTool(Tool):
     )
     usage = (
         "/imagine WORDS [--arch diffusion|gan|vae] [--n N] [--seed S] [--steps N] "
-        "[--guidance W] [--out FILE.png] | /imagine --interpolate CLASS,CLASS [--n N]"
+        "[--guidance W] [--out FILE.png [--force]] | /imagine --interpolate CLASS,CLASS [--n N]"
     )
     parameters = {
         "prompt": "words naming one class: T-shirt/top, Trouser, Pullover, Dress, Coat, Sandal, "
@@ -80,6 +88,7 @@ class ImagineTool(Tool):
         "guidance": "diffusion classifier-free guidance weight (default: as the weights record, 2)",
         "out": "where to save the PNG (default: $PARLEY_HOME/images/...)",
         "interpolate": "two classes, 'sneaker,boot': the VAE morphs from one to the other",
+        "force": "overwrite --out (and its -1.png, -2.png, ... singles) if they exist",
     }
 
     def backends(self) -> list[BackendInfo]:
@@ -89,17 +98,23 @@ class ImagineTool(Tool):
             for arch in ("diffusion", "gan", "vae")
         ]  # fmt: skip
 
-    def parse(self, argv: list[str]) -> dict[str, Any]:
+    def parser(self) -> ArgParser:
         parser = ArgParser(self)
-        parser.add_argument("words", nargs="*")
-        parser.add_argument("--arch", "-a", dest="backend")
-        parser.add_argument("--n", "-n", type=int)
-        parser.add_argument("--seed", "-s", type=int)
-        parser.add_argument("--steps", type=int)
-        parser.add_argument("--guidance", "-g", type=float)
-        parser.add_argument("--out", "-o")
-        parser.add_argument("--interpolate", "-i")
-        args = parser.parse(argv)
+        parser.add_argument("words", nargs="*", metavar="WORDS", help=self.parameters["prompt"])
+        parser.add_argument(
+            "--arch", "-a", dest="backend", metavar="diffusion|gan|vae", help="which model draws"
+        )
+        parser.add_argument("--n", "-n", type=int, metavar="N")
+        parser.add_argument("--seed", "-s", type=int, metavar="S")
+        parser.add_argument("--steps", type=int, metavar="N")
+        parser.add_argument("--guidance", "-g", type=float, metavar="W")
+        parser.add_argument("--out", "-o", metavar="FILE.png")
+        parser.add_argument("--interpolate", "-i", metavar="CLASS,CLASS")
+        parser.add_argument("--force", action="store_true", default=None)
+        return parser
+
+    def parse(self, argv: list[str]) -> dict[str, Any]:
+        args = self.parser().parse(argv)
         words = " ".join(args.pop("words", []) or []).strip()
         if words:
             args["prompt"] = words
@@ -125,6 +140,7 @@ class ImagineTool(Tool):
         guidance: float | None = None,
         out: str | None = None,
         interpolate: str | None = None,
+        force: bool | None = None,
     ) -> Output:
         import torch
 
@@ -138,6 +154,8 @@ class ImagineTool(Tool):
         if guidance is not None and not 0 <= float(guidance) <= 20:
             raise UsageError(f"--guidance must be 0 to 20; got {guidance}")
         out_path = _out_path(out)
+        if out_path is not None:
+            refuse_overwrite(_files(out_path, n), bool(force))
         model, info = load_model(backend)
         classes = info["classes"]
         notes = []
@@ -171,16 +189,12 @@ class ImagineTool(Tool):
                 images = sampling.sample(model, info, labels, seed=seed, steps=steps,
                                          guidance=guidance, progress=step_progress)  # fmt: skip
         seconds = time.perf_counter() - start
-        stem = out_path or _default_path(what, backend, seed)
-        files = []
-        if n == 1:
-            files.append(sampling.save_png(images[0], stem, SCALE))
-        else:
-            files.append(sampling.save_png(sampling.grid(images, min(n, 8)), stem, SCALE))
-            for i in range(n):
-                files.append(
-                    sampling.save_png(images[i], stem.with_name(f"{stem.stem}-{i + 1}.png"), SCALE)
-                )
+        files = _files(out_path or _default_path(what, backend, seed, n), n)
+        sampling.save_png(
+            images[0] if n == 1 else sampling.grid(images, min(n, 8)), files[0], SCALE
+        )
+        for image, path in zip(images, files[1:], strict=False):
+            sampling.save_png(image, path, SCALE)
         confidence = _confidence(images, labels, info)
         text = (
             f"{n} image{'s' if n > 1 else ''} of {what} by {backend} (seed {seed}) in "
@@ -226,12 +240,27 @@ def _out_path(out: str | None) -> Path | None:
     return path
 
 
-def _default_path(what: str, backend: str, seed: int) -> Path:
+def _files(path: Path, n: int) -> list[Path]:
+    """What one call writes: the image (or the grid of `n`) at `path`, then for several images
+    each one as `STEM-1.png`, `STEM-2.png`, ..."""
+    return [path] + (
+        [path.with_name(f"{path.stem}-{i}.png") for i in range(1, n + 1)] if n > 1 else []
+    )
+
+
+def _default_path(what: str, backend: str, seed: int, n: int) -> Path:
+    """A new name in `$PARLEY_HOME/images/` whose files are all free (two calls in the same
+    second with the same seed get `...-seed0-2.png`)."""
     from assistant import paths
 
     slug = "-".join("".join(c if c.isalnum() else " " for c in what.lower()).split())
     stamp = time.strftime("%Y%m%d-%H%M%S")
-    return paths.home() / "images" / f"{stamp}-{slug}-{backend}-seed{seed}.png"
+    base = paths.home() / "images" / f"{stamp}-{slug}-{backend}-seed{seed}.png"
+    path, k = base, 1
+    while any(p.exists() for p in _files(path, n)):
+        k += 1
+        path = base.with_name(f"{base.stem}-{k}.png")
+    return path
 
 
 def _confidence(images, labels, info) -> float | None:

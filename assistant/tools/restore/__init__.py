@@ -16,14 +16,16 @@
 The mask is an image of the photo's size, white where the photo is damaged (or transparent
 pixels of an RGBA mask). Without `--mask`, the tool looks for obvious damage: saturated pixels
 (every channel >= 94%) that stand out from their 7x7 median by 12% of full scale (or 4 noise stds,
-if more) — white scratches, dust, specks, and also small bright details such as stars or
-highlights — grown by a pixel, and fills those; dark damage is not looked for. If that would
+if more), in groups of at least 9 joined pixels — white scratches, dust, specks, and also small
+bright details such as stars or highlights — grown by a pixel, and fills those; smaller groups
+are what noise makes and are left to the denoiser; dark damage is not looked for. If that would
 cover more than 10% of the photo it fills nothing and only denoises. The noise level is estimated
 (wavelet median estimator) unless `--noise` gives it; under 3 of 255 the photo counts as clean
 and is not denoised, and then every pixel outside the mask is kept exactly. Grey photos stay
 grey, an alpha channel is kept unchanged, palette and 16-bit photos are converted to 8-bit.
 Photos above 2048x2048 are refused (with the limit); above 256x256 they are restored in
-overlapping tiles. The result is saved as PNG (default: `PHOTO-restored.png` beside the photo);
+overlapping tiles. The result is saved as PNG (default: `PHOTO-restored.png` beside the photo,
+`PHOTO-restored-2.png` if that exists); an existing `--out` file is refused unless `--force`;
 the tool result shows the photo and the result side by side.
 """
 
@@ -33,7 +35,16 @@ from pathlib import Path
 from typing import Any
 
 from assistant.errors import UsageError
-from assistant.tools.base import ArgParser, BackendInfo, Output, Progress, Tool, measured
+from assistant.tools.base import (
+    ArgParser,
+    BackendInfo,
+    Output,
+    Progress,
+    Tool,
+    free_path,
+    measured,
+    refuse_overwrite,
+)
 from assistant.tools.restore.restorer import INPAINT_SAMPLES, INPAINT_STEPS, RESAMPLE
 
 MAX_SAMPLES = 16
@@ -53,7 +64,7 @@ class RestoreTool(Tool):
     description = "Restore a photo: remove noise and scratches, fill masked holes (PNG out)."
     usage = (
         "/restore @PHOTO [--mask MASK.png] [--out FILE.png] [--noise N] [--steps N] [--samples K] "
-        "[--seed N] [--backend diffusion|classical]"
+        "[--seed N] [--force] [--backend diffusion|classical]"
     )
     parameters = {
         "photo": "path of the photo to restore (PNG, JPEG, ...)",
@@ -65,6 +76,7 @@ class RestoreTool(Tool):
         "samples": f"diffusion fills averaged for holes (1 to {MAX_SAMPLES}; default "
         f"{INPAINT_SAMPLES}; 1 gives one sharper sample, more gives a smoother, closer fill)",
         "seed": "random seed of the fill (default 0)",
+        "force": "overwrite --out if it exists (default names never overwrite: NAME-2.png, ...)",
     }
 
     def backends(self) -> list[BackendInfo]:
@@ -77,16 +89,20 @@ class RestoreTool(Tool):
                         True, measured(self.name, "classical")),
         ]  # fmt: skip
 
-    def parse(self, argv: list[str]) -> dict[str, Any]:
+    def parser(self) -> ArgParser:
         parser = ArgParser(self)
-        parser.add_argument("photo", nargs="?")
-        parser.add_argument("--mask", "-m")
-        parser.add_argument("--out", "-o")
-        parser.add_argument("--noise", "-n", type=float)
-        parser.add_argument("--steps", type=int)
-        parser.add_argument("--samples", type=int)
-        parser.add_argument("--seed", type=int)
-        args = parser.parse(argv)
+        parser.add_argument("photo", nargs="?", metavar="PHOTO")
+        parser.add_argument("--mask", "-m", metavar="MASK.png")
+        parser.add_argument("--out", "-o", metavar="FILE.png")
+        parser.add_argument("--noise", "-n", type=float, metavar="N")
+        parser.add_argument("--steps", type=int, metavar="N")
+        parser.add_argument("--samples", type=int, metavar="K")
+        parser.add_argument("--seed", type=int, metavar="N")
+        parser.add_argument("--force", action="store_true", default=None)
+        return parser
+
+    def parse(self, argv: list[str]) -> dict[str, Any]:
+        args = self.parser().parse(argv)
         if not args.get("photo"):
             raise UsageError(f"give a photo to restore; usage: {self.usage}")
         return args
@@ -102,6 +118,7 @@ class RestoreTool(Tool):
         steps: int | None = None,
         samples: int | None = None,
         seed: int | None = None,
+        force: bool | None = None,
     ) -> Output:
         from assistant.tools.restore.image import detect_damage, read_mask, read_photo, save_png
         from assistant.tools.restore.restorer import restore
@@ -125,7 +142,7 @@ class RestoreTool(Tool):
 
             level = estimate_noise(pixels) if noise is None else float(noise)
             damage, found = detect_damage(pixels, level)
-        out_path = _output_path(photo_path, out)
+        out_path = _output_path(photo_path, out, bool(force))
         restored, info = restore(pixels, damage, noise=None if noise is None else float(noise),
                                  method=backend, steps=steps, seed=int(seed or 0),
                                  progress=progress, samples=samples)  # fmt: skip
@@ -133,6 +150,7 @@ class RestoreTool(Tool):
         before = photo_path
         if photo_path.suffix.lower() != ".png" or alpha is not None or notes:
             before = out_path.with_name(out_path.stem + "-before.png")
+            before = before if force else free_path(before)
             save_png(pixels, before, alpha)
         noise_line = (
             f"noise {info.noise:g}/255 ({'estimated' if info.noise_estimated else 'given'})"
@@ -152,13 +170,17 @@ class RestoreTool(Tool):
         )  # fmt: skip
 
 
-def _output_path(photo: Path, out: str | None) -> Path:
+def _output_path(photo: Path, out: str | None, force: bool) -> Path:
+    """`--out` (refused if it exists, unless `force`), else the first free
+    `PHOTO-restored.png`, `PHOTO-restored-2.png`, ... beside the photo (or in Parley's home
+    when that folder is read-only)."""
     if out:
         path = Path(_path_argument(out) or "").expanduser()
         if path.suffix.lower() != ".png":
             raise UsageError(f"--out must end in .png (the result is saved as PNG); got {path}")
         if path.resolve() == photo.resolve():
             raise UsageError("--out is the photo itself; give another file name")
+        refuse_overwrite([path], force)
         return path
     path = photo.with_name(photo.stem + "-restored.png")
     try:
@@ -166,8 +188,8 @@ def _output_path(photo: Path, out: str | None) -> Path:
         probe = path.parent / f".parley-write-test-{photo.stem}"
         probe.touch()
         probe.unlink()
-        return path
     except OSError:
         from assistant import paths
 
-        return paths.home() / "restore" / path.name
+        path = paths.home() / "restore" / path.name
+    return free_path(path)

@@ -21,7 +21,17 @@ from typing import Any
 
 from assistant import paths
 from assistant.errors import UsageError
-from assistant.tools.base import ArgParser, BackendInfo, Output, Progress, Tool, measured
+from assistant.tools.base import (
+    ArgParser,
+    BackendInfo,
+    Output,
+    Progress,
+    Tool,
+    check_text,
+    measured,
+    quiet_weights_loading,
+    read_file_argument,
+)
 
 MAX_CHARS = 20_000
 HF_ENV = "PARLEY_SENTIMENT_MODEL"
@@ -31,7 +41,10 @@ class SentimentTool(Tool):
     name = "sentiment"
     description = "Say whether a text is negative, neutral or positive, with probabilities."
     usage = "/sentiment [--backend encoder|vader|hf] TEXT"
-    parameters = {"text": "the text to judge", "model": "hf backend only: a classifier directory"}
+    parameters = {
+        "text": "the text to judge (@FILE: a UTF-8 text file)",
+        "model": "hf backend only: a classifier directory",
+    }
 
     def backends(self) -> list[BackendInfo]:
         import importlib.util
@@ -47,12 +60,15 @@ class SentimentTool(Tool):
                         _hf_dir(None) is not None, measured(self.name, "hf")),
         ]  # fmt: skip
 
-    def parse(self, argv: list[str]) -> dict[str, Any]:
+    def parser(self) -> ArgParser:
         parser = ArgParser(self)
-        parser.add_argument("--model")
-        parser.add_argument("text", nargs="*")
-        args = parser.parse(argv)
-        args["text"] = " ".join(args.get("text") or [])
+        parser.add_argument("--model", metavar="DIR")
+        parser.add_argument("text", nargs="*", metavar="TEXT")
+        return parser
+
+    def parse(self, argv: list[str]) -> dict[str, Any]:
+        args = self.parser().parse(argv)
+        args["text"] = read_file_argument(" ".join(args.get("text") or []))
         return args
 
     def execute(
@@ -62,9 +78,7 @@ class SentimentTool(Tool):
         text: str = "",
         model: str | None = None,
     ) -> Output:
-        from assistant.tools.base import read_text_argument
-
-        text = read_text_argument(str(text), limit=MAX_CHARS)
+        text = check_text(str(text), limit=MAX_CHARS)
         if backend == "encoder":
             directory = _encoder_weights()
             if directory is None:
@@ -73,7 +87,8 @@ class SentimentTool(Tool):
                 )
             from assistant.tools.sentiment import encoder
 
-            probs = encoder.predict([text], directory)[0]
+            with quiet_weights_loading():  # the first call loads MiniLM
+                probs = encoder.predict([text], directory)[0]
         elif backend == "vader":
             probs = vader_probabilities(text)
         else:
@@ -151,7 +166,8 @@ def _hf_predict(text: str, model: str | None, progress: Progress | None) -> dict
     if path not in _hf_cache:
         if progress:
             progress(f"loading {path}")
-        clf = AutoModelForSequenceClassification.from_pretrained(path).eval()
+        with quiet_weights_loading():
+            clf = AutoModelForSequenceClassification.from_pretrained(path).eval()
         _hf_cache[path] = (clf, AutoTokenizer.from_pretrained(path))
     clf, tokenizer = _hf_cache[path]
     inputs = tokenizer(text, return_tensors="pt", truncation=True, max_length=512)

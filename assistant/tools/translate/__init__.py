@@ -19,7 +19,16 @@ from __future__ import annotations
 from typing import Any
 
 from assistant.errors import UsageError
-from assistant.tools.base import ArgParser, BackendInfo, Output, Progress, Tool, measured
+from assistant.tools.base import (
+    ArgParser,
+    BackendInfo,
+    Output,
+    Progress,
+    Tool,
+    check_text,
+    measured,
+    read_file_argument,
+)
 from assistant.tools.text import chunks, guess_language, split_sentences
 
 LANGUAGES = {"en": "English", "pt": "Portuguese"}
@@ -31,7 +40,7 @@ class TranslateTool(Tool):
     description = "Translate text between English and Portuguese."
     usage = "/translate [--to pt|en] [--from en|pt] [--backend bergamot|rnn|hf] TEXT"
     parameters = {
-        "text": "the text to translate",
+        "text": "the text to translate (@FILE: a UTF-8 text file)",
         "to": "target language code: pt or en",
         "source": "source language code (guessed when absent)",
         "model": "hf backend only: a MarianMT/T5 directory",
@@ -50,14 +59,17 @@ class TranslateTool(Tool):
                         measured(self.name, "hf")),
         ]  # fmt: skip
 
-    def parse(self, argv: list[str]) -> dict[str, Any]:
+    def parser(self) -> ArgParser:
         parser = ArgParser(self)
-        parser.add_argument("--to", "-t")
-        parser.add_argument("--from", "-f", dest="source")
-        parser.add_argument("--model")
-        parser.add_argument("text", nargs="*")
-        args = parser.parse(argv)
-        args["text"] = " ".join(args.get("text") or [])
+        parser.add_argument("--to", "-t", metavar="pt|en")
+        parser.add_argument("--from", "-f", dest="source", metavar="en|pt")
+        parser.add_argument("--model", metavar="DIR")
+        parser.add_argument("text", nargs="*", metavar="TEXT")
+        return parser
+
+    def parse(self, argv: list[str]) -> dict[str, Any]:
+        args = self.parser().parse(argv)
+        args["text"] = read_file_argument(" ".join(args.get("text") or []))
         return args
 
     def execute(
@@ -69,9 +81,7 @@ class TranslateTool(Tool):
         source: str | None = None,
         model: str | None = None,
     ) -> Output:
-        from assistant.tools.base import read_text_argument
-
-        text = read_text_argument(str(text), limit=MAX_CHARS)
+        text = check_text(str(text), limit=MAX_CHARS)
         source = _language(source) if source else guess_language(text) or "en"
         target = _language(to) if to else ("en" if source == "pt" else "pt")
         if source == target:

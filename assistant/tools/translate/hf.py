@@ -31,8 +31,11 @@ def model_dir(model: str | None = None) -> Path | None:
 def _load(path: Path) -> tuple[Any, Any]:
     from transformers import AutoModelForSeq2SeqLM, AutoTokenizer
 
+    from assistant.tools.base import quiet_weights_loading
+
     tokenizer = AutoTokenizer.from_pretrained(path)
-    model = AutoModelForSeq2SeqLM.from_pretrained(path)
+    with quiet_weights_loading():
+        model = AutoModelForSeq2SeqLM.from_pretrained(path)
     model.eval()
     return model, tokenizer
 
