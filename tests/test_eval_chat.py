@@ -242,3 +242,13 @@ def test_the_real_embedded_model_on_a_handful_of_items(parley_home):
     assert result["answers"] == 12 and result["tokens"] > 12
     assert all(result["axes"][k]["n"] for k in ("knowledge", "instructions", "right_tool"))
     assert sum(bool(i["answer"].strip()) for i in result["items"]) >= 10
+
+
+def test_the_record_of_a_run_goes_into_the_run(tmp_path, parley_home):
+    model = tmp_path / "runs" / "sft-x" / "model"
+    model.mkdir(parents=True)
+    (model / "config.json").write_text("{}")
+    assert evalchat.record_path(str(model), "dev").parent == model.parent / "evals"
+    embedded = evalchat.record_path("smollm2-135m-instruct", "test")
+    assert embedded.parent == parley_home / "evals"
+    assert embedded.name.startswith("chat-smollm2-135m-instruct-test-")
