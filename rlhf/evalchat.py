@@ -207,12 +207,15 @@ def summarize(marks: list[dict[str, bool | None]]) -> dict[str, dict[str, Any]]:
 
 
 def by_category(items: list[Item], marks: list[dict[str, bool | None]]) -> dict[str, Any]:
-    """Knowledge and instructions per category (rate and n), for the record."""
+    """Per category, for the record: knowledge and instructions right, tool requests with the
+    right call, and false calls on the plain prompts that only sound like tool requests."""
     out: dict[str, Any] = {}
     for item, m in zip(items, marks, strict=True):
-        if item.kind in ("knowledge", "instructions"):
-            row = out.setdefault(f"{item.kind}/{item.category}", [0, 0])
-            row[0], row[1] = row[0] + bool(m[item.kind]), row[1] + 1
+        key = {"knowledge": "knowledge", "instructions": "instructions"}.get(item.kind)
+        if item.kind == "tools":
+            key = "right_call" if item.data.get("tool") else "false_call"
+        row = out.setdefault(f"{item.kind}/{item.category}", [0, 0])
+        row[0], row[1] = row[0] + bool(m[key]), row[1] + 1
     return {k: {"rate": round(h / n, 3), "n": n} for k, (h, n) in sorted(out.items())}
 
 

@@ -50,8 +50,9 @@ CAPITAL = item("knowledge", question="What is the capital of Spain?", lang="en",
 PT = item("knowledge", question="Qual é a capital da Itália?", lang="pt", answers=["Roma"])
 ONE_WORD = item("instructions", prompt="Name a planet. One word.", check={"kind": "one_word"})
 TRANSLATE = item("tools", prompt="Portuguese for: see you", tool="translate",
-                 arguments={"text": "see you", "to": "pt"})  # fmt: skip
-PLAIN = item("tools", prompt="Who painted the Mona Lisa?", tool=None, arguments=None)
+                 arguments={"text": "see you", "to": "pt"}, category="translate")  # fmt: skip
+PLAIN = item("tools", prompt="Who painted the Mona Lisa?", tool=None, arguments=None,
+             category="no_tool")  # fmt: skip
 
 
 def test_doctests_pass():
@@ -252,3 +253,11 @@ def test_the_record_of_a_run_goes_into_the_run(tmp_path, parley_home):
     embedded = evalchat.record_path("smollm2-135m-instruct", "test")
     assert embedded.parent == parley_home / "evals"
     assert embedded.name.startswith("chat-smollm2-135m-instruct-test-")
+
+
+def test_the_record_has_each_category():
+    engine = ScriptedEngine({PLAIN.prompt: render("imagine", {"prompt": "a painting"})})
+    categories = evalchat.run(engine, [CAPITAL, TRANSLATE, PLAIN])["categories"]
+    assert categories["knowledge/x"] == {"rate": 0.0, "n": 1}
+    assert categories["tools/translate"] == {"rate": 0.0, "n": 1}  # right calls
+    assert categories["tools/no_tool"] == {"rate": 1.0, "n": 1}  # false calls

@@ -111,7 +111,7 @@ def _sampling(f):
     "--limit",
     type=click.IntRange(min=1),
     default=None,
-    help="Only the first N prompts of each set (a quick look).",
+    help="Only N prompts of each set, spread over its categories (a quick look).",
 )
 @click.option(
     "--workers",
@@ -125,13 +125,16 @@ def chat_cmd(
     model, against, split, seeds, system, max_new_tokens, limit, workers, as_json, **sampling
 ):
     """The held-out battery: knowledge, instructions, language, degeneration and tools, each
-    with a 95% interval; the record is written under $PARLEY_HOME/evals/ (or the run)."""
+    with a 95% interval; the record is written under $PARLEY_HOME/evals/ (or the run).
+
+    Sampling and system prompt are Parley's built-in defaults (not config.toml's) unless given."""
+    from assistant.models import EMBEDDED_NAME
     from rlhf import evalchat
 
     items = evalchat.load_items(split, limit=limit)
     chosen = {k: v for k, v in sampling.items() if v is not None}
     params = GenerationParams(max_new_tokens=max_new_tokens, **chosen)
-    names = [model or "smollm2-135m-instruct"] + ([against] if against else [])
+    names = [model or EMBEDDED_NAME] + ([against] if against else [])
     results = []
     for name in names:
         engine, n = evalchat.load_engine(name, workers, progress=progress)
