@@ -214,8 +214,8 @@ def follows(text: str, check: dict) -> bool:
 
 STOPWORDS = {
     "en": "the is are was and of to in it that this with for you not be have what on",
-    "pt": "o os as é são um uma não com em do da dos das para que se mas ao na no é está",
-    "es": "el los las es son un una no con en del por para que pero al y está muy",
+    "pt": "os as é são um uma não com em do da dos das para que se mas ao na no está muito",
+    "es": "el los las es son un una no con en del por para que pero al está muy",
     "fr": "le la les est sont un une pas avec dans du des pour que et il elle ce",
     "it": "il lo gli è sono un una non con nel del della per che ma ed",
     "de": "der die das ist sind ein eine nicht mit und zu den dem ich sie es",
@@ -224,14 +224,18 @@ _STOP = {lang: set(words.split()) for lang, words in STOPWORDS.items()}
 
 
 def language(text: str) -> str | None:
-    """The language with most stopwords in `text`; None with fewer than two stopwords.
+    """The language with most stopwords in `text` (single letters a-z aside); None with fewer than
+    two stopwords.
 
     >>> language("The capital of France is Paris."), language("A capital da França é Paris.")
     ('en', 'pt')
     >>> language("L'Alma, la France, est la capital de la France."), language("Paris.")
     ('fr', None)
+    >>> language("The five vowels of the alphabet are a, e, i, o and u.")
+    'en'
     """
     words = [w.casefold().split("'")[-1] for w in re.findall(r"[\w']+", text)]
+    words = [w for w in words if not re.fullmatch("[a-z]", w)]  # "a, e, o" may be listed letters
     counts = {lang: sum(w in stop for w in words) for lang, stop in _STOP.items()}
     best = max(counts.values())
     if best < 2:
