@@ -124,3 +124,36 @@ def test_the_reward_model_win_rate_is_complementary_too(monkeypatch):
 def test_the_reward_model_judge_needs_its_directory():
     with pytest.raises(Exception, match="needs --reward-model DIR"):
         winrate.judge_pairs(["q"], ["a"], ["b"], judge="reward-model")
+
+
+@pytest.fixture(scope="module")
+def tiny_reward_dir(tiny_model_dir, tmp_path_factory):
+    import torch
+    from transformers import AutoModelForSequenceClassification, AutoTokenizer
+
+    torch.manual_seed(0)
+    model = AutoModelForSequenceClassification.from_pretrained(tiny_model_dir, num_labels=1)
+    out = tmp_path_factory.mktemp("tiny-reward")
+    model.save_pretrained(out)
+    AutoTokenizer.from_pretrained(tiny_model_dir).save_pretrained(out)
+    return out
+
+
+def test_a_real_reward_model_scores_each_answer_alone_and_swaps_cleanly(tiny_reward_dir):
+    """An answer's reward does not depend on what it is batched (padded) with, so the reward
+    model's win rate swaps exactly when the models do."""
+    from transformers import AutoModelForSequenceClassification, AutoTokenizer
+
+    from rlhf.reward import score
+
+    rm = AutoModelForSequenceClassification.from_pretrained(tiny_reward_dir, num_labels=1)
+    tok = AutoTokenizer.from_pretrained(tiny_reward_dir)
+    chat = [{"role": "user", "content": PROMPT}]
+    short, long = ([{"role": "assistant", "content": t}] for t in ("54", "word " * 40))
+    alone = score(rm, tok, [chat], [short])
+    padded = score(rm, tok, [chat, chat], [short, long])
+    assert alone[0] == pytest.approx(padded[0], abs=1e-5)
+    args = dict(judge="reward-model", reward_model=str(tiny_reward_dir))
+    ab = winrate.winrate(_engine(A, "a"), _engine(B, "b"), PROMPTS, **args)
+    ba = winrate.winrate(_engine(B, "b"), _engine(A, "a"), PROMPTS, **args)
+    assert ab["winrate"] + ba["winrate"] == pytest.approx(1.0) and ab["ties"] >= 1
