@@ -72,15 +72,11 @@ def _outcome(score_a: float, score_b: float) -> float:
 
 
 def judge_pairs(
-    prompts: list[str], a: list[str], b: list[str], judge: str = "judge",
-    reward_model: str | None = None,
-) -> list[float]:  # fmt: skip
-    """Per prompt, 1 if answer `a` wins, 0 if `b` does, 0.5 for a tie. Each pair is judged in
-    both orders ((a, b) and (b, a)) and the two verdicts averaged, so a judge's taste for a
-    position cancels out: a pair whose verdict follows the position comes out a tie."""
-    if judge == "reward-model":
-        sa, sb = _reward_scores(reward_model, prompts, a, b)
-        return [_outcome(x, y) for x, y in zip(sa, sb, strict=True)]
+    prompts: list[str], a: list[str], b: list[str], judge: str = "judge"
+) -> list[float]:
+    """Per prompt, 1 if answer `a` wins by the annotator `judge`, 0 if `b` does, 0.5 for a tie.
+    Each pair is judged in both orders ((a, b) and (b, a)) and the two verdicts averaged, so a
+    judge's taste for a position cancels out: a verdict that follows the position is a tie."""
     scorer = annotators.get(judge)
     out = []
     for p, x, y in zip(prompts, a, b, strict=True):
@@ -89,38 +85,37 @@ def judge_pairs(
     return out
 
 
-def _reward_scores(reward_model: str | None, prompts: list[str], a: list[str], b: list[str]):
-    """The reward model scores each answer alone, so its verdicts cannot depend on order."""
-    if not reward_model:
-        from assistant.errors import UsageError
-
-        raise UsageError("--judge reward-model needs --reward-model DIR")
-    from transformers import AutoModelForSequenceClassification, AutoTokenizer
-
-    from rlhf.reward import score
-
-    rm = AutoModelForSequenceClassification.from_pretrained(reward_model, num_labels=1)
-    tok = AutoTokenizer.from_pretrained(reward_model)
-    chats = [[{"role": "user", "content": p}] for p in prompts]
-    sa = score(rm, tok, chats, [[{"role": "assistant", "content": x}] for x in a])
-    sb = score(rm, tok, chats, [[{"role": "assistant", "content": x}] for x in b])
-    return sa, sb
-
-
 def winrate(
     model_a, model_b, prompts: list[str], judge: str = "judge", reward_model: str | None = None,
     temperature: float = 0.7, max_new_tokens: int = 64, seed: int = 0,
     names: tuple[str, str] | None = None,
 ) -> dict[str, Any]:  # fmt: skip
-    """How often `model_a`'s answer beats `model_b`'s (engines), by the judge in both orders
-    (`judge_pairs`); ties count half.
+    """How often `model_a`'s answer beats `model_b`'s (engines), by the judge; ties count half.
+    An annotator judges each pair in both orders (`judge_pairs`); the reward model scores each
+    answer on its own.
 
     `names`: what the result calls the two models (default: the engines' names, which for a
     directory is only its last part, e.g. "model" for both `sft/model` and `ppo/model`)."""
     name_a, name_b = names or (model_a.name, model_b.name)
     a = _answers(model_a, prompts, seed, temperature, max_new_tokens)
     b = _answers(model_b, prompts, seed, temperature, max_new_tokens)
-    outcomes = judge_pairs(prompts, a, b, judge, reward_model)
+    if judge == "reward-model":
+        if not reward_model:
+            from assistant.errors import UsageError
+
+            raise UsageError("--judge reward-model needs --reward-model DIR")
+        from transformers import AutoModelForSequenceClassification, AutoTokenizer
+
+        from rlhf.reward import score
+
+        rm = AutoModelForSequenceClassification.from_pretrained(reward_model, num_labels=1)
+        tok = AutoTokenizer.from_pretrained(reward_model)
+        chats = [[{"role": "user", "content": p}] for p in prompts]
+        sa = score(rm, tok, chats, [[{"role": "assistant", "content": x}] for x in a])
+        sb = score(rm, tok, chats, [[{"role": "assistant", "content": x}] for x in b])
+        outcomes = [_outcome(x, y) for x, y in zip(sa, sb, strict=True)]
+    else:
+        outcomes = judge_pairs(prompts, a, b, judge)
     n = len(prompts)
     low, high = wilson(sum(outcomes), n)
     return {
