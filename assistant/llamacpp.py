@@ -111,12 +111,19 @@ def gguf_for(spec: models.ModelSpec, progress: models.Progress | None = None) ->
     return gguf_export.ensure_gguf(spec.path, qtype, progress)
 
 
-def _lib() -> Any:
+def choose_wait_policy() -> None:
+    """On a busy CPU, let OpenMP threads sleep at ggml's per-op barriers instead of spinning.
+
+    Spinning threads starve each other there: measured at load ~15 on 2 cores, 1-4 tok/s
+    spinning vs 17-55 sleeping. libgomp reads this once, when llama.cpp's library loads, so call
+    it before anything imports `llama_cpp` (the tests' conftest does); an idle machine keeps the
+    spinning default."""
     if "OMP_WAIT_POLICY" not in os.environ and os.getloadavg()[0] >= n_threads():
-        # On a busy CPU, OpenMP threads spinning at ggml's per-op barriers starve each other:
-        # measured here at load ~15 on 2 cores, 1-4 tok/s spinning vs 17-55 sleeping. libgomp
-        # reads this once, when llama.cpp loads it; an idle machine keeps the spinning default.
         os.environ["OMP_WAIT_POLICY"] = "PASSIVE"
+
+
+def _lib() -> Any:
+    choose_wait_policy()
     import llama_cpp
     from llama_cpp import _logger
 
