@@ -211,7 +211,7 @@ def by_category(items: list[Item], marks: list[dict[str, bool | None]]) -> dict[
     right call, and false calls on the plain prompts that only sound like tool requests."""
     out: dict[str, Any] = {}
     for item, m in zip(items, marks, strict=True):
-        key = {"knowledge": "knowledge", "instructions": "instructions"}.get(item.kind)
+        key = item.kind
         if item.kind == "tools":
             key = "right_call" if item.data.get("tool") else "false_call"
         row = out.setdefault(f"{item.kind}/{item.category}", [0, 0])
@@ -277,11 +277,31 @@ def table(results: list[dict[str, Any]], names: list[str]) -> str:
         cells = [cell(r["axes"][key]) for r in results]
         if all(c == "-" for c in cells):
             continue
-        mark = " (lower is better)" if lower and key == "false_call" else ""
-        lines.append(f"{label:<24}" + "".join(c.ljust(width) for c in cells) + mark)
+        lines.append(
+            f"{label + (' ↓' if lower else ''):<24}" + "".join(c.ljust(width) for c in cells)
+        )
     lines.append(f"{'time':<24}" + "".join(
         f"{r['seconds']:.0f} s, {r['answers']} answers, {r['tokens']} tokens".ljust(width)
         for r in results))  # fmt: skip
+    lines.append("↓ lower is better; [95% interval]; n answers counted")
+    return "\n".join(line.rstrip() for line in lines)
+
+
+def category_table(results: list[dict[str, Any]], names: list[str]) -> str:
+    """The record's per-category rates, one column per model (tools/no_tool: false calls).
+
+    >>> print(category_table([{"categories": {"knowledge/science": {"rate": 0.5, "n": 4}}}],
+    ...                      ["m"]))
+    category                    m
+    knowledge/science           50% n=4
+    """
+    keys = sorted({k for r in results for k in r["categories"]})
+    width = max(16, *(len(n) + 2 for n in names))
+    lines = ["category".ljust(28) + "".join(n.ljust(width) for n in names)]
+    for key in keys:
+        cells = [r["categories"].get(key) for r in results]
+        lines.append(key.ljust(28) + "".join(
+            (f"{c['rate']:.0%} n={c['n']}" if c else "-").ljust(width) for c in cells))  # fmt: skip
     return "\n".join(line.rstrip() for line in lines)
 
 

@@ -213,6 +213,15 @@ def test_cli_prints_one_column_per_model_and_writes_the_record(scripted, parley_
     assert record["models"] == ["a", "b"] and record["split"] == "test"
     assert len(record["results"][1]["items"]) == 9
     assert str(path) in result.stdout
+    assert "knowledge/" not in result.stdout
+
+
+def test_cli_by_category(scripted):
+    result = CliRunner().invoke(main, ["eval", "chat", "--limit", "12", "--by-category"])
+    assert result.exit_code == 0, result.output
+    rows = {line.split()[0]: line.split()[1:] for line in result.stdout.splitlines() if "/" in line
+            and not line.startswith("record")}  # fmt: skip
+    assert rows["knowledge/geography"][0].endswith("%") and rows["tools/no_tool"] == ["0%", "n=5"]
 
 
 def test_cli_json_and_sampling_flags(scripted):

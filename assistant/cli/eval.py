@@ -120,9 +120,24 @@ def _sampling(f):
     show_default=True,
     help="Answers decoded together (llama.cpp).",
 )
+@click.option(
+    "--by-category",
+    is_flag=True,
+    help="Also a table per category (knowledge, instructions, tools).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the record as JSON.")
 def chat_cmd(
-    model, against, split, seeds, system, max_new_tokens, limit, workers, as_json, **sampling
+    model,
+    against,
+    split,
+    seeds,
+    system,
+    max_new_tokens,
+    limit,
+    workers,
+    by_category,
+    as_json,
+    **sampling,
 ):
     """The held-out battery: knowledge, instructions, language, degeneration and tools, each
     with a 95% interval; the record is written under $PARLEY_HOME/evals/ (or the run).
@@ -161,6 +176,8 @@ def chat_cmd(
     )
     click.echo(f"system: {first['system']!r}")
     click.echo(evalchat.table(results, names))
+    if by_category:
+        click.echo("\n" + evalchat.category_table(results, names))
     click.echo(f"record: {path}")
 
 
