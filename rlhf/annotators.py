@@ -7,8 +7,9 @@ a list of chat messages; `prefer()` turns scores into a noisy preference label.
 
 Rubrics (each a sum of points; higher is better):
 
-- `concise`   — helpful and to the point: +1 for an answer between 3 and 60 words, -1 per 40
-                words beyond 60, -1 for an empty answer, -0.5 for each repeated sentence.
+- `concise`   — helpful and to the point: +1 for an answer between 3 and 60 words (numbers
+                count), -1 per 40 words beyond 60, -1 for an empty answer or a tool's error
+                message, -0.5 for each repeated sentence.
 - `polite`    — friendly and well-formed: +1 for a greeting, thanks or "sure/happy to", +0.5 if it
                 ends with sentence punctuation, -1 for shouting (a word of 4+ capitals), -1 for rude
                 words.
@@ -57,7 +58,22 @@ def text_of(x: Any) -> str:
 
 
 def _words(text: str) -> list[str]:
-    return re.findall(r"[A-Za-zÀ-ÿ']+", text)
+    """Words and numbers: "9 x 6 = 54." has four."""
+    return re.findall(r"[A-Za-zÀ-ÿ0-9']+", text)
+
+
+# How the engine shows a tool call that failed (`assistant.engine._run_call`): an error, not an
+# answer, however short and polite it reads.
+TOOL_ERROR = re.compile(r"^\((?:tool call not understood|[\w-]+ failed): ")
+
+
+def is_tool_error(text: str) -> bool:
+    """Whether an answer is the engine's report of a failed tool call.
+
+    >>> is_tool_error("(sentiment failed: no text to classify)"), is_tool_error("(yes)")
+    (True, False)
+    """
+    return TOOL_ERROR.match(text.strip()) is not None
 
 
 def _sentences(text: str) -> list[str]:
@@ -67,14 +83,14 @@ def _sentences(text: str) -> list[str]:
 def concise(prompts: Sequence[Any], completions: Sequence[Any], **kw: Any) -> list[float]:
     """Rubric `concise` (see the module docstring).
 
-    >>> concise(["q"], [""]), concise(["q"], ["word " * 140])
-    ([-1.0], [-2.0])
+    >>> concise(["q"], [""]), concise(["q"], ["word " * 140]), concise(["q"], ["9 x 6 = 54."])
+    ([-1.0], [-2.0], [1.0])
     """
     scores = []
     for completion in completions:
         text = text_of(completion)
         n = len(_words(text))
-        score = -1.0 if n == 0 else 1.0 if 3 <= n <= 60 else 0.0
+        score = -1.0 if n == 0 or is_tool_error(text) else 1.0 if 3 <= n <= 60 else 0.0
         if n > 60:
             score -= math.ceil((n - 60) / 40)
         sentences = _sentences(text)
@@ -131,11 +147,15 @@ def on_topic(prompts: Sequence[Any], completions: Sequence[Any], **kw: Any) -> l
 
 
 def _ranks(values: list[float]) -> list[float]:
-    order = sorted(range(len(values)), key=lambda i: values[i])
-    ranks = [0.0] * len(values)
-    for rank, i in enumerate(order):
-        ranks[i] = rank / max(len(values) - 1, 1)
-    return ranks
+    """Ranks scaled to 0..1; equal values share their mean rank, so order never breaks a tie.
+
+    >>> _ranks([2.0, 2.0]), _ranks([3.0, 1.0, 3.0])
+    ([0.5, 0.5], [0.75, 0.0, 0.75])
+    """
+    scale = max(len(values) - 1, 1)
+    return [
+        (sum(w < v for w in values) + (sum(w == v for w in values) - 1) / 2) / scale for v in values
+    ]
 
 
 def judge(prompts: Sequence[Any], completions: Sequence[Any], **kw: Any) -> list[float]:
@@ -176,15 +196,21 @@ def get(name: str) -> Scorer:
 
 
 def prefer(scorer: Scorer, prompt: Any, a: Any, b: Any, noise: float = 0.1, seed: int = 0) -> int:
-    """0 if the annotator prefers `a`, 1 if `b`; ties go to a coin flip. With probability `noise`
-    the label is flipped (annotators disagree with their own rubric sometimes, as people do).
+    """0 if the annotator prefers `a`, 1 if `b`; a tie goes to a coin flip. With probability
+    `noise` the label is flipped (annotators disagree with their own rubric sometimes, as people
+    do). The coin and the noise follow the two answers, not their order: swapping `a` and `b`
+    always gives the other label.
 
     >>> [prefer(concise, "q", "short answer here", "", noise=1.0, seed=s) for s in range(3)]
     [1, 1, 1]
+    >>> prefer(polite, "q", "ok", "fine", seed=4) + prefer(polite, "q", "fine", "ok", seed=4)
+    1
     """
-    rng = random.Random(seed)
+    low, high = sorted((text_of(a), text_of(b)))
+    rng = random.Random(f"{seed}\x00{low}\x00{high}")
     sa, sb = scorer([prompt, prompt], [a, b])
-    label = 0 if sa > sb else 1 if sb > sa else rng.randint(0, 1)
+    coin_to_a = (rng.random() < 0.5) == (text_of(a) == low)  # heads: the first in sorted order
+    label = 0 if sa > sb else 1 if sb > sa else 0 if coin_to_a else 1
     return 1 - label if rng.random() < noise else label
 
 

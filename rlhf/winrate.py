@@ -8,7 +8,8 @@
 for preference pairs, labelled by `rlhf.annotators.label_pairs`. `winrate` answers each held-out
 prompt with both models (same seed) and lets a judge pick: a simulated annotator (`judge` is the
 held-out one that labels no training pair), the reward model, or people in `parley arena`.
-Ties count half. The interval is Wilson's score interval at 95%.
+A simulated annotator judges each pair in both orders; ties count half. The interval is
+Wilson's score interval at 95%.
 """
 
 from __future__ import annotations
@@ -66,12 +67,32 @@ def write_jsonl(path: Path, rows: list[dict[str, Any]]) -> None:
     tmp.replace(path)
 
 
+def _outcome(score_a: float, score_b: float) -> float:
+    return 1.0 if score_a > score_b else 0.5 if score_a == score_b else 0.0
+
+
+def judge_pairs(
+    prompts: list[str], a: list[str], b: list[str], judge: str = "judge"
+) -> list[float]:
+    """Per prompt, 1 if answer `a` wins by the annotator `judge`, 0 if `b` does, 0.5 for a tie.
+    Each pair is judged in both orders ((a, b) and (b, a)) and the two verdicts averaged, so a
+    judge's taste for a position cancels out: a verdict that follows the position is a tie."""
+    scorer = annotators.get(judge)
+    out = []
+    for p, x, y in zip(prompts, a, b, strict=True):
+        first, second = scorer([p, p], [x, y]), scorer([p, p], [y, x])
+        out.append((_outcome(first[0], first[1]) + _outcome(second[1], second[0])) / 2)
+    return out
+
+
 def winrate(
     model_a, model_b, prompts: list[str], judge: str = "judge", reward_model: str | None = None,
     temperature: float = 0.7, max_new_tokens: int = 64, seed: int = 0,
     names: tuple[str, str] | None = None,
 ) -> dict[str, Any]:  # fmt: skip
     """How often `model_a`'s answer beats `model_b`'s (engines), by the judge; ties count half.
+    An annotator judges each pair in both orders (`judge_pairs`); the reward model scores each
+    answer on its own.
 
     `names`: what the result calls the two models (default: the engines' names, which for a
     directory is only its last part, e.g. "model" for both `sft/model` and `ppo/model`)."""
@@ -92,21 +113,17 @@ def winrate(
         chats = [[{"role": "user", "content": p}] for p in prompts]
         sa = score(rm, tok, chats, [[{"role": "assistant", "content": x}] for x in a])
         sb = score(rm, tok, chats, [[{"role": "assistant", "content": x}] for x in b])
+        outcomes = [_outcome(x, y) for x, y in zip(sa, sb, strict=True)]
     else:
-        scorer = annotators.get(judge)
-        sa, sb = [], []
-        for p, x, y in zip(prompts, a, b, strict=True):
-            s = scorer([p, p], [x, y])
-            sa.append(s[0])
-            sb.append(s[1])
-    wins = sum(1.0 if x > y else 0.5 if x == y else 0.0 for x, y in zip(sa, sb, strict=True))
+        outcomes = judge_pairs(prompts, a, b, judge)
     n = len(prompts)
-    low, high = wilson(wins, n)
+    low, high = wilson(sum(outcomes), n)
     return {
-        "model": name_a, "against": name_b, "judge": judge, "n": n,
-        "wins": sum(x > y for x, y in zip(sa, sb, strict=True)),
-        "ties": sum(x == y for x, y in zip(sa, sb, strict=True)),
-        "winrate": wins / n if n else 0.0, "ci95": [low, high],
+        "model": name_a, "against": name_b, "judge": judge, "orders": "both", "n": n,
+        "wins": sum(o == 1.0 for o in outcomes),
+        "ties": sum(o == 0.5 for o in outcomes),
+        "losses": sum(o == 0.0 for o in outcomes),
+        "winrate": sum(outcomes) / n if n else 0.0, "ci95": [low, high],
         "examples": [{"prompt": p, "a": x, "b": y} for p, x, y in zip(prompts, a, b, strict=True)][
             :5
         ],

@@ -8,6 +8,11 @@ from pathlib import Path
 
 import pytest
 
+from assistant.llamacpp import choose_wait_policy
+
+# Test modules import llama_cpp at collection, before the engine could choose: choose now.
+choose_wait_policy()
+
 TINY_CONTEXT = 128
 
 
