@@ -21,16 +21,12 @@ from dataclasses import asdict, dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from assistant import models
+from assistant.chat_context import DEFAULT_SYSTEM_PROMPT, chat_context
 from assistant.errors import ParleyError, UsageError
 
 if TYPE_CHECKING:
     import torch
     from transformers import PreTrainedModel, PreTrainedTokenizerBase
-
-DEFAULT_SYSTEM_PROMPT = (
-    "You are Parley, a helpful assistant that runs on the user's own computer. "
-    "Answer clearly and briefly."
-)
 
 Message = dict[str, str]
 
@@ -320,10 +316,7 @@ class Engine:
 
     def with_system(self, messages: Sequence[Message]) -> list[Message]:
         """The conversation with Parley's system prompt first, unless it brings its own."""
-        messages = [dict(m) for m in messages]
-        if not messages or messages[0]["role"] != "system":
-            messages.insert(0, {"role": "system", "content": self.system_prompt})
-        return messages
+        return chat_context(messages, self.system_prompt)
 
     def encode(self, messages: Sequence[Message]) -> list[int]:
         ids = self.tokenizer.apply_chat_template(
