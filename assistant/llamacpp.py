@@ -46,7 +46,7 @@ from assistant.errors import ModelLoadError, UsageError
 
 BACKENDS = ("auto", "llamacpp", "transformers")
 INSTALL_FAST = "pip install 'parley[fast]' (or `make install`), which builds llama-cpp-python"
-N_SEQ = 2  # sequences decoded together: the arena's pair
+N_SEQ = 2  # sequences decoded together by default: the arena's pair
 N_BATCH = 512  # prompt tokens per llama_decode call
 _DECODE_LOCK = threading.Lock()  # two engines must not both spin all cores at once
 
@@ -188,8 +188,12 @@ class LlamaCppEngine(Engine):
         system_prompt: str = DEFAULT_SYSTEM_PROMPT,
         eos_ids: set[int] | None = None,
         threads: int | None = None,
+        n_seq: int = N_SEQ,
     ) -> None:
+        """`n_seq`: answers decoded together (each with its own KV stream of `context_window`
+        tokens, so memory grows with both: `parley eval chat` runs 8 with a short window)."""
         lib = self._lib = _lib()
+        self.n_seq = n_seq
         self.name, self.system_prompt, self.gguf_path = name, system_prompt, Path(gguf_path)
         self.model = None  # no torch model on this path
         self.threads = threads or n_threads()
@@ -203,9 +207,9 @@ class LlamaCppEngine(Engine):
         # One KV stream per sequence, each the whole window: a sequence's cells then sit in
         # position order whatever the other does, so batched, cached and lone answers are the
         # same bits (a shared cache interleaves them and changes float summation order).
-        cparams.n_ctx = self.context_window * N_SEQ
+        cparams.n_ctx = self.context_window * n_seq
         cparams.n_batch = cparams.n_ubatch = N_BATCH
-        cparams.n_seq_max = N_SEQ
+        cparams.n_seq_max = n_seq
         cparams.kv_unified = False
         cparams.n_threads = cparams.n_threads_batch = self.threads
         cparams.no_perf = True
@@ -225,8 +229,8 @@ class LlamaCppEngine(Engine):
         )
         self.eos_ids = {eos} | (eos_ids or set())
         self._batch = lib.llama_batch_init(N_BATCH, 0, 1)
-        self._cached: list[list[int]] = [[] for _ in range(N_SEQ)]  # tokens in each seq's KV
-        self._free = list(range(N_SEQ))
+        self._cached: list[list[int]] = [[] for _ in range(n_seq)]  # tokens in each seq's KV
+        self._free = list(range(n_seq))
         self._pending: list[_Request] = []
         self._active: list[_Request] = []
         self._wake = threading.Condition()
@@ -277,7 +281,7 @@ class LlamaCppEngine(Engine):
             if self._active or self._pending:
                 raise UsageError("forget() while answers are being generated")
             self._lib.llama_memory_clear(self._memory, True)
-            self._cached = [[] for _ in range(N_SEQ)]
+            self._cached = [[] for _ in range(self.n_seq)]
 
     def __del__(self) -> None:
         with contextlib.suppress(Exception):

@@ -1,17 +1,164 @@
-"""`parley eval tools|winrate`: measure a chat model (code in `rlhf/`, imported lazily)."""
+"""`parley eval chat|tools|winrate`: measure a chat model (code in `rlhf/`, imported lazily)."""
 
 from __future__ import annotations
 
 import json
+import sys
+import time
 
 import click
 
 from assistant.cli.options import dtype_option, model_option, progress
+from assistant.engine import GenerationParams
 
 
 @click.group("eval")
 def eval_group() -> None:
-    """Measure a model: tool routing, win rate against another model."""
+    """Measure a model: the held-out chat battery, tool routing, win rate against another."""
+
+
+class ProgressBar:
+    """`[#####.....] 120/333 answers, 1m12s` on stderr: redrawn in place on a terminal, every
+    tenth of the way otherwise (logs stay short)."""
+
+    def __init__(self, label: str) -> None:
+        self.label, self.start, self.shown = label, time.monotonic(), -1
+        self.tty = sys.stderr.isatty()
+
+    def __call__(self, done: int, total: int) -> None:
+        tenth = 10 * done // max(total, 1)
+        if not self.tty and tenth == self.shown:
+            return
+        self.shown = tenth
+        filled = 30 * done // max(total, 1)
+        seconds = int(time.monotonic() - self.start)
+        line = (
+            f"{self.label} [{'#' * filled}{'.' * (30 - filled)}] {done}/{total} answers, "
+            f"{seconds // 60}m{seconds % 60:02d}s"
+        )
+        end = "\n" if done == total or not self.tty else ""
+        click.echo(("\r" if self.tty else "") + line, err=True, nl=False)
+        click.echo(end, err=True, nl=False)
+
+
+# A repetition penalty is offered only where the engine's sampling settings have one.
+_HAS_PENALTY = "repetition_penalty" in GenerationParams.__dataclass_fields__
+
+
+def _sampling(f):
+    defaults = GenerationParams()
+    options = [
+        click.option(
+            "--temperature",
+            "-t",
+            type=click.FloatRange(min=0),
+            default=None,
+            help=f"0 means greedy [default: Parley's, {defaults.temperature}].",
+        ),
+        click.option(
+            "--top-p",
+            type=click.FloatRange(0, 1, min_open=True),
+            default=None,
+            help=f"Nucleus sampling mass [default: Parley's, {defaults.top_p}].",
+        ),
+    ]
+    if _HAS_PENALTY:
+        options.append(
+            click.option(
+                "--repetition-penalty",
+                type=click.FloatRange(min=0),
+                default=None,
+                help="Repetition penalty [default: Parley's].",
+            )
+        )
+    for option in reversed(options):
+        f = option(f)
+    return f
+
+
+@eval_group.command("chat")
+@click.option("--model", "-m", default=None, help="The model under test (default: the embedded).")
+@click.option("--against", "-b", default=None, help="A second model, shown side by side.")
+@click.option(
+    "--split",
+    type=click.Choice(["dev", "test"]),
+    default="dev",
+    show_default=True,
+    help="dev for choosing anything; test only for reporting.",
+)
+@click.option(
+    "--seeds",
+    type=click.IntRange(min=1),
+    default=1,
+    show_default=True,
+    help="Answers per prompt (seeds 0..N-1).",
+)
+@click.option(
+    "--system",
+    default=None,
+    help="System prompt (default: Parley's; 'model': the chat template's own).",
+)
+@_sampling
+@click.option(
+    "--max-new-tokens",
+    "-n",
+    type=click.IntRange(min=1),
+    default=128,
+    show_default=True,
+    help="Longest answer; an answer still going there counts as 'no end'.",
+)
+@click.option(
+    "--limit",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Only the first N prompts of each set (a quick look).",
+)
+@click.option(
+    "--workers",
+    type=click.IntRange(min=1, max=64),
+    default=8,
+    show_default=True,
+    help="Answers decoded together (llama.cpp).",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the record as JSON.")
+def chat_cmd(
+    model, against, split, seeds, system, max_new_tokens, limit, workers, as_json, **sampling
+):
+    """The held-out battery: knowledge, instructions, language, degeneration and tools, each
+    with a 95% interval; the record is written under $PARLEY_HOME/evals/ (or the run)."""
+    from rlhf import evalchat
+
+    items = evalchat.load_items(split, limit=limit)
+    chosen = {k: v for k, v in sampling.items() if v is not None}
+    params = GenerationParams(max_new_tokens=max_new_tokens, **chosen)
+    names = [model or "smollm2-135m-instruct"] + ([against] if against else [])
+    results = []
+    for name in names:
+        engine, n = evalchat.load_engine(name, workers, progress=progress)
+        try:
+            prompt = evalchat.model_default_system(engine) if system == "model" else system
+            results.append(evalchat.run(engine, items, prompt, params, seeds, n, ProgressBar(name)))
+        finally:
+            getattr(engine, "close", lambda: None)()
+    record = {
+        "split": split,
+        "models": names,
+        "started": time.strftime("%Y-%m-%dT%H:%M:%S"),
+        "results": results,
+    }
+    path = evalchat.record_path(names[0], split)
+    path.write_text(json.dumps(record, indent=1, ensure_ascii=False))
+    if as_json:
+        click.echo(json.dumps(record, indent=2, ensure_ascii=False))
+        return
+    first = results[0]
+    click.echo(
+        f"split {split}: {first['prompts']} prompts x {seeds} seed(s); sampling "
+        + ", ".join(f"{k} {v}" for k, v in first["params"].items())
+    )
+    click.echo(f"system: {first['system']!r}")
+    click.echo(evalchat.table(results, names))
+    click.echo(f"record: {path}")
 
 
 @eval_group.command("tools")
