@@ -44,6 +44,7 @@ from assistant.arena_inputs import (  # noqa: F401  (re-exported: the arena's wh
     parse_item,
     session_key,
 )
+from assistant.chat_context import chat_context
 from assistant.errors import UsageError
 from assistant.store import ratings
 
@@ -176,13 +177,7 @@ class ArenaSession:
             shown.ready_at = None
             return shown
         item = self.items[index]
-        context = [dict(m) for m in item.messages]
-        if context[0]["role"] != "system":
-            from assistant.engine import DEFAULT_SYSTEM_PROMPT
-
-            context.insert(
-                0, {"role": "system", "content": self.system_prompt or DEFAULT_SYSTEM_PROMPT}
-            )
+        context = chat_context(item.messages, self.system_prompt)
         swapped = random.Random(f"{self.shuffle_seed}:{index}").random() < 0.5
         first, second = item.responses or self.contenders
         left, right = (second, first) if swapped else (first, second)

@@ -21,28 +21,31 @@ from dataclasses import asdict, dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from assistant import models
+from assistant.chat_context import DEFAULT_SYSTEM_PROMPT, chat_context
 from assistant.errors import ParleyError, ToolCallRefused, UsageError
 
 if TYPE_CHECKING:
     import torch
     from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
-DEFAULT_SYSTEM_PROMPT = (
-    "You are Parley, a helpful assistant that runs on the user's own computer. "
-    "Answer clearly and briefly."
-)
-
 Message = dict[str, str]
+
+
+PENALTY_LAST_N = 64  # the repetition penalty looks this many answer tokens back (both backends)
 
 
 @dataclass
 class GenerationParams:
-    """Sampling settings. temperature 0 means greedy; seed None draws one (and reports it)."""
+    """Sampling settings. temperature 0 means greedy; seed None draws one (and reports it).
+    `repetition_penalty` > 1 makes tokens already in the answer's last `PENALTY_LAST_N` less
+    likely (positive logits divided by it, negative ones multiplied, as llama.cpp and
+    transformers do); 1 turns it off."""
 
     temperature: float = 0.2
     top_p: float = 0.9
     max_new_tokens: int = 512
     seed: int | None = None
+    repetition_penalty: float = 1.0
 
     def __post_init__(self) -> None:
         if self.temperature < 0:
@@ -51,6 +54,8 @@ class GenerationParams:
             raise UsageError(f"top_p must be in (0, 1], got {self.top_p}")
         if self.max_new_tokens < 1:
             raise UsageError(f"max_new_tokens must be >= 1, got {self.max_new_tokens}")
+        if self.repetition_penalty <= 0:
+            raise UsageError(f"repetition_penalty must be > 0, got {self.repetition_penalty}")
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -330,10 +335,7 @@ class Engine:
 
     def with_system(self, messages: Sequence[Message]) -> list[Message]:
         """The conversation with Parley's system prompt first, unless it brings its own."""
-        messages = [dict(m) for m in messages]
-        if not messages or messages[0]["role"] != "system":
-            messages.insert(0, {"role": "system", "content": self.system_prompt})
-        return messages
+        return chat_context(messages, self.system_prompt)
 
     def encode(self, messages: Sequence[Message]) -> list[int]:
         ids = self.tokenizer.apply_chat_template(
@@ -409,7 +411,7 @@ class Engine:
                 if cancel is not None and cancel.is_set():
                     finish = "cancelled"
                     break
-                next_id = _sample(out.logits[0, -1], params, generator)
+                next_id = _sample(out.logits[0, -1], params, generator, answer.ids)
                 answer.sampled()
                 if next_id in self.eos_ids:
                     finish = "eos"
@@ -433,10 +435,21 @@ class Engine:
         return done
 
 
-def _sample(logits: torch.Tensor, params: GenerationParams, generator: torch.Generator) -> int:
+def _sample(
+    logits: torch.Tensor,
+    params: GenerationParams,
+    generator: torch.Generator,
+    answer_ids: Sequence[int] = (),
+) -> int:
     import torch
 
-    logits = logits.float()
+    logits = logits.float().clone()
+    recent = sorted(set(answer_ids[-PENALTY_LAST_N:]))
+    if params.repetition_penalty != 1.0 and recent:
+        ids = torch.tensor(recent)
+        seen = logits[ids]
+        penalty = params.repetition_penalty
+        logits[ids] = torch.where(seen > 0, seen / penalty, seen * penalty)
     if params.temperature == 0:
         return int(torch.argmax(logits))
     probs = torch.softmax(logits / params.temperature, dim=-1)

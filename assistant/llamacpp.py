@@ -32,6 +32,7 @@ from assistant import models
 from assistant.chat_template import ChatTemplate
 from assistant.engine import (
     DEFAULT_SYSTEM_PROMPT,
+    PENALTY_LAST_N,
     AnswerStream,
     Done,
     Engine,
@@ -226,6 +227,7 @@ class LlamaCppEngine(Engine):
         self._memory = lib.llama_get_memory(self._ctx)
         vocab = lib.llama_model_get_vocab(self._model)
         eos = lib.llama_vocab_eos(vocab)
+        self.n_vocab = lib.llama_vocab_n_tokens(vocab)
         self.tokenizer = Vocab(lib, vocab, eos)
         self.tokenizer.template = ChatTemplate(
             self._meta("tokenizer.chat_template"),
@@ -375,7 +377,7 @@ class LlamaCppEngine(Engine):
             lib.llama_memory_seq_rm(self._memory, seq, -1, -1)
             keep = 0
         self._cached[seq] = request.prompt[:keep]
-        request.sampler = _sampler(lib, request.params, request.seed)
+        request.sampler = _sampler(lib, request.params, request.seed, self.n_vocab)
         tail = request.prompt[keep:]
         for i in range(0, len(tail), N_BATCH):
             chunk = tail[i : i + N_BATCH]
@@ -496,9 +498,16 @@ def _common_prefix(a: Sequence[int], b: Sequence[int]) -> int:
     return n
 
 
-def _sampler(lib: Any, params: GenerationParams, seed: int) -> Any:
-    """Engine's sampling in llama.cpp: greedy at temperature 0, else temperature, top-p, draw."""
+def _sampler(lib: Any, params: GenerationParams, seed: int, n_vocab: int) -> Any:
+    """Engine's sampling in llama.cpp: the repetition penalty over the answer's tokens (the chain
+    is told only of sampled tokens, not the prompt's), then greedy at temperature 0, else
+    temperature, top-p, draw."""
     chain = lib.llama_sampler_chain_init(lib.llama_sampler_chain_default_params())
+    if params.repetition_penalty != 1.0:
+        penalties = lib.llama_sampler_init_penalties(
+            n_vocab, PENALTY_LAST_N, params.repetition_penalty, 0.0, 0.0
+        )
+        lib.llama_sampler_chain_add(chain, penalties)
     if params.temperature == 0:
         lib.llama_sampler_chain_add(chain, lib.llama_sampler_init_greedy())
         return chain

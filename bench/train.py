@@ -156,14 +156,9 @@ def child_sft(variant: str, steps: int, work: Path, embedded: Path) -> dict:
 
 def _ppo_prompt_ids(tokenizer) -> list[list[int]]:
     """Exactly the prompts `rlhf.ppo` trains on (system prompt, chat template)."""
-    from assistant.engine import DEFAULT_SYSTEM_PROMPT
-    from rlhf.ppo import read_prompts
+    from rlhf.ppo import query_ids, read_prompts
 
-    system = {"role": "system", "content": DEFAULT_SYSTEM_PROMPT}
-    prompts = [p if p[0]["role"] == "system" else [system, *p]
-               for p in read_prompts(str(ROOT / "data/sft/rl_prompts.txt"))]  # fmt: skip
-    return [tokenizer.apply_chat_template(p, add_generation_prompt=True, return_dict=False)
-            for p in prompts]  # fmt: skip
+    return query_ids(tokenizer, read_prompts(str(ROOT / "data/sft/rl_prompts.txt")))
 
 
 def child_ppo(variant: str, steps: int, work: Path, embedded: Path, reward: Path) -> dict:

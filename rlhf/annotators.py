@@ -220,8 +220,11 @@ def label_pairs(
     noise: float = 0.1,
     seed: int = 0,
 ) -> list[dict[str, Any]]:
-    """(prompt, answer a, answer b) triples -> TRL preference records, each labelled by one of
-    `annotators` in turn (recorded in `annotator`); pairs with identical answers are skipped."""
+    """(prompt, answer a, answer b) triples -> TRL conversational preference records whose prompt
+    is the chat context the answers were sampled under (`assistant.chat_context`), each labelled
+    by one of `annotators` in turn (recorded in `annotator`); identical answers are skipped."""
+    from assistant.chat_context import preference_record
+
     out = []
     for i, (prompt, a, b) in enumerate(rows):
         if text_of(a).strip() == text_of(b).strip():
@@ -229,5 +232,5 @@ def label_pairs(
         name = annotators[i % len(annotators)]
         pick = prefer(get(name), prompt, a, b, noise, seed * 100003 + i)
         chosen, rejected = (a, b) if pick == 0 else (b, a)
-        out.append({"prompt": prompt, "chosen": chosen, "rejected": rejected, "annotator": name})
+        out.append(preference_record(prompt, text_of(chosen), text_of(rejected), annotator=name))
     return out

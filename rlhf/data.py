@@ -6,6 +6,10 @@
 - Either can also be a directory saved by `datasets` (`save_to_disk`), so any HF dataset in
   these formats works.
 
+Conversations and conversational prompts are put in the chat context the model is used under
+(`assistant.chat_context`): one that brings no system message gets Parley's, not the chat
+template's stand-in.
+
 A malformed record raises `DataError` naming the file and line: `data/x.jsonl:12: ...`.
 """
 
@@ -98,6 +102,21 @@ def read_jsonl(path: str | Path, check) -> list[dict[str, Any]]:
     return records
 
 
+def in_context(record: dict[str, Any]) -> dict[str, Any]:
+    """A conversation's messages, or a pair's conversational prompt, in the chat context.
+
+    >>> in_context({"messages": [{"role": "user", "content": "hi"}]})["messages"][0]["role"]
+    'system'
+    """
+    from assistant.chat_context import chat_context
+
+    if "messages" in record:
+        return {**record, "messages": chat_context(record["messages"])}
+    if isinstance(record.get("prompt"), list):
+        return {**record, "prompt": chat_context(record["prompt"])}
+    return record
+
+
 def _load(sources: str | list[str], check) -> Dataset:
     from datasets import Dataset, DatasetDict, concatenate_datasets, load_from_disk
 
@@ -115,13 +134,13 @@ def _load(sources: str | list[str], check) -> Dataset:
                 problem = check(record)
                 if problem:
                     raise DataError(f"{path}: row {i}: {problem}")
-            parts.append(data)
+            parts.append(data.map(in_context))
         else:
             records = read_jsonl(path, check)
             keys = (
                 ("messages",) if check is check_conversation else ("prompt", "chosen", "rejected")
             )
-            parts.append(Dataset.from_list([{k: r[k] for k in keys} for r in records]))
+            parts.append(Dataset.from_list([in_context({k: r[k] for k in keys}) for r in records]))
     if not parts:
         raise DataError("no data given; set `data` to a JSONL file or dataset directory")
     return parts[0] if len(parts) == 1 else concatenate_datasets(parts)

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from assistant import toolcall
-from assistant.engine import DEFAULT_SYSTEM_PROMPT
+from assistant.chat_context import DEFAULT_SYSTEM_PROMPT, chat_context
 
 HELDOUT = Path(__file__).resolve().parents[1] / "data" / "sft" / "tool_heldout.jsonl"
 
@@ -140,11 +140,7 @@ def evaluate(engine, requests: list[dict[str, Any]], describe_tools: bool = Fals
     result = ToolEval(model=engine.name)
     start = time.perf_counter()
     for i, r in enumerate(requests):
-        messages = [
-            {"role": "system", "content": system},
-            {"role": "user", "content": r["request"]},
-        ]
-        text = answer(engine, messages, params, patience)
+        text = answer(engine, chat_context(r["request"], system), params, patience)
         calls = [c for c in toolcall.parse(text) if c.name]
         call = calls[0] if calls else None
         right_tool = call is not None and call.name == r["tool"]

@@ -32,6 +32,13 @@ PAIR_PROMPTS = Path(__file__).resolve().parents[1] / "data" / "sft" / "rl_prompt
 SEED = PAIR_PROMPTS.with_name("seed.jsonl")
 
 
+def preference_pairs(engine, prompts: list[str], max_new_tokens: int) -> list[dict[str, Any]]:
+    """Each prompt answered twice by `engine`, labelled by the training annotators: TRL records
+    whose prompt is the chat context the answers were sampled under, which PPO queries use too."""
+    rows = winrate.sample_pairs(engine, prompts, max_new_tokens=max_new_tokens)
+    return annotators.label_pairs(rows, noise=0.1)
+
+
 def _digest(path: Path) -> str:
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()[:16]
 
@@ -74,12 +81,7 @@ def run(preset: str, root: Path | None = None, prefs: str | None = None, progres
     if stage("pairs", pairs_path):
         engine = Engine.load(str(sft_dir / "model"))
         prompts = winrate.read_prompts(PAIR_PROMPTS)[: p["pair_prompts"]]
-        rows = winrate.sample_pairs(engine, prompts, max_new_tokens=p["max_new_tokens"])
-        labelled = annotators.label_pairs(rows, noise=0.1)
-        chats = [{"prompt": [{"role": "user", "content": r["prompt"]}],
-                  "chosen": [{"role": "assistant", "content": r["chosen"]}],
-                  "rejected": [{"role": "assistant", "content": r["rejected"]}],
-                  "annotator": r["annotator"]} for r in labelled]  # fmt: skip
+        chats = preference_pairs(engine, prompts, p["max_new_tokens"])
         winrate.write_jsonl(pairs_path, chats)
         record("pairs", sampled_from=str(sft_dir / "model"), prompts=str(PAIR_PROMPTS),
                annotators=list(annotators.TRAINING_ANNOTATORS), noise=0.1,

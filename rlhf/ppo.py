@@ -94,6 +94,19 @@ def read_prompts(path: str) -> list[list[dict]]:
     return [r if isinstance(r, list) else [{"role": "user", "content": r}] for r in raw]
 
 
+def query_ids(tokenizer, prompts: list[list[dict]]) -> list[list[int]]:
+    """Each prompt as the policy sees it: the chat context (`assistant.chat_context`, the same the
+    reward model's pairs were written under) and the assistant's turn opened."""
+    from assistant.chat_context import chat_context
+
+    return [
+        tokenizer.apply_chat_template(
+            chat_context(p), add_generation_prompt=True, return_dict=False
+        )
+        for p in prompts
+    ]
+
+
 def _parley_trainer(base: type, path: Path, done_steps: int) -> type:
     """`base` that appends each step's sample generations to `path` (JSONL) as well as printing,
     and keeps the value model in each checkpoint (`checkpoint-N/value`) for `--resume`.
@@ -147,7 +160,6 @@ def main(argv: list[str] | None = None) -> Path:
     )
     from trl.experimental.ppo import PPOConfig, PPOTrainer
 
-    from assistant.engine import DEFAULT_SYSTEM_PROMPT
     from assistant.errors import UsageError
     from rlhf import callbacks, models, recipe
 
@@ -177,12 +189,7 @@ def main(argv: list[str] | None = None) -> Path:
 
     from datasets import Dataset
 
-    system = {"role": "system", "content": DEFAULT_SYSTEM_PROMPT}
-    prompts = [p if p[0]["role"] == "system" else [system, *p] for p in read_prompts(run.prompts)]
-    ids = [
-        tokenizer.apply_chat_template(p, add_generation_prompt=True, return_dict=False)
-        for p in prompts
-    ]
+    ids = query_ids(tokenizer, read_prompts(run.prompts))
     dataset = Dataset.from_dict({"input_ids": ids})
     samples = Dataset.from_dict({"input_ids": ids[: run.sample_prompts]})
     if run.sample_prompts:

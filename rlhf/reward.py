@@ -52,16 +52,26 @@ TRAINER_DEFAULTS = {
 }
 
 
+def chat_texts(tokenizer, prompts, completions) -> list[str]:
+    """Each (prompt, completion) as the reward model reads it: a conversation in the chat context
+    (`assistant.chat_context`) through the chat template, or plain text as is."""
+    from assistant.chat_context import chat_context
+
+    out = []
+    for prompt, completion in zip(prompts, completions, strict=True):
+        if isinstance(prompt, list):
+            chat = chat_context(prompt) + list(completion)
+            out.append(tokenizer.apply_chat_template(chat, tokenize=False))
+        else:
+            out.append(prompt + completion)
+    return out
+
+
 def score(model, tokenizer, prompts, completions, batch_size: int = 8) -> list[float]:
     """The reward model's score of each (prompt, completion); conversational or plain text."""
     import torch
 
-    texts = []
-    for prompt, completion in zip(prompts, completions, strict=True):
-        if isinstance(prompt, list):
-            texts.append(tokenizer.apply_chat_template(prompt + completion, tokenize=False))
-        else:
-            texts.append(prompt + completion)
+    texts = chat_texts(tokenizer, prompts, completions)
     out: list[float] = []
     model.eval()
     with torch.no_grad():

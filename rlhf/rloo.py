@@ -44,7 +44,7 @@ def main(argv: list[str] | None = None) -> Path:
     from transformers import AutoTokenizer
     from trl import RLOOConfig, RLOOTrainer
 
-    from assistant.engine import DEFAULT_SYSTEM_PROMPT
+    from assistant.chat_context import chat_context
     from assistant.errors import UsageError
     from rlhf import callbacks, models, recipe
     from rlhf.ppo import DISTINCT_PAD, read_prompts
@@ -60,8 +60,7 @@ def main(argv: list[str] | None = None) -> Path:
         out = Path(args.output_dir)
     args.output_dir = str(out)
     out.mkdir(parents=True, exist_ok=True)
-    system = {"role": "system", "content": DEFAULT_SYSTEM_PROMPT}
-    prompts = [p if p[0]["role"] == "system" else [system, *p] for p in read_prompts(run.prompts)]
+    prompts = [chat_context(p) for p in read_prompts(run.prompts)]
     start = models.model_dir(run.policy, out)
     tokenizer = models.load_tokenizer(start)
     tokenizer.pad_token = DISTINCT_PAD

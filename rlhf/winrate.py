@@ -45,12 +45,11 @@ def read_prompts(path: str | Path = HELDOUT_PROMPTS) -> list[str]:
 
 
 def _answers(engine, prompts: list[str], seed: int, temperature: float, max_new: int) -> list[str]:
+    from assistant.chat_context import chat_context
     from assistant.engine import GenerationParams
 
     params = GenerationParams(temperature=temperature, top_p=1.0, max_new_tokens=max_new, seed=seed)
-    return [
-        engine.reply([{"role": "user", "content": p}], params).text.strip() for p in prompts
-    ]  # fmt: skip
+    return [engine.reply(chat_context(p), params).text.strip() for p in prompts]
 
 
 def sample_pairs(engine, prompts: list[str], temperature: float = 1.0, max_new_tokens: int = 48,
@@ -106,11 +105,12 @@ def winrate(
             raise UsageError("--judge reward-model needs --reward-model DIR")
         from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
+        from assistant.chat_context import chat_context
         from rlhf.reward import score
 
         rm = AutoModelForSequenceClassification.from_pretrained(reward_model, num_labels=1)
         tok = AutoTokenizer.from_pretrained(reward_model)
-        chats = [[{"role": "user", "content": p}] for p in prompts]
+        chats = [chat_context(p) for p in prompts]
         sa = score(rm, tok, chats, [[{"role": "assistant", "content": x}] for x in a])
         sb = score(rm, tok, chats, [[{"role": "assistant", "content": x}] for x in b])
         outcomes = [_outcome(x, y) for x, y in zip(sa, sb, strict=True)]

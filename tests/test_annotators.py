@@ -51,8 +51,9 @@ def test_label_pairs_rotates_annotators_and_skips_identical_answers():
     rows = [("q1", "Sure, the answer is 4.", "4 " * 100), ("q2", "same", "same"), ("q3", "x", "y")]
     pairs = label_pairs(rows, noise=0.0)
     assert [p["annotator"] for p in pairs] == ["concise", "on_topic"]
-    assert pairs[0]["chosen"] == "Sure, the answer is 4." and pairs[0]["rejected"] == "4 " * 100
-    assert {"prompt", "chosen", "rejected"} <= set(pairs[0])
+    assert pairs[0]["chosen"] == [{"role": "assistant", "content": "Sure, the answer is 4."}]
+    assert pairs[0]["rejected"] == [{"role": "assistant", "content": "4 " * 100}]
+    assert pairs[0]["prompt"][-1] == {"role": "user", "content": "q1"}  # after the system prompt
 
 
 def test_the_held_out_judge_is_not_a_training_annotator():

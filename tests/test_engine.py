@@ -164,9 +164,24 @@ def test_top_p_keeps_only_the_nucleus():
     assert picks == {0, 1}
 
 
+def test_repetition_penalty_steers_away_from_the_answers_own_tokens():
+    logits = torch.tensor([3.0, 2.8, -1.0, -1.1])
+    before = logits.clone()
+    gen = torch.Generator().manual_seed(0)
+    greedy = GenerationParams(temperature=0.0)
+    penalised = GenerationParams(temperature=0.0, repetition_penalty=1.2)
+    assert _sample(logits, greedy, gen, [0]) == 0  # off by default
+    assert _sample(logits, penalised, gen, [0]) == 1  # 3.0 / 1.2 = 2.5 < 2.8
+    assert _sample(logits, penalised, gen, []) == 0  # only the answer's tokens count
+    assert _sample(torch.tensor([-1.0, -1.1]), penalised, gen, [0]) == 1  # -1.2 < -1.1
+    assert torch.equal(logits, before)  # the model's logits are left alone
+
+
 @pytest.mark.parametrize(
-    "kwargs", [{"temperature": -1}, {"top_p": 0}, {"top_p": 1.5}, {"max_new_tokens": 0}]
-)
+    "kwargs",
+    [{"temperature": -1}, {"top_p": 0}, {"top_p": 1.5}, {"max_new_tokens": 0},
+     {"repetition_penalty": 0}],
+)  # fmt: skip
 def test_bad_parameters_are_refused(kwargs):
     with pytest.raises(UsageError):
         GenerationParams(**kwargs)

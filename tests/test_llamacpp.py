@@ -65,6 +65,16 @@ def test_length_limit_seed_and_sampling(engine):
     assert len(others | {first.text}) > 1
 
 
+def test_a_repetition_penalty_breaks_a_loop(engine):
+    def repeats(penalty: float) -> int:
+        params = GenerationParams(temperature=0.0, max_new_tokens=80, repetition_penalty=penalty)
+        lines = engine.reply(ask("Write a poem about the sea."), params).text.splitlines()
+        return max(lines.count(line) for line in lines if line.strip())
+
+    assert repeats(1.0) >= 2  # greedy, this model repeats whole lines
+    assert repeats(1.3) == 1
+
+
 def test_cancel_stops_between_tokens_and_keeps_the_partial_answer(engine):
     cancel = threading.Event()
     seen = []

@@ -40,3 +40,15 @@ def test_f32_export_answers_exactly_as_transformers_and_q4_1_starts_alike(embedd
     finally:
         f32.close()
         q4.close()
+
+
+@pytest.mark.slow
+def test_the_repetition_penalty_is_the_same_on_both_backends(embedded_ready):
+    params = GenerationParams(temperature=0.0, max_new_tokens=48, repetition_penalty=1.3)
+    messages = [{"role": "user", "content": "Write a poem about the sea."}]
+    want = Engine.load(None, backend="transformers").reply(messages, params).text
+    f32 = LlamaCppEngine(gguf_export.ensure_gguf(embedded_ready.resolve(), "f32"), name="f32")
+    try:
+        assert f32.reply(messages, params).text == want
+    finally:
+        f32.close()

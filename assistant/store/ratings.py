@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from assistant import store
+from assistant.chat_context import chat_context
 from assistant.errors import UsageError
 
 VOTES = ("left", "right", "tie", "both_bad", "skip")
@@ -262,22 +263,14 @@ def _context(conn: sqlite3.Connection, conversation_id: int, message: dict[str, 
         if m.get("role") not in (None, "tool")
         and not (m["role"] == "user" and _json_field(m.get("meta"), {}).get("command"))
     ]
-    if not context or context[0]["role"] != "system":
-        conv = conn.execute("SELECT * FROM conversations WHERE id = ?", (conversation_id,))
-        conv_row = conv.fetchone()
-        system = None
-        if conv_row is not None:
-            keys = conv_row.keys()
-            for key in ("system_prompt", "system"):
-                if key in keys and conv_row[key]:
-                    system = conv_row[key]
-                    break
-        if system is None:
-            from assistant.engine import DEFAULT_SYSTEM_PROMPT
-
-            system = DEFAULT_SYSTEM_PROMPT
-        context.insert(0, {"role": "system", "content": system})
-    return context
+    system = None
+    conv_row = conn.execute(
+        "SELECT * FROM conversations WHERE id = ?", (conversation_id,)
+    ).fetchone()
+    if conv_row is not None:
+        keys = conv_row.keys()
+        system = next((conv_row[k] for k in ("system_prompt", "system") if k in keys), None)
+    return chat_context(context, system)
 
 
 def _response(m: dict[str, Any]) -> Response:

@@ -1,22 +1,29 @@
-"""Builds Parley's seed SFT set and the held-out tool requests from the lists below.
+"""Builds Parley's seed SFT set and the held-out tool requests from the lists below and in
+`plain.py` (questions that want a plain answer).
 
     python data/sft/make_seed.py      # rewrites seed.jsonl and tool_heldout.jsonl (deterministic)
 
 Everything here was written for Parley (CC0, see README.md). Tool requests in the held-out set use
-phrasings (templates) and contents (texts, objects) that never occur in the training set.
+phrasings (templates) and contents (texts, objects) that never occur in the training set. Plain
+answers outnumber tool calls, so the model learns when *not* to call a tool; a training question
+that is (nearly) a prompt of the held-out eval sets in `data/eval/` is left out.
 """
 
 from __future__ import annotations
 
 import json
 import random
+import re
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE.parents[1]))
+sys.path[:0] = [str(HERE.parents[1]), str(HERE)]
 
-from assistant.engine import DEFAULT_SYSTEM_PROMPT  # noqa: E402
+import plain  # noqa: E402
+
+from assistant.chat_context import chat_context  # noqa: E402
 from assistant.toolcall import render  # noqa: E402
 
 # --- contents: (training, held-out), disjoint ---
@@ -251,18 +258,12 @@ GENERAL = [
     ("Hi!", "Hello! How can I help?"),
     ("Thanks, that helped.", "Glad to help!"),
     ("Good morning", "Good morning! What can I do for you?"),
-    ("What is the capital of France?", "Paris."),
-    ("What is the capital of Portugal?", "Lisbon."),
     ("What is the capital of Brazil?", "Brasília."),
-    ("How many days are in a week?", "Seven."),
     ("What is 12 times 3?", "36."),
     ("What is 15 plus 27?", "42."),
-    ("How many minutes are in an hour?", "Sixty."),
     ("What color do you get by mixing blue and yellow?", "Green."),
-    ("What is the largest planet in our solar system?", "Jupiter."),
     ("What gas do plants absorb from the air?", "Carbon dioxide."),
     ("Who wrote Romeo and Juliet?", "William Shakespeare."),
-    ("What is the boiling point of water at sea level?", "100 °C, or 212 °F."),
     (
         "How do I boil an egg?",
         "Put the egg in boiling water for about 7 minutes for a firm yolk, "
@@ -281,9 +282,6 @@ GENERAL = [
         "Tell me a short joke.",
         "Why did the scarecrow win an award? He was outstanding in his field.",
     ),
-    ("What is a synonym for happy?", "Joyful."),
-    ("What is the opposite of cold?", "Hot."),
-    ("How many legs does a spider have?", "Eight."),
     ("What does CPU stand for?", "Central processing unit."),
     (
         "Is a tomato a fruit?",
@@ -311,22 +309,22 @@ GENERAL = [
         "Sure. Tell me your fixed appointments and the tasks you "
         "want to finish, and I'll suggest an order.",
     ),
-    (
-        "What is photosynthesis?",
-        "The process by which plants use sunlight, water and carbon "
-        "dioxide to make sugar and release oxygen.",
-    ),
 ]
 
 
-def conversation(user: str, assistant: str) -> dict:
-    return {
-        "messages": [
-            {"role": "system", "content": DEFAULT_SYSTEM_PROMPT},
-            {"role": "user", "content": user},
-            {"role": "assistant", "content": assistant},
-        ]
-    }
+TOOL_CAP = {"translate": 80, "sentiment": 60, "summarize": 40, "imagine": 56}
+EVAL_DIR = HERE.parent / "eval"
+EVAL_KEYS = ("prompt", "question", "request", "input", "instruction", "text")
+
+
+def conversation(*turns: tuple[str, str | tuple[str, dict]]) -> dict:
+    """(user, assistant) turns as one SFT record in the chat context; an assistant turn that is a
+    (tool, arguments) pair is that tool call."""
+    messages = []
+    for user, answer in turns:
+        content = render(*answer) if isinstance(answer, tuple) else answer
+        messages += [{"role": "user", "content": user}, {"role": "assistant", "content": content}]
+    return {"messages": chat_context(messages)}
 
 
 def tool_requests(split: int, rng: random.Random) -> list[tuple[str, str, dict]]:
@@ -355,6 +353,127 @@ def tool_requests(split: int, rng: random.Random) -> list[tuple[str, str, dict]]
     return out
 
 
+def arithmetic(rng: random.Random, n: int) -> list[tuple[str, str]]:
+    """Questions whose answers are right by construction."""
+    out = []
+    for i in range(n):
+        a, b = rng.randint(11, 99), rng.randint(2, 19)
+        kind = i % 4
+        if kind == 0:
+            out.append((f"Add {a} and {b}.", f"{a} + {b} = {a + b}."))
+        elif kind == 1:
+            out.append((f"Compute {a} times {b}.", f"{a} × {b} = {a * b}."))
+        elif kind == 2:
+            out.append((f"Subtract {b} from {a}.", f"{a} − {b} = {a - b}."))
+        else:
+            out.append(
+                (f"What do you get when you divide {a * b} by {b}?", f"{a * b} ÷ {b} = {a}.")
+            )
+    return out
+
+
+def formatted(i: int, question: str, short: str, sentence: str) -> tuple[str, str]:
+    """Fact `i` asked with one verifiable constraint (IFEval-style), answered to it."""
+    one_word = len(short.split()) == 1
+    forms = [
+        (f"Answer in one word: {question}" if one_word
+         else f"Answer in as few words as possible: {question}", f"{short}."),
+        (f"{question} Reply in lowercase letters only.", sentence.lower()),
+        (f"{question} Answer in capital letters.", sentence.upper()),
+        (f'{question} Give the answer as a JSON object with the key "answer".',
+         json.dumps({"answer": short}, ensure_ascii=False)),
+        (f'{question} Start your reply with "Answer:".', f"Answer: {short}."),
+        (f'{question} End your reply with "Anything else?"', f"{sentence} Anything else?"),
+        (f"{question} Use one sentence.", sentence),
+        (f"{question} Wrap your whole answer in double quotes.", f'"{sentence}"'),
+    ]  # fmt: skip
+    return forms[i % len(forms)]
+
+
+def plain_conversations(rng: random.Random) -> list[dict]:
+    """Every conversation that wants no tool call (see README.md for the kinds)."""
+    pairs = [(q, sentence) for q, _, sentence in plain.FACTS]
+    pairs += [formatted(i, *fact) for i, fact in enumerate(plain.FACTS)]
+    for i, (q, yes_no, reason) in enumerate(plain.YES_NO):
+        pairs.append((q, f"{yes_no}. {reason}"))
+        ask = f"Answer yes or no: {q}" if i % 2 else f"{q} Reply with only yes or no."
+        pairs.append((ask, f"{yes_no}."))
+    for i, (name, items) in enumerate(plain.LISTS):
+        n = 2 + i % 4
+        pairs.append((f"List exactly {n} {name} as bullet points.",
+                      "\n".join(f"- {x}" for x in items[:n])))  # fmt: skip
+        m = 2 + (i + 2) % 4
+        pairs.append((f"Name {plain.NUMBERS[m]} {name}, separated by commas.",
+                      ", ".join(items[:m])))  # fmt: skip
+    pairs += plain.WRITTEN + plain.PORTUGUESE + GENERAL + arithmetic(rng, 40)
+    pairs += plain.COUNTER * 2  # the questions most easily mistaken for tool requests, twice
+    records = [conversation(pair) for pair in pairs]
+    return records + [conversation(*turns) for turns in plain.FOLLOW_UPS]
+
+
+def _normal(text: str) -> str:
+    return " ".join(re.sub(r"[^\w\s]", " ", text.lower()).split())
+
+
+# English and Portuguese words that say nothing of a question's subject
+FUNCTION_WORDS = frozenset({
+    "a", "an", "and", "are", "as", "at", "be", "by", "can", "called", "call", "do", "does", "for",
+    "from", "how", "i", "in", "is", "it", "many", "much", "me", "my", "of", "on", "or", "tell",
+    "the", "there", "to", "was", "what", "when", "where", "which", "who", "why", "you", "your",
+    "qual", "é", "o", "os", "da", "das", "dos", "de", "que", "em", "no", "na", "um", "uma",
+    "quantos", "quantas", "quanto", "como", "se",
+})  # fmt: skip
+
+
+def _content(text: str) -> set[str]:
+    return set(_normal(text).split()) - FUNCTION_WORDS
+
+
+@dataclass
+class EvalPrompt:
+    text: str  # normalised
+    content: set[str]
+    answers: list[str]  # normalised accepted answers (knowledge questions only)
+
+
+def eval_prompts(root: Path = EVAL_DIR) -> list[EvalPrompt]:
+    """Every prompt of the held-out eval sets (JSONL files under data/eval/)."""
+    found = []
+    for path in sorted(root.rglob("*.jsonl")) if root.is_dir() else []:
+        for line in path.read_text(encoding="utf-8").splitlines():
+            row = json.loads(line) if line.strip() else {}
+            answers = [_normal(a) for a in row.get("answers") or [] if isinstance(a, str)]
+            for key in EVAL_KEYS:
+                if isinstance(row.get(key), str) and _normal(row[key]):
+                    text = _normal(row[key])
+                    found.append(EvalPrompt(text, _content(text), answers))
+    return found
+
+
+def _jaccard(a: set[str], b: set[str]) -> float:
+    return len(a & b) / len(a | b) if a and b else 0.0
+
+
+def near(question: str, answer: str, prompts: list[EvalPrompt]) -> bool:
+    """Is `question` an eval prompt, or does it hold one, or ask the same fact as an eval question
+    (half the subject words in common, and `answer` gives that question's accepted answer)?"""
+    q, said = _normal(question), f" {_normal(answer)} "
+    content = _content(q)
+    for p in prompts:
+        if q == p.text or (len(p.text) >= 12 and p.text in q):
+            return True
+        if _jaccard(content, p.content) >= 0.5 and any(f" {a} " in said for a in p.answers):
+            return True
+    return False
+
+
+def turns(record: dict) -> list[tuple[str, str]]:
+    """(user message, the assistant's reply) pairs of a conversation."""
+    m = record["messages"]
+    return [(u["content"], a["content"]) for u, a in zip(m, m[1:], strict=False)
+            if u["role"] == "user" and a["role"] == "assistant"]  # fmt: skip
+
+
 def main() -> None:
     rng = random.Random(0)
     train = tool_requests(0, rng)
@@ -363,12 +482,15 @@ def main() -> None:
     records = []
     for request, tool, arguments in train:  # cap each tool so no one tool dominates
         per_tool[tool] = per_tool.get(tool, 0) + 1
-        if per_tool[tool] <= 90:
-            records.append(conversation(request, render(tool, arguments)))
-    records += [conversation(q, a) for q, a in GENERAL for _ in range(2)]
-    rng.shuffle(records)
+        if per_tool[tool] <= TOOL_CAP[tool]:
+            records.append(conversation((request, (tool, arguments))))
+    tool_calls = len(records)
+    records += plain_conversations(rng)
+    prompts = eval_prompts()
+    kept = [r for r in records if not any(near(q, a, prompts) for q, a in turns(r))]
+    rng.shuffle(kept)
     with (HERE / "seed.jsonl").open("w", encoding="utf-8") as f:
-        for r in records:
+        for r in kept:
             f.write(json.dumps(r, ensure_ascii=False) + "\n")
     heldout = tool_requests(1, random.Random(1))
     random.Random(2).shuffle(heldout)
@@ -376,7 +498,11 @@ def main() -> None:
         for request, tool, arguments in heldout[:60]:
             row = {"request": request, "tool": tool, "arguments": arguments}
             f.write(json.dumps(row, ensure_ascii=False) + "\n")
-    print(f"seed.jsonl: {len(records)} conversations; tool_heldout.jsonl: {min(60, len(heldout))}")
+    plain_kept = sum("<tool_call>" not in r["messages"][-1]["content"] for r in kept)
+    print(f"seed.jsonl: {len(kept)} conversations ({len(kept) - plain_kept} end in a tool call, "
+          f"{plain_kept} in a plain answer; {len(records) - len(kept)} left out as near an eval "
+          f"prompt; {tool_calls} tool calls before that); "
+          f"tool_heldout.jsonl: {min(60, len(heldout))}")  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -1,0 +1,97 @@
+"""The seed SFT set teaches when *not* to call a tool: plain answers outnumber tool calls, questions
+that only sound like tool requests get plain answers, and the plain answers are right by the
+battery's own checkers (`rlhf.eval_checks`). No model."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from assistant import toolcall
+from rlhf import eval_checks
+
+SEED = Path(__file__).resolve().parents[1] / "data" / "sft" / "seed.jsonl"
+TOOL_WORDS = re.compile(r"portuguese|english|language|translat|picture|image|draw|painting|mood|"
+                        r"positive|negative|sentiment|summar|gist|review|tone", re.I)  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def conversations() -> list[list[dict]]:
+    return [json.loads(line)["messages"] for line in SEED.read_text().splitlines()]
+
+
+def turns(conversations):
+    for messages in conversations:
+        for user, reply in zip(messages, messages[1:], strict=False):
+            if user["role"] == "user" and reply["role"] == "assistant":
+                yield user["content"], reply["content"]
+
+
+def test_plain_answers_outnumber_tool_calls(conversations):
+    calls = sum(toolcall.OPEN in m[-1]["content"] for m in conversations)
+    assert calls >= 200  # the format is still taught
+    assert len(conversations) - calls >= calls
+
+
+def test_every_tool_call_in_the_set_is_valid(conversations):
+    for _, reply in turns(conversations):
+        for call in toolcall.parse(reply):
+            assert call.error is None, reply
+
+
+def test_questions_that_sound_like_tool_requests_get_plain_answers(conversations):
+    plain = {q for q, a in turns(conversations) if toolcall.OPEN not in a}
+    sounding = {q for q in plain if TOOL_WORDS.search(q)}
+    assert len(sounding) >= 30
+    assert any("picture" in q for q in sounding) and any("mood" in q for q in sounding)
+    assert any("summary" in q for q in sounding) and any("Portuguese" in q for q in sounding)
+
+
+def test_follow_ups_are_taught(conversations):
+    several = [m for m in conversations if sum(x["role"] == "user" for x in m) > 1]
+    assert len(several) >= 15
+    assert any(toolcall.OPEN in m[-1]["content"] for m in several)  # plain, then a tool
+
+
+def test_arithmetic_answers_are_right(conversations):
+    sums = 0
+    for _, reply in turns(conversations):
+        if m := re.fullmatch(r"(\d+) ([+−×÷]) (\d+) = (\d+)\.", reply):
+            a, op, b, c = int(m[1]), m[2], int(m[3]), int(m[4])
+            want = {"+": a + b, "−": a - b, "×": a * b, "÷": a / b}[op]
+            assert c == want, reply
+            sums += 1
+    assert sums >= 40
+
+
+CONSTRAINTS = [
+    (r"List exactly (\d) .* as bullet points", lambda a, m: eval_checks.bullets(a, int(m[1]))),
+    (r"Answer in one word", lambda a, m: eval_checks.one_word(a)),
+    (r"yes or no", lambda a, m: eval_checks.yes_no(a)),
+    (r"lowercase letters only", lambda a, m: eval_checks.lowercase(a)),
+    (r'JSON object with the key "(\w+)"', lambda a, m: eval_checks.json_key(a, m[1])),
+    (r'End your reply with "([^"]+)"', lambda a, m: eval_checks.end_with(a, m[1])),
+    (r"exactly (two|three) sentences",
+     lambda a, m: eval_checks.sentences(a, {"two": 2, "three": 3}[m[1]])),
+    (r'without using the word "(\w+)"', lambda a, m: eval_checks.exclude(a, m[1])),
+    (r'includes the word "(\w+)"', lambda a, m: eval_checks.include(a, m[1])),
+]  # fmt: skip
+
+
+def test_answers_keep_the_constraints_their_questions_set(conversations):
+    checked = 0
+    for question, reply in turns(conversations):
+        for pattern, holds in CONSTRAINTS:
+            if m := re.search(pattern, question):
+                assert holds(reply, m), (question, reply)
+                checked += 1
+    assert checked >= 60
+
+
+def test_portuguese_questions_are_answered_in_portuguese(conversations):
+    pt = [(q, a) for q, a in turns(conversations) if eval_checks.language(q) == "pt"]
+    assert len(pt) >= 10  # the ones long enough for the checker to tell
+    assert all(eval_checks.in_language(a, "pt") is not False for _, a in pt)
