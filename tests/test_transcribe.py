@@ -181,3 +181,11 @@ def test_whisper_hears_a_librivox_reader():
                  "prudently in his power to do for them")  # fmt: skip
     assert result.backend == "whisper"
     assert wer([result.text], [reference]) < 0.1
+
+
+def test_the_seed_set_teaches_transcribe_calls_without_a_file():
+    seed = Path(__file__).resolve().parents[1] / "data" / "sft" / "seed.jsonl"
+    answers = [json.loads(line)["messages"][-1]["content"] for line in seed.open()]
+    calls = [c for a in answers for c in toolcall.parse(a) if c.name == "transcribe"]
+    assert len(calls) == 12
+    assert all(c.ok and c.arguments == {} for c in calls)

@@ -355,6 +355,13 @@ def tool_requests(split: int, rng: random.Random) -> list[tuple[str, str, dict]]
     return out
 
 
+def audio_demonstrations() -> list[dict]:
+    """tools_audio.jsonl: requests about a recording answered with a `transcribe` call (which
+    carries no file: only a person can name one), and audio questions answered in words."""
+    rows = [json.loads(line) for line in (HERE / "tools_audio.jsonl").open(encoding="utf-8")]
+    return [conversation(r["user"], r["assistant"]) for r in rows]
+
+
 def main() -> None:
     rng = random.Random(0)
     train = tool_requests(0, rng)
@@ -367,6 +374,7 @@ def main() -> None:
             records.append(conversation(request, render(tool, arguments)))
     records += [conversation(q, a) for q, a in GENERAL for _ in range(2)]
     rng.shuffle(records)
+    records += audio_demonstrations()  # appended after the shuffle: the trainer shuffles anyway
     with (HERE / "seed.jsonl").open("w", encoding="utf-8") as f:
         for r in records:
             f.write(json.dumps(r, ensure_ascii=False) + "\n")

