@@ -384,7 +384,10 @@ def main() -> None:
         for request, tool, arguments in heldout[:60]:
             row = {"request": request, "tool": tool, "arguments": arguments}
             f.write(json.dumps(row, ensure_ascii=False) + "\n")
-    print(f"seed.jsonl: {len(records)} conversations; tool_heldout.jsonl: {min(60, len(heldout))}")
+        f.write((HERE / "tools_audio_heldout.jsonl").read_text(encoding="utf-8"))
+    audio = len((HERE / "tools_audio_heldout.jsonl").read_text().splitlines())
+    print(f"seed.jsonl: {len(records)} conversations; tool_heldout.jsonl: {min(60, len(heldout))}"
+          f" + {audio} recording requests")  # fmt: skip
 
 
 if __name__ == "__main__":
