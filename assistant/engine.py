@@ -126,9 +126,13 @@ ToolRunner = Callable[[str, dict[str, Any]], Any]
 
 
 def run_tool_call(name: str, arguments: dict[str, Any]) -> Any:
-    """The default runner: the tool registry (imported only when a model calls a tool)."""
-    from assistant import tools
+    """The default runner: the tool registry (imported only when a model calls a tool). A call to
+    one of Parley's own tools must fit its schema first: an argument the schema lacks (a file, a
+    backend) is refused before the tool sees it, since model output is data, never authority."""
+    from assistant import toolcall, tools
 
+    if name in toolcall.SCHEMAS and (error := toolcall.validate(name, arguments)):
+        raise UsageError(error)
     return tools.run_call(name, arguments)
 
 

@@ -15,7 +15,9 @@ Sets:
 WER and CER are over the whole set after `assistant.tools.transcribe.wer.normalise` on both
 sides (numbers spelled out, "Mr." as "mister", punctuation dropped). RTF is the tool's own
 seconds (decoding the file included, model loading not: one warm-up call first) over the audio's
-seconds, on one CPU thread; under 1 is faster than real time.
+seconds, on one CPU thread; under 1 is faster than real time. `rtf` is wall-clock time, which a
+busy machine inflates; `cpu_rtf` is the process's CPU time, which it does not.
+A run with `--backends B` replaces only B's rows in an existing results file.
 Results go to bench/results/transcribe.json and the headline figures to
 assistant/tools/metrics.json (`parley tool list` shows them).
 """
@@ -24,9 +26,11 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
 import sys
 import tempfile
+import time
 import wave
 from pathlib import Path
 
@@ -89,16 +93,19 @@ def bench(backend: str, rows: list[tuple[Path, str]]) -> dict:
     tool = tools.get("transcribe")
     tool.run(backend=backend, file=str(rows[0][0]))  # warm-up: loads the model
     hypotheses, seconds, audio_seconds = [], 0.0, 0.0
+    cpu = time.process_time()
     for path, _ in rows:
         result = tool.run(backend=backend, file=str(path))
         hypotheses.append(result.text)
         seconds += result.latency_s
         audio_seconds += result.data["seconds"]
+    cpu = time.process_time() - cpu
     references = [ref for _, ref in rows]
     return {
         "wer": round(wer(hypotheses, references), 4),
         "cer": round(cer(hypotheses, references), 4),
         "rtf": round(seconds / audio_seconds, 4),
+        "cpu_rtf": round(cpu / audio_seconds, 4),
         "audio_seconds": round(audio_seconds, 1),
         "examples": [
             {"reference": r, "heard": h} for r, h in zip(references[:5], hypotheses, strict=False)
@@ -122,7 +129,9 @@ def main(argv: list[str] | None = None) -> dict:
 
     torch.set_num_threads(1)
     whisper.THREADS = 1
-    results: dict = {"sets": {}, "backends": {}}
+    out = Path(args.out)
+    results: dict = json.loads(out.read_text()) if out.exists() else {"sets": {}, "backends": {}}
+    results["load_average"] = round(os.getloadavg()[0], 1)
     with tempfile.TemporaryDirectory() as scratch:
         for name in args.sets.split(","):
             rows = load_set(name, Path(scratch))
@@ -130,9 +139,9 @@ def main(argv: list[str] | None = None) -> dict:
             for backend in args.backends.split(","):
                 row = bench(backend, rows)
                 results["backends"].setdefault(backend, {})[name] = row
-                print(f"{backend:<8} {name:<16} WER {row['wer']:.3f}  RTF {row['rtf']:.3f}")
-    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.out).write_text(json.dumps(results, indent=2) + "\n")
+                print(f"{backend:<8} {name:<16} WER {row['wer']:.3f}  CPU RTF {row['cpu_rtf']:.3f}")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(results, indent=2) + "\n")
     write_metrics(results)
     print(table(results))
     return results
@@ -149,8 +158,8 @@ def write_metrics(results: dict) -> None:
         row = entry.setdefault(backend, {})
         for name, figures in sets.items():
             row[f"wer_{name.replace('+', '_')}"] = figures["wer"]
-        row["rtf"] = round(
-            sum(f["rtf"] * f["audio_seconds"] for f in sets.values())
+        row["cpu_rtf"] = round(
+            sum(f["cpu_rtf"] * f["audio_seconds"] for f in sets.values())
             / sum(f["audio_seconds"] for f in sets.values()),
             4,
         )
@@ -158,18 +167,19 @@ def write_metrics(results: dict) -> None:
 
 
 def table(results: dict) -> str:
+    """WER (CER) per set and backend, then the RTF over all sets, as a Markdown table."""
     names = list(results["sets"])
-    lines = [f"{'backend':<10}" + "".join(f"{n + ' WER':>22}" for n in names) + f"{'RTF':>8}"]
+    lines = ["| backend | " + " | ".join(f"{n} WER (CER)" for n in names) + " | RTF | CPU RTF |",
+             "| --- |" + " ---: |" * (len(names) + 2)]  # fmt: skip
     for backend, sets in results["backends"].items():
-        cells = "".join(
-            f"{sets[n]['wer']:>14.3f} (CER {sets[n]['cer']:.2f})" if n in sets else f"{'':>22}"
-            for n in names
-        )
+        cells = [f"{sets[n]['wer']:.3f} ({sets[n]['cer']:.3f})" if n in sets else "" for n in names]
         total = sum(f["audio_seconds"] for f in sets.values())
         rtf = sum(f["rtf"] * f["audio_seconds"] for f in sets.values()) / total
-        lines.append(f"{backend:<10}{cells}{rtf:>8.3f}")
+        cpu_rtf = sum(f["cpu_rtf"] * f["audio_seconds"] for f in sets.values()) / total
+        lines.append(f"| {backend} | " + " | ".join(cells) + f" | {rtf:.3f} | {cpu_rtf:.3f} |")
     sizes = ", ".join(f"{n}: {k} utterances" for n, k in results["sets"].items())
-    return "\n".join(lines + [f"({sizes}; RTF on one CPU thread)"])
+    load = results.get("load_average")
+    return "\n".join(lines + [f"({sizes}; one CPU thread; load average {load})"])
 
 
 if __name__ == "__main__":

@@ -189,3 +189,16 @@ def test_the_seed_set_teaches_transcribe_calls_without_a_file():
     calls = [c for a in answers for c in toolcall.parse(a) if c.name == "transcribe"]
     assert len(calls) == 12
     assert all(c.ok and c.arguments == {} for c in calls)
+
+
+def test_a_model_call_that_names_a_file_is_refused_before_the_file_is_read(tmp_path):
+    """The engine's runner checks the call against toolcall.SCHEMAS: an argument the schema lacks
+    (here a path) stops the call, whatever the tool itself would accept from a person."""
+    from tests.test_tools_engine import ScriptedEngine
+
+    secret = write_wav(tmp_path / "private-call.wav", np.zeros(16000))
+    call = toolcall.render("transcribe", {"file": str(secret), "backend": "rnn"})
+    events = list(ScriptedEngine(call).generate([{"role": "user", "content": "hi"}]))
+    shown = events[-1].text
+    assert "unknown argument(s) backend, file" in shown
+    assert "private-call.wav" not in shown  # the tool never opened it (it would say "is silent")
