@@ -107,8 +107,8 @@ def bench(backend: str, rows: list[tuple[Path, str]]) -> dict:
         "rtf": round(seconds / audio_seconds, 4),
         "cpu_rtf": round(cpu / audio_seconds, 4),
         "audio_seconds": round(audio_seconds, 1),
-        "examples": [
-            {"reference": r, "heard": h} for r, h in zip(references[:5], hypotheses, strict=False)
+        "heard": [
+            {"reference": r, "heard": h} for r, h in zip(references, hypotheses, strict=True)
         ],
     }
 

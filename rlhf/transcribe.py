@@ -25,6 +25,7 @@ import math
 import random
 import re
 import shutil
+import signal
 import subprocess
 import time
 import wave
@@ -93,7 +94,7 @@ def sentence_pool(seed: int) -> list[str]:
                 for s in split_sentences(utterance["text"]):
                     if re.search(r"[^A-Za-z ,.'?!-]", s):
                         continue
-                    text = normalise(s)
+                    text = normalise(s, keep_apostrophes=True)
                     if 3 <= len(text.split()) <= 12 and text not in seen:
                         seen.add(text)
                         pool.append(text)
@@ -216,11 +217,12 @@ def main(config: TranscribeConfig, progress: bool = True) -> Path:
     val, train = list(range(n_val)), list(range(n_val, len(rows)))
 
     model = rnn.CTCRecognizer(rnn.CTCConfig(hidden_dim=config.hidden_dim, layers=config.layers))
-    state_file, step = out_dir / "resume.safetensors", 0
+    state_file, step, before, earlier = out_dir / "resume.safetensors", 0, 0.0, []
     if state_file.exists():
         model.load_state_dict(load_file(str(state_file)))
-        step = json.loads((out_dir / "config.json").read_text()).get("steps", 0)
-        print(f"resuming from step {step}")
+        meta = json.loads((out_dir / "config.json").read_text())
+        step, before, earlier = meta["steps"], meta["cpu_minutes"], meta["history"]
+        print(f"resuming from step {step} ({before:.1f} CPU-minutes in)")
     optimizer = torch.optim.Adam(model.parameters(), lr=config.lr)
     ctc = torch.nn.CTCLoss(blank=0, zero_infinity=True)
     noise_rng = np.random.default_rng(config.seed + step)
@@ -245,8 +247,16 @@ def main(config: TranscribeConfig, progress: bool = True) -> Path:
         model.train()
         return sum(losses) / len(losses)
 
-    def save(history: list[dict]) -> None:
-        meta = {"utterances": len(rows), "steps": step, "history": history,
+    def spent() -> float:
+        """CPU-minutes of training so far, earlier runs of a resumed model included."""
+        return before + (time.process_time() - start) / 60
+
+    def checkpoint() -> None:
+        current = val_loss()
+        history.append({"step": step, "val_loss": round(current, 4)})
+        print(f"step {step}: validation loss {current:.3f}")
+        meta = {"utterances": len(rows), "steps": step, "cpu_minutes": round(spent(), 2),
+                "history": earlier + [h for h in history if "val_loss" in h],
                 "train": _asdict(config)}  # fmt: skip
         rnn.save(model, out_dir, meta)
         save_file({k: v.contiguous() for k, v in model.state_dict().items()}, str(state_file))
@@ -256,33 +266,33 @@ def main(config: TranscribeConfig, progress: bool = True) -> Path:
     train_lengths = [lengths[k] for k in train]
     model.train()
     stop = False
-    for epoch in range(config.epochs):
-        bar = tqdm(batches(train, train_lengths, config.batch_size, rng),
-                   desc=f"epoch {epoch + 1}", disable=not progress)  # fmt: skip
-        for batch in bar:
-            loss = loss_of([train[i] for i in batch], True)
-            elapsed = (time.process_time() - start) / (config.max_cpu_minutes * 60)
-            for group in optimizer.param_groups:
-                group["lr"] = config.lr * max(0.05, 1.0 - elapsed)
-            optimizer.zero_grad()
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(model.parameters(), 5.0)
-            optimizer.step()
-            step += 1
-            bar.set_postfix(loss=f"{loss.item():.3f}")
-            history.append({"step": step, "loss": round(loss.item(), 4)})
-            stop = elapsed >= 1.0 or (config.max_steps and step >= config.max_steps)
-            if step % config.save_every == 0 or stop:
-                current = val_loss()
-                history.append({"step": step, "val_loss": round(current, 4)})
-                print(f"step {step}: validation loss {current:.3f}")
-                save([h for h in history if "val_loss" in h])
+    try:
+        for epoch in range(config.epochs):
+            bar = tqdm(batches(train, train_lengths, config.batch_size, rng),
+                       desc=f"epoch {epoch + 1}", disable=not progress)  # fmt: skip
+            for batch in bar:
+                loss = loss_of([train[i] for i in batch], True)
+                elapsed = spent() / config.max_cpu_minutes
+                for group in optimizer.param_groups:
+                    group["lr"] = config.lr * max(0.05, 1.0 - elapsed)
+                optimizer.zero_grad()
+                loss.backward()
+                torch.nn.utils.clip_grad_norm_(model.parameters(), 5.0)
+                optimizer.step()
+                step += 1
+                bar.set_postfix(loss=f"{loss.item():.3f}")
+                history.append({"step": step, "loss": round(loss.item(), 4)})
+                stop = elapsed >= 1.0 or bool(config.max_steps and step >= config.max_steps)
+                if step % config.save_every == 0 or stop:
+                    checkpoint()
+                if stop:
+                    break
             if stop:
                 break
-        if stop:
-            break
-    minutes = (time.process_time() - start) / 60
-    print(f"trained {step} steps in {minutes:.1f} CPU-minutes")
+    except KeyboardInterrupt:  # Ctrl-C or SIGTERM (see `cli`) keeps what was learnt
+        print(f"interrupted at step {step}")
+        checkpoint()
+    print(f"trained {step} steps in {spent():.1f} CPU-minutes")
     with (out_dir / "train_log.jsonl").open("a", encoding="utf-8") as f:
         f.writelines(json.dumps(h) + "\n" for h in history)
     rnn.load.cache_clear()
@@ -303,6 +313,9 @@ def cli(argv: list[str] | None = None, prog: str = "python -m rlhf.transcribe") 
         parser.add_argument(f"--{f.name.replace('_', '-')}", type=kind, default=f.default,
                             help=f.metadata.get("help"))  # fmt: skip
     args = parser.parse_args(argv)
+    # a background run ignores SIGINT; either signal stops it with a checkpoint, to resume from
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
     print(main(TranscribeConfig(**vars(args))))
 
 

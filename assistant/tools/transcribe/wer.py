@@ -1,11 +1,12 @@
 """Word error rate, and the text normalisation both sides get before it is counted.
 
-Whisper writes "Mr. Dashwood", "10 of clubs" and "ill-disposed"; the references write "mister
-dashwood", "ten of clubs" and "ill disposed". Both sides are lower-cased, numbers become words,
-hyphens become spaces and punctuation goes, so the rate counts words heard wrong, not spelling.
+Whisper writes "Mr. Dashwood", "10 of clubs", "ill-disposed" and "I'm"; the references write
+"mister dashwood", "ten of clubs", "ill disposed" and (chat-style synthetic sentences) "im". Both
+sides are lower-cased, numbers become words, hyphens become spaces and punctuation, apostrophes
+included, goes, so the rate counts words heard wrong, not spelling.
 
-    >>> normalise("Mr. Dashwood had 10 clubs -- ill-disposed!")
-    'mister dashwood had ten clubs ill disposed'
+    >>> normalise("Mr. Dashwood had 10 clubs -- ill-disposed! I'm sure")
+    'mister dashwood had ten clubs ill disposed im sure'
     >>> wer(["the cat sat"], ["the cat sat down"])
     0.25
 """
@@ -42,13 +43,15 @@ def _number(match: re.Match) -> str:
     return f" {number_words(int(digits))} " if len(digits) < 10 else " ".join(digits)
 
 
-def normalise(text: str) -> str:
-    """Lower case, abbreviations and numbers spelled out, letters, apostrophes and spaces only."""
+def normalise(text: str, keep_apostrophes: bool = False) -> str:
+    """Lower case, abbreviations and numbers spelled out, letters and spaces only (and apostrophes
+    inside words if asked: the rnn's training text keeps them)."""
     text = text.lower().replace("’", "'")
     text = re.sub(r"\d[\d,]*", _number, text)
     words = []
     for word in re.sub(r"[^a-z'&]+", " ", text).split():
         word = _ABBREVIATIONS.get(word, word).strip("'")
+        word = word if keep_apostrophes else word.replace("'", "")
         if word:
             words.append(word)
     return " ".join(words)
