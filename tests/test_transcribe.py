@@ -17,7 +17,7 @@ from assistant import toolcall, tools
 from assistant.cli import main
 from assistant.errors import UsageError
 from assistant.tools.transcribe import audio, whisper
-from assistant.tools.transcribe.wer import normalise, wer
+from assistant.tools.transcribe.wer import cer, normalise, wer
 
 LIBRIVOX = Path("/usr/share/pocketsphinx/test/data/librivox")
 needs_speech = pytest.mark.skipif(
@@ -131,10 +131,6 @@ def test_scoring_normalises_numbers_titles_and_hyphens():
 
 
 @needs_speech
-@pytest.mark.skipif(
-    not (Path(audio.__file__).parent / "weights" / "model.safetensors").exists(),
-    reason="rnn weights not trained yet",
-)
 def test_rnn_transcribes_a_long_recording_in_pieces_with_a_progress_bar(tmp_path):
     speech = audio.load(speak(tmp_path / "s.wav", "good morning, the meeting starts at nine"))
     pause = np.zeros(16000 // 2, dtype=np.float32)
@@ -148,7 +144,8 @@ def test_rnn_transcribes_a_long_recording_in_pieces_with_a_progress_bar(tmp_path
     bars = [line for line in result.stderr.splitlines() if line.startswith("transcribing memo.wav")]
     assert len(bars) == record["data"]["chunks"] + 1
     assert "[" + "#" * 20 + "]" in bars[-1]
-    assert "morning" in record["text"] or "meeting" in record["text"]
+    said = " ".join(["good morning the meeting starts at nine"] * 20)
+    assert cer([record["text"]], [said]) < 0.5  # a weak model, but it hears espeak-ng
 
 
 @needs_speech
