@@ -209,3 +209,8 @@ def test_a_model_call_that_names_a_file_is_refused_before_the_file_is_read(tmp_p
     shown = events[-1].text
     assert "unknown argument(s) backend, file" in shown
     assert "private-call.wav" not in shown  # the tool never opened it (it would say "is silent")
+    photo = tmp_path / "private-photo.png"
+    photo.write_bytes(b"not really a png")
+    call = toolcall.render("restore", {"photo": str(photo), "out": str(tmp_path / "x.png")})
+    shown = list(ScriptedEngine(call).generate([{"role": "user", "content": "hi"}]))[-1].text
+    assert "unknown tool 'restore'" in shown and "private-photo" not in shown
