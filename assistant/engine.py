@@ -131,9 +131,14 @@ ToolRunner = Callable[[str, dict[str, Any]], Any]
 
 
 def run_tool_call(name: str, arguments: dict[str, Any]) -> Any:
-    """The default runner: the tool registry (imported only when a model calls a tool)."""
-    from assistant import tools
+    """The default runner: the tool registry (imported only when a model calls a tool). The call
+    must fit `toolcall.SCHEMAS` first: a tool it does not list (restore, whose arguments are all
+    files) or an argument it lacks (a file, a backend) is refused before any tool sees it, since
+    model output is data, never authority."""
+    from assistant import toolcall, tools
 
+    if error := toolcall.validate(name, arguments):
+        raise UsageError(error)
     return tools.run_call(name, arguments)
 
 

@@ -28,6 +28,7 @@ The tools and their arguments (what `validate` checks; the engine's registry doe
 | sentiment | `text` (str) |
 | summarize | `text` (str) |
 | imagine | `prompt` (str), `n` (int 1..8, optional) |
+| transcribe | none: a model's call cannot name a file; it answers how to type `/transcribe @FILE` |
 """
 
 from __future__ import annotations
@@ -46,6 +47,8 @@ SCHEMAS: dict[str, dict[str, tuple[type, bool, tuple | None]]] = {
     "sentiment": {"text": (str, True, None)},
     "summarize": {"text": (str, True, None)},
     "imagine": {"prompt": (str, True, None), "n": (int, False, tuple(range(1, 9)))},
+    # the model may route a recording to the tool but never name the file: only a person can
+    "transcribe": {},
 }
 
 _BLOCK = re.compile(re.escape(OPEN) + r"(.*?)" + re.escape(CLOSE), re.DOTALL)

@@ -20,6 +20,7 @@ STAGES: dict[str, str] = {
     "restore": "assistant.cli.train_restore:restore",
     "translate": "assistant.cli.train_tools:translate",
     "sentiment": "assistant.cli.train_tools:sentiment",
+    "transcribe": "assistant.cli.train_tools:transcribe",
     "image": "assistant.cli.train_image:image",
 }
 

@@ -2,6 +2,7 @@
 
     parley train translate [--sentences N] [--epochs N] [--threads 1] [--output-dir DIR] ...
     parley train sentiment [--mode head|lora] [--max-train N] [--threads 1] [--output-dir DIR] ...
+    parley train transcribe [--utterances N] [--max-minutes M] [--output-dir DIR] ...
 
 Every flag goes to the stage's own parser (`rlhf/translate.py`, `rlhf/sentiment.py`; `--help` lists
 them); the same training runs as `python -m rlhf.translate ...` / `python -m rlhf.sentiment ...`.
@@ -32,3 +33,12 @@ def sentiment(args: tuple[str, ...]) -> None:
     from rlhf import sentiment as stage
 
     stage.cli(list(args), prog="parley train sentiment")
+
+
+@click.command("transcribe", context_settings=_RAW, add_help_option=False)
+@click.argument("args", nargs=-1, type=click.UNPROCESSED)
+def transcribe(args: tuple[str, ...]) -> None:
+    """Train the rnn speech recogniser (bi-GRU + CTC) on espeak-ng speech."""
+    from rlhf import transcribe as stage
+
+    stage.cli(list(args), prog="parley train transcribe")

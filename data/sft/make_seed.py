@@ -474,6 +474,13 @@ def turns(record: dict) -> list[tuple[str, str]]:
             if u["role"] == "user" and a["role"] == "assistant"]  # fmt: skip
 
 
+def audio_demonstrations() -> list[dict]:
+    """tools_audio.jsonl: requests about a recording answered with a `transcribe` call (which
+    carries no file: only a person can name one), and audio questions answered in words."""
+    rows = [json.loads(line) for line in (HERE / "tools_audio.jsonl").open(encoding="utf-8")]
+    return [conversation((r["user"], r["assistant"])) for r in rows]
+
+
 def main() -> None:
     rng = random.Random(0)
     train = tool_requests(0, rng)
@@ -486,6 +493,7 @@ def main() -> None:
             records.append(conversation((request, (tool, arguments))))
     tool_calls = len(records)
     records += plain_conversations(rng)
+    records += audio_demonstrations()
     prompts = eval_prompts()
     kept = [r for r in records if not any(near(q, a, prompts) for q, a in turns(r))]
     rng.shuffle(kept)
@@ -498,11 +506,13 @@ def main() -> None:
         for request, tool, arguments in heldout[:60]:
             row = {"request": request, "tool": tool, "arguments": arguments}
             f.write(json.dumps(row, ensure_ascii=False) + "\n")
+        f.write((HERE / "tools_audio_heldout.jsonl").read_text(encoding="utf-8"))
+    audio = len((HERE / "tools_audio_heldout.jsonl").read_text().splitlines())
     plain_kept = sum("<tool_call>" not in r["messages"][-1]["content"] for r in kept)
     print(f"seed.jsonl: {len(kept)} conversations ({len(kept) - plain_kept} end in a tool call, "
           f"{plain_kept} in a plain answer; {len(records) - len(kept)} left out as near an eval "
           f"prompt; {tool_calls} tool calls before that); "
-          f"tool_heldout.jsonl: {min(60, len(heldout))}")  # fmt: skip
+          f"tool_heldout.jsonl: {min(60, len(heldout))} + {audio} recording requests")  # fmt: skip
 
 
 if __name__ == "__main__":
