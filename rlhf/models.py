@@ -149,12 +149,62 @@ def save_final(model, tokenizer, out: Path) -> tuple[Path, Path | None]:
         model = model.merge_and_unload()
     merged = out / "model"
     model.save_pretrained(merged, safe_serialization=True)
+    save_final_tokenizer(tokenizer, merged)
+    return merged, adapter
+
+
+def save_trained(trainer, tokenizer, out: Path, start: Path, model=None) -> Path:
+    """`save_final` for a trainer on any number of processes. Every rank calls it (FSDP gathers
+    the shards, a collective); rank 0 writes. `model`: the trained module when it is not
+    `trainer.model` itself (PPO's policy). Returns the model directory."""
+    accelerator = trainer.accelerator
+    final = out / "model"
+    if getattr(trainer, "is_fsdp_enabled", False):
+        state = accelerator.get_state_dict(trainer.model)  # full on rank 0, empty elsewhere
+        if accelerator.is_main_process:
+            _save_gathered(accelerator.unwrap_model(trainer.model), state, tokenizer, out, start)
+    elif accelerator.is_main_process:
+        save_final(model or accelerator.unwrap_model(trainer.model), tokenizer, out)
+    accelerator.wait_for_everyone()
+    return final
+
+
+def _save_gathered(sharded, state: dict, tokenizer, out: Path, start: Path) -> None:
+    """An FSDP-trained model from its gathered state dict: the weights are written as they are
+    (LoRA: the adapter, then merged into a fresh copy of the starting model on the CPU)."""
+    tied = getattr(sharded, "_tied_weights_keys", None)
+    if isinstance(tied, dict) and getattr(sharded.config, "tie_word_embeddings", False):
+        for target in [t for t, source in tied.items() if t in state and source in state]:
+            del state[target]  # gathered as a separate copy; the config ties it again on load
+    if not hasattr(sharded, "peft_config"):
+        sharded.save_pretrained(out / "model", state_dict=state, safe_serialization=True)
+        save_final_tokenizer(tokenizer, out / "model")
+        return
+    from peft import PeftModel
+    from transformers import AutoModelForCausalLM, AutoModelForSequenceClassification
+
+    sharded.save_pretrained(out / "adapter", state_dict=state)
+    seq_cls = sharded.peft_config["default"].task_type == "SEQ_CLS"
+    auto = AutoModelForSequenceClassification if seq_cls else AutoModelForCausalLM
+    extra = {"num_labels": 1} if seq_cls else {}
+    base = auto.from_pretrained(start, dtype="float32", use_safetensors=True, **extra)
+    base.config.pad_token_id = sharded.config.pad_token_id
+    merged = PeftModel.from_pretrained(base, out / "adapter").merge_and_unload()
+    merged.save_pretrained(out / "model", safe_serialization=True)
+    save_final_tokenizer(tokenizer, out / "model")
+
+
+def save_final_tokenizer(tokenizer, directory: Path) -> None:
     if "{% generation %}" in (tokenizer.chat_template or ""):
         # the markers serve training only; the engine's plain rendering rejects the tag
         plain = tokenizer.chat_template.replace("{% generation %}", "")
         tokenizer.chat_template = plain.replace("{% endgeneration %}", "")
-    tokenizer.save_pretrained(merged)
-    return merged, adapter
+    tokenizer.save_pretrained(directory)
+
+
+def global_batch(args, world_size: int) -> int:
+    """Sequences (pairs, rollouts) per optimizer step over all processes."""
+    return args.per_device_train_batch_size * args.gradient_accumulation_steps * world_size
 
 
 def register(name: str, path: Path, description: str, **meta: Any) -> None:
@@ -171,11 +221,22 @@ def publish(stage: str, run: Any, out: Path, final: Path, info: dict, descriptio
 
 
 def script(main: Callable[[], Any]) -> None:
-    """`python -m rlhf.STAGE`: run `main()`, domain errors as one line, not a traceback."""
-    from assistant.errors import ParleyError
+    """`python -m rlhf.STAGE` (also under torchrun / `accelerate launch`): run `main()`, a domain
+    error as one line (once, from rank 0, when every rank hit it), and leave the process group on
+    every path, so no rank waits on a peer that is gone."""
+    from assistant.errors import DataError, ParleyError, UsageError
+    from rlhf import distributed
 
     try:
         main()
     except ParleyError as e:
-        print(f"parley: error: {e}", file=sys.stderr)
+        same_everywhere = isinstance(e, UsageError | DataError)  # the same input on every rank
+        if distributed.rank() == 0 or not same_everywhere:
+            where = f"rank {distributed.rank()}: " if distributed.world_size() > 1 else ""
+            print(f"parley: error: {where * (not same_everywhere)}{e}", file=sys.stderr)
+        distributed.shutdown()
         sys.exit(e.exit_code)
+    except BaseException:
+        distributed.shutdown()
+        raise
+    distributed.shutdown()
