@@ -6,6 +6,7 @@
     accelerate launch --config_file rlhf/accelerate/ddp.yaml -m rlhf.sft --config sft-gpu
     torchrun --nnodes 2 --nproc_per_node 8 --rdzv_backend c10d --rdzv_endpoint HOST:29400 \\
         -m rlhf.sft --config sft-gpu                                         # on each machine
+    torchrun --nproc_per_node 2 -m rlhf.distributed PLAN.json     # several stages, one launch
 
 - On a machine without GPUs every stage runs its torchrun processes as accelerate's MULTI_CPU over
   gloo. Left alone, accelerate would treat each process as a separate one-process run: N copies
@@ -32,6 +33,9 @@ from typing import Any
 from assistant.errors import ParleyError, UsageError
 
 DDP_TIMEOUT_S = 600
+# `accelerate launch` with an FSDP config says so in the environment; read before any trainer
+# in this process sets the same variable for itself (`--fsdp` under torchrun does)
+LAUNCHED_WITH_FSDP = os.environ.get("ACCELERATE_USE_FSDP", "").lower() == "true"
 
 
 def world_size() -> int:
@@ -62,7 +66,7 @@ def trainer_defaults() -> dict[str, Any]:
 
 def refuse_accelerate_fsdp_on_cpu(stage: str) -> None:
     """`accelerate launch` with an FSDP config on a CPU-only machine would silently run DDP."""
-    if os.environ.get("ACCELERATE_USE_FSDP", "").lower() != "true" or has_accelerator():
+    if not LAUNCHED_WITH_FSDP or has_accelerator():
         return
     raise UsageError(
         f"accelerate runs FSDP only on GPUs and would silently run DDP here (no GPU found); on CPU "
@@ -119,8 +123,13 @@ def shutdown() -> None:
 def torchrun_command(module: str, argv: list[str], nproc: int) -> list[str]:
     """`torchrun --standalone --nproc_per_node N -m MODULE ARGV` with this interpreter's torchrun
     (`--standalone`: a free local port, so two runs on one machine never collide)."""
-    torchrun = [sys.executable, "-m", "torch.distributed.run"]
-    return [*torchrun, "--standalone", "--nproc_per_node", str(nproc), "-m", module, *argv]
+    return [*torchrun(nproc), "-m", module, *argv]
+
+
+def torchrun(nproc: int) -> list[str]:
+    """The launcher part of `torchrun_command`."""
+    run = [sys.executable, "-m", "torch.distributed.run"]
+    return [*run, "--standalone", "--nproc_per_node", str(nproc)]
 
 
 def run_stage(module: str, argv: list[str], nproc: int = 1) -> None:
@@ -151,3 +160,26 @@ def params_per_rank(model) -> list[int]:
     counts: list[int] = [0] * dist.get_world_size()
     dist.all_gather_object(counts, local)
     return counts
+
+
+def run_chain(plan: list) -> None:
+    """Stages one after another in each process of one launch (one start-up and one process
+    group for all; tests and benchmarks): `plan` is `[[module, argv], ...]`. A stage given
+    `--interrupt_at_step` stops with KeyboardInterrupt, as if killed; the chain goes on."""
+    import importlib
+
+    for module, argv in plan:
+        try:
+            importlib.import_module(module).main(argv)
+        except KeyboardInterrupt:
+            if "--interrupt_at_step" not in argv:
+                raise
+
+
+if __name__ == "__main__":
+    import json
+    from pathlib import Path
+
+    from rlhf.models import script
+
+    script(lambda: run_chain(json.loads(Path(sys.argv[1]).read_text())))

@@ -3,6 +3,7 @@ reward model, no sampling loop.
 
     parley train dpo --config rlhf/recipes/dpo-cpu-tiny.yaml --model sft-tiny --data pairs.jsonl
     python -m rlhf.dpo --config dpo-cpu-tiny --data prefs.jsonl       # `parley prefs export`
+    torchrun --nproc_per_node 2 -m rlhf.dpo --config dpo-cpu-tiny --data prefs.jsonl
 
 Data: TRL preference JSONL (`{"prompt", "chosen", "rejected"}`). The reference is the starting
 (SFT) model. The policy goes to `model/` in the run directory and is registered as NAME.

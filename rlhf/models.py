@@ -154,44 +154,47 @@ def save_final(model, tokenizer, out: Path) -> tuple[Path, Path | None]:
 
 
 def save_trained(trainer, tokenizer, out: Path, start: Path, model=None) -> Path:
-    """`save_final` for a trainer on any number of processes. Every rank calls it (FSDP gathers
-    the shards, a collective); rank 0 writes. `model`: the trained module when it is not
-    `trainer.model` itself (PPO's policy). Returns the model directory."""
+    """`save_final` for a trainer on any number of processes; every rank calls it, rank 0
+    writes. Sharded weights (FSDP, DeepSpeed) are gathered by the trainer's own `save_model`;
+    a LoRA adapter is then merged into a fresh copy of `start` on the CPU. `model`: the trained
+    module when it is not `trainer.model` itself (PPO's policy). Returns the model directory."""
     accelerator = trainer.accelerator
-    final = out / "model"
-    if getattr(trainer, "is_fsdp_enabled", False):
-        state = accelerator.get_state_dict(trainer.model)  # full on rank 0, empty elsewhere
+    sharded = getattr(trainer, "is_fsdp_enabled", False) or getattr(
+        trainer, "is_deepspeed_enabled", False
+    )
+    if sharded:
+        trainer.save_model(str(out / "gathered"))  # a collective; rank 0 writes
         if accelerator.is_main_process:
-            _save_gathered(accelerator.unwrap_model(trainer.model), state, tokenizer, out, start)
+            _finish_gathered(out, tokenizer, start)
     elif accelerator.is_main_process:
         save_final(model or accelerator.unwrap_model(trainer.model), tokenizer, out)
     accelerator.wait_for_everyone()
-    return final
+    return out / "model"
 
 
-def _save_gathered(sharded, state: dict, tokenizer, out: Path, start: Path) -> None:
-    """An FSDP-trained model from its gathered state dict: the weights are written as they are
-    (LoRA: the adapter, then merged into a fresh copy of the starting model on the CPU)."""
-    tied = getattr(sharded, "_tied_weights_keys", None)
-    if isinstance(tied, dict) and getattr(sharded.config, "tie_word_embeddings", False):
-        for target in [t for t, source in tied.items() if t in state and source in state]:
-            del state[target]  # gathered as a separate copy; the config ties it again on load
-    if not hasattr(sharded, "peft_config"):
-        sharded.save_pretrained(out / "model", state_dict=state, safe_serialization=True)
-        save_final_tokenizer(tokenizer, out / "model")
+def _finish_gathered(out: Path, tokenizer, start: Path) -> None:
+    import shutil
+
+    gathered, final = out / "gathered", out / "model"
+    shutil.rmtree(final, ignore_errors=True)
+    if not (gathered / "adapter_config.json").exists():
+        gathered.rename(final)
+        save_final_tokenizer(tokenizer, final)
         return
-    from peft import PeftModel
+    from peft import PeftConfig, PeftModel
     from transformers import AutoModelForCausalLM, AutoModelForSequenceClassification
 
-    sharded.save_pretrained(out / "adapter", state_dict=state)
-    seq_cls = sharded.peft_config["default"].task_type == "SEQ_CLS"
+    shutil.rmtree(out / "adapter", ignore_errors=True)
+    gathered.rename(out / "adapter")
+    seq_cls = str(PeftConfig.from_pretrained(out / "adapter").task_type) == "SEQ_CLS"
     auto = AutoModelForSequenceClassification if seq_cls else AutoModelForCausalLM
-    extra = {"num_labels": 1} if seq_cls else {}
-    base = auto.from_pretrained(start, dtype="float32", use_safetensors=True, **extra)
-    base.config.pad_token_id = sharded.config.pad_token_id
+    base = auto.from_pretrained(start, dtype="float32", use_safetensors=True,
+                                **({"num_labels": 1} if seq_cls else {}))  # fmt: skip
+    if seq_cls:
+        base.config.pad_token_id = tokenizer.pad_token_id  # the reward model's distinct pad
     merged = PeftModel.from_pretrained(base, out / "adapter").merge_and_unload()
-    merged.save_pretrained(out / "model", safe_serialization=True)
-    save_final_tokenizer(tokenizer, out / "model")
+    merged.save_pretrained(final, safe_serialization=True)
+    save_final_tokenizer(tokenizer, final)
 
 
 def save_final_tokenizer(tokenizer, directory: Path) -> None:

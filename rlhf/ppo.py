@@ -2,6 +2,8 @@
 
     parley train ppo --config rlhf/recipes/ppo-cpu-tiny.yaml --policy sft-tiny --reward_model DIR
     python -m rlhf.ppo --config ppo-cpu-tiny ...
+    torchrun --nproc_per_node 2 -m rlhf.ppo --config ppo-cpu-tiny ...     # 2 processes (CPU: gloo)
+    accelerate launch --config_file rlhf/accelerate/zero2.yaml -m rlhf.ppo --config ppo-gpu ...
 
 All PPO-specific code lives in this one module, so moving to RLOO or a newer TRL touches one file.
 Policy and reference start from the SFT model; the value model starts from the reward model.
@@ -255,7 +257,7 @@ def main(argv: list[str] | None = None) -> Path:
                 )
 
     peft = models.lora_config(16, 32, 0.0, "all-linear") if run.use_lora else None
-    hooks = [callbacks.MetricsJsonl(out / "metrics.jsonl"), Leash()]
+    hooks = [callbacks.MetricsJsonl(out / "metrics.jsonl", step_offset=done_steps), Leash()]
     if run.interrupt_at_step:  # counted from this run's start, as TRL counts
         hooks.append(callbacks.InterruptAt(run.interrupt_at_step))
     trainer = _parley_trainer(PPOTrainer, out / "samples.jsonl", done_steps, run.sample_prompts)(
@@ -271,7 +273,8 @@ def main(argv: list[str] | None = None) -> Path:
             trainer.optimizer.load_state_dict(torch.load(optimizer_state, map_location="cpu"))
         kept = ["policy"] + ["value model"] * bool(resumed_value)
         kept += ["optimizer state"] * optimizer_state.exists()
-        print(f"ppo: resuming from {start.name} ({', '.join(kept)})", file=sys.stderr)
+        if distributed.rank() == 0:
+            print(f"ppo: resuming from {start.name} ({', '.join(kept)})", file=sys.stderr)
     stopped = None
     try:
         trainer.train()

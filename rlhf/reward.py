@@ -4,6 +4,9 @@ TRL's `RewardTrainer` (LoRA on the CPU by default).
     parley train reward --config rlhf/recipes/reward-cpu-tiny.yaml --model sft-tiny
     parley train reward --config reward-cpu-small --data prefs.jsonl      # `parley prefs export`
     python -m rlhf.reward --config reward-cpu-tiny
+    torchrun --nproc_per_node 2 -m rlhf.reward --config reward-cpu-tiny ...       # 2 processes
+    torchrun --nproc_per_node 2 -m rlhf.reward ... --fsdp full_shard             # FSDP2, CPU too
+    accelerate launch --config_file rlhf/accelerate/ddp.yaml -m rlhf.reward --config reward-gpu
 
 Data: TRL preference JSONL (`{"prompt", "chosen", "rejected"}`, conversational or plain text),
 as `parley prefs export` writes it or `rlhf.pairs` labels it; several files comma-separated.

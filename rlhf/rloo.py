@@ -3,6 +3,7 @@ same reward model and prompts as PPO, no value model.
 
     parley train rloo --config rlhf/recipes/rloo-cpu-tiny.yaml --policy sft-tiny --reward_model DIR
     python -m rlhf.rloo --config rloo-cpu-tiny --reward_model DIR
+    torchrun --nproc_per_node 2 -m rlhf.rloo --config rloo-cpu-tiny --reward_model DIR
 
 Each prompt is answered `num_generations` times; each answer's advantage is its reward minus the
 mean of the others'. `beta` is the KL coefficient to the starting model. The policy goes to

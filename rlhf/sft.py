@@ -5,7 +5,8 @@
     parley train sft --config sft-cpu-small --resume                   # after a kill
     python -m rlhf.sft --config rlhf/recipes/sft-cpu-tiny.yaml
     accelerate launch --config_file rlhf/accelerate/ddp.yaml -m rlhf.sft --config sft-gpu   # GPUs
-    torchrun --nproc_per_node 2 -m rlhf.sft --config sft-cpu-tiny --use_cpu true --ddp_backend gloo
+    torchrun --nproc_per_node 2 -m rlhf.sft --config sft-cpu-tiny         # 2 CPU processes (gloo)
+    torchrun --nproc_per_node 2 -m rlhf.sft --config sft-cpu-tiny --fsdp full_shard  # FSDP2 on CPU
 
 Data is conversational JSONL (`{"messages": [...]}`, default `data/sft/seed.jsonl`) or a `datasets`
 directory, checked record by record before training. The loss is on the assistant's tokens only.
