@@ -119,3 +119,26 @@ def _report(tmp_path: Path) -> Path:
     path = tmp_path / "report.md"
     path.write_text("# report\n")
     return path
+
+
+@pytest.mark.parametrize("error", [RuntimeError("boom"), UsageError("bad flag")])
+def test_a_failing_stage_leaves_its_process_group(error, monkeypatch, capsys):
+    """On any error a rank destroys its process group, so its peers are not left waiting on it;
+    a usage error, the same on every rank, is said once (by rank 0)."""
+    import torch.distributed as dist
+
+    from rlhf.models import script
+
+    def stage():
+        raise error
+
+    for rank in ("0", "1"):
+        monkeypatch.setenv("RANK", rank)
+        monkeypatch.setenv("WORLD_SIZE", "2")
+        dist.init_process_group("gloo", store=dist.HashStore(), rank=0, world_size=1)
+        with pytest.raises(type(error) if isinstance(error, RuntimeError) else SystemExit):
+            script(stage)
+        assert not dist.is_initialized()
+        said = capsys.readouterr().err
+        if isinstance(error, UsageError):
+            assert said == ("parley: error: bad flag\n" if rank == "0" else "")
