@@ -14,8 +14,9 @@ PPO (global batch 4, 3 steps) one after another (`python -m rlhf.distributed PLA
 taken after the first step (start-up and warm-up excluded): SFT and reward tokens/s = tokens
 trained on (TRL's `num_tokens`, over all ranks) from step 1 to the last step over the wall time
 between them; PPO s/step = wall time from step 1 to the last over the steps in between. Runs
-alternate (1, 2, 1, 2, ...) so other load on the machine falls on both alike: compare within one
-run, read the ratios.
+alternate (1, 2, 1, 2, ...) and each round's 2-process figure is divided by the same round's
+1-process figure (other load on a shared machine changes between rounds far more than within
+one); the table shows the median ratio and its range: read the ratios, not the rates.
 """
 
 from __future__ import annotations
@@ -104,6 +105,26 @@ def figures(run: Path) -> dict[str, float]:
     return out
 
 
+def summarize(rows: dict[int, list[dict]]) -> tuple[list[str], dict]:
+    """Per round, the 2-process figure against the 1-process figure of the same round (the load
+    from other jobs changes between rounds far more than within one); median and range."""
+    import statistics
+
+    table = ["| stage | 1 process (median) | 2 processes (median) | speed-up: median (range) "
+             "| efficiency |", "| --- | ---: | ---: | ---: | ---: |"]  # fmt: skip
+    result = {}
+    for stage, unit in (("sft", "tokens/s"), ("reward", "tokens/s"), ("ppo", "s/step")):
+        pairs = list(zip((r[stage] for r in rows[1]), (r[stage] for r in rows[2]), strict=True))
+        ups = [one / two if stage == "ppo" else two / one for one, two in pairs]
+        up = statistics.median(ups)
+        one, two = (statistics.median(r[stage] for r in rows[n]) for n in (1, 2))
+        result[stage] = {"unit": unit, "1": one, "2": two, "speedups": ups, "speedup": up,
+                         "efficiency": up / 2}  # fmt: skip
+        table.append(f"| {stage} ({unit}) | {one:.3g} | {two:.3g} | {up:.2f}x "
+                     f"({min(ups):.2f}-{max(ups):.2f}) | {up / 2:.0%} |")  # fmt: skip
+    return table, result
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=1, help="1-process/2-process pairs")
@@ -122,19 +143,7 @@ def main() -> None:
             rows[nproc].append(figures(args.work / tag))
             print(f"scale: {tag}: {rows[nproc][-1]}", file=sys.stderr)
 
-    def mean(n: int, key: str) -> float:
-        return sum(r[key] for r in rows[n]) / len(rows[n])
-
-    table = ["| stage | 1 process | 2 processes | speed-up | efficiency |",
-             "| --- | ---: | ---: | ---: | ---: |"]  # fmt: skip
-    result = {}
-    for stage, unit in (("sft", "tokens/s"), ("reward", "tokens/s"), ("ppo", "s/step")):
-        one, two = mean(1, stage), mean(2, stage)
-        speedup = one / two if stage == "ppo" else two / one
-        result[stage] = {"unit": unit, "1": one, "2": two, "speedup": speedup,
-                         "efficiency": speedup / 2}  # fmt: skip
-        table.append(f"| {stage} ({unit}) | {one:.3g} | {two:.3g} | {speedup:.2f}x | "
-                     f"{speedup / 2:.0%} |")  # fmt: skip
+    table, result = summarize(rows)
     print("\n".join(table))
     record = {"machine": f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores",
               "rounds": args.rounds, "minutes": (time.time() - started) / 60,
