@@ -13,18 +13,37 @@ from transformers.trainer_callback import ProgressCallback
 
 class MetricsJsonl(TrainerCallback):
     """Appends every log (loss, learning rate, eval loss, ...) as one JSON line, with the step,
-    epoch and wall time, on the main process only. A resumed run appends to the same file."""
+    epoch and wall time, on the main process only. A resumed run appends to the same file;
+    `step_offset`: steps done before a resume that the trainer counts from 1 again (PPO)."""
 
-    def __init__(self, path: Path):
+    def __init__(self, path: Path, step_offset: int = 0):
         self.path = Path(path)
+        self.step_offset = step_offset
 
     def on_log(self, args, state, control, logs=None, **kwargs):
         if not state.is_world_process_zero or not logs:
             return
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        record = {"step": state.global_step, "epoch": state.epoch, "time": time.time(), **logs}
+        step = self.step_offset + state.global_step
+        record = {"step": step, "epoch": state.epoch, "time": time.time(), **logs}
         with self.path.open("a") as f:
             f.write(json.dumps(record) + "\n")
+
+    def on_train_end(self, args, state, control, **kwargs):
+        """The run's peak memory on rank 0: GPU memory allocated by torch, else the process's
+        peak RSS (what `bench/gpu_check.sh` and `bench/scale.py` report)."""
+        import resource
+
+        import torch
+
+        if not state.is_world_process_zero:
+            return
+        peak = {"peak_rss_gb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20}
+        if torch.cuda.is_available():
+            peak["peak_gpu_memory_gb"] = torch.cuda.max_memory_allocated() / 2**30
+        step = self.step_offset + state.global_step
+        with self.path.open("a") as f:
+            f.write(json.dumps({"step": step, "time": time.time(), **peak}) + "\n")
 
 
 class LossProgress(ProgressCallback):

@@ -149,12 +149,65 @@ def save_final(model, tokenizer, out: Path) -> tuple[Path, Path | None]:
         model = model.merge_and_unload()
     merged = out / "model"
     model.save_pretrained(merged, safe_serialization=True)
+    save_final_tokenizer(tokenizer, merged)
+    return merged, adapter
+
+
+def save_trained(trainer, tokenizer, out: Path, start: Path, model=None) -> Path:
+    """`save_final` for a trainer on any number of processes; every rank calls it, rank 0
+    writes. Sharded weights (FSDP, DeepSpeed) are gathered by the trainer's own `save_model`;
+    a LoRA adapter is then merged into a fresh copy of `start` on the CPU. `model`: the trained
+    module when it is not `trainer.model` itself (PPO's policy). Returns the model directory."""
+    accelerator = trainer.accelerator
+    sharded = getattr(trainer, "is_fsdp_enabled", False) or getattr(
+        trainer, "is_deepspeed_enabled", False
+    )
+    if sharded:
+        trainer.save_model(str(out / "gathered"))  # a collective; rank 0 writes
+        if accelerator.is_main_process:
+            _finish_gathered(out, tokenizer, start)
+    elif accelerator.is_main_process:
+        save_final(model or accelerator.unwrap_model(trainer.model), tokenizer, out)
+    accelerator.wait_for_everyone()
+    return out / "model"
+
+
+def _finish_gathered(out: Path, tokenizer, start: Path) -> None:
+    import shutil
+
+    gathered, final = out / "gathered", out / "model"
+    shutil.rmtree(final, ignore_errors=True)
+    if not (gathered / "adapter_config.json").exists():
+        gathered.rename(final)
+        save_final_tokenizer(tokenizer, final)
+        return
+    from peft import PeftConfig, PeftModel
+    from transformers import AutoModelForCausalLM, AutoModelForSequenceClassification
+
+    shutil.rmtree(out / "adapter", ignore_errors=True)
+    gathered.rename(out / "adapter")
+    seq_cls = str(PeftConfig.from_pretrained(out / "adapter").task_type) == "SEQ_CLS"
+    auto = AutoModelForSequenceClassification if seq_cls else AutoModelForCausalLM
+    base = auto.from_pretrained(start, dtype="float32", use_safetensors=True,
+                                **({"num_labels": 1} if seq_cls else {}))  # fmt: skip
+    if seq_cls:
+        base.config.pad_token_id = tokenizer.pad_token_id  # the reward model's distinct pad
+    merged = PeftModel.from_pretrained(base, out / "adapter").merge_and_unload()
+    merged.save_pretrained(final, safe_serialization=True)
+    save_final_tokenizer(tokenizer, final)
+
+
+def save_final_tokenizer(tokenizer, directory: Path) -> None:
     if "{% generation %}" in (tokenizer.chat_template or ""):
         # the markers serve training only; the engine's plain rendering rejects the tag
         plain = tokenizer.chat_template.replace("{% generation %}", "")
         tokenizer.chat_template = plain.replace("{% endgeneration %}", "")
-    tokenizer.save_pretrained(merged)
-    return merged, adapter
+    tokenizer.save_pretrained(directory)
+
+
+def global_batch(args, world_size: int) -> int:
+    """Sequences (pairs, rollouts) per optimizer step over all processes."""
+    return args.per_device_train_batch_size * args.gradient_accumulation_steps * world_size
 
 
 def register(name: str, path: Path, description: str, **meta: Any) -> None:
@@ -171,11 +224,22 @@ def publish(stage: str, run: Any, out: Path, final: Path, info: dict, descriptio
 
 
 def script(main: Callable[[], Any]) -> None:
-    """`python -m rlhf.STAGE`: run `main()`, domain errors as one line, not a traceback."""
-    from assistant.errors import ParleyError
+    """`python -m rlhf.STAGE` (also under torchrun / `accelerate launch`): run `main()`, a domain
+    error as one line (once, from rank 0, when every rank hit it), and leave the process group on
+    every path, so no rank waits on a peer that is gone."""
+    from assistant.errors import DataError, ParleyError, UsageError
+    from rlhf import distributed
 
     try:
         main()
     except ParleyError as e:
-        print(f"parley: error: {e}", file=sys.stderr)
+        same_everywhere = isinstance(e, UsageError | DataError)  # the same input on every rank
+        if distributed.rank() == 0 or not same_everywhere:
+            where = f"rank {distributed.rank()}: " if distributed.world_size() > 1 else ""
+            print(f"parley: error: {where * (not same_everywhere)}{e}", file=sys.stderr)
+        distributed.shutdown()
         sys.exit(e.exit_code)
+    except BaseException:
+        distributed.shutdown()
+        raise
+    distributed.shutdown()

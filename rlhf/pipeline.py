@@ -3,6 +3,7 @@
     parley pipeline --preset cpu-tiny                    # tiny models: minutes, for CI
     parley pipeline --preset cpu-small                   # the embedded 135M model
     parley pipeline --preset cpu-small --prefs my.jsonl  # add exported human ratings to the pairs
+    parley pipeline --preset cpu-small --nproc 2         # each training stage on 2 processes
 
 Everything goes under one directory (`$PARLEY_HOME/pipelines/PRESET` unless `--dir`). A stage
 whose output exists is skipped, so a killed pipeline picks up where it stopped (a stage killed
@@ -43,12 +44,15 @@ def _digest(path: Path) -> str:
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()[:16]
 
 
-def run(preset: str, root: Path | None = None, prefs: str | None = None, progress=print) -> Path:
-    """Run (or finish) the pipeline; returns the report's path."""
+def run(
+    preset: str, root: Path | None = None, prefs: str | None = None, progress=print, nproc: int = 1
+) -> Path:
+    """Run (or finish) the pipeline; returns the report's path. With `nproc` > 1 the training
+    stages run as `torchrun --nproc_per_node NPROC -m rlhf.STAGE ...`."""
     from assistant import models as registry
     from assistant.engine import Engine
     from assistant.errors import UsageError
-    from rlhf import ppo, reward, sft
+    from rlhf.distributed import run_stage
     from rlhf.models import runs_dir
 
     if preset not in PRESETS:
@@ -72,8 +76,8 @@ def run(preset: str, root: Path | None = None, prefs: str | None = None, progres
 
     sft_dir = root / "sft"
     if stage("sft", sft_dir / "model"):
-        sft.main(["--config", p["sft"], "--output_dir", str(sft_dir), "--register", "false",
-                  "--resume", "--name", f"{preset}-sft"])  # fmt: skip
+        run_stage("rlhf.sft", ["--config", p["sft"], "--output_dir", str(sft_dir), "--register",
+                               "false", "--resume", "--name", f"{preset}-sft"], nproc)  # fmt: skip
         record("sft", recipe=p["sft"], data="data/sft/seed.jsonl",
                data_sha256=_digest(SEED), model=str(sft_dir / "model"))  # fmt: skip
 
@@ -90,17 +94,18 @@ def run(preset: str, root: Path | None = None, prefs: str | None = None, progres
     rm_dir = root / "reward"
     data = str(pairs_path) + (f",{prefs}" if prefs else "")
     if stage("reward", rm_dir / "eval.json"):
-        reward.main(["--config", p["reward"], "--model", str(sft_dir / "model"), "--data", data,
-                     "--output_dir", str(rm_dir)])  # fmt: skip
+        run_stage("rlhf.reward", ["--config", p["reward"], "--model", str(sft_dir / "model"),
+                                  "--data", data, "--output_dir", str(rm_dir)], nproc)  # fmt: skip
         record("reward", base=str(sft_dir / "model"), data=data,
                human_prefs=prefs, human_prefs_sha256=_digest(Path(prefs)) if prefs else None,
                model=str(rm_dir / "model"))  # fmt: skip
 
     ppo_dir = root / "ppo"
     if stage("ppo", ppo_dir / "model"):
-        ppo.main(["--config", p["ppo"], "--policy", str(sft_dir / "model"),
-                  "--reward_model", str(rm_dir / "model"), "--output_dir", str(ppo_dir),
-                  "--register", "false", "--name", f"{preset}-policy"])  # fmt: skip
+        run_stage("rlhf.ppo", ["--config", p["ppo"], "--policy", str(sft_dir / "model"),
+                               "--reward_model", str(rm_dir / "model"), "--output_dir",
+                               str(ppo_dir), "--register", "false", "--name", f"{preset}-policy"],
+                  nproc)  # fmt: skip
         record("ppo", policy=str(sft_dir / "model"), reward_model=str(rm_dir / "model"),
                model=str(ppo_dir / "model"))  # fmt: skip
     registry.register_model(

@@ -2,6 +2,8 @@
 
     parley train ppo --config rlhf/recipes/ppo-cpu-tiny.yaml --policy sft-tiny --reward_model DIR
     python -m rlhf.ppo --config ppo-cpu-tiny ...
+    torchrun --nproc_per_node 2 -m rlhf.ppo --config ppo-cpu-tiny ...     # 2 processes (CPU: gloo)
+    accelerate launch --config_file rlhf/accelerate/zero2.yaml -m rlhf.ppo --config ppo-gpu ...
 
 All PPO-specific code lives in this one module, so moving to RLOO or a newer TRL touches one file.
 Policy and reference start from the SFT model; the value model starts from the reward model.
@@ -59,6 +61,7 @@ class PPORun:
     )
     register: bool = field(default=True, metadata={"help": "register the policy as NAME"})
     resume: bool = field(default=False, metadata={"help": "start from the newest checkpoint"})
+    interrupt_at_step: int = field(default=0, metadata={"help": "testing: stop as if killed here"})
 
 
 TRAINER_DEFAULTS = {
@@ -107,16 +110,34 @@ def query_ids(tokenizer, prompts: list[list[dict]]) -> list[list[int]]:
     ]
 
 
-def _parley_trainer(base: type, path: Path, done_steps: int) -> type:
+def _parley_trainer(base: type, path: Path, done_steps: int, rows: int) -> type:
     """`base` that appends each step's sample generations to `path` (JSONL) as well as printing,
     and keeps the value model in each checkpoint (`checkpoint-N/value`) for `--resume`.
 
     TRL's PPOTrainer samples the eval prompts near-greedily every `num_sample_generations` and
     only prints the table (or sends it to wandb/comet); this keeps it, one row per prompt.
+    On several processes TRL 1.12 saves the DDP wrapper (no `.policy`, no `.config`): checkpoints
+    are written from the unwrapped policy-and-value model instead.
     """
     from trl.experimental.ppo import ppo_trainer
 
     class ParleyPPOTrainer(base):
+        is_distributed_loading_by_transformers = False  # Trainer.__init__ sets it; PPO's does not
+
+        def save_model(self, output_dir=None, _internal_call=False):
+            wrapped, self.model = self.model, self.accelerator.unwrap_model(self.model)
+            try:
+                super().save_model(output_dir, _internal_call)
+            finally:
+                self.model = wrapped
+
+        def create_model_card(self, *args, **kwargs):
+            wrapped, self.model = self.model, self.accelerator.unwrap_model(self.model)
+            try:
+                super().create_model_card(*args, **kwargs)
+            finally:
+                self.model = wrapped
+
         def _save_checkpoint(self, model, trial):
             super()._save_checkpoint(model, trial)
             checkpoint = Path(self.args.output_dir) / f"checkpoint-{self.state.global_step}"
@@ -135,7 +156,7 @@ def _parley_trainer(base: type, path: Path, done_steps: int) -> type:
             def keep(df) -> None:
                 step = done_steps + self.state.global_step
                 with path.open("a") as f:
-                    for row in df.to_dict("records"):
+                    for row in df.to_dict("records")[:rows]:  # ranks' batches wrap around
                         answer = row["model response"].replace(DISTINCT_PAD, "")  # TRL keeps pads
                         f.write(json.dumps({"step": step, "prompt": row["query"],
                                             "response": answer,
@@ -153,6 +174,9 @@ def _parley_trainer(base: type, path: Path, done_steps: int) -> type:
 
 def main(argv: list[str] | None = None) -> Path:
     """Run PPO; returns the policy's directory."""
+    from rlhf import distributed
+
+    distributed.refuse_accelerate_fsdp_on_cpu("ppo")
     from transformers import (
         AutoModelForCausalLM,
         AutoModelForSequenceClassification,
@@ -168,7 +192,7 @@ def main(argv: list[str] | None = None) -> Path:
         (PPORun, PPOConfig),
         prog="parley train ppo",
         doc=__doc__,
-        defaults=TRAINER_DEFAULTS,
+        defaults={**TRAINER_DEFAULTS, **distributed.trainer_defaults()},
     )
     if not run.reward_model:
         raise UsageError("no reward model: pass --reward_model DIR (`parley train reward`)")
@@ -178,7 +202,8 @@ def main(argv: list[str] | None = None) -> Path:
     args.output_dir = str(out)
     out.mkdir(parents=True, exist_ok=True)
 
-    start = models.model_dir(run.policy, out)
+    with distributed.main_first(args):  # one rank converts or builds it
+        start = models.model_dir(run.policy, out)
     checkpoints = sorted(out.glob("checkpoint-*"), key=lambda p: int(re.sub(r"\D", "", p.name)))
     done_steps = 0
     if run.resume and checkpoints:
@@ -191,10 +216,14 @@ def main(argv: list[str] | None = None) -> Path:
 
     ids = query_ids(tokenizer, read_prompts(run.prompts))
     dataset = Dataset.from_dict({"input_ids": ids})
-    samples = Dataset.from_dict({"input_ids": ids[: run.sample_prompts]})
+    # each rank answers its share of the sample prompts in one batch (TRL samples one batch per
+    # rank); the share is filled up by wrapping around, and the extra rows are not kept
+    share = -(-run.sample_prompts // distributed.world_size())
+    wanted = ids[: run.sample_prompts] * distributed.world_size()
+    samples = Dataset.from_dict({"input_ids": wanted[: share * distributed.world_size()]})
     if run.sample_prompts:
         args.num_sample_generations = 10**9  # every step (TRL spaces them over the updates)
-        args.per_device_eval_batch_size = run.sample_prompts
+        args.per_device_eval_batch_size = share
 
     load = {"dtype": "float32", "use_safetensors": True}
     policy = AutoModelForCausalLM.from_pretrained(start, **load)
@@ -216,9 +245,8 @@ def main(argv: list[str] | None = None) -> Path:
     policy.generation_config.pad_token_id = tokenizer.pad_token_id
 
     if done_steps and args.total_episodes:
-        args.total_episodes = max(
-            args.total_episodes - done_steps * args.per_device_train_batch_size, 1
-        )
+        episodes_done = done_steps * models.global_batch(args, distributed.world_size())
+        args.total_episodes = max(args.total_episodes - episodes_done, 1)
 
     class Leash(TrainerCallback):
         def on_log(self, a, state, control, logs=None, **kw):
@@ -236,11 +264,13 @@ def main(argv: list[str] | None = None) -> Path:
                 )
 
     peft = models.lora_config(16, 32, 0.0, "all-linear") if run.use_lora else None
-    trainer = _parley_trainer(PPOTrainer, out / "samples.jsonl", done_steps)(
+    hooks = [callbacks.MetricsJsonl(out / "metrics.jsonl", step_offset=done_steps), Leash()]
+    if run.interrupt_at_step:  # counted from this run's start, as TRL counts
+        hooks.append(callbacks.InterruptAt(run.interrupt_at_step))
+    trainer = _parley_trainer(PPOTrainer, out / "samples.jsonl", done_steps, run.sample_prompts)(
         args=args, processing_class=tokenizer, model=policy, ref_model=ref, reward_model=reward,
         value_model=value, train_dataset=dataset, peft_config=peft,
-        eval_dataset=samples if run.sample_prompts else None,
-        callbacks=[callbacks.MetricsJsonl(out / "metrics.jsonl"), Leash()],
+        eval_dataset=samples if run.sample_prompts else None, callbacks=hooks,
     )  # fmt: skip
     if done_steps:
         import torch
@@ -250,20 +280,27 @@ def main(argv: list[str] | None = None) -> Path:
             trainer.optimizer.load_state_dict(torch.load(optimizer_state, map_location="cpu"))
         kept = ["policy"] + ["value model"] * bool(resumed_value)
         kept += ["optimizer state"] * optimizer_state.exists()
-        print(f"ppo: resuming from {start.name} ({', '.join(kept)})", file=sys.stderr)
+        if distributed.rank() == 0:
+            print(f"ppo: resuming from {start.name} ({', '.join(kept)})", file=sys.stderr)
     stopped = None
     try:
         trainer.train()
     except Collapse as e:
         stopped = str(e)
         print(f"ppo: stopped early: {stopped}", file=sys.stderr)
-    policy = trainer.model.policy if hasattr(trainer.model, "policy") else trainer.model
+    wrapper = trainer.accelerator.unwrap_model(trainer.model)  # policy + value model
+    policy = getattr(wrapper, "policy", wrapper)
     tokenizer.padding_side = "right"
-    final, _ = models.save_final(policy, tokenizer, out)
-    info = {"stage": "ppo", "policy": run.policy, "reward_model": run.reward_model,
-            "prompts": run.prompts, "steps": done_steps + trainer.state.global_step,
-            "stopped_early": stopped}  # fmt: skip
-    models.publish("ppo", run, out, final, info, f"PPO of {run.policy} against {run.reward_model}")
+    final = models.save_trained(trainer, tokenizer, out, start, model=policy)
+    if trainer.accelerator.is_main_process:
+        info = {"stage": "ppo", "policy": run.policy, "reward_model": run.reward_model,
+                "prompts": run.prompts, "steps": done_steps + trainer.state.global_step,
+                "world_size": args.world_size, "global_batch": args.batch_size,
+                "stopped_early": stopped}  # fmt: skip
+        models.publish(
+            "ppo", run, out, final, info, f"PPO of {run.policy} against {run.reward_model}"
+        )
+    trainer.accelerator.wait_for_everyone()
     return final
 
 

@@ -4,6 +4,9 @@ TRL's `RewardTrainer` (LoRA on the CPU by default).
     parley train reward --config rlhf/recipes/reward-cpu-tiny.yaml --model sft-tiny
     parley train reward --config reward-cpu-small --data prefs.jsonl      # `parley prefs export`
     python -m rlhf.reward --config reward-cpu-tiny
+    torchrun --nproc_per_node 2 -m rlhf.reward --config reward-cpu-tiny ...       # 2 processes
+    torchrun --nproc_per_node 2 -m rlhf.reward ... --fsdp full_shard             # FSDP2, CPU too
+    accelerate launch --config_file rlhf/accelerate/ddp.yaml -m rlhf.reward --config reward-gpu
 
 Data: TRL preference JSONL (`{"prompt", "chosen", "rejected"}`, conversational or plain text),
 as `parley prefs export` writes it or `rlhf.pairs` labels it; several files comma-separated.
@@ -38,6 +41,7 @@ class RewardRun:
     lora_r: int = field(default=16, metadata={"help": "LoRA rank"})
     lora_alpha: int = field(default=32, metadata={"help": "LoRA scaling numerator"})
     resume: bool = field(default=False, metadata={"help": "continue from the last checkpoint"})
+    interrupt_at_step: int = field(default=0, metadata={"help": "testing: stop as if killed here"})
 
 
 TRAINER_DEFAULTS = {
@@ -104,6 +108,9 @@ def measure(model, tokenizer, pairs) -> dict[str, float]:
 
 def main(argv: list[str] | None = None) -> Path:
     """Train a reward model; returns its directory (LoRA merged)."""
+    from rlhf import distributed
+
+    distributed.refuse_accelerate_fsdp_on_cpu("reward")
     from trl import RewardConfig, RewardTrainer
 
     from rlhf import callbacks, data, models, recipe
@@ -113,7 +120,7 @@ def main(argv: list[str] | None = None) -> Path:
         (RewardRun, RewardConfig),
         prog="parley train reward",
         doc=__doc__,
-        defaults=TRAINER_DEFAULTS,
+        defaults={**TRAINER_DEFAULTS, **distributed.trainer_defaults()},
     )
     out = models.runs_dir() / run.name
     if args.output_dir and args.output_dir != "trainer_output":
@@ -128,30 +135,43 @@ def main(argv: list[str] | None = None) -> Path:
     train_set, eval_set = data.split(pairs, run.eval_fraction, args.seed)
     args.eval_strategy = "no"  # measured at the end, with our own metrics
 
-    start = models.model_dir(run.model, out)
+    with distributed.main_first(args):  # one rank converts or builds it
+        start = models.model_dir(run.model, out)
     tokenizer = models.load_tokenizer(start)
     peft = models.lora_config(run.lora_r, run.lora_alpha, 0.0, "all-linear", "SEQ_CLS")
     args.model_init_kwargs = {"dtype": "float32", "use_safetensors": True}
-    trainer = RewardTrainer(
-        model=str(start),
-        args=args,
-        train_dataset=train_set,
-        processing_class=tokenizer,
-        peft_config=peft if run.use_lora else None,
-        callbacks=[callbacks.MetricsJsonl(out / "metrics.jsonl")],
-    )
+    with distributed.fsdp_on_cpu():
+        trainer = RewardTrainer(
+            model=str(start),
+            args=args,
+            train_dataset=train_set,
+            processing_class=tokenizer,
+            peft_config=peft if run.use_lora else None,
+            callbacks=[callbacks.MetricsJsonl(out / "metrics.jsonl")],
+        )
     callbacks.use_loss_progress(trainer)
+    if run.interrupt_at_step:
+        trainer.add_callback(callbacks.InterruptAt(run.interrupt_at_step))
     resume = run.resume and any(out.glob("checkpoint-*"))
     trainer.train(resume_from_checkpoint=True if resume else None)
 
-    final, _ = models.save_final(trainer.model, tokenizer, out)
-    report = {"stage": "reward", "base": run.model, "data": run.data,
-              "train_pairs": len(train_set), "steps": trainer.state.global_step}  # fmt: skip
-    if eval_set is not None:
-        report |= measure(trainer.model, tokenizer, eval_set)
-    (out / "eval.json").write_text(json.dumps(report, indent=2))
-    print("reward: " + ", ".join(f"{k} {v:.3g}" for k, v in report.items() if isinstance(v, float)))
-    print(f"reward: model saved to {final}")
+    final = models.save_trained(trainer, tokenizer, out, start)
+    held = distributed.params_per_rank(trainer.model)
+    world = trainer.accelerator.num_processes
+    if trainer.accelerator.is_main_process:
+        report = {"stage": "reward", "base": run.model, "data": run.data,
+                  "train_pairs": len(train_set), "steps": trainer.state.global_step,
+                  "world_size": world, "global_batch": models.global_batch(args, world),
+                  "fsdp": bool(trainer.is_fsdp_enabled), "params_per_rank": held}  # fmt: skip
+        if eval_set is not None:  # measured on the model as saved, on rank 0
+            from transformers import AutoModelForSequenceClassification
+
+            saved = AutoModelForSequenceClassification.from_pretrained(final, num_labels=1)
+            report |= measure(saved, tokenizer, eval_set)
+        (out / "eval.json").write_text(json.dumps(report, indent=2))
+        shown = ", ".join(f"{k} {v:.3g}" for k, v in report.items() if isinstance(v, float))
+        print(f"reward: {shown}\nreward: model saved to {final}")
+    trainer.accelerator.wait_for_everyone()
     return final
 
 

@@ -3,6 +3,7 @@ same reward model and prompts as PPO, no value model.
 
     parley train rloo --config rlhf/recipes/rloo-cpu-tiny.yaml --policy sft-tiny --reward_model DIR
     python -m rlhf.rloo --config rloo-cpu-tiny --reward_model DIR
+    torchrun --nproc_per_node 2 -m rlhf.rloo --config rloo-cpu-tiny --reward_model DIR
 
 Each prompt is answered `num_generations` times; each answer's advantage is its reward minus the
 mean of the others'. `beta` is the KL coefficient to the starting model. The policy goes to
@@ -28,6 +29,7 @@ class RLOORun:
     name: str = field(default="rloo", metadata={"help": "run directory and registered model name"})
     register: bool = field(default=True, metadata={"help": "register the policy as NAME"})
     resume: bool = field(default=False, metadata={"help": "continue from the last checkpoint"})
+    interrupt_at_step: int = field(default=0, metadata={"help": "testing: stop as if killed here"})
 
 
 TRAINER_DEFAULTS = {
@@ -40,6 +42,9 @@ TRAINER_DEFAULTS = {
 
 
 def main(argv: list[str] | None = None) -> Path:
+    from rlhf import distributed
+
+    distributed.refuse_accelerate_fsdp_on_cpu("rloo")
     from datasets import Dataset
     from transformers import AutoTokenizer
     from trl import RLOOConfig, RLOOTrainer
@@ -51,7 +56,7 @@ def main(argv: list[str] | None = None) -> Path:
 
     run, args = recipe.parse(
         sys.argv[1:] if argv is None else argv, (RLOORun, RLOOConfig), prog="parley train rloo",
-        doc=__doc__, defaults=TRAINER_DEFAULTS,
+        doc=__doc__, defaults={**TRAINER_DEFAULTS, **distributed.trainer_defaults()},
     )  # fmt: skip
     if not run.reward_model:
         raise UsageError("no reward model: pass --reward_model DIR (`parley train reward`)")
@@ -61,27 +66,35 @@ def main(argv: list[str] | None = None) -> Path:
     args.output_dir = str(out)
     out.mkdir(parents=True, exist_ok=True)
     prompts = [chat_context(p) for p in read_prompts(run.prompts)]
-    start = models.model_dir(run.policy, out)
+    with distributed.main_first(args):  # one rank converts or builds it
+        start = models.model_dir(run.policy, out)
     tokenizer = models.load_tokenizer(start)
     tokenizer.pad_token = DISTINCT_PAD
     reward_tokenizer = AutoTokenizer.from_pretrained(run.reward_model)
     reward_tokenizer.pad_token = DISTINCT_PAD
     args.model_init_kwargs = {"dtype": "float32", "use_safetensors": True}
-    trainer = RLOOTrainer(
-        model=str(start), reward_funcs=run.reward_model, args=args,
-        train_dataset=Dataset.from_dict({"prompt": prompts}), processing_class=tokenizer,
-        reward_processing_classes=reward_tokenizer,
-        callbacks=[callbacks.MetricsJsonl(out / "metrics.jsonl")],
-    )  # fmt: skip
+    with distributed.fsdp_on_cpu():
+        trainer = RLOOTrainer(
+            model=str(start), reward_funcs=run.reward_model, args=args,
+            train_dataset=Dataset.from_dict({"prompt": prompts}), processing_class=tokenizer,
+            reward_processing_classes=reward_tokenizer,
+            callbacks=[callbacks.MetricsJsonl(out / "metrics.jsonl")],
+        )  # fmt: skip
+    if run.interrupt_at_step:
+        trainer.add_callback(callbacks.InterruptAt(run.interrupt_at_step))
     resume = run.resume and any(out.glob("checkpoint-*"))
     trainer.train(resume_from_checkpoint=True if resume else None)
     tokenizer.pad_token = tokenizer.eos_token
-    final, _ = models.save_final(trainer.model, tokenizer, out)
-    info = {"stage": "rloo", "policy": run.policy, "reward_model": run.reward_model,
-            "steps": trainer.state.global_step}  # fmt: skip
-    models.publish(
-        "rloo", run, out, final, info, f"RLOO of {run.policy} against {run.reward_model}"
-    )
+    final = models.save_trained(trainer, tokenizer, out, start)
+    world = trainer.accelerator.num_processes
+    if trainer.accelerator.is_main_process:
+        info = {"stage": "rloo", "policy": run.policy, "reward_model": run.reward_model,
+                "steps": trainer.state.global_step, "world_size": world,
+                "global_batch": models.global_batch(args, world)}  # fmt: skip
+        models.publish(
+            "rloo", run, out, final, info, f"RLOO of {run.policy} against {run.reward_model}"
+        )
+    trainer.accelerator.wait_for_everyone()
     return final
 
 

@@ -5,7 +5,8 @@
     parley train sft --config sft-cpu-small --resume                   # after a kill
     python -m rlhf.sft --config rlhf/recipes/sft-cpu-tiny.yaml
     accelerate launch --config_file rlhf/accelerate/ddp.yaml -m rlhf.sft --config sft-gpu   # GPUs
-    torchrun --nproc_per_node 2 -m rlhf.sft --config sft-cpu-tiny --use_cpu true --ddp_backend gloo
+    torchrun --nproc_per_node 2 -m rlhf.sft --config sft-cpu-tiny         # 2 CPU processes (gloo)
+    torchrun --nproc_per_node 2 -m rlhf.sft --config sft-cpu-tiny --fsdp full_shard  # FSDP2 on CPU
 
 Data is conversational JSONL (`{"messages": [...]}`, default `data/sft/seed.jsonl`) or a `datasets`
 directory, checked record by record before training. The loss is on the assistant's tokens only.
@@ -69,6 +70,9 @@ TRAINER_DEFAULTS = {
 
 def main(argv: list[str] | None = None) -> Path:
     """Run one SFT stage; returns the final model directory."""
+    from rlhf import distributed
+
+    distributed.refuse_accelerate_fsdp_on_cpu("sft")
     from trl import SFTConfig, SFTTrainer
 
     from rlhf import callbacks, data, models, recipe
@@ -78,7 +82,7 @@ def main(argv: list[str] | None = None) -> Path:
         (SFTRun, SFTConfig),
         prog="parley train sft",
         doc=__doc__,
-        defaults=TRAINER_DEFAULTS,
+        defaults={**TRAINER_DEFAULTS, **distributed.trainer_defaults()},
     )
     out = Path(args.output_dir if args.output_dir != "trainer_output" else "")
     if not args.output_dir or args.output_dir == "trainer_output":
@@ -93,7 +97,8 @@ def main(argv: list[str] | None = None) -> Path:
     elif args.eval_strategy == "no":
         args.eval_strategy, args.eval_steps = "steps", args.eval_steps or args.save_steps
 
-    start = models.model_dir(run.model, out)
+    with distributed.main_first(args):  # one rank converts or builds it
+        start = models.model_dir(run.model, out)
     tokenizer = models.load_tokenizer(start)
     peft = None
     if run.use_lora:
@@ -102,24 +107,26 @@ def main(argv: list[str] | None = None) -> Path:
             top_layers=run.lora_top_layers, model_path=start,
         )  # fmt: skip
     args.model_init_kwargs = {"dtype": "float32", "use_safetensors": True}
-    trainer = SFTTrainer(
-        model=str(start),
-        args=args,
-        train_dataset=train_set,
-        eval_dataset=eval_set,
-        processing_class=tokenizer,
-        peft_config=peft,
-        callbacks=[callbacks.MetricsJsonl(out / "metrics.jsonl")],
-    )
+    with distributed.fsdp_on_cpu():
+        trainer = SFTTrainer(
+            model=str(start),
+            args=args,
+            train_dataset=train_set,
+            eval_dataset=eval_set,
+            processing_class=tokenizer,
+            peft_config=peft,
+            callbacks=[callbacks.MetricsJsonl(out / "metrics.jsonl")],
+        )
     callbacks.use_loss_progress(trainer)
     if run.interrupt_at_step:
         trainer.add_callback(callbacks.InterruptAt(run.interrupt_at_step))
     resume = run.resume and any(out.glob("checkpoint-*"))
     trainer.train(resume_from_checkpoint=True if resume else None)
 
-    final = out / "model"
+    final = models.save_trained(trainer, tokenizer, out, start)
+    held = distributed.params_per_rank(trainer.model)
     if trainer.accelerator.is_main_process:
-        final, adapter = models.save_final(trainer.model, tokenizer, out)
+        adapter = out / "adapter" if run.use_lora else None
         info = {
             "stage": "sft",
             "base": run.model,
@@ -129,6 +136,9 @@ def main(argv: list[str] | None = None) -> Path:
             "eval_examples": len(eval_set) if eval_set is not None else 0,
             "steps": trainer.state.global_step,
             "world_size": trainer.accelerator.num_processes,
+            "global_batch": models.global_batch(args, trainer.accelerator.num_processes),
+            "fsdp": bool(getattr(trainer, "is_fsdp_enabled", False)),
+            "params_per_rank": held,
             "lora": run.use_lora,
             "adapter": str(adapter) if adapter else None,
         }

@@ -1,5 +1,6 @@
 """SFT in two CPU processes: `torchrun --nproc_per_node 2 -m rlhf.sft` runs as MULTI_CPU over gloo
-(`accelerate launch --cpu --num_processes 2` would start only one process here)."""
+with no extra flag (`accelerate launch --cpu --num_processes 2` would start only one process here).
+The other stages, the match with one process, resume and FSDP2: tests/test_distributed.py."""
 
 from __future__ import annotations
 
@@ -26,8 +27,8 @@ def test_two_process_sft_reports_world_size_two(tiny_model_dir, tmp_path):
            "--model", str(tiny_model_dir), "--data", str(data), "--output_dir", str(out),
            "--use_lora", "false", "--max_steps", "2", "--per_device_train_batch_size", "2",
            "--eval_fraction", "0", "--max_length", "32", "--save_steps", "2",
-           "--register", "false", "--use_cpu", "true", "--ddp_backend", "gloo"]  # fmt: skip
-    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+           "--register", "false"]  # fmt: skip
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}  # no --use_cpu: a CPU machine needs none
     run = subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True, timeout=600)
     assert run.returncode == 0, run.stderr[-2000:]
     info = json.loads((out / "run.json").read_text())

@@ -14,10 +14,14 @@ from assistant.cli.options import progress
 @click.option(
     "--prefs", default=None, help="Human preference JSONL (`parley prefs export`) to add."
 )
-def pipeline(preset: str, root: str | None, prefs: str | None) -> None:
+@click.option(
+    "--nproc", type=click.IntRange(1), default=1, show_default=True,
+    help="Processes per training stage (torchrun; CPU cores or GPUs).",
+)  # fmt: skip
+def pipeline(preset: str, root: str | None, prefs: str | None, nproc: int) -> None:
     """The whole RLHF chain, end to end; a killed run picks up where it stopped."""
     from rlhf.pipeline import run
 
-    report = run(preset, root, prefs, progress=progress)
+    report = run(preset, root, prefs, progress=progress, nproc=nproc)
     click.echo(report.read_text())
     click.echo(f"report: {report}")
