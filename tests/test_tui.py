@@ -232,6 +232,39 @@ async def test_pasting_several_lines_keeps_every_line():
         assert app.message_views()[0].text.endswith("return [1]\n")
 
 
+async def test_a_pasted_line_appears_once():
+    from textual import events
+
+    app = make_app(FakeEngine())
+    async with app.run_test(size=SIZE) as pilot:
+        app.prompt.value = "Say: "
+        app.prompt.cursor_position = len(app.prompt.value)
+        app.post_message(events.Paste("Plain paste one two"))  # as the terminal driver does
+        await pilot.pause()
+        assert app.prompt.value == "Say: Plain paste one two"
+        assert len(app.screen_stack) == 1  # no composer for one line
+
+
+async def test_a_paste_with_carriage_returns_opens_the_composer_with_every_line():
+    from textual import events
+    from textual.widgets import TextArea
+
+    engine = FakeEngine(["Got it."])
+    app = make_app(engine)
+    async with app.run_test(size=SIZE) as pilot:
+        for paste in ["first line\rsecond line\rthird", "first line\r\nsecond line\r\nthird"]:
+            app.post_message(events.Paste(paste))  # what tmux and xterm send
+            await pilot.pause()
+            assert app.screen.query_one(TextArea).text == "first line\nsecond line\nthird"
+            assert app.prompt.value == ""  # not also pasted into the prompt
+            await pilot.press("escape")
+        app.post_message(events.Paste("first line\rsecond line\rthird"))
+        await pilot.pause()
+        await pilot.press("ctrl+s")
+        await settle(pilot, app)
+        assert engine.calls[0][-1]["content"] == "first line\nsecond line\nthird"
+
+
 async def test_escape_while_the_model_loads_cancels_the_waiting_prompt():
     release = threading.Event()
 
