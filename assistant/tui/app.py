@@ -36,6 +36,7 @@ from assistant.tui.message_view import (
 )
 from assistant.tui.palette import ChatCommands
 from assistant.tui.prompt import PromptInput
+from assistant.tui.queued import QueueMixin
 from assistant.tui.sidebar import Sidebar
 from assistant.tui.status_bar import StatusBar
 
@@ -43,7 +44,7 @@ NEW_TITLE = "New chat"
 SAMPLING = ("temperature", "top_p", "max_new_tokens", "seed", "system_prompt")
 
 
-class ChatApp(GenerationMixin, MessageActionsMixin, ChatCommandsMixin, App):
+class ChatApp(GenerationMixin, QueueMixin, MessageActionsMixin, ChatCommandsMixin, App):
     CSS_PATH = "app.tcss"
     TITLE = "Parley"
     COMMANDS = App.COMMANDS | {ChatCommands}
@@ -83,6 +84,7 @@ class ChatApp(GenerationMixin, MessageActionsMixin, ChatCommandsMixin, App):
         self.defaults = {k: v for k, v in (settings or {}).items() if k in SAMPLING}
         self.conversation: convs.Conversation | None = None
         self._init_generation()
+        self._init_queue()
 
     def get_default_screen(self) -> Screen:
         screen = Screen(id="_default")
@@ -179,6 +181,8 @@ class ChatApp(GenerationMixin, MessageActionsMixin, ChatCommandsMixin, App):
         self.conversation = convs.get(self.conn, conversation_id) if conversation_id else None
         await self.render_branch()
         await self.refresh_sidebar()
+        if conversation_id:
+            await self.send_queued(conversation_id)  # queued here while another chat was open
 
     async def render_branch(self, focus_index: int | None = None) -> None:
         """Show the current branch of the open conversation."""
@@ -194,6 +198,7 @@ class ChatApp(GenerationMixin, MessageActionsMixin, ChatCommandsMixin, App):
             position = [s.id for s in siblings].index(message.id) + 1
             views.append(view_for(message, (position, len(siblings))))
         views += self._reattach_live(branch)
+        views += self.queued_views(self.conversation.id)
         await thread.mount_all(views)
         answers = [m for m in branch if m.role == "assistant" and m.prompt_tokens]
         last = answers[-1] if answers else None
@@ -272,6 +277,7 @@ class ChatApp(GenerationMixin, MessageActionsMixin, ChatCommandsMixin, App):
         async def done(yes: bool | None) -> None:
             if yes:
                 convs.delete(self.conn, target)
+                self.queued.pop(target, None)
                 if self.conversation and self.conversation.id == target:
                     await self.open_conversation(None)
                 await self.refresh_sidebar()
@@ -304,8 +310,13 @@ class ChatApp(GenerationMixin, MessageActionsMixin, ChatCommandsMixin, App):
                 self.prompt.value = text  # give the user their text back
 
     async def submit(self, text: str) -> None:
-        """Send a message, or run a slash command."""
+        """Send a message, or run a slash command; one for the conversation waits for its answer
+        or tool command to finish (see `assistant.tui.queued`)."""
         command = commands.parse(text)
+        adds_to_chat = command is None or commands.is_tool(command.name)
+        if adds_to_chat and self.conversation and self.busy(self.conversation.id):
+            await self.queue_message(self.conversation.id, text)
+            return
         if command is not None:
             await self.run_command(command)
             return

@@ -73,6 +73,7 @@ class GenerationMixin:
         self.idle.set()
         self._cancels: set[threading.Event] = set()
         self.live: dict[threading.Event, Live] = {}
+        self.tool_runs: dict[threading.Event, int] = {}  # a running tool command's conversation
         self._gen_lock = threading.Lock()
         self._load_serial = 0
 
@@ -81,7 +82,8 @@ class GenerationMixin:
         return bool(self._cancels)
 
     def stop_generation(self: ChatApp) -> bool:
-        """Esc: stop every running answer (they keep what they have, marked stopped)."""
+        """Esc: stop every running answer (they keep what they have, marked stopped) and tool
+        command."""
         for cancel in list(self._cancels):
             cancel.set()
         return bool(self._cancels)
@@ -143,9 +145,14 @@ class GenerationMixin:
             self._call(self._generation_failed, live.view, e)
         finally:
             self.live.pop(cancel, None)
-            self._cancels.discard(cancel)
-            if not self._cancels:
-                self.idle.set()
+            self._work_ended(cancel, conversation_id)
+
+    def _work_ended(self: ChatApp, cancel: threading.Event, conversation_id: int) -> None:
+        """In the worker, when an answer or a tool command ends however it ends."""
+        self._cancels.discard(cancel)
+        if not self._cancels:
+            self.idle.set()
+        self._call(self.send_queued, conversation_id)
 
     def _generate(self: ChatApp, live: Live, cancel: threading.Event) -> None:
         conversation_id, parent_id = live.conversation_id, live.parent_id
@@ -233,6 +240,17 @@ class GenerationMixin:
 
     @work(thread=True, group="tools")
     def run_tool(self: ChatApp, command, conversation_id: int, parent_id: int, placeholder) -> None:
+        cancel = threading.Event()
+        self._cancels.add(cancel)
+        self.tool_runs[cancel] = conversation_id
+        self.idle.clear()
+        try:
+            self._run_tool(command, conversation_id, parent_id, placeholder)
+        finally:
+            self.tool_runs.pop(cancel, None)
+            self._work_ended(cancel, conversation_id)
+
+    def _run_tool(self: ChatApp, command, conversation_id: int, parent_id: int, placeholder):
         from assistant import commands
 
         def progress(message: str) -> None:
