@@ -275,6 +275,9 @@ class Engine:
     # fake. `run_tools = False` leaves calls as text (training and evaluation want the raw text).
     tool_runner: ToolRunner | None = None
     run_tools: bool = True
+    # Prompt tokens per forward pass: a long prompt is evaluated in chunks, and `cancel` is
+    # looked at between them (a 200 KB paste stops within one chunk of Esc, not after all of it).
+    prefill_chunk: int = 512
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -392,10 +395,10 @@ class Engine:
 
         generator = torch.Generator().manual_seed(seed)
         answer = AnswerStream(self.tokenizer, len(prompt_ids), seed, params)
-        finish = "length"
         with torch.inference_mode():
-            out = self.model(input_ids=torch.tensor([prompt_ids]), use_cache=True, logits_to_keep=1)
-            for _ in range(max_new):
+            out = self._prefill(prompt_ids, cancel)
+            finish = "length" if out is not None else "cancelled"
+            for _ in range(max_new if out is not None else 0):
                 if cancel is not None and cancel.is_set():
                     finish = "cancelled"
                     break
@@ -415,6 +418,23 @@ class Engine:
                     use_cache=True,
                 )
         yield from answer.end(finish)
+
+    def _prefill(self, prompt_ids: list[int], cancel: threading.Event | None) -> Any:
+        """The model's output after the whole prompt, evaluated `prefill_chunk` tokens at a time
+        into one cache; None when `cancel` is set first."""
+        import torch
+
+        out = None
+        for start in range(0, len(prompt_ids), self.prefill_chunk):
+            if cancel is not None and cancel.is_set():
+                return None
+            out = self.model(
+                input_ids=torch.tensor([prompt_ids[start : start + self.prefill_chunk]]),
+                cache=out.cache if out is not None else None,
+                use_cache=True,
+                logits_to_keep=1,
+            )
+        return out
 
     def reply(self, messages: Sequence[Message], params: GenerationParams | None = None) -> Done:
         """The whole answer at once: the last event of `generate`."""

@@ -367,6 +367,9 @@ class LlamaCppEngine(Engine):
         request.sampler = _sampler(lib, request.params, request.seed)
         tail = request.prompt[keep:]
         for i in range(0, len(tail), N_BATCH):
+            if request.stop.is_set():  # Esc during a long prompt: stop at the next chunk
+                self._finish(request, "cancelled")  # the chunks done stay cached for a retry
+                return
             chunk = tail[i : i + N_BATCH]
             entries = [(t, keep + i + j, seq, False) for j, t in enumerate(chunk)]
             if i + N_BATCH >= len(tail):

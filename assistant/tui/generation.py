@@ -245,19 +245,25 @@ class GenerationMixin:
         self.tool_runs[cancel] = conversation_id
         self.idle.clear()
         try:
-            self._run_tool(command, conversation_id, parent_id, placeholder)
+            self._run_tool(command, conversation_id, parent_id, placeholder, cancel)
         finally:
             self.tool_runs.pop(cancel, None)
             self._work_ended(cancel, conversation_id)
 
-    def _run_tool(self: ChatApp, command, conversation_id: int, parent_id: int, placeholder):
+    def _run_tool(
+        self: ChatApp, command, conversation_id: int, parent_id: int, placeholder, cancel
+    ):
         from assistant import commands
+        from assistant.errors import Cancelled
 
         def progress(message: str) -> None:
             self._call(placeholder.update, literal(f"/{command.name}: {message.strip()[:120]}"))
 
         try:
-            result = commands.run_tool(command, progress=progress)
+            result = commands.run_tool(command, progress=progress, cancel=cancel)
+        except Cancelled:
+            self._call(placeholder.update, literal(f"/{command.name}: ■ stopped"))
+            return
         except Exception as e:
             self._call(self._tool_failed, command, placeholder, e)
             return
