@@ -18,7 +18,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field, replace
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from assistant import models
 from assistant.errors import ParleyError, UsageError
@@ -67,6 +67,7 @@ class Started:
     prompt_tokens: int
     dropped_messages: int
     seed: int
+    cut_tokens: int = 0  # tokens cut from the start of the newest message (longer than the window)
 
 
 @dataclass(frozen=True)
@@ -116,6 +117,25 @@ class Done:
 
 
 Event = Started | TextChunk | ToolCall | ToolResult | Done
+
+
+class Fitted(NamedTuple):
+    """A conversation cut to the context window: the prompt's ids, how many of the oldest
+    messages were left out, and how many tokens were cut from the start of the newest one."""
+
+    ids: list[int]
+    dropped: int
+    cut: int
+
+
+class Prepared(NamedTuple):
+    """Everything one answer starts from, for every backend."""
+
+    ids: list[int]
+    dropped: int
+    cut: int
+    max_new: int
+    seed: int
 
 
 # --- tool calls: the model writes `<tool_call>{...}</tool_call>` (assistant.toolcall); the engine
@@ -336,18 +356,18 @@ class Engine:
             ids = ids["input_ids"]
         return list(ids)
 
-    def fit(self, messages: Sequence[Message], budget: int) -> tuple[list[int], int]:
+    def fit(self, messages: Sequence[Message], budget: int) -> Fitted:
         """Token ids of the longest tail of the conversation that fits in `budget` tokens.
 
         Drops whole turns from the oldest on (the system prompt stays, the conversation still
         starts with a user turn); if the last message alone is too long, keeps its end.
-        Returns the ids and how many messages were dropped.
+        Returns the ids, how many messages were dropped and how many tokens were cut.
         """
         messages = self.with_system(messages)
         system, turns = messages[:1], messages[1:]
         if not turns:
             raise UsageError("empty conversation: nothing to answer")
-        dropped = 0
+        dropped = cut_tokens = 0
         ids = self.encode(system + turns)
         while len(ids) > budget and len(turns) > 1:
             turns.pop(0)
@@ -361,23 +381,26 @@ class Engine:
             overhead = len(self.encode(system + [{**last, "content": ""}]))
             content_ids = self.tokenizer.encode(last["content"], add_special_tokens=False)
             keep = max(budget - overhead - 1, 1)
+            cut_tokens = max(len(content_ids) - keep, 0)
             cut = self.tokenizer.decode(content_ids[-keep:])
             ids = self.encode(system + [{**last, "content": cut}])
             if len(ids) > budget:  # the system prompt itself is too long: keep the tail
                 ids = ids[-budget:]
-        return ids, dropped
+        return Fitted(ids, dropped, cut_tokens)
 
     # --- generation ---
 
-    def prepare(
-        self, messages: Sequence[Message], params: GenerationParams
-    ) -> tuple[list[int], int, int, int]:
-        """(prompt ids, dropped messages, max new tokens, seed) for one answer: every backend's."""
+    def prepare(self, messages: Sequence[Message], params: GenerationParams) -> Prepared:
+        """The prompt (cut to the window), max new tokens and seed of one answer: every
+        backend's."""
         seed = params.seed if params.seed is not None else random.randrange(2**31)
         reserve = min(params.max_new_tokens, self.context_window // 2)
-        prompt_ids, dropped = self.fit(messages, self.context_window - reserve)
-        max_new = min(params.max_new_tokens, self.context_window - len(prompt_ids))
-        return prompt_ids, dropped, max_new, seed
+        fitted = self.fit(messages, self.context_window - reserve)
+        max_new = min(params.max_new_tokens, self.context_window - len(fitted.ids))
+        return Prepared(*fitted, max_new, seed)
+
+    def started(self, prepared: Prepared) -> Started:
+        return Started(self.name, len(prepared.ids), prepared.dropped, prepared.seed, prepared.cut)
 
     @runs_tools
     def generate(
@@ -390,8 +413,9 @@ class Engine:
         import torch
 
         params = params or GenerationParams()
-        prompt_ids, dropped, max_new, seed = self.prepare(messages, params)
-        yield Started(self.name, len(prompt_ids), dropped, seed)
+        prepared = self.prepare(messages, params)
+        prompt_ids, max_new, seed = prepared.ids, prepared.max_new, prepared.seed
+        yield self.started(prepared)
 
         generator = torch.Generator().manual_seed(seed)
         answer = AnswerStream(self.tokenizer, len(prompt_ids), seed, params)

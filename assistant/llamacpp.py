@@ -38,7 +38,6 @@ from assistant.engine import (
     Event,
     GenerationParams,
     Message,
-    Started,
     TextChunk,
 )
 from assistant.errors import ModelLoadError, UsageError
@@ -291,8 +290,9 @@ class LlamaCppEngine(Engine):
     ) -> Iterator[Event]:
         """Stream the answer to `messages` as events: Started, TextChunk..., Done."""
         params = params or GenerationParams()
-        prompt_ids, dropped, max_new, seed = self.prepare(messages, params)
-        yield Started(self.name, len(prompt_ids), dropped, seed)
+        prepared = self.prepare(messages, params)
+        prompt_ids, max_new, seed = prepared.ids, prepared.max_new, prepared.seed
+        yield self.started(prepared)
         answer = AnswerStream(self.tokenizer, len(prompt_ids), seed, params)
         request = _Request(prompt_ids, max_new, params, seed, threading.Event())
         with self._wake:

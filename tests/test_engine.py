@@ -166,7 +166,8 @@ def test_long_conversation_drops_oldest_turns_and_keeps_the_system_prompt(tiny_e
     started, done = events[0], events[-1]
     assert started.dropped_messages > 0
     assert started.prompt_tokens + done.completion_tokens <= 128
-    ids, dropped = tiny_engine.fit(conversation, 128 - 16)
+    ids, dropped, cut = tiny_engine.fit(conversation, 128 - 16)
+    assert (dropped, cut) == (started.dropped_messages, 0)
     prompt = tiny_engine.tokenizer.decode(ids)
     assert prompt.count("Be terse.") == 1
     assert "And the last question?" in prompt
@@ -181,9 +182,20 @@ def test_one_message_longer_than_the_window_keeps_its_end(tiny_engine):
         [{"role": "user", "content": huge}], GenerationParams(max_new_tokens=8)
     )
     assert done.prompt_tokens <= 128 - 8
-    ids, _ = tiny_engine.fit([{"role": "user", "content": huge}], 120)
+    ids, _, _ = tiny_engine.fit([{"role": "user", "content": huge}], 120)
     assert tiny_engine.tokenizer.decode(ids).rstrip().endswith("assistant")
     assert "THE END" in tiny_engine.tokenizer.decode(ids)
+
+
+def test_a_message_longer_than_the_window_says_how_much_of_it_was_cut(tiny_engine):
+    huge = " ".join(f"word{i}" for i in range(400)) + " THE END"
+    total = len(tiny_engine.tokenizer.encode(huge, add_special_tokens=False))
+    params = GenerationParams(max_new_tokens=8)
+    started = next(tiny_engine.generate([{"role": "user", "content": huge}], params))
+    assert started.dropped_messages == 0 and 0 < started.cut_tokens < total
+    overhead = started.prompt_tokens - (total - started.cut_tokens)
+    assert 0 < overhead < 60  # what was read is the rest of the message, plus the template
+    assert next(tiny_engine.generate(HELLO, params)).cut_tokens == 0
 
 
 def test_max_new_tokens_larger_than_the_window_is_clamped(tiny_engine):

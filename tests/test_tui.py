@@ -145,7 +145,7 @@ async def test_status_shows_model_context_and_speed_and_copy_uses_the_clipboard(
         assert f"model tiny-fake · ctx {used}/512 · " in summary
         assert f"{view.message.tokens_per_second:.1f} tok/s" in summary
         assert view.message.tokens_per_second > 0
-        assert "2 oldest messages did not fit" in view.header_text()
+        assert "The 2 oldest messages did not fit the context window" in thread_text(app)
         await pilot.press("ctrl+y")
         assert app.clipboard == "one two three four"
         assert app.screen.allow_select and view.allow_select  # mouse selection is on
@@ -431,3 +431,24 @@ async def send_without_waiting(pilot, app, text):
     app.prompt.value = text
     await pilot.press("enter")
     await pilot.pause()
+
+
+async def test_a_message_cut_to_the_context_window_says_so_in_the_chat():
+    engine = FakeEngine(["An answer to the end of it."], context_window=8192, cut=45210)
+    app = make_app(engine)
+    async with app.run_test(size=SIZE) as pilot:
+        await send(pilot, app, "a 200 KB paste " * 20)
+        notice = "Too long for the context window: the first 45,210 tokens of your message were cut"
+        assert notice in thread_text(app)
+    again = make_app(FakeEngine())
+    async with again.run_test(size=SIZE) as pilot:
+        await again.open_conversation(convs.list_all(store.connect())[0].id)
+        await settle(pilot, again)
+        assert notice in thread_text(again)  # stored with the answer
+        assert "did not fit" not in thread_text(again)  # nothing was dropped
+
+
+def thread_text(app) -> str:
+    """The thread's text on screen as one line (wrapped lines joined)."""
+    lines = [line.split("▊")[-1].strip() for line in screen_text(app).splitlines()]
+    return " ".join(line for line in lines if line)

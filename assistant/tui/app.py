@@ -217,6 +217,7 @@ class ChatApp(GenerationMixin, QueueMixin, MessageActionsMixin, ChatCommandsMixi
                     None, model=live.view.model, streamed=live.text, tool_events=live.tool_events
                 )
                 view.state = "" if live.text else live.view.state
+                view.context_notice = (live.dropped, live.cut)
                 live.view = view
                 views.append(view)
         return views

@@ -33,10 +33,12 @@ def load_engine(model: str | None, dtype: str, progress: Callable[[str], None]) 
     return Engine.load(model, dtype=dtype, progress=progress)
 
 
-def _answer_fields(done: Any, model: str, tool_events: list[dict], dropped: int) -> dict[str, Any]:
-    meta: dict[str, Any] = {"tool_events": tool_events} if tool_events else {}
-    if dropped:
-        meta["dropped_messages"] = dropped  # the oldest turns did not fit the context window
+def _answer_fields(done: Any, model: str, live: Live) -> dict[str, Any]:
+    meta: dict[str, Any] = {"tool_events": live.tool_events} if live.tool_events else {}
+    if live.dropped:
+        meta["dropped_messages"] = live.dropped  # the oldest turns did not fit the context window
+    if live.cut:
+        meta["cut_tokens"] = live.cut  # nor did the start of the newest message
     return {
         "model": model,
         "params": done.params,
@@ -60,6 +62,8 @@ class Live:
     view: AssistantMessageView
     text: str = ""
     tool_events: list[dict] = field(default_factory=list)
+    dropped: int = 0  # oldest messages left out of the context window
+    cut: int = 0  # tokens cut from the start of the newest message
 
 
 class GenerationMixin:
@@ -183,15 +187,17 @@ class GenerationMixin:
                     conv.temperature, conv.top_p, conv.max_new_tokens, conv.seed
                 )
                 self._call(live.view.set_state, f"thinking… (esc stops) with {engine.name}")
-                done, dropped = None, 0
+                done = None
                 for event in engine.generate(messages, params, cancel):
                     if isinstance(event, TextChunk):
                         live.text += event.text
                         view = live.view  # read once: the user may reopen the chat meanwhile
                         view.post_message(view.Chunk(event.text))  # thread-safe, no waiting
                     elif isinstance(event, Started):
-                        dropped = event.dropped_messages
+                        live.dropped, live.cut = event.dropped_messages, event.cut_tokens
                         self._call(setattr, self.status, "context_used", event.prompt_tokens)
+                        if live.dropped or live.cut:
+                            self._call(live.view.set_context_notice, live.dropped, live.cut)
                     elif isinstance(event, ToolCall | ToolResult):
                         record = _tool_event(event)
                         live.tool_events.append(record)
@@ -206,7 +212,7 @@ class GenerationMixin:
                     parent_id,
                     "assistant",
                     done.text,
-                    **_answer_fields(done, engine.name, live.tool_events, dropped),
+                    **_answer_fields(done, engine.name, live),
                 )
             finally:
                 conn.close()
