@@ -452,3 +452,40 @@ def thread_text(app) -> str:
     """The thread's text on screen as one line (wrapped lines joined)."""
     lines = [line.split("▊")[-1].strip() for line in screen_text(app).splitlines()]
     return " ".join(line for line in lines if line)
+
+
+async def test_a_model_load_that_fails_while_the_app_closes_does_not_crash_it():
+    import asyncio
+    from pathlib import Path
+
+    from assistant.tui import app as app_module
+    from assistant.tui.app import ChatApp
+
+    release, reported = threading.Event(), threading.Event()
+    raised = []
+
+    def factory(model, dtype, progress):
+        release.wait(10)
+        raise RuntimeError("no weights here")
+
+    class ClosingWhileLoading(ChatApp):
+        CSS_PATH = Path(app_module.__file__).with_name("app.tcss")
+
+        def _engine_failed(self, error):
+            try:
+                super()._engine_failed(error)
+            except Exception as e:  # what took the app down (NoMatches: no status bar)
+                raised.append(e)
+                raise
+            finally:
+                reported.set()
+
+        async def on_unmount(self) -> None:  # the screens are gone; the load fails now
+            release.set()
+            await asyncio.to_thread(reported.wait, 10)
+
+    app = ClosingWhileLoading(engine_factory=factory)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+    assert reported.is_set() and raised == []
+    assert app._exception is None and app.return_code in (0, None)

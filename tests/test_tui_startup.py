@@ -167,7 +167,7 @@ class Tmux:
 def _chat_command(home: Path, extra: str = "") -> str:
     parley = Path(sys.executable).parent / "parley"
     return (
-        f"cd {ROOT} && unset COLUMNS LINES && PARLEY_HOME={home} PYTHONPATH={TESTS} {extra} "
+        f"cd {ROOT} && unset COLUMNS LINES && PARLEY_HOME={home} PYTHONPATH={ROOT}:{TESTS} {extra} "
         f"{parley} chat --engine fake_engine:factory; echo PARLEY-EXITED $?; sleep 120"
     )
 

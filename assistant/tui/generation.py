@@ -104,7 +104,7 @@ class GenerationMixin:
     @work(thread=True, group="load")
     def _load_engine(self: ChatApp, name: str | None, serial: int) -> None:
         def progress(message: str) -> None:
-            self.call_from_thread(setattr, self.status, "load_state", message.strip()[:120])
+            self._call(self._load_progress, message)
 
         try:
             with self._gen_lock:  # never swap the engine under a running answer
@@ -113,20 +113,33 @@ class GenerationMixin:
             if serial == self._load_serial:
                 self.engine_error = e
                 self.engine_ready.set()
-            self.call_from_thread(self._engine_failed, e)
+            self._call(self._engine_failed, e)
             return
         if serial != self._load_serial:  # a newer load was asked for meanwhile
             return
         self.engine = engine
         self.engine_ready.set()
-        self.call_from_thread(self._engine_loaded, engine)
+        self._call(self._engine_loaded, engine)
+
+    @property
+    def closing(self: ChatApp) -> bool:
+        """The app is shutting down (its screens may be gone): workers' news is not shown."""
+        return not self.is_running or self._exit
+
+    def _load_progress(self: ChatApp, message: str) -> None:
+        if not self.closing:
+            self.status.load_state = message.strip()[:120]
 
     def _engine_loaded(self: ChatApp, engine: Any) -> None:
+        if self.closing:
+            return
         self.status.load_state = ""
         self.status.model = engine.name
         self.status.context_window = int(getattr(engine, "context_window", 0) or 0)
 
     def _engine_failed(self: ChatApp, error: BaseException) -> None:
+        if self.closing:
+            return
         self.status.load_state = f"model failed to load: {error}"[:100]
         self.notify(f"could not load the model: {error}", severity="error", timeout=15)
 

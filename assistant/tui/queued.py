@@ -55,7 +55,7 @@ class QueueMixin:
     async def send_queued(self: ChatApp, conversation_id: int) -> None:
         """The work on this conversation ended: send the first message waiting for it (the rest
         wait for its answer). Only for the open conversation; another one sends when opened."""
-        if self._exit or self.busy(conversation_id) or not self.queued.get(conversation_id):
+        if self.closing or self.busy(conversation_id) or not self.queued.get(conversation_id):
             return
         if self.conversation is None or self.conversation.id != conversation_id:
             return
