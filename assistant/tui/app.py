@@ -101,7 +101,7 @@ class ChatApp(GenerationMixin, QueueMixin, MessageActionsMixin, ChatCommandsMixi
                 yield Static("", id="hints")
                 yield PromptInput()
                 yield StatusBar(id="status")
-        yield Footer()
+        yield Footer(compact=True)
 
     # --- handy handles ---
 
@@ -187,9 +187,13 @@ class ChatApp(GenerationMixin, QueueMixin, MessageActionsMixin, ChatCommandsMixi
     async def render_branch(self, focus_index: int | None = None) -> None:
         """Show the current branch of the open conversation."""
         thread = self.thread
+        # A focused message is about to go: the prompt takes the keys then (not the bare thread)
+        to_prompt = focus_index is None and (self.focused is None or thread.has_focus_within)
         await thread.remove_children()
         if self.conversation is None:
             self.status.context_used = 0
+            if to_prompt:
+                self.prompt.focus()
             return
         branch = convs.branch(self.conn, self.conversation.id)
         views = []
@@ -205,6 +209,8 @@ class ChatApp(GenerationMixin, QueueMixin, MessageActionsMixin, ChatCommandsMixi
         self.status.context_used = (last.prompt_tokens + last.completion_tokens) if last else 0
         if focus_index is not None and views:
             views[min(focus_index, len(views) - 1)].focus()
+        elif to_prompt:
+            self.prompt.focus()
         thread.scroll_end(animate=False)
 
     def _reattach_live(self, branch: list[convs.Message]) -> list[AssistantMessageView]:

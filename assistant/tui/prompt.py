@@ -28,6 +28,12 @@ class PromptInput(Input):
             suggester=CommandSuggester(),
         )
 
+    def action_end(self, select: bool = False) -> None:
+        """End accepts the suggestion, as → does at the end of the line; else goes to the end."""
+        if not select and self._suggestion:
+            self.value = self._suggestion
+        super().action_end(select)
+
     def _on_paste(self, event: events.Paste) -> None:
         # Textual runs `_on_paste` of every class in the MRO unless the default is prevented:
         # without this, Input's own handler pasted the text a second time.
