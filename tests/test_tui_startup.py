@@ -199,6 +199,30 @@ def test_parley_chat_in_a_real_terminal(tmux, parley_home):
     tmux.wait_for("PARLEY-EXITED 0")
 
 
+def test_pastes_in_a_real_terminal_arrive_once_and_keep_every_line(tmux, parley_home):
+    # tmux's paste-buffer sends a bracketed paste with CR line ends, as xterm, VTE and iTerm do
+    script = json.dumps(["Got every line."])
+    tmux.start(_chat_command(parley_home, f"PARLEY_FAKE_SCRIPT='{script}'"))
+    tmux.wait_for("Ask anything")
+    tmux.run("set-buffer", "Plain paste one two")
+    tmux.run("paste-buffer", "-p", "-t", "t")
+    screen = tmux.wait_for("Plain paste one two")
+    assert "twoPlain" not in screen
+    tmux.keys("C-u")
+    tmux.run("set-buffer", "first line\nsecond line\nthird line")
+    tmux.run("paste-buffer", "-p", "-t", "t")
+    tmux.wait_for("ctrl+s sends")  # the composer
+    tmux.keys("C-s")
+    tmux.wait_for("Got every line.")
+    tmux.keys("C-q")
+    tmux.wait_for("PARLEY-EXITED 0")
+    from assistant import store
+
+    conn = store.connect(parley_home / "parley.db")
+    [question] = conn.execute("SELECT content FROM messages WHERE role = 'user'").fetchall()
+    assert question["content"] == "first line\nsecond line\nthird line"
+
+
 @pytest.mark.slow
 def test_real_model_in_tmux_answers_paris_and_esc_stops(tmux, embedded_ready, parley_home):
     parley = Path(sys.executable).parent / "parley"
