@@ -489,3 +489,34 @@ async def test_a_model_load_that_fails_while_the_app_closes_does_not_crash_it():
         await pilot.pause()
     assert reported.is_set() and raised == []
     assert app._exception is None and app.return_code in (0, None)
+
+
+async def test_a_question_after_an_unanswered_one_goes_beside_it():
+    release = threading.Event()
+    engine = FakeEngine(["Second answer."])
+
+    def slow_factory(model, dtype, progress):
+        release.wait(10)
+        return engine
+
+    from assistant.tui.app import ChatApp
+
+    app = ChatApp(engine_factory=slow_factory)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        app.prompt.value = "first question"
+        await pilot.press("enter")
+        await pilot.pause(0.2)
+        await pilot.press("escape")  # stopped before the model was ready: no answer
+        release.set()
+        await settle(pilot, app)
+        await send(pilot, app, "second question")
+        branch = convs.branch(store.connect(), app.conversation.id)
+        assert [(m.role, m.content) for m in branch] == [
+            ("user", "second question"),
+            ("assistant", "Second answer."),
+        ]
+        assert [m["content"] for m in engine.calls[0]] == ["second question"]
+        assert [v.text for v in app.message_views()] == ["second question", "Second answer."]
+        assert "‹2/2›" in app.message_views()[0].header_text()  # the first is a branch beside it
+    assert sorted(_stored_paths_alternate()) == [["user"], ["user"], ["user", "assistant"]]

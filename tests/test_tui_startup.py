@@ -209,6 +209,7 @@ def test_pastes_in_a_real_terminal_arrive_once_and_keep_every_line(tmux, parley_
     screen = tmux.wait_for("Plain paste one two")
     assert "twoPlain" not in screen
     tmux.keys("C-u")
+    tmux.wait_for("Ask anything")  # the prompt is empty again
     tmux.run("set-buffer", "first line\nsecond line\nthird line")
     tmux.run("paste-buffer", "-p", "-t", "t")
     tmux.wait_for("ctrl+s sends")  # the composer

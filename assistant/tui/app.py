@@ -30,7 +30,6 @@ from assistant.tui.message_actions import MessageActionsMixin
 from assistant.tui.message_view import (
     AssistantMessageView,
     MessageView,
-    UserMessageView,
     view_for,
     warm_markdown,
 )
@@ -329,20 +328,18 @@ class ChatApp(GenerationMixin, QueueMixin, MessageActionsMixin, ChatCommandsMixi
             return
         text = commands.unescape(text)
         conversation = self.ensure_conversation(text)
-        parent = conversation.current_leaf_id
+        parent = self.reply_parent(conversation)
         user = convs.add_message(self.conn, conversation.id, parent, "user", text)
-        await self.thread.mount(UserMessageView(user, _position(self.conn, user.id)))
+        await self.show_new_message(conversation, user)
         await self.answer(user.id)
 
     async def answer(self, parent_id: int) -> None:
         """Stream a new answer to the branch ending at `parent_id`."""
-        import threading
-
         assert self.conversation is not None
         view = AssistantMessageView(None, model=self.status.model)
         await self.thread.mount(view)
         self.thread.scroll_end(animate=False)
-        self.generate_answer(self.conversation.id, parent_id, view, threading.Event())
+        self.generate_answer(self.conversation.id, parent_id, view)
         await self.refresh_sidebar()  # a new conversation shows up at once
 
     def action_focus_prompt(self) -> None:
@@ -366,11 +363,6 @@ class ChatApp(GenerationMixin, QueueMixin, MessageActionsMixin, ChatCommandsMixi
 def _title(text: str) -> str:
     words = " ".join(text.split())
     return (words[:48] + "…" if len(words) > 48 else words) or NEW_TITLE
-
-
-def _position(conn, message_id: int) -> tuple[int, int]:
-    siblings = convs.siblings(conn, message_id)
-    return ([s.id for s in siblings].index(message_id) + 1, len(siblings))
 
 
 if __name__ == "__main__":

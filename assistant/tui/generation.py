@@ -145,24 +145,27 @@ class GenerationMixin:
 
     # --- answers ---
 
-    @work(thread=True, group="generate")
     def generate_answer(
-        self: ChatApp,
-        conversation_id: int,
-        parent_id: int,
-        view: AssistantMessageView,
-        cancel: threading.Event,
+        self: ChatApp, conversation_id: int, parent_id: int, view: AssistantMessageView
     ) -> None:
+        """Start an answer in a worker. It counts as running from now on (Esc stops it, a new
+        message waits for it), not only once the worker thread gets going."""
+        cancel = threading.Event()
         self._cancels.add(cancel)
-        live = self.live[cancel] = Live(conversation_id, parent_id, view)
+        self.live[cancel] = Live(conversation_id, parent_id, view)
         self.idle.clear()
+        self._answer_worker(cancel)
+
+    @work(thread=True, group="generate")
+    def _answer_worker(self: ChatApp, cancel: threading.Event) -> None:
+        live = self.live[cancel]
         try:
             self._generate(live, cancel)
         except Exception as e:
             self._call(self._generation_failed, live.view, e)
         finally:
             self.live.pop(cancel, None)
-            self._work_ended(cancel, conversation_id)
+            self._work_ended(cancel, live.conversation_id)
 
     def _work_ended(self: ChatApp, cancel: threading.Event, conversation_id: int) -> None:
         """In the worker, when an answer or a tool command ends however it ends."""
@@ -257,12 +260,16 @@ class GenerationMixin:
 
     # --- tool commands ---
 
-    @work(thread=True, group="tools")
     def run_tool(self: ChatApp, command, conversation_id: int, parent_id: int, placeholder) -> None:
+        """Start a tool command in a worker; like an answer, it counts as running from now on."""
         cancel = threading.Event()
         self._cancels.add(cancel)
         self.tool_runs[cancel] = conversation_id
         self.idle.clear()
+        self._tool_worker(command, conversation_id, parent_id, placeholder, cancel)
+
+    @work(thread=True, group="tools")
+    def _tool_worker(self: ChatApp, command, conversation_id, parent_id, placeholder, cancel):
         try:
             self._run_tool(command, conversation_id, parent_id, placeholder, cancel)
         finally:

@@ -6,6 +6,9 @@ user, assistant, user, assistant, and the question is answered with the answer b
 context. Esc stops the answer early; the queued question then follows the stopped answer. When
 there is no answer to follow (it failed, or was stopped before the model was ready), the queued
 text goes back to the prompt instead of being stored after an unanswered question.
+
+A message typed when the conversation ends in such an unanswered question goes beside it (a new
+branch, as an edit would), not under it: `reply_parent` says where.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from textual.widgets import Static
 
 from assistant.store import conversations as convs
 from assistant.tui.literal import literal
+from assistant.tui.message_view import UserMessageView
 
 if TYPE_CHECKING:
     from assistant.tui.app import ChatApp
@@ -42,6 +46,26 @@ class QueueMixin:
         tools = list(self.tool_runs.values())
         return any(live.conversation_id == conversation_id for live in lives) or (
             conversation_id in tools
+        )
+
+    def reply_parent(self: ChatApp, conversation: convs.Conversation) -> int | None:
+        """The message a new one in this conversation follows: the current leaf, unless that is
+        a question left without an answer (it failed, or was stopped before it began); then the
+        new one becomes its sibling, so no stored path has two questions in a row."""
+        leaf_id = conversation.current_leaf_id
+        if leaf_id is None:
+            return None
+        leaf = convs.get_message(self.conn, leaf_id)
+        return leaf.parent_id if leaf.role == "user" else leaf.id
+
+    async def show_new_message(self: ChatApp, conversation: convs.Conversation, message) -> None:
+        """Show a message just stored in `conversation` (as it was before the message)."""
+        if message.parent_id != conversation.current_leaf_id:  # beside an unanswered question
+            await self.render_branch()
+            return
+        siblings = [s.id for s in convs.siblings(self.conn, message.id)]
+        await self.thread.mount(
+            UserMessageView(message, (siblings.index(message.id) + 1, len(siblings)))
         )
 
     async def queue_message(self: ChatApp, conversation_id: int, text: str) -> None:
