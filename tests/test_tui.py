@@ -520,3 +520,18 @@ async def test_a_question_after_an_unanswered_one_goes_beside_it():
         assert [v.text for v in app.message_views()] == ["second question", "Second answer."]
         assert "‹2/2›" in app.message_views()[0].header_text()  # the first is a branch beside it
     assert sorted(_stored_paths_alternate()) == [["user"], ["user"], ["user", "assistant"]]
+
+
+async def test_quitting_with_a_question_queued_stops_the_answer_and_sends_nothing_more():
+    long_answer = " ".join(f"w{i}" for i in range(400))
+    engine = FakeEngine([long_answer, "never"], delay=0.05)
+    app = make_app(engine)
+    async with app.run_test(size=SIZE) as pilot:
+        app.prompt.value = "tell me a long story"
+        await pilot.press("enter")
+        await _wait_for_words(pilot, app, 3)
+        await send_without_waiting(pilot, app, "and another")
+        await pilot.press("ctrl+q")
+    rows = store.connect().execute("SELECT role, finish_reason FROM messages ORDER BY id")
+    assert [tuple(r) for r in rows] == [("user", None), ("assistant", "stopped")]
+    assert len(engine.calls) == 1

@@ -145,7 +145,9 @@ class ChatApp(GenerationMixin, QueueMixin, MessageActionsMixin, ChatCommandsMixi
         self.conn.close()
 
     async def action_quit(self) -> None:
-        """Quit; a running answer is stopped and saved first (as stopped)."""
+        """Quit; a running answer is stopped and saved first (as stopped). Queued messages are
+        not sent."""
+        self.quitting = True
         if self.stop_generation():
             await asyncio.to_thread(self.idle.wait, 10)
         self.exit()

@@ -80,6 +80,7 @@ class GenerationMixin:
         self.tool_runs: dict[threading.Event, int] = {}  # a running tool command's conversation
         self._gen_lock = threading.Lock()
         self._load_serial = 0
+        self.quitting = False
 
     @property
     def generating(self: ChatApp) -> bool:
@@ -123,8 +124,9 @@ class GenerationMixin:
 
     @property
     def closing(self: ChatApp) -> bool:
-        """The app is shutting down (its screens may be gone): workers' news is not shown."""
-        return not self.is_running or self._exit
+        """The app is quitting or shutting down (its screens may be gone): workers' news is not
+        shown, and no queued message is sent."""
+        return self.quitting or not self.is_running or self._exit
 
     def _load_progress(self: ChatApp, message: str) -> None:
         if not self.closing:
