@@ -103,13 +103,14 @@ def is_tool(name: str) -> bool:
     return name in tool_names()
 
 
-def run_tool(command: SlashCommand, progress=None) -> Any:
-    """Run a tool command through `assistant.tools.run_slash`; returns its ToolResult."""
+def run_tool(command: SlashCommand, progress=None, cancel=None) -> Any:
+    """Run a tool command through `assistant.tools.run_slash`; returns its ToolResult. Setting
+    the `cancel` event stops it (`assistant.errors.Cancelled`)."""
     module = tools_module()
     if module is None or command.name not in tool_names():
         known = ", ".join(f"/{n}" for n in names())
         raise UsageError(f"unknown command /{command.name}; known: {known}")
-    return module.run_slash(command.name, command.argv, progress=progress)
+    return module.run_slash(command.name, command.argv, progress=progress, cancel=cancel)
 
 
 def help_texts() -> dict[str, str]:

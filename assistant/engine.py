@@ -18,7 +18,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field, replace
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from assistant import models
 from assistant.chat_context import DEFAULT_SYSTEM_PROMPT, chat_context
@@ -72,6 +72,7 @@ class Started:
     prompt_tokens: int
     dropped_messages: int
     seed: int
+    cut_tokens: int = 0  # tokens cut from the start of the newest message (longer than the window)
 
 
 @dataclass(frozen=True)
@@ -121,6 +122,25 @@ class Done:
 
 
 Event = Started | TextChunk | ToolCall | ToolResult | Done
+
+
+class Fitted(NamedTuple):
+    """A conversation cut to the context window: the prompt's ids, how many of the oldest
+    messages were left out, and how many tokens were cut from the start of the newest one."""
+
+    ids: list[int]
+    dropped: int
+    cut: int
+
+
+class Prepared(NamedTuple):
+    """Everything one answer starts from, for every backend."""
+
+    ids: list[int]
+    dropped: int
+    cut: int
+    max_new: int
+    seed: int
 
 
 # --- tool calls: the model writes `<tool_call>{...}</tool_call>` (assistant.toolcall); the engine
@@ -295,6 +315,9 @@ class Engine:
     # fake. `run_tools = False` leaves calls as text (training and evaluation want the raw text).
     tool_runner: ToolRunner | None = None
     run_tools: bool = True
+    # Prompt tokens per forward pass: a long prompt is evaluated in chunks, and `cancel` is
+    # looked at between them (a 200 KB paste stops within one chunk of Esc, not after all of it).
+    prefill_chunk: int = 512
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -350,18 +373,18 @@ class Engine:
             ids = ids["input_ids"]
         return list(ids)
 
-    def fit(self, messages: Sequence[Message], budget: int) -> tuple[list[int], int]:
+    def fit(self, messages: Sequence[Message], budget: int) -> Fitted:
         """Token ids of the longest tail of the conversation that fits in `budget` tokens.
 
         Drops whole turns from the oldest on (the system prompt stays, the conversation still
         starts with a user turn); if the last message alone is too long, keeps its end.
-        Returns the ids and how many messages were dropped.
+        Returns the ids, how many messages were dropped and how many tokens were cut.
         """
         messages = self.with_system(messages)
         system, turns = messages[:1], messages[1:]
         if not turns:
             raise UsageError("empty conversation: nothing to answer")
-        dropped = 0
+        dropped = cut_tokens = 0
         ids = self.encode(system + turns)
         while len(ids) > budget and len(turns) > 1:
             turns.pop(0)
@@ -375,23 +398,26 @@ class Engine:
             overhead = len(self.encode(system + [{**last, "content": ""}]))
             content_ids = self.tokenizer.encode(last["content"], add_special_tokens=False)
             keep = max(budget - overhead - 1, 1)
+            cut_tokens = max(len(content_ids) - keep, 0)
             cut = self.tokenizer.decode(content_ids[-keep:])
             ids = self.encode(system + [{**last, "content": cut}])
             if len(ids) > budget:  # the system prompt itself is too long: keep the tail
                 ids = ids[-budget:]
-        return ids, dropped
+        return Fitted(ids, dropped, cut_tokens)
 
     # --- generation ---
 
-    def prepare(
-        self, messages: Sequence[Message], params: GenerationParams
-    ) -> tuple[list[int], int, int, int]:
-        """(prompt ids, dropped messages, max new tokens, seed) for one answer: every backend's."""
+    def prepare(self, messages: Sequence[Message], params: GenerationParams) -> Prepared:
+        """The prompt (cut to the window), max new tokens and seed of one answer: every
+        backend's."""
         seed = params.seed if params.seed is not None else random.randrange(2**31)
         reserve = min(params.max_new_tokens, self.context_window // 2)
-        prompt_ids, dropped = self.fit(messages, self.context_window - reserve)
-        max_new = min(params.max_new_tokens, self.context_window - len(prompt_ids))
-        return prompt_ids, dropped, max_new, seed
+        fitted = self.fit(messages, self.context_window - reserve)
+        max_new = min(params.max_new_tokens, self.context_window - len(fitted.ids))
+        return Prepared(*fitted, max_new, seed)
+
+    def started(self, prepared: Prepared) -> Started:
+        return Started(self.name, len(prepared.ids), prepared.dropped, prepared.seed, prepared.cut)
 
     @runs_tools
     def generate(
@@ -404,15 +430,16 @@ class Engine:
         import torch
 
         params = params or GenerationParams()
-        prompt_ids, dropped, max_new, seed = self.prepare(messages, params)
-        yield Started(self.name, len(prompt_ids), dropped, seed)
+        prepared = self.prepare(messages, params)
+        prompt_ids, max_new, seed = prepared.ids, prepared.max_new, prepared.seed
+        yield self.started(prepared)
 
         generator = torch.Generator().manual_seed(seed)
         answer = AnswerStream(self.tokenizer, len(prompt_ids), seed, params)
-        finish = "length"
         with torch.inference_mode():
-            out = self.model(input_ids=torch.tensor([prompt_ids]), use_cache=True, logits_to_keep=1)
-            for _ in range(max_new):
+            out = self._prefill(prompt_ids, cancel)
+            finish = "length" if out is not None else "cancelled"
+            for _ in range(max_new if out is not None else 0):
                 if cancel is not None and cancel.is_set():
                     finish = "cancelled"
                     break
@@ -432,6 +459,23 @@ class Engine:
                     use_cache=True,
                 )
         yield from answer.end(finish)
+
+    def _prefill(self, prompt_ids: list[int], cancel: threading.Event | None) -> Any:
+        """The model's output after the whole prompt, evaluated `prefill_chunk` tokens at a time
+        into one cache; None when `cancel` is set first."""
+        import torch
+
+        out = None
+        for start in range(0, len(prompt_ids), self.prefill_chunk):
+            if cancel is not None and cancel.is_set():
+                return None
+            out = self.model(
+                input_ids=torch.tensor([prompt_ids[start : start + self.prefill_chunk]]),
+                cache=out.cache if out is not None else None,
+                use_cache=True,
+                logits_to_keep=1,
+            )
+        return out
 
     def reply(self, messages: Sequence[Message], params: GenerationParams | None = None) -> Done:
         """The whole answer at once: the last event of `generate`."""

@@ -47,3 +47,7 @@ class ToolCallRefused(UsageError):
 
 class ConfigError(UsageError):
     """The config file is malformed; the message names the file and the bad key."""
+
+
+class Cancelled(ParleyError):
+    """The user stopped the work (Esc in the chat) before it finished."""

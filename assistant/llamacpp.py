@@ -39,7 +39,6 @@ from assistant.engine import (
     Event,
     GenerationParams,
     Message,
-    Started,
     TextChunk,
 )
 from assistant.errors import ModelLoadError, UsageError
@@ -304,8 +303,9 @@ class LlamaCppEngine(Engine):
     ) -> Iterator[Event]:
         """Stream the answer to `messages` as events: Started, TextChunk..., Done."""
         params = params or GenerationParams()
-        prompt_ids, dropped, max_new, seed = self.prepare(messages, params)
-        yield Started(self.name, len(prompt_ids), dropped, seed)
+        prepared = self.prepare(messages, params)
+        prompt_ids, max_new, seed = prepared.ids, prepared.max_new, prepared.seed
+        yield self.started(prepared)
         answer = AnswerStream(self.tokenizer, len(prompt_ids), seed, params)
         request = _Request(prompt_ids, max_new, params, seed, threading.Event())
         with self._wake:
@@ -380,6 +380,9 @@ class LlamaCppEngine(Engine):
         request.sampler = _sampler(lib, request.params, request.seed, self.n_vocab)
         tail = request.prompt[keep:]
         for i in range(0, len(tail), N_BATCH):
+            if request.stop.is_set():  # Esc during a long prompt: stop at the next chunk
+                self._finish(request, "cancelled")  # the chunks done stay cached for a retry
+                return
             chunk = tail[i : i + N_BATCH]
             entries = [(t, keep + i + j, seq, False) for j, t in enumerate(chunk)]
             if i + N_BATCH >= len(tail):

@@ -20,12 +20,15 @@ from assistant.engine import Done, GenerationParams, Started, TextChunk
 
 
 class FakeEngine:
-    def __init__(self, script=(), name="fake-model", delay=0.0, context_window=2048, dropped=0):
+    def __init__(
+        self, script=(), name="fake-model", delay=0.0, context_window=2048, dropped=0, cut=0
+    ):
         self.script = list(script)
         self.name = name
         self.delay = delay  # seconds per word, to give Esc something to stop
         self.context_window = context_window
         self.dropped = dropped  # what Started reports as left out of the context
+        self.cut = cut  # and as cut from the start of the newest message
         self.calls: list[list[dict]] = []
         self.params: list[GenerationParams] = []
 
@@ -35,7 +38,7 @@ class FakeEngine:
         self.params.append(params)
         seed = params.seed if params.seed is not None else 1234
         prompt_tokens = sum(len(m["content"].split()) + 4 for m in messages)
-        yield Started(self.name, prompt_tokens, self.dropped, seed)
+        yield Started(self.name, prompt_tokens, self.dropped, seed, self.cut)
         answer = self.script.pop(0) if self.script else f"You said: {messages[-1]['content']}"
         parts = answer if isinstance(answer, list) else [answer]
         text, tokens, finish = "", 0, "eos"

@@ -108,6 +108,48 @@ def test_cancel_from_another_thread_keeps_the_partial_answer(tiny_engine):
     assert done.text  # the partial answer is kept
 
 
+class CountsPrompt(torch.nn.Module):
+    """Wraps a model: counts the tokens it evaluates, and sets `cancel` during its first call
+    (Esc pressed while the prompt is being read)."""
+
+    def __init__(self, model, cancel: threading.Event | None = None):
+        super().__init__()
+        self.inner, self.cancel, self.tokens = model, cancel, 0
+        self.config = model.config
+        self.generation_config = model.generation_config
+
+    def forward(self, **kwargs):
+        if self.cancel is not None:
+            self.cancel.set()
+        self.tokens += kwargs["input_ids"].shape[1]
+        return self.inner(**kwargs)
+
+
+def test_esc_while_a_long_prompt_is_read_stops_after_one_chunk(tiny_engine):
+    cancel = threading.Event()
+    model = CountsPrompt(tiny_engine.model, cancel)
+    engine = Engine(model, tiny_engine.tokenizer, name="counted")
+    engine.prefill_chunk = 16
+    long_prompt = [{"role": "user", "content": " ".join(f"word{i}" for i in range(40))}]
+    *_, done = engine.generate(long_prompt, GenerationParams(max_new_tokens=8), cancel)
+    assert done.prompt_tokens > 4 * engine.prefill_chunk
+    assert (done.finish_reason, done.completion_tokens, done.text) == ("cancelled", 0, "")
+    assert model.tokens == engine.prefill_chunk  # one chunk read, not the whole prompt
+
+
+def test_a_prompt_read_in_chunks_gives_the_same_answer(tiny_engine):
+    prompt = [{"role": "user", "content": " ".join(f"word{i}" for i in range(40))}]
+    sampled = GenerationParams(temperature=1.0, top_p=1.0, max_new_tokens=12, seed=3)
+    whole = tiny_engine.reply(prompt, sampled)
+    model = CountsPrompt(tiny_engine.model)
+    chunked = Engine(model, tiny_engine.tokenizer, name="tiny")
+    chunked.prefill_chunk = 16
+    again = chunked.reply(prompt, sampled)
+    assert len(set(whole.text.split())) > 3  # a varied answer, not one token repeated
+    assert again.text == whole.text and again.completion_tokens == whole.completion_tokens
+    assert model.tokens == whole.prompt_tokens + whole.completion_tokens
+
+
 def long_conversation(turns: int) -> list[dict[str, str]]:
     messages = []
     for i in range(turns):
@@ -124,7 +166,8 @@ def test_long_conversation_drops_oldest_turns_and_keeps_the_system_prompt(tiny_e
     started, done = events[0], events[-1]
     assert started.dropped_messages > 0
     assert started.prompt_tokens + done.completion_tokens <= 128
-    ids, dropped = tiny_engine.fit(conversation, 128 - 16)
+    ids, dropped, cut = tiny_engine.fit(conversation, 128 - 16)
+    assert (dropped, cut) == (started.dropped_messages, 0)
     prompt = tiny_engine.tokenizer.decode(ids)
     assert prompt.count("Be terse.") == 1
     assert "And the last question?" in prompt
@@ -139,9 +182,20 @@ def test_one_message_longer_than_the_window_keeps_its_end(tiny_engine):
         [{"role": "user", "content": huge}], GenerationParams(max_new_tokens=8)
     )
     assert done.prompt_tokens <= 128 - 8
-    ids, _ = tiny_engine.fit([{"role": "user", "content": huge}], 120)
+    ids, _, _ = tiny_engine.fit([{"role": "user", "content": huge}], 120)
     assert tiny_engine.tokenizer.decode(ids).rstrip().endswith("assistant")
     assert "THE END" in tiny_engine.tokenizer.decode(ids)
+
+
+def test_a_message_longer_than_the_window_says_how_much_of_it_was_cut(tiny_engine):
+    huge = " ".join(f"word{i}" for i in range(400)) + " THE END"
+    total = len(tiny_engine.tokenizer.encode(huge, add_special_tokens=False))
+    params = GenerationParams(max_new_tokens=8)
+    started = next(tiny_engine.generate([{"role": "user", "content": huge}], params))
+    assert started.dropped_messages == 0 and 0 < started.cut_tokens < total
+    overhead = started.prompt_tokens - (total - started.cut_tokens)
+    assert 0 < overhead < 60  # what was read is the rest of the message, plus the template
+    assert next(tiny_engine.generate(HELLO, params)).cut_tokens == 0
 
 
 def test_max_new_tokens_larger_than_the_window_is_clamped(tiny_engine):

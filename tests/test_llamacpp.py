@@ -89,6 +89,22 @@ def test_cancel_stops_between_tokens_and_keeps_the_partial_answer(engine):
     assert engine.reply(ask("What is the capital of France?"), GREEDY).finish_reason != "cancelled"
 
 
+def test_esc_during_a_long_prompt_stops_reading_it_within_one_chunk(engine):
+    from assistant.llamacpp import N_BATCH
+
+    cancel = threading.Event()
+    before = engine.evaluated_tokens
+    events = engine.generate(ask("The cat sat on the mat. " * 700), GREEDY, cancel)
+    started = next(events)
+    cancel.set()  # Esc right after sending a long paste
+    *_, done = events
+    assert started.prompt_tokens > 8 * N_BATCH and done.finish_reason == "cancelled"
+    after = engine.reply(ask("What is the capital of France?"), GREEDY)  # the worker's next job
+    assert "Paris" in after.text
+    read = engine.evaluated_tokens - before - after.prompt_tokens - after.completion_tokens
+    assert read <= N_BATCH  # at most the chunk under way when Esc came, not the whole prompt
+
+
 def test_concurrent_answers_are_batched_and_equal_to_one_at_a_time(engine):
     alone = [engine.reply(ask(q), GREEDY).text for q in QUESTIONS[:2]]
     pair = generate_pair(engine, ask(QUESTIONS[0]), GREEDY, engine, ask(QUESTIONS[1]), GREEDY)

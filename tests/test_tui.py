@@ -145,7 +145,7 @@ async def test_status_shows_model_context_and_speed_and_copy_uses_the_clipboard(
         assert f"model tiny-fake · ctx {used}/512 · " in summary
         assert f"{view.message.tokens_per_second:.1f} tok/s" in summary
         assert view.message.tokens_per_second > 0
-        assert "2 oldest messages did not fit" in view.header_text()
+        assert "The 2 oldest messages did not fit the context window" in thread_text(app)
         await pilot.press("ctrl+y")
         assert app.clipboard == "one two three four"
         assert app.screen.allow_select and view.allow_select  # mouse selection is on
@@ -232,6 +232,39 @@ async def test_pasting_several_lines_keeps_every_line():
         assert app.message_views()[0].text.endswith("return [1]\n")
 
 
+async def test_a_pasted_line_appears_once():
+    from textual import events
+
+    app = make_app(FakeEngine())
+    async with app.run_test(size=SIZE) as pilot:
+        app.prompt.value = "Say: "
+        app.prompt.cursor_position = len(app.prompt.value)
+        app.post_message(events.Paste("Plain paste one two"))  # as the terminal driver does
+        await pilot.pause()
+        assert app.prompt.value == "Say: Plain paste one two"
+        assert len(app.screen_stack) == 1  # no composer for one line
+
+
+async def test_a_paste_with_carriage_returns_opens_the_composer_with_every_line():
+    from textual import events
+    from textual.widgets import TextArea
+
+    engine = FakeEngine(["Got it."])
+    app = make_app(engine)
+    async with app.run_test(size=SIZE) as pilot:
+        for paste in ["first line\rsecond line\rthird", "first line\r\nsecond line\r\nthird"]:
+            app.post_message(events.Paste(paste))  # what tmux and xterm send
+            await pilot.pause()
+            assert app.screen.query_one(TextArea).text == "first line\nsecond line\nthird"
+            assert app.prompt.value == ""  # not also pasted into the prompt
+            await pilot.press("escape")
+        app.post_message(events.Paste("first line\rsecond line\rthird"))
+        await pilot.pause()
+        await pilot.press("ctrl+s")
+        await settle(pilot, app)
+        assert engine.calls[0][-1]["content"] == "first line\nsecond line\nthird"
+
+
 async def test_escape_while_the_model_loads_cancels_the_waiting_prompt():
     release = threading.Event()
 
@@ -314,3 +347,191 @@ async def test_a_long_history_is_one_list_widget_and_every_chat_opens():
         await settle(pilot, app)
         assert app.conversation.title == "Chat number 0"
         assert [v.text for v in app.message_views()] == ["question 0"]
+
+
+async def _wait_for_words(pilot, app, n: int) -> AssistantMessageView:
+    for _ in range(300):
+        await pilot.pause(0.02)
+        views = app.query(AssistantMessageView)
+        if views and len(views.last().streamed.split()) >= n:
+            return views.last()
+    raise AssertionError("nothing streamed")
+
+
+def _stored_paths_alternate() -> list[list[str]]:
+    """Every stored message's path from the root, as roles; asserts each alternates."""
+    conn = store.connect()
+    paths = []
+    for (message_id,) in conn.execute("SELECT id FROM messages ORDER BY id"):
+        roles = [m.role for m in convs.path_to(conn, message_id)]
+        assert all(a != b for a, b in zip(roles, roles[1:], strict=False)), roles
+        paths.append(roles)
+    return paths
+
+
+class GatedEngine(FakeEngine):
+    """Holds its first answer after a few words until `gate` is set."""
+
+    def __init__(self, script, gate: threading.Event):
+        super().__init__(script)
+        self.gate = gate
+
+    def generate(self, messages, params=None, cancel=None):
+        for i, event in enumerate(super().generate(messages, params, cancel)):
+            yield event
+            if i == 3 and len(self.calls) == 1:
+                self.gate.wait(10)
+
+
+async def test_a_question_sent_while_an_answer_streams_waits_for_that_answer():
+    gate = threading.Event()
+    engine = GatedEngine(["The first answer is long.", "The second answer."], gate)
+    app = make_app(engine)
+    async with app.run_test(size=SIZE) as pilot:
+        app.prompt.value = "first question"
+        await pilot.press("enter")
+        first = await _wait_for_words(pilot, app, 3)
+        await send_without_waiting(pilot, app, "second question")
+        assert "queued: sent when the answer above ends" in screen_text(app)
+        assert first.message is None and len(engine.calls) == 1  # not answered yet
+        gate.set()
+        await settle(pilot, app)
+        branch = convs.branch(store.connect(), app.conversation.id)
+        assert [(m.role, m.content) for m in branch] == [
+            ("user", "first question"),
+            ("assistant", "The first answer is long."),
+            ("user", "second question"),
+            ("assistant", "The second answer."),
+        ]
+        assert [m["content"] for m in engine.calls[1]] == [m.content for m in branch[:3]]
+        assert [v.text for v in app.message_views()] == [m.content for m in branch]
+        assert "queued" not in screen_text(app)
+    assert _stored_paths_alternate()[-1] == ["user", "assistant", "user", "assistant"]
+
+
+async def test_escape_with_a_question_queued_stops_the_answer_and_sends_the_question():
+    long_answer = " ".join(f"w{i}" for i in range(400))
+    engine = FakeEngine([long_answer, "Short."], delay=0.05)
+    app = make_app(engine)
+    async with app.run_test(size=SIZE) as pilot:
+        app.prompt.value = "tell me a long story"
+        await pilot.press("enter")
+        await _wait_for_words(pilot, app, 3)
+        await send_without_waiting(pilot, app, "stop, and tell me a short one")
+        await pilot.press("escape")
+        await settle(pilot, app)
+        branch = convs.branch(store.connect(), app.conversation.id)
+        assert [m.role for m in branch] == ["user", "assistant", "user", "assistant"]
+        assert branch[1].finish_reason == "stopped" and branch[3].content == "Short."
+    _stored_paths_alternate()
+
+
+async def send_without_waiting(pilot, app, text):
+    app.prompt.focus()
+    app.prompt.value = text
+    await pilot.press("enter")
+    await pilot.pause()
+
+
+async def test_a_message_cut_to_the_context_window_says_so_in_the_chat():
+    engine = FakeEngine(["An answer to the end of it."], context_window=8192, cut=45210)
+    app = make_app(engine)
+    async with app.run_test(size=SIZE) as pilot:
+        await send(pilot, app, "a 200 KB paste " * 20)
+        notice = "Too long for the context window: the first 45,210 tokens of your message were cut"
+        assert notice in thread_text(app)
+    again = make_app(FakeEngine())
+    async with again.run_test(size=SIZE) as pilot:
+        await again.open_conversation(convs.list_all(store.connect())[0].id)
+        await settle(pilot, again)
+        assert notice in thread_text(again)  # stored with the answer
+        assert "did not fit" not in thread_text(again)  # nothing was dropped
+
+
+def thread_text(app) -> str:
+    """The thread's text on screen as one line (wrapped lines joined)."""
+    lines = [line.split("▊")[-1].strip() for line in screen_text(app).splitlines()]
+    return " ".join(line for line in lines if line)
+
+
+async def test_a_model_load_that_fails_while_the_app_closes_does_not_crash_it():
+    import asyncio
+    from pathlib import Path
+
+    from assistant.tui import app as app_module
+    from assistant.tui.app import ChatApp
+
+    release, reported = threading.Event(), threading.Event()
+    raised = []
+
+    def factory(model, dtype, progress):
+        release.wait(10)
+        raise RuntimeError("no weights here")
+
+    class ClosingWhileLoading(ChatApp):
+        CSS_PATH = Path(app_module.__file__).with_name("app.tcss")
+
+        def _engine_failed(self, error):
+            try:
+                super()._engine_failed(error)
+            except Exception as e:  # what took the app down (NoMatches: no status bar)
+                raised.append(e)
+                raise
+            finally:
+                reported.set()
+
+        async def on_unmount(self) -> None:  # the screens are gone; the load fails now
+            release.set()
+            await asyncio.to_thread(reported.wait, 10)
+
+    app = ClosingWhileLoading(engine_factory=factory)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+    assert reported.is_set() and raised == []
+    assert app._exception is None and app.return_code in (0, None)
+
+
+async def test_a_question_after_an_unanswered_one_goes_beside_it():
+    release = threading.Event()
+    engine = FakeEngine(["Second answer."])
+
+    def slow_factory(model, dtype, progress):
+        release.wait(10)
+        return engine
+
+    from assistant.tui.app import ChatApp
+
+    app = ChatApp(engine_factory=slow_factory)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        app.prompt.value = "first question"
+        await pilot.press("enter")
+        await pilot.pause(0.2)
+        await pilot.press("escape")  # stopped before the model was ready: no answer
+        release.set()
+        await settle(pilot, app)
+        await send(pilot, app, "second question")
+        branch = convs.branch(store.connect(), app.conversation.id)
+        assert [(m.role, m.content) for m in branch] == [
+            ("user", "second question"),
+            ("assistant", "Second answer."),
+        ]
+        assert [m["content"] for m in engine.calls[0]] == ["second question"]
+        assert [v.text for v in app.message_views()] == ["second question", "Second answer."]
+        assert "‹2/2›" in app.message_views()[0].header_text()  # the first is a branch beside it
+    assert sorted(_stored_paths_alternate()) == [["user"], ["user"], ["user", "assistant"]]
+
+
+async def test_quitting_with_a_question_queued_stops_the_answer_and_sends_nothing_more():
+    long_answer = " ".join(f"w{i}" for i in range(400))
+    engine = FakeEngine([long_answer, "never"], delay=0.05)
+    app = make_app(engine)
+    async with app.run_test(size=SIZE) as pilot:
+        app.prompt.value = "tell me a long story"
+        await pilot.press("enter")
+        await _wait_for_words(pilot, app, 3)
+        await send_without_waiting(pilot, app, "and another")
+        await pilot.press("ctrl+q")
+    rows = store.connect().execute("SELECT role, finish_reason FROM messages ORDER BY id")
+    assert [tuple(r) for r in rows] == [("user", None), ("assistant", "stopped")]
+    assert len(engine.calls) == 1

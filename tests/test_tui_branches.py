@@ -73,6 +73,9 @@ async def test_editing_a_user_message_starts_a_branch():
         await settle(pilot, app)
         assert [v.text for v in app.message_views()] == ["Tell me about dogs", "About dogs."]
         assert "‹2/2›" in app.query_one(UserMessageView).header_text()
+        await pilot.press("o", "k")  # typing goes on where it went before the edit
+        assert app.focused is app.prompt and app.prompt.value == "ok"
+        app.prompt.value = ""
         assert engine.calls[-1][-1]["content"] == "Tell me about dogs"
         app.query_one(UserMessageView).focus()
         await pilot.press("left")
@@ -103,3 +106,5 @@ async def test_pick_best_and_edit_an_answer_record_preferences():
         rows = conn.execute("SELECT source, left_text, right_text FROM ratings ORDER BY id")
         assert [tuple(r) for r in rows][-1] == ("edit", "Paris, on the Seine.", "Paris.")
         assert "Paris, on the Seine." in screen_text(app)
+        await pilot.press("o", "k")  # typing goes on where it went before the edit
+        assert app.focused is app.prompt and app.prompt.value == "ok"

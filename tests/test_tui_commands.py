@@ -155,10 +155,13 @@ async def test_help_lists_every_binding_with_keymap_overrides():
         await pilot.press("f1")
         await pilot.pause()
         assert isinstance(app.screen, HelpScreen)
-        table = app.screen.query_one("#help-keys", DataTable)
-        rows = [[str(c) for c in table.get_row_at(i)] for i in range(table.row_count)]
-        by_id = {r[2]: r for r in rows}
-        assert by_id["new"][1] == "ctrl+g" and by_id["thumbs_up"][1] == "u"
+        rows = [
+            [str(c) for c in table.get_row_at(i)]
+            for table in app.screen.query(".help-keys").results(DataTable)
+            for i in range(table.row_count)
+        ]
+        by_id = {r[2]: r for r in rows}  # keys, does, id
+        assert by_id["new"][0] == "ctrl+g" and by_id["thumbs_up"][0] == "u"
         assert {"stop", "regenerate", "settings", "model", "copy", "help", "delete"} <= set(by_id)
         commands_table = app.screen.query_one("#help-commands", DataTable)
         names = [str(commands_table.get_row_at(i)[0]) for i in range(commands_table.row_count)]
@@ -172,7 +175,7 @@ async def test_tool_commands_show_backend_latency_confidence_and_images(monkeypa
     Image.new("RGB", (8, 8), "red").save(png)
     ran = []
 
-    def run_slash(name, argv, progress=None):
+    def run_slash(name, argv, progress=None, cancel=None):
         ran.append((name, argv))
         progress("warming up")
         return types.SimpleNamespace(
@@ -238,6 +241,15 @@ async def test_slash_autocomplete_suggests_and_lists_commands():
         assert "/export  export this conversation" in hints
         await pilot.press("right")  # accept the suggestion
         assert app.prompt.value == "/export"
+        app.prompt.value = ""
+        await pilot.press("/", "h", "e")
+        await pilot.pause()
+        await pilot.press("end")  # End accepts it too
+        assert app.prompt.value == "/help" and app.prompt.cursor_position == len("/help")
+        app.prompt.value = "plain text"
+        app.prompt.cursor_position = 0
+        await pilot.press("end")  # and without a suggestion goes to the end
+        assert app.prompt.cursor_position == len("plain text")
 
 
 async def test_message_keys_follow_the_keymap_too():

@@ -75,3 +75,19 @@ async def test_snapshot_settings_panel():
         await pilot.press("ctrl+s")
         await pilot.pause()
         check("settings", screen_text(app))
+
+
+async def test_help_screen_at_80x24_shows_what_each_key_does_and_the_whole_footer():
+    import re
+
+    app = make_app(FakeEngine())
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("f1")
+        await pilot.pause()
+        await pilot.pause()
+        screen = screen_text(app)
+        assert re.search(r"ctrl\+r +Regenerate +regenerate", screen), screen
+        assert re.search(r"ctrl\+y +Copy +copy_last", screen), screen
+        footer = screen.splitlines()[-1]
+        assert "f1 Help" in footer and footer.rstrip().endswith("^p palette"), footer
+        check("help-80x24", screen)

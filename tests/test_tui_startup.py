@@ -167,7 +167,7 @@ class Tmux:
 def _chat_command(home: Path, extra: str = "") -> str:
     parley = Path(sys.executable).parent / "parley"
     return (
-        f"cd {ROOT} && unset COLUMNS LINES && PARLEY_HOME={home} PYTHONPATH={TESTS} {extra} "
+        f"cd {ROOT} && unset COLUMNS LINES && PARLEY_HOME={home} PYTHONPATH={ROOT}:{TESTS} {extra} "
         f"{parley} chat --engine fake_engine:factory; echo PARLEY-EXITED $?; sleep 120"
     )
 
@@ -197,6 +197,31 @@ def test_parley_chat_in_a_real_terminal(tmux, parley_home):
     assert "Paris" not in screen  # as a list entry: the chat opens when picked
     tmux.keys("C-q")
     tmux.wait_for("PARLEY-EXITED 0")
+
+
+def test_pastes_in_a_real_terminal_arrive_once_and_keep_every_line(tmux, parley_home):
+    # tmux's paste-buffer sends a bracketed paste with CR line ends, as xterm, VTE and iTerm do
+    script = json.dumps(["Got every line."])
+    tmux.start(_chat_command(parley_home, f"PARLEY_FAKE_SCRIPT='{script}'"))
+    tmux.wait_for("Ask anything")
+    tmux.run("set-buffer", "Plain paste one two")
+    tmux.run("paste-buffer", "-p", "-t", "t")
+    screen = tmux.wait_for("Plain paste one two")
+    assert "twoPlain" not in screen
+    tmux.keys("C-u")
+    tmux.wait_for("Ask anything")  # the prompt is empty again
+    tmux.run("set-buffer", "first line\nsecond line\nthird line")
+    tmux.run("paste-buffer", "-p", "-t", "t")
+    tmux.wait_for("ctrl+s sends")  # the composer
+    tmux.keys("C-s")
+    tmux.wait_for("Got every line.")
+    tmux.keys("C-q")
+    tmux.wait_for("PARLEY-EXITED 0")
+    from assistant import store
+
+    conn = store.connect(parley_home / "parley.db")
+    [question] = conn.execute("SELECT content FROM messages WHERE role = 'user'").fetchall()
+    assert question["content"] == "first line\nsecond line\nthird line"
 
 
 @pytest.mark.slow

@@ -18,6 +18,7 @@ package does not import torch: backends import their models lazily when they run
 from __future__ import annotations
 
 import logging
+import threading
 from importlib.metadata import entry_points
 from typing import Any
 
@@ -106,8 +107,14 @@ def get(name: str) -> Tool:
     raise ToolNotFound(f"no tool named {key!r}{hint}; installed: {installed}")
 
 
-def run_slash(name: str, argv: list[str], progress: Progress | None = None) -> ToolResult:
-    """Run a slash command (`/translate --to pt good night` -> "translate", ["--to", ...])."""
+def run_slash(
+    name: str,
+    argv: list[str],
+    progress: Progress | None = None,
+    cancel: threading.Event | None = None,
+) -> ToolResult:
+    """Run a slash command (`/translate --to pt good night` -> "translate", ["--to", ...]);
+    setting `cancel` stops it (`Cancelled`) at its next step."""
     from assistant.tools.text import require_utf8
 
     tool = get(name)
@@ -115,7 +122,7 @@ def run_slash(name: str, argv: list[str], progress: Progress | None = None) -> T
     words = [require_utf8(w, f"/{tool.name} argument {i}") for i, w in enumerate(argv, 1)]
     arguments = tool.parse(words)
     backend = arguments.pop("backend", None)
-    return tool.run(backend=backend, progress=progress, **arguments)
+    return tool.run(backend=backend, progress=progress, cancel=cancel, **arguments)
 
 
 def run_call(name: str, arguments: dict[str, Any], progress: Progress | None = None) -> ToolResult:

@@ -12,6 +12,10 @@ answers with a `ToolResult`. Tools register through the `parley.tools` entry-poi
 A subclass usually implements `backends()` and `execute(backend, progress, **arguments) -> Output`;
 the base `run` picks the backend, times the call and fills in the `ToolResult`. A tool may override
 `run` entirely as long as it returns a `ToolResult`. Nothing here imports torch.
+
+`run(..., cancel=event)` makes the run stoppable (Esc in the chat): `execute` gets a `Reporter` as
+its `progress`, which raises `Cancelled` once the event is set, at the tool's next report or at a
+`checkpoint(progress)` its long loops call between steps.
 """
 
 from __future__ import annotations
@@ -19,15 +23,41 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar, NoReturn
 
-from assistant.errors import UsageError
+from assistant.errors import Cancelled, UsageError
 
 Progress = Callable[[str], None]
+
+
+class Reporter:
+    """A running tool's `progress`: passes its messages on, and stops the tool (raises
+    `Cancelled`) once `cancel` is set, at its next message or `check()`."""
+
+    def __init__(self, progress: Progress | None = None, cancel: threading.Event | None = None):
+        self.progress, self.cancel = progress, cancel
+
+    def __call__(self, message: str) -> None:
+        self.check()
+        if self.progress is not None:
+            self.progress(message)
+
+    def check(self) -> None:
+        if self.cancel is not None and self.cancel.is_set():
+            raise Cancelled("stopped")
+
+
+def checkpoint(progress: Any) -> None:
+    """A point where a long loop may be stopped: raises `Cancelled` if `progress` is a
+    `Reporter` whose run was cancelled (any other callback, or None, never stops)."""
+    if isinstance(progress, Reporter):
+        progress.check()
+
 
 # Figures measured by `bench/tools.py`, committed beside the code: {tool: {backend: {metric: v}}}.
 METRICS_FILE = Path(__file__).with_name("metrics.json")
@@ -159,7 +189,11 @@ class Tool:
         raise UsageError(f"{self.name} has no backend {name!r}; backends: {known}")
 
     def run(
-        self, backend: str | None = None, progress: Progress | None = None, **arguments: Any
+        self,
+        backend: str | None = None,
+        progress: Progress | None = None,
+        cancel: threading.Event | None = None,
+        **arguments: Any,
     ) -> ToolResult:
         unknown = sorted(set(arguments) - set(self.parameters))
         if self.parameters and unknown:
@@ -169,7 +203,9 @@ class Tool:
             )
         info = self.backend(backend)
         start = time.perf_counter()
-        out = self.execute(info.name, progress=progress, **arguments)
+        reporter = progress if isinstance(progress, Reporter) else Reporter(progress, cancel)
+        reporter.check()
+        out = self.execute(info.name, progress=reporter, **arguments)
         return ToolResult(
             tool=self.name,
             backend=info.name,

@@ -30,12 +30,12 @@ from assistant.tui.message_actions import MessageActionsMixin
 from assistant.tui.message_view import (
     AssistantMessageView,
     MessageView,
-    UserMessageView,
     view_for,
     warm_markdown,
 )
 from assistant.tui.palette import ChatCommands
 from assistant.tui.prompt import PromptInput
+from assistant.tui.queued import QueueMixin
 from assistant.tui.sidebar import Sidebar
 from assistant.tui.status_bar import StatusBar
 
@@ -43,7 +43,7 @@ NEW_TITLE = "New chat"
 SAMPLING = ("temperature", "top_p", "max_new_tokens", "seed", "system_prompt")
 
 
-class ChatApp(GenerationMixin, MessageActionsMixin, ChatCommandsMixin, App):
+class ChatApp(GenerationMixin, QueueMixin, MessageActionsMixin, ChatCommandsMixin, App):
     CSS_PATH = "app.tcss"
     TITLE = "Parley"
     COMMANDS = App.COMMANDS | {ChatCommands}
@@ -83,6 +83,7 @@ class ChatApp(GenerationMixin, MessageActionsMixin, ChatCommandsMixin, App):
         self.defaults = {k: v for k, v in (settings or {}).items() if k in SAMPLING}
         self.conversation: convs.Conversation | None = None
         self._init_generation()
+        self._init_queue()
 
     def get_default_screen(self) -> Screen:
         screen = Screen(id="_default")
@@ -99,7 +100,7 @@ class ChatApp(GenerationMixin, MessageActionsMixin, ChatCommandsMixin, App):
                 yield Static("", id="hints")
                 yield PromptInput()
                 yield StatusBar(id="status")
-        yield Footer()
+        yield Footer(compact=True)
 
     # --- handy handles ---
 
@@ -144,7 +145,9 @@ class ChatApp(GenerationMixin, MessageActionsMixin, ChatCommandsMixin, App):
         self.conn.close()
 
     async def action_quit(self) -> None:
-        """Quit; a running answer is stopped and saved first (as stopped)."""
+        """Quit; a running answer is stopped and saved first (as stopped). Queued messages are
+        not sent."""
+        self.quitting = True
         if self.stop_generation():
             await asyncio.to_thread(self.idle.wait, 10)
         self.exit()
@@ -179,13 +182,19 @@ class ChatApp(GenerationMixin, MessageActionsMixin, ChatCommandsMixin, App):
         self.conversation = convs.get(self.conn, conversation_id) if conversation_id else None
         await self.render_branch()
         await self.refresh_sidebar()
+        if conversation_id:
+            await self.send_queued(conversation_id)  # queued here while another chat was open
 
     async def render_branch(self, focus_index: int | None = None) -> None:
         """Show the current branch of the open conversation."""
         thread = self.thread
+        # A focused message is about to go: the prompt takes the keys then (not the bare thread)
+        to_prompt = focus_index is None and (self.focused is None or thread.has_focus_within)
         await thread.remove_children()
         if self.conversation is None:
             self.status.context_used = 0
+            if to_prompt:
+                self.prompt.focus()
             return
         branch = convs.branch(self.conn, self.conversation.id)
         views = []
@@ -194,12 +203,15 @@ class ChatApp(GenerationMixin, MessageActionsMixin, ChatCommandsMixin, App):
             position = [s.id for s in siblings].index(message.id) + 1
             views.append(view_for(message, (position, len(siblings))))
         views += self._reattach_live(branch)
+        views += self.queued_views(self.conversation.id)
         await thread.mount_all(views)
         answers = [m for m in branch if m.role == "assistant" and m.prompt_tokens]
         last = answers[-1] if answers else None
         self.status.context_used = (last.prompt_tokens + last.completion_tokens) if last else 0
         if focus_index is not None and views:
             views[min(focus_index, len(views) - 1)].focus()
+        elif to_prompt:
+            self.prompt.focus()
         thread.scroll_end(animate=False)
 
     def _reattach_live(self, branch: list[convs.Message]) -> list[AssistantMessageView]:
@@ -212,6 +224,7 @@ class ChatApp(GenerationMixin, MessageActionsMixin, ChatCommandsMixin, App):
                     None, model=live.view.model, streamed=live.text, tool_events=live.tool_events
                 )
                 view.state = "" if live.text else live.view.state
+                view.context_notice = (live.dropped, live.cut)
                 live.view = view
                 views.append(view)
         return views
@@ -272,6 +285,7 @@ class ChatApp(GenerationMixin, MessageActionsMixin, ChatCommandsMixin, App):
         async def done(yes: bool | None) -> None:
             if yes:
                 convs.delete(self.conn, target)
+                self.queued.pop(target, None)
                 if self.conversation and self.conversation.id == target:
                     await self.open_conversation(None)
                 await self.refresh_sidebar()
@@ -304,27 +318,30 @@ class ChatApp(GenerationMixin, MessageActionsMixin, ChatCommandsMixin, App):
                 self.prompt.value = text  # give the user their text back
 
     async def submit(self, text: str) -> None:
-        """Send a message, or run a slash command."""
+        """Send a message, or run a slash command; one for the conversation waits for its answer
+        or tool command to finish (see `assistant.tui.queued`)."""
         command = commands.parse(text)
+        adds_to_chat = command is None or commands.is_tool(command.name)
+        if adds_to_chat and self.conversation and self.busy(self.conversation.id):
+            await self.queue_message(self.conversation.id, text)
+            return
         if command is not None:
             await self.run_command(command)
             return
         text = commands.unescape(text)
         conversation = self.ensure_conversation(text)
-        parent = conversation.current_leaf_id
+        parent = self.reply_parent(conversation)
         user = convs.add_message(self.conn, conversation.id, parent, "user", text)
-        await self.thread.mount(UserMessageView(user, _position(self.conn, user.id)))
+        await self.show_new_message(conversation, user)
         await self.answer(user.id)
 
     async def answer(self, parent_id: int) -> None:
         """Stream a new answer to the branch ending at `parent_id`."""
-        import threading
-
         assert self.conversation is not None
         view = AssistantMessageView(None, model=self.status.model)
         await self.thread.mount(view)
         self.thread.scroll_end(animate=False)
-        self.generate_answer(self.conversation.id, parent_id, view, threading.Event())
+        self.generate_answer(self.conversation.id, parent_id, view)
         await self.refresh_sidebar()  # a new conversation shows up at once
 
     def action_focus_prompt(self) -> None:
@@ -348,11 +365,6 @@ class ChatApp(GenerationMixin, MessageActionsMixin, ChatCommandsMixin, App):
 def _title(text: str) -> str:
     words = " ".join(text.split())
     return (words[:48] + "…" if len(words) > 48 else words) or NEW_TITLE
-
-
-def _position(conn, message_id: int) -> tuple[int, int]:
-    siblings = convs.siblings(conn, message_id)
-    return ([s.id for s in siblings].index(message_id) + 1, len(siblings))
 
 
 if __name__ == "__main__":

@@ -52,18 +52,16 @@ class ChatCommandsMixin:
         return [n for n in commands.names() if n != "arena" or arena_available()]
 
     async def start_tool(self: ChatApp, command: SlashCommand) -> None:
-        from assistant.tui.message_view import UserMessageView
-
         conversation = self.ensure_conversation(command.raw)
         user = convs.add_message(
             self.conn,
             conversation.id,
-            conversation.current_leaf_id,
+            self.reply_parent(conversation),
             "user",
             command.raw,
             meta={"command": command.name},
         )
-        await self.thread.mount(UserMessageView(user))
+        await self.show_new_message(conversation, user)
         placeholder = Static(literal(f"running /{command.name}…"), classes="message tool pending")
         await self.thread.mount(placeholder)
         self.thread.scroll_end(animate=False)

@@ -33,10 +33,12 @@ def load_engine(model: str | None, dtype: str, progress: Callable[[str], None]) 
     return Engine.load(model, dtype=dtype, progress=progress)
 
 
-def _answer_fields(done: Any, model: str, tool_events: list[dict], dropped: int) -> dict[str, Any]:
-    meta: dict[str, Any] = {"tool_events": tool_events} if tool_events else {}
-    if dropped:
-        meta["dropped_messages"] = dropped  # the oldest turns did not fit the context window
+def _answer_fields(done: Any, model: str, live: Live) -> dict[str, Any]:
+    meta: dict[str, Any] = {"tool_events": live.tool_events} if live.tool_events else {}
+    if live.dropped:
+        meta["dropped_messages"] = live.dropped  # the oldest turns did not fit the context window
+    if live.cut:
+        meta["cut_tokens"] = live.cut  # nor did the start of the newest message
     return {
         "model": model,
         "params": done.params,
@@ -60,6 +62,8 @@ class Live:
     view: AssistantMessageView
     text: str = ""
     tool_events: list[dict] = field(default_factory=list)
+    dropped: int = 0  # oldest messages left out of the context window
+    cut: int = 0  # tokens cut from the start of the newest message
 
 
 class GenerationMixin:
@@ -73,15 +77,18 @@ class GenerationMixin:
         self.idle.set()
         self._cancels: set[threading.Event] = set()
         self.live: dict[threading.Event, Live] = {}
+        self.tool_runs: dict[threading.Event, int] = {}  # a running tool command's conversation
         self._gen_lock = threading.Lock()
         self._load_serial = 0
+        self.quitting = False
 
     @property
     def generating(self: ChatApp) -> bool:
         return bool(self._cancels)
 
     def stop_generation(self: ChatApp) -> bool:
-        """Esc: stop every running answer (they keep what they have, marked stopped)."""
+        """Esc: stop every running answer (they keep what they have, marked stopped) and tool
+        command."""
         for cancel in list(self._cancels):
             cancel.set()
         return bool(self._cancels)
@@ -98,7 +105,7 @@ class GenerationMixin:
     @work(thread=True, group="load")
     def _load_engine(self: ChatApp, name: str | None, serial: int) -> None:
         def progress(message: str) -> None:
-            self.call_from_thread(setattr, self.status, "load_state", message.strip()[:120])
+            self._call(self._load_progress, message)
 
         try:
             with self._gen_lock:  # never swap the engine under a running answer
@@ -107,45 +114,67 @@ class GenerationMixin:
             if serial == self._load_serial:
                 self.engine_error = e
                 self.engine_ready.set()
-            self.call_from_thread(self._engine_failed, e)
+            self._call(self._engine_failed, e)
             return
         if serial != self._load_serial:  # a newer load was asked for meanwhile
             return
         self.engine = engine
         self.engine_ready.set()
-        self.call_from_thread(self._engine_loaded, engine)
+        self._call(self._engine_loaded, engine)
+
+    @property
+    def closing(self: ChatApp) -> bool:
+        """The app is quitting or shutting down (its screens may be gone): workers' news is not
+        shown, and no queued message is sent."""
+        return self.quitting or not self.is_running or self._exit
+
+    def _load_progress(self: ChatApp, message: str) -> None:
+        if not self.closing:
+            self.status.load_state = message.strip()[:120]
 
     def _engine_loaded(self: ChatApp, engine: Any) -> None:
+        if self.closing:
+            return
         self.status.load_state = ""
         self.status.model = engine.name
         self.status.context_window = int(getattr(engine, "context_window", 0) or 0)
 
     def _engine_failed(self: ChatApp, error: BaseException) -> None:
+        if self.closing:
+            return
         self.status.load_state = f"model failed to load: {error}"[:100]
         self.notify(f"could not load the model: {error}", severity="error", timeout=15)
 
     # --- answers ---
 
-    @work(thread=True, group="generate")
     def generate_answer(
-        self: ChatApp,
-        conversation_id: int,
-        parent_id: int,
-        view: AssistantMessageView,
-        cancel: threading.Event,
+        self: ChatApp, conversation_id: int, parent_id: int, view: AssistantMessageView
     ) -> None:
+        """Start an answer in a worker. It counts as running from now on (Esc stops it, a new
+        message waits for it), not only once the worker thread gets going."""
+        cancel = threading.Event()
         self._cancels.add(cancel)
-        live = self.live[cancel] = Live(conversation_id, parent_id, view)
+        self.live[cancel] = Live(conversation_id, parent_id, view)
         self.idle.clear()
+        self._answer_worker(cancel)
+
+    @work(thread=True, group="generate")
+    def _answer_worker(self: ChatApp, cancel: threading.Event) -> None:
+        live = self.live[cancel]
         try:
             self._generate(live, cancel)
         except Exception as e:
             self._call(self._generation_failed, live.view, e)
         finally:
             self.live.pop(cancel, None)
-            self._cancels.discard(cancel)
-            if not self._cancels:
-                self.idle.set()
+            self._work_ended(cancel, live.conversation_id)
+
+    def _work_ended(self: ChatApp, cancel: threading.Event, conversation_id: int) -> None:
+        """In the worker, when an answer or a tool command ends however it ends."""
+        self._cancels.discard(cancel)
+        if not self._cancels:
+            self.idle.set()
+        self._call(self.send_queued, conversation_id)
 
     def _generate(self: ChatApp, live: Live, cancel: threading.Event) -> None:
         conversation_id, parent_id = live.conversation_id, live.parent_id
@@ -176,15 +205,17 @@ class GenerationMixin:
                     conv.temperature, conv.top_p, conv.max_new_tokens, conv.seed
                 )
                 self._call(live.view.set_state, f"thinking… (esc stops) with {engine.name}")
-                done, dropped = None, 0
+                done = None
                 for event in engine.generate(messages, params, cancel):
                     if isinstance(event, TextChunk):
                         live.text += event.text
                         view = live.view  # read once: the user may reopen the chat meanwhile
                         view.post_message(view.Chunk(event.text))  # thread-safe, no waiting
                     elif isinstance(event, Started):
-                        dropped = event.dropped_messages
+                        live.dropped, live.cut = event.dropped_messages, event.cut_tokens
                         self._call(setattr, self.status, "context_used", event.prompt_tokens)
+                        if live.dropped or live.cut:
+                            self._call(live.view.set_context_notice, live.dropped, live.cut)
                     elif isinstance(event, ToolCall | ToolResult):
                         record = _tool_event(event)
                         live.tool_events.append(record)
@@ -199,7 +230,7 @@ class GenerationMixin:
                     parent_id,
                     "assistant",
                     done.text,
-                    **_answer_fields(done, engine.name, live.tool_events, dropped),
+                    **_answer_fields(done, engine.name, live),
                 )
             finally:
                 conn.close()
@@ -231,15 +262,36 @@ class GenerationMixin:
 
     # --- tool commands ---
 
-    @work(thread=True, group="tools")
     def run_tool(self: ChatApp, command, conversation_id: int, parent_id: int, placeholder) -> None:
+        """Start a tool command in a worker; like an answer, it counts as running from now on."""
+        cancel = threading.Event()
+        self._cancels.add(cancel)
+        self.tool_runs[cancel] = conversation_id
+        self.idle.clear()
+        self._tool_worker(command, conversation_id, parent_id, placeholder, cancel)
+
+    @work(thread=True, group="tools")
+    def _tool_worker(self: ChatApp, command, conversation_id, parent_id, placeholder, cancel):
+        try:
+            self._run_tool(command, conversation_id, parent_id, placeholder, cancel)
+        finally:
+            self.tool_runs.pop(cancel, None)
+            self._work_ended(cancel, conversation_id)
+
+    def _run_tool(
+        self: ChatApp, command, conversation_id: int, parent_id: int, placeholder, cancel
+    ):
         from assistant import commands
+        from assistant.errors import Cancelled
 
         def progress(message: str) -> None:
             self._call(placeholder.update, literal(f"/{command.name}: {message.strip()[:120]}"))
 
         try:
-            result = commands.run_tool(command, progress=progress)
+            result = commands.run_tool(command, progress=progress, cancel=cancel)
+        except Cancelled:
+            self._call(placeholder.update, literal(f"/{command.name}: ■ stopped"))
+            return
         except Exception as e:
             self._call(self._tool_failed, command, placeholder, e)
             return

@@ -25,13 +25,20 @@ class HelpScreen(ModalScreen[None]):
             yield Static(
                 literal("Keys (change them in [keymap] of the config file, by id). Esc closes.")
             )
-            keys = DataTable(id="help-keys", cursor_type="row", zebra_stripes=True)
-            keys.add_columns("where", "keys", "id", "does")
-            for row in self.bindings:
-                keys.add_row(*(literal(cell) for cell in row))
-            yield keys
+            # One table per place, what a key does right after it: on a narrow terminal the
+            # descriptions stay in view and the ids (for the keymap) are what scrolls off.
+            places = list(dict.fromkeys(where for where, *_ in self.bindings))
+            for where in places:
+                yield Static(literal(where.capitalize()), classes="help-where")
+                keys = DataTable(classes="help-keys", cursor_type="row", zebra_stripes=True)
+                keys.add_columns("keys", "does", "id")
+                for place, key, binding_id, what in self.bindings:
+                    if place == where:
+                        keys.add_row(*(literal(cell) for cell in (key, what, binding_id)))
+                yield keys
             yield Static(
-                literal("Slash commands (type / in the prompt; //text sends text starting with /)")
+                literal("Slash commands (type / in the prompt; //text sends text starting with /)"),
+                classes="help-where",
             )
             commands = DataTable(id="help-commands", cursor_type="row")
             commands.add_columns("command", "does")

@@ -128,10 +128,15 @@ class AssistantMessageView(MessageView):
         self.streamed = streamed
         self._initial_events = list(tool_events or [])
         self.state = "" if message else "waiting for the model…"
+        meta = message.meta if message else {}
+        # (oldest messages left out, tokens cut from the newest): the context window was too small
+        self.context_notice = (meta.get("dropped_messages", 0), meta.get("cut_tokens", 0))
         self._stream: MarkdownStream | None = None
 
     def compose(self) -> ComposeResult:
         yield Static(literal(self.header_text()), classes="header")
+        notice = context_notice(*self.context_notice)
+        yield Static(literal(notice), classes="notice" + ("" if notice else " -empty"))
         yield Vertical(classes="tool-events")
         yield _markdown()(clean(self.text), classes="body")
 
@@ -152,8 +157,6 @@ class AssistantMessageView(MessageView):
                 bits.append("… cut at max tokens")
             if msg.tokens_per_second:
                 bits.append(f"{msg.tokens_per_second:.1f} tok/s")
-            if msg.meta.get("dropped_messages"):
-                bits.append(f"{msg.meta['dropped_messages']} oldest messages did not fit")
             if msg.thumbs:
                 bits.append("👍" if msg.thumbs > 0 else "👎")
             if msg.stars:
@@ -170,6 +173,13 @@ class AssistantMessageView(MessageView):
         self.state = state
         if self.is_attached:
             self.refresh_header()
+
+    def set_context_notice(self, dropped: int, cut: int) -> None:
+        self.context_notice = (dropped, cut)
+        if self.is_attached:
+            notice = self.query_one(".notice", Static)
+            notice.update(literal(context_notice(dropped, cut)))
+            notice.remove_class("-empty")
 
     class Chunk(TextualMessage):
         """A piece of the answer, posted by the generation worker (which never waits for the UI)."""
@@ -253,6 +263,20 @@ class ToolMessageView(MessageView):
         if meta.get("confidence") is not None:
             bits.append(f"confidence {meta['confidence']:.2f}")
         return " · ".join(bits)
+
+
+def context_notice(dropped: int, cut: int) -> str:
+    """What the model did not see of the conversation, in words ('' when it saw it all)."""
+    lines = []
+    if cut:
+        lines.append(
+            f"⚠ Too long for the context window: the first {cut:,} tokens of your message were "
+            "cut; the model read only its end."
+        )
+    if dropped:
+        many = f"{dropped} oldest messages" if dropped > 1 else "oldest message"
+        lines.append(f"⚠ The {many} did not fit the context window; the model did not see them.")
+    return "\n".join(lines)
 
 
 def image_widget(path: Path, app) -> Widget:

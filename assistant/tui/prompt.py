@@ -28,9 +28,20 @@ class PromptInput(Input):
             suggester=CommandSuggester(),
         )
 
+    def action_end(self, select: bool = False) -> None:
+        """End accepts the suggestion, as → does at the end of the line; else goes to the end."""
+        if not select and self._suggestion:
+            self.value = self._suggestion
+        super().action_end(select)
+
     def _on_paste(self, event: events.Paste) -> None:
-        if "\n" in event.text.strip("\n"):
-            event.stop()
-            self.app.compose_message(self.value + event.text)
-            return
-        super()._on_paste(event)
+        # Textual runs `_on_paste` of every class in the MRO unless the default is prevented:
+        # without this, Input's own handler pasted the text a second time.
+        event.prevent_default()
+        # Terminals send the lines of a paste separated by CR (tmux, xterm, VTE, iTerm) or CRLF.
+        event.stop()
+        text = event.text.replace("\r\n", "\n").replace("\r", "\n")
+        if "\n" in text.strip("\n"):
+            self.app.compose_message(self.value + text)
+        else:
+            super()._on_paste(events.Paste(text.strip("\n")))

@@ -10,7 +10,8 @@ faint, are filled by biharmonic interpolation (on the validation photo, in colou
 to 0.02 dB as filling them by diffusion, in a third of the time). Planes larger than `TILE` are
 cut into overlapping tiles, restored one by one and blended with linear ramps, so memory stays
 small for any allowed size. Pixels outside the mask of a clean photo are copied into the result
-unchanged.
+unchanged. A cancelled run (`progress` a cancelled `tools.base.Reporter`) stops at the next
+sampler step or tile.
 """
 
 from __future__ import annotations
@@ -187,6 +188,7 @@ def restore(
     """Restore `pixels` ((H, W) or (H, W, 3) float in [0, 1]); `mask` True where damaged."""
     import numpy as np
 
+    from assistant.tools.base import checkpoint
     from assistant.tools.restore.image import OPPONENT_NOISE_GAIN, from_opponent, to_opponent
 
     mask = np.zeros(pixels.shape[:2], dtype=bool) if mask is None else mask.astype(bool)
@@ -208,11 +210,20 @@ def restore(
     else:
         opp = to_opponent(pixels)
         planes, gains = [opp[..., i] for i in range(3)], list(OPPONENT_NOISE_GAIN)
+
+    def stoppable(fn: Callable[[Any, Any], Any]) -> Callable[[Any, Any], Any]:
+        def run(tile: Any, tile_mask: Any) -> Any:
+            checkpoint(progress)  # Esc stops between tiles (the denoiser reports no steps)
+            return fn(tile, tile_mask)
+
+        return run
+
     out = []
     for i, (plane, gain) in enumerate(zip(planes, gains, strict=True)):
         label = f"plane {i + 1}/{len(planes)}"
 
         def tick(done: int, total: int, label: str = label) -> None:
+            checkpoint(progress)  # Esc stops between any two sampler steps
             if progress and (done == total or done % 5 == 0):
                 progress(f"restoring {label}: step {done}/{total}")
 
@@ -224,7 +235,7 @@ def restore(
             fn = classical_plane(noise * gain)
         if progress:
             progress(f"restoring {label}")
-        out.append(by_tiles(plane.astype(np.float32), mask, fn))
+        out.append(by_tiles(plane.astype(np.float32), mask, stoppable(fn)))
     result = out[0] if pixels.ndim == 2 else from_opponent(np.stack(out, axis=-1))
     result = np.clip(result, 0, 1)
     if noise <= 0:  # a clean photo: the known pixels are the photo's own, exactly
