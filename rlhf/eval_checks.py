@@ -213,19 +213,25 @@ def follows(text: str, check: dict) -> bool:
 # --- language and degeneration ---
 
 STOPWORDS = {
-    "en": "the is are was and of to in it that this with for you not be have what on",
-    "pt": "os as é são um uma não com em do da dos das para que se mas ao na no está muito",
-    "es": "el los las es son un una no con en del por para que pero al está muy",
-    "fr": "le la les est sont un une pas avec dans du des pour que et il elle ce",
+    "en": "the a is are was and of to in it that this with for you your not be have what on how do i my",
+    "pt": "o a e os as é são um uma não com em de do da dos das para que se mas ao na no está qual",
+    "es": "el y los las es son un una no con en de del por para que pero al está muy",
+    "fr": "le la les est sont un une pas avec dans de du des pour que et il elle ce",
     "it": "il lo gli è sono un una non con nel del della per che ma ed",
     "de": "der die das ist sind ein eine nicht mit und zu den dem ich sie es",
 }
 _STOP = {lang: set(words.split()) for lang, words in STOPWORDS.items()}
 
 
+# three or more single letters in a list ("a, e, i, o and u"): letters named, not words
+_LETTER_LIST = re.compile(
+    r"\b[a-zA-Z]\b(?:\s*(?:,|\band\b|\bor\b|\be\b|\bou\b)\s*\b[a-zA-Z]\b){2,}"
+)
+
+
 def language(text: str) -> str | None:
-    """The language with most stopwords in `text` (single letters a-z aside); None with fewer than
-    two stopwords.
+    """The language with most stopwords in `text` (listed single letters aside); None with fewer
+    than two stopwords.
 
     >>> language("The capital of France is Paris."), language("A capital da França é Paris.")
     ('en', 'pt')
@@ -233,9 +239,11 @@ def language(text: str) -> str | None:
     ('fr', None)
     >>> language("The five vowels of the alphabet are a, e, i, o and u.")
     'en'
+    >>> language("O Brasil fica na América do Sul e a capital é Brasília.")
+    'pt'
     """
+    text = _LETTER_LIST.sub(" ", text)  # "a, e, i, o and u" are listed letters, not words
     words = [w.casefold().split("'")[-1] for w in re.findall(r"[\w']+", text)]
-    words = [w for w in words if not re.fullmatch("[a-z]", w)]  # "a, e, o" may be listed letters
     counts = {lang: sum(w in stop for w in words) for lang, stop in _STOP.items()}
     best = max(counts.values())
     if best < 2:
