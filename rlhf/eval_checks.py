@@ -213,7 +213,7 @@ def follows(text: str, check: dict) -> bool:
 # --- language and degeneration ---
 
 STOPWORDS = {
-    "en": "the a is are was and of to in it that this with for you your not be have what on how do i my",
+    "en": "the a is are was and of to in it that this with for you your not be have what how do",
     "pt": "o a e os as é são um uma não com em de do da dos das para que se mas ao na no está qual",
     "es": "el y los las es son un una no con en de del por para que pero al está muy",
     "fr": "le la les est sont un une pas avec dans de du des pour que et il elle ce",
