@@ -37,9 +37,9 @@ from typing import Any
 
 from assistant import toolcall
 from assistant.engine import Done, GenerationParams
+from assistant.stats import wilson
 from rlhf import eval_checks
 from rlhf.eval_tools import arguments_match
-from rlhf.winrate import wilson
 
 SETS = Path(__file__).resolve().parents[1] / "data" / "eval"
 SPLITS = ("dev", "test")
