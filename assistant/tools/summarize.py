@@ -49,7 +49,11 @@ _engines: dict[str | None, Any] = {}
 
 
 def use_engine(engine: Any, model: str | None = None) -> None:
-    """Let the llm backend reuse an already loaded `Engine` (the chat's own) for `model`."""
+    """Let the llm backend use an already loaded `Engine` for `model` (tests hand it a tiny one).
+
+    Nothing else calls this: `/summarize` in `parley chat` loads its own copy of the model on first
+    use and keeps it for later calls. Sharing the chat's engine would need its generation
+    serialised with the chat's own answers, which nothing does yet."""
     _engines[model] = engine
 
 
