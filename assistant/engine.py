@@ -1,6 +1,6 @@
 """The engine: a conversation in, a stream of events out. Knows nothing of the TUI.
 
-    engine = Engine.load("smollm2-135m-instruct")
+    engine = load_engine("smollm2-135m-instruct")   # from assistant.inference: picks the backend
     for event in engine.generate([{"role": "user", "content": "Hi"}], GenerationParams(seed=1)):
         if isinstance(event, TextChunk):
             print(event.text, end="", flush=True)
@@ -20,7 +20,6 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from assistant import models
 from assistant.chat_context import DEFAULT_SYSTEM_PROMPT, chat_context
 from assistant.errors import ParleyError, ToolCallRefused, UsageError
 
@@ -339,25 +338,6 @@ class Engine:
         config_window = getattr(model.config, "max_position_embeddings", None) or 2048
         self.context_window = min(context_window or config_window, config_window)
         self.eos_ids = _eos_ids(model, tokenizer)
-
-    @classmethod
-    def load(
-        cls,
-        model: str | None = None,
-        dtype: str = "float32",
-        progress: models.Progress | None = None,
-        backend: str | None = None,
-        **kwargs: Any,
-    ) -> Engine:
-        """The model by name; llama.cpp serves it where it can (see `assistant.llamacpp`)."""
-        spec = models.resolve(model)
-        if cls is Engine:
-            from assistant import llamacpp
-
-            if llamacpp.choose_backend(spec, backend, progress) == "llamacpp":
-                return llamacpp.LlamaCppEngine.from_spec(spec, progress=progress, **kwargs)
-        hf_model, tokenizer = models.load(spec, dtype=dtype, progress=progress)
-        return cls(hf_model, tokenizer, name=spec.name, **kwargs)
 
     # --- prompt building ---
 

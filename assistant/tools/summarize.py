@@ -160,10 +160,11 @@ def extract(text: str, keep: int | None = None, redundancy: float = 0.5) -> str:
 
 
 def _llm(text: str, model: str | None, progress: Progress | None) -> str:
-    from assistant.engine import Engine, GenerationParams
+    from assistant.engine import GenerationParams
+    from assistant.inference import load_engine
 
     if model not in _engines:
-        _engines[model] = Engine.load(model, progress=progress)
+        _engines[model] = load_engine(model, progress=progress)
     engine = _engines[model]
     if len(text) > LLM_INPUT_CHARS:  # documented chunking: cut down extractively first
         sents = split_sentences(text)
