@@ -28,6 +28,8 @@ The tools and their arguments (what `validate` checks; the engine's registry doe
 | sentiment | `text` (str) |
 | summarize | `text` (str) |
 | imagine | `prompt` (str), `n` (int 1..8, optional) |
+| caption | `image` (str): always refused, with the `/caption @FILE` to type (no file opens) |
+| qa | `question` (str), `document` (str: text already in the conversation, never a file) |
 """
 
 from __future__ import annotations
@@ -46,6 +48,8 @@ SCHEMAS: dict[str, dict[str, tuple[type, bool, tuple | None]]] = {
     "sentiment": {"text": (str, True, None)},
     "summarize": {"text": (str, True, None)},
     "imagine": {"prompt": (str, True, None), "n": (int, False, tuple(range(1, 9)))},
+    "caption": {"image": (str, True, None)},
+    "qa": {"question": (str, True, None), "document": (str, True, None)},
 }
 
 _BLOCK = re.compile(re.escape(OPEN) + r"(.*?)" + re.escape(CLOSE), re.DOTALL)

@@ -21,6 +21,8 @@ STAGES: dict[str, str] = {
     "translate": "assistant.cli.train_tools:translate",
     "sentiment": "assistant.cli.train_tools:sentiment",
     "image": "assistant.cli.train_image:image",
+    "caption": "assistant.cli.train_vision:caption",
+    "qa": "assistant.cli.train_vision:qa",
 }
 
 
