@@ -157,3 +157,15 @@ async def test_caption_in_the_chat_shows_the_image_and_its_caption(tmp_path):
         assert len(view.query(".tool-image")) == 1
         assert str(view.query_one(".body").render()) == "snail"
         assert engine.calls == []
+
+
+def test_training_without_the_emoji_font_says_how_to_install_it(tmp_path, monkeypatch):
+    from rlhf import caption_data
+
+    monkeypatch.setattr(caption_data, "EMOJI_FONT", tmp_path / "missing.ttf")
+    caption_data.emoji.cache_clear()
+    try:
+        with pytest.raises(DataError, match="apt-get install fonts-noto-color-emoji"):
+            caption_data.emoji_split("train")
+    finally:
+        caption_data.emoji.cache_clear()

