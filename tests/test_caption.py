@@ -71,19 +71,19 @@ def test_a_model_call_cannot_open_a_file(tmp_path, monkeypatch):
 
 @needs_font
 def test_the_shipped_captioner_names_emoji_it_learned(tmp_path):
-    # emoji from the training split (every 7th code point is held out; these are not)
-    cases = {"\U0001f366": "soft ice cream", "\U0001f40c": "snail", "\u2615": "hot beverage"}
-    from rlhf.caption_data import emoji_split
+    from rlhf.caption_data import emoji_split, on_white
 
-    trained = set(emoji_split("train")[1])
-    right = 0
-    for char, name in cases.items():
-        assert name in trained
-        result = tools.run_slash("caption", [f"@{_emoji_png(tmp_path / f'{name}.png', char)}"])
-        assert result.images == [tmp_path / f"{name}.png"]
-        assert 0 < result.confidence <= 1
-        right += result.text == name
-    assert right >= 2, "the shipped weights should name most emoji they were trained on"
+    rgba, names = emoji_split("train")
+    rgb, names = on_white(rgba[::10]), names[::10]  # 116 emoji it was trained on
+    said = []
+    for pixels, name in zip(rgb, names, strict=True):
+        path = tmp_path / "emoji.png"
+        Image.fromarray(pixels.transpose(1, 2, 0)).save(path)
+        result = tools.run_slash("caption", [f"@{path}"])
+        assert result.images == [path] and 0 < result.confidence <= 1
+        said.append(result.text)
+    right = sum(s == n for s, n in zip(said, names, strict=True))
+    assert right >= 5, "the shipped weights named 10 of these 116 exactly when they were made"
 
 
 @needs_font

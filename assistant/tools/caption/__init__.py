@@ -74,7 +74,7 @@ class CaptionTool(Tool):
     usage = "/caption @IMAGE [--beam N] [--backend rnn]"
     parameters = {
         "image": "the image: a person's /caption @FILE only (a model's call cannot open files)",
-        "beam": f"beam width of the search, 1 (greedy) to {MAX_BEAM} (default 3)",
+        "beam": f"beam width of the search, 1 (greedy, the default: it measured best) to {MAX_BEAM}",
     }
 
     def backends(self) -> list[BackendInfo]:
@@ -105,7 +105,7 @@ class CaptionTool(Tool):
             raise UsageError(
                 f"caption reads only an image a person attaches: type /caption @{named}"
             )
-        beam = 3 if beam is None else int(beam)
+        beam = 1 if beam is None else int(beam)
         if not 1 <= beam <= MAX_BEAM:
             raise UsageError(f"--beam must be 1 to {MAX_BEAM}; got {beam}")
         directory = _weights()

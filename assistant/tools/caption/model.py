@@ -138,7 +138,7 @@ class Captioner(nn.Module):
                     done.append((ids, score))
                 elif len(hyps) < beam:
                     hyps.append((ids, score, st))
-            if len(done) >= beam or not hyps:
+            if not hyps:  # (stopping when `beam` captions are done would favour short ones)
                 break
         if not done:
             done = [(ids, score) for ids, score, _ in hyps]
@@ -203,7 +203,7 @@ def load(directory: Path) -> tuple[Captioner, list[str]]:
     return model, list(meta["words"])
 
 
-def caption(image: Any, directory: Path, beam: int = 3) -> tuple[str, float]:
+def caption(image: Any, directory: Path, beam: int = 1) -> tuple[str, float]:
     """A PIL image's caption and its mean word probability."""
     model, words = load(directory)
     ids, confidence = model.beam_search(prepare(image), beam=beam)
