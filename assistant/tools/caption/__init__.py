@@ -74,7 +74,7 @@ class CaptionTool(Tool):
     usage = "/caption @IMAGE [--beam N] [--backend rnn]"
     parameters = {
         "image": "the image: a person's /caption @FILE only (a model's call cannot open files)",
-        "beam": f"beam width of the search, 1 (greedy, the default: it measured best) to {MAX_BEAM}",
+        "beam": f"beam width, 1 (greedy, the default: it measured best) to {MAX_BEAM}",
     }
 
     def backends(self) -> list[BackendInfo]:
