@@ -30,11 +30,11 @@ from assistant.tools.base import METRICS_FILE  # noqa: E402
 
 
 def evaluate(backend: str, rows: list[dict], docs: dict[str, str]) -> dict:
-    from assistant import tools
+    from assistant.tools.qa import QATool
     from assistant.tools.qa.passages import retrieve, split_passages
     from rlhf.qa import exact_match, f1
 
-    tool = tools.get("qa")
+    tool = QATool()
     records = []
     for row in rows:
         result = tool.run(backend=backend, question=row["question"], document=docs[row["doc"]])

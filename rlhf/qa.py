@@ -31,12 +31,12 @@ class QATrainConfig:
     output_dir: str | None = field(
         default=None, metadata={"help": "where the reader goes (default $PARLEY_HOME/tools/...)"}
     )
-    templated: int = field(default=800, metadata={"help": "templated examples to make"})
+    templated: int = field(default=1600, metadata={"help": "templated examples to make"})
     hand_repeat: int = field(
-        default=2, metadata={"help": "times each hand-written example is seen"}
+        default=3, metadata={"help": "times each hand-written example is seen"}
     )
     layers: int = field(default=2, metadata={"help": "top encoder layers trained (and shipped)"})
-    epochs: int = field(default=2, metadata={"help": "passes over the examples"})
+    epochs: int = field(default=3, metadata={"help": "passes over the examples"})
     batch_size: int = field(default=16, metadata={"help": "examples per step"})
     lr: float = field(default=2e-4, metadata={"help": "AdamW learning rate (head: 10x)"})
     max_steps: int = field(default=0, metadata={"help": "stop after N steps (0: epochs decide)"})
