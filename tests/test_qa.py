@@ -65,7 +65,7 @@ def test_a_model_call_cannot_open_a_file(bridge):
         UsageError, match=rf"qa opens only files a person names: type /ask @{bridge}"
     ):
         tools.run_call("qa", {"question": "Who opened the bridge?", "document": f"@{bridge}"})
-    with pytest.raises(UsageError, match="the document is empty"):
+    with pytest.raises(UsageError, match="'document' is empty"):  # refused by the call check
         tools.run_call("qa", {"question": "Who?", "document": " "})
 
 

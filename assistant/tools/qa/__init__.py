@@ -54,12 +54,12 @@ class DocumentFile:
 
 
 def read_document(value: str) -> DocumentFile:
-    from assistant.tools.base import read_text_argument
+    from assistant.tools.base import check_text, read_file_argument
 
     name = str(value).strip()
     name = name[1:] if name.startswith("@") else name
     try:
-        text = read_text_argument("@" + name, limit=MAX_CHARS)
+        text = check_text(read_file_argument("@" + name), limit=MAX_CHARS)
     except UsageError as e:
         if str(e).startswith("empty text"):
             raise UsageError(f"{name} is empty: ask about a document that has some text") from None
