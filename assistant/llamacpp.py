@@ -1,6 +1,6 @@
 """The llama.cpp backend: the same events as `assistant.engine.Engine`, at llama.cpp's speed.
 
-    engine = Engine.load("smollm2-135m-instruct")       # llama.cpp when it can, else transformers
+    engine = load_engine("smollm2-135m-instruct")       # assistant.inference: llama.cpp when it can
     PARLEY_BACKEND=transformers parley ask "Hi"         # or --backend: force one
 
 `LlamaCppEngine` is an `Engine` whose weights live in llama.cpp (llama-cpp-python's C API): the

@@ -24,7 +24,7 @@ def models_dir() -> Path:
 
 
 def database_path() -> Path:
-    """The one SQLite database: conversations, ratings, tool calls, lineage."""
+    """The one SQLite database: conversations (tool results included) and ratings."""
     return home() / "parley.db"
 
 

@@ -24,23 +24,10 @@ from collections import Counter, defaultdict
 from itertools import combinations
 from typing import Any
 
+from assistant.stats import wilson
 from assistant.store import ratings
 
 VOTE_KINDS = ("left", "right", "tie", "both_bad", "skip")
-
-
-def wilson(k: int, n: int, z: float = 1.96) -> tuple[float, float]:
-    """95% Wilson score interval of a proportion k/n.
-
-    >>> [round(x, 3) for x in wilson(50, 100)]
-    [0.404, 0.596]
-    """
-    if n == 0:
-        return (0.0, 1.0)
-    p = k / n
-    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
-    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
-    return (max(0.0, centre - half), min(1.0, centre + half))
 
 
 def outcome(row: dict[str, Any]) -> str:

@@ -29,6 +29,8 @@ The tools and their arguments (what `validate` checks; the engine's registry doe
 | summarize | `text` (str) |
 | imagine | `prompt` (str), `n` (int 1..8, optional) |
 | transcribe | none: a model's call cannot name a file; it answers how to type `/transcribe @FILE` |
+| caption | `image` (str): always refused, with the `/caption @FILE` to type (no file opens) |
+| qa | `question` (str), `document` (str: text already in the conversation, never a file) |
 """
 
 from __future__ import annotations
@@ -49,6 +51,8 @@ SCHEMAS: dict[str, dict[str, tuple[type, bool, tuple | None]]] = {
     "imagine": {"prompt": (str, True, None), "n": (int, False, tuple(range(1, 9)))},
     # the model may route a recording to the tool but never name the file: only a person can
     "transcribe": {},
+    "caption": {"image": (str, True, None)},
+    "qa": {"question": (str, True, None), "document": (str, True, None)},
 }
 
 _BLOCK = re.compile(re.escape(OPEN) + r"(.*?)" + re.escape(CLOSE), re.DOTALL)

@@ -55,9 +55,9 @@ def engine_variant(engine) -> Run:
 
 
 def transformers_variant(dtype: str) -> Run:
-    from assistant.engine import Engine
+    from assistant.inference import load_engine
 
-    return engine_variant(Engine.load(None, dtype=dtype, backend="transformers"))
+    return engine_variant(load_engine(None, dtype=dtype, backend="transformers"))
 
 
 def parley_llamacpp_variant(gguf: Callable[[], Path]) -> Run:

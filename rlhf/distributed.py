@@ -27,10 +27,11 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from collections.abc import Callable
 from contextlib import contextmanager
 from typing import Any
 
-from assistant.errors import ParleyError, UsageError
+from assistant.errors import DataError, ParleyError, UsageError
 
 DDP_TIMEOUT_S = 600
 # `accelerate launch` with an FSDP config says so in the environment; read before any trainer
@@ -176,10 +177,27 @@ def run_chain(plan: list) -> None:
                 raise
 
 
+def script(main: Callable[[], Any]) -> None:
+    """`python -m rlhf.STAGE` (also under torchrun / `accelerate launch`): run `main()`, a domain
+    error as one line (once, from rank 0, when every rank hit it), and leave the process group on
+    every path, so no rank waits on a peer that is gone."""
+    try:
+        main()
+    except ParleyError as e:
+        same_everywhere = isinstance(e, UsageError | DataError)  # the same input on every rank
+        if rank() == 0 or not same_everywhere:
+            where = f"rank {rank()}: " if world_size() > 1 else ""
+            print(f"parley: error: {where * (not same_everywhere)}{e}", file=sys.stderr)
+        shutdown()
+        sys.exit(e.exit_code)
+    except BaseException:
+        shutdown()
+        raise
+    shutdown()
+
+
 if __name__ == "__main__":
     import json
     from pathlib import Path
-
-    from rlhf.models import script
 
     script(lambda: run_chain(json.loads(Path(sys.argv[1]).read_text())))

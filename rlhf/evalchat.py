@@ -37,9 +37,9 @@ from typing import Any
 
 from assistant import toolcall
 from assistant.engine import Done, GenerationParams
+from assistant.stats import wilson
 from rlhf import eval_checks
 from rlhf.eval_tools import arguments_match
-from rlhf.winrate import wilson
 
 SETS = Path(__file__).resolve().parents[1] / "data" / "eval"
 SPLITS = ("dev", "test")
@@ -328,8 +328,7 @@ def record_path(model: str, split: str, home: Path | None = None) -> Path:
 def load_engine(model: str, workers: int, context_window: int = 1024, progress=None):
     """The engine for the battery: on llama.cpp, `workers` sequences decoded together in a
     short window; on transformers, one answer at a time. Returns (engine, workers)."""
-    from assistant import llamacpp, models
-    from assistant.engine import Engine
+    from assistant import inference, llamacpp, models
 
     spec = models.resolve(model)
     if llamacpp.choose_backend(spec, None, progress) == "llamacpp":
@@ -337,4 +336,4 @@ def load_engine(model: str, workers: int, context_window: int = 1024, progress=N
             spec, progress=progress, context_window=context_window, n_seq=workers
         )
         return engine, workers
-    return Engine.load(model, progress=progress), 1
+    return inference.load_engine(model, progress=progress), 1

@@ -11,13 +11,12 @@ training chat template, LoRA settings, and the finished model saved and register
 from __future__ import annotations
 
 import json
-import sys
-from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from assistant import models as registry
 from assistant import paths
+from rlhf.distributed import script  # noqa: F401  (where the stage scripts import it from)
 
 if TYPE_CHECKING:
     from transformers import PreTrainedTokenizerBase
@@ -221,25 +220,3 @@ def publish(stage: str, run: Any, out: Path, final: Path, info: dict, descriptio
         register(run.name, final, description, **info)
     what = "model" if stage == "sft" else "policy"
     print(f"{stage}: {what} saved to {final}" + (f", registered as {run.name}" * run.register))
-
-
-def script(main: Callable[[], Any]) -> None:
-    """`python -m rlhf.STAGE` (also under torchrun / `accelerate launch`): run `main()`, a domain
-    error as one line (once, from rank 0, when every rank hit it), and leave the process group on
-    every path, so no rank waits on a peer that is gone."""
-    from assistant.errors import DataError, ParleyError, UsageError
-    from rlhf import distributed
-
-    try:
-        main()
-    except ParleyError as e:
-        same_everywhere = isinstance(e, UsageError | DataError)  # the same input on every rank
-        if distributed.rank() == 0 or not same_everywhere:
-            where = f"rank {distributed.rank()}: " if distributed.world_size() > 1 else ""
-            print(f"parley: error: {where * (not same_everywhere)}{e}", file=sys.stderr)
-        distributed.shutdown()
-        sys.exit(e.exit_code)
-    except BaseException:
-        distributed.shutdown()
-        raise
-    distributed.shutdown()

@@ -50,8 +50,8 @@ def run(
     """Run (or finish) the pipeline; returns the report's path. With `nproc` > 1 the training
     stages run as `torchrun --nproc_per_node NPROC -m rlhf.STAGE ...`."""
     from assistant import models as registry
-    from assistant.engine import Engine
     from assistant.errors import UsageError
+    from assistant.inference import load_engine
     from rlhf.distributed import run_stage
     from rlhf.models import runs_dir
 
@@ -83,7 +83,7 @@ def run(
 
     pairs_path = root / "pairs.jsonl"
     if stage("pairs", pairs_path):
-        engine = Engine.load(str(sft_dir / "model"))
+        engine = load_engine(str(sft_dir / "model"))
         prompts = winrate.read_prompts(PAIR_PROMPTS)[: p["pair_prompts"]]
         chats = preference_pairs(engine, prompts, p["max_new_tokens"])
         winrate.write_jsonl(pairs_path, chats)
@@ -116,8 +116,8 @@ def run(
     win_path = root / "winrate.json"
     if stage("winrate", win_path):
         prompts = winrate.read_prompts()[: p["eval_prompts"]]
-        result = winrate.winrate(Engine.load(str(ppo_dir / "model")),
-                                 Engine.load(str(sft_dir / "model")), prompts, judge="judge",
+        result = winrate.winrate(load_engine(str(ppo_dir / "model")),
+                                 load_engine(str(sft_dir / "model")), prompts, judge="judge",
                                  max_new_tokens=p["max_new_tokens"],
                                  names=(f"{preset}-policy (PPO)", f"{preset} SFT"))  # fmt: skip
         win_path.write_text(json.dumps(result, indent=2))

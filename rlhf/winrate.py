@@ -15,27 +15,13 @@ Wilson's score interval at 95%.
 from __future__ import annotations
 
 import json
-import math
 from pathlib import Path
 from typing import Any
 
+from assistant.stats import wilson
 from rlhf import annotators
 
 HELDOUT_PROMPTS = Path(__file__).resolve().parents[1] / "data" / "sft" / "rl_heldout_prompts.txt"
-
-
-def wilson(wins: float, n: int, z: float = 1.96) -> tuple[float, float]:
-    """95% Wilson score interval of a proportion.
-
-    >>> [round(x, 3) for x in wilson(15, 20)]
-    [0.531, 0.888]
-    """
-    if n == 0:
-        return (0.0, 1.0)
-    p = wins / n
-    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
-    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
-    return (max(0.0, centre - half), min(1.0, centre + half))
 
 
 def read_prompts(path: str | Path = HELDOUT_PROMPTS) -> list[str]:

@@ -56,7 +56,7 @@ def fake_tools(monkeypatch):
         run_slash=run_slash,
         get=lambda n: types.SimpleNamespace(description=f"{n} text"),
     )
-    monkeypatch.setattr(commands, "tools_module", lambda: module)
+    monkeypatch.setattr(commands, "tools", module)
     return calls
 
 
@@ -88,7 +88,7 @@ def test_parley_ask_routes_tool_commands_through_the_parser(fake_tools, monkeypa
             latency_s=0.1234, confidence=None, images=[],
         )  # fmt: skip
 
-    monkeypatch.setattr(commands.tools_module(), "run_slash", run_slash)
+    monkeypatch.setattr(commands.tools, "run_slash", run_slash)
     runner = CliRunner()
     out = runner.invoke(main, ["ask", '/translate --to pt "good night"'])
     assert out.exit_code == 0 and out.output == "boa noite\n"

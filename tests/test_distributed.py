@@ -217,7 +217,8 @@ def test_only_rank_zero_writes(two):
 
 
 def test_fsdp2_on_cpu_shards_and_saves_a_checkpoint_that_loads(fsdp, one, inputs):
-    from assistant.engine import Done, Engine, GenerationParams
+    from assistant.engine import Done, GenerationParams
+    from assistant.inference import load_engine
 
     for stage in ("sft", "reward"):
         record = info(fsdp / stage)
@@ -226,7 +227,7 @@ def test_fsdp2_on_cpu_shards_and_saves_a_checkpoint_that_loads(fsdp, one, inputs
         assert all(abs(n - total / 2) < 0.1 * total for n in held), held  # about half each
     for stage in ("sft", "reward"):
         assert_same_training(one / stage, fsdp / stage, inputs["model"])
-    engine = Engine.load(str(fsdp / "sft" / "model"))  # as `parley chat --model DIR` loads it
+    engine = load_engine(str(fsdp / "sft" / "model"))  # as `parley chat --model DIR` loads it
     greedy = GenerationParams(temperature=0, max_new_tokens=4, seed=0)
     done = list(engine.generate([{"role": "user", "content": "hi"}], greedy))[-1]
     assert isinstance(done, Done) and done.completion_tokens > 0

@@ -222,9 +222,9 @@ def test_repetition_penalty_steers_away_from_the_answers_own_tokens():
     logits = torch.tensor([3.0, 2.8, -1.0, -1.1])
     before = logits.clone()
     gen = torch.Generator().manual_seed(0)
-    greedy = GenerationParams(temperature=0.0)
+    greedy = GenerationParams(temperature=0.0, repetition_penalty=1.0)
     penalised = GenerationParams(temperature=0.0, repetition_penalty=1.2)
-    assert _sample(logits, greedy, gen, [0]) == 0  # off by default
+    assert _sample(logits, greedy, gen, [0]) == 0  # 1 turns it off
     assert _sample(logits, penalised, gen, [0]) == 1  # 3.0 / 1.2 = 2.5 < 2.8
     assert _sample(logits, penalised, gen, []) == 0  # only the answer's tokens count
     assert _sample(torch.tensor([-1.0, -1.1]), penalised, gen, [0]) == 1  # -1.2 < -1.1

@@ -10,6 +10,7 @@ import pytest
 pytest.importorskip("llama_cpp", reason="llama-cpp-python is not installed (`make install`)")
 
 from assistant.engine import Done, Engine, GenerationParams, Started, TextChunk  # noqa: E402
+from assistant.inference import load_engine  # noqa: E402
 from assistant.llamacpp import LlamaCppEngine, choose_backend, generate_pair  # noqa: E402
 from assistant.models import embedded_gguf, embedded_spec  # noqa: E402
 
@@ -148,7 +149,7 @@ def test_backend_choice(monkeypatch, tiny_model_dir):
 
 
 def test_engine_load_picks_llamacpp_and_exports_a_checkpoint(monkeypatch, tiny_model_dir):
-    engine = Engine.load(str(tiny_model_dir), progress=lambda m: None)
+    engine = load_engine(str(tiny_model_dir), progress=lambda m: None)
     try:
         assert isinstance(engine, LlamaCppEngine)
         assert engine.gguf_path.parent == tiny_model_dir / ".parley-gguf"
@@ -157,5 +158,5 @@ def test_engine_load_picks_llamacpp_and_exports_a_checkpoint(monkeypatch, tiny_m
     finally:
         engine.close()
     monkeypatch.setenv("PARLEY_BACKEND", "transformers")
-    reference = Engine.load(str(tiny_model_dir))
+    reference = load_engine(str(tiny_model_dir))
     assert type(reference) is Engine

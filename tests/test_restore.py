@@ -58,10 +58,8 @@ def test_denoising_with_shipped_weights_raises_psnr_on_a_heldout_photo():
 def test_cli_restore_with_mask_writes_png_and_keeps_known_pixels(tmp_path):
     from click.testing import CliRunner
 
-    from assistant.cli import COMMANDS, main
+    from assistant.cli import main
 
-    if "tool" not in COMMANDS:
-        pytest.skip("`parley tool` (issue 7) is not in this tree yet")
     clean = (heldout_crop(48) * 255).astype(np.uint8)
     mask = np.zeros_like(clean)
     mask[16:28, 10:30] = 255
@@ -176,32 +174,34 @@ def test_grey_stays_grey_and_rgba_keeps_alpha(tmp_path):
 
 
 def test_bad_inputs_get_one_clear_line(tmp_path):
+    def one_line(error: type[Exception], match: str, args: list[str]) -> None:
+        with pytest.raises(error, match=match) as raised:
+            tools.run_slash("restore", args)
+        assert "\n" not in str(raised.value), str(raised.value)
+
     text = tmp_path / "notes.png"
     text.write_text("this is not a picture")
-    with pytest.raises(DataError, match="not an image"):
-        tools.run_slash("restore", [str(text)])
+    one_line(DataError, "not an image", [str(text)])
 
     photo = save(tmp_path / "p.png", (heldout_crop(32) * 255).astype(np.uint8))
     save(tmp_path / "small.png", np.zeros((16, 16), np.uint8))
-    with pytest.raises(UsageError, match="the mask is 16x16 but the photo is 32x32"):
-        tools.run_slash("restore", [str(photo), "--mask", str(tmp_path / "small.png")])
+    one_line(
+        UsageError,
+        "the mask is 16x16 but the photo is 32x32",
+        [str(photo), "--mask", str(tmp_path / "small.png")],
+    )
 
     huge = tmp_path / "huge.png"
     Image.new("L", (2049, 2049), 128).save(huge)
-    with pytest.raises(UsageError, match=r"2049x2049 .*the limit is 4.2 MP"):
-        tools.run_slash("restore", [str(huge)])
+    one_line(UsageError, r"2049x2049 .*the limit is 4.2 MP", [str(huge)])
 
-    with pytest.raises(UsageError, match="no such photo"):
-        tools.run_slash("restore", [str(tmp_path / "missing.jpg")])
-    with pytest.raises(UsageError, match="give a photo"):
-        tools.run_slash("restore", [])
-    with pytest.raises(UsageError, match="must end in .png"):
-        tools.run_slash("restore", [str(photo), "--out", str(tmp_path / "x.jpg")])
+    one_line(UsageError, "no such photo", [str(tmp_path / "missing.jpg")])
+    one_line(UsageError, "give a photo", [])
+    one_line(UsageError, "must end in .png", [str(photo), "--out", str(tmp_path / "x.jpg")])
     for bad in ("0", "99"):
-        with pytest.raises(UsageError, match=f"--samples must be 1 to 16; got {bad}"):
-            tools.run_slash("restore", [str(photo), "--samples", bad])
-    for error in (DataError, UsageError):
-        assert "\n" not in str(error)
+        one_line(
+            UsageError, f"--samples must be 1 to 16; got {bad}", [str(photo), "--samples", bad]
+        )
 
 
 def test_tiles_blend_back_to_the_whole():

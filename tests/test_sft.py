@@ -51,7 +51,8 @@ def weights(model_dir: Path) -> dict:
 
 def test_tiny_sft_learns_saves_registers_and_generates(tiny_model_dir, tiny_data, tmp_path):
     from assistant import models
-    from assistant.engine import Engine, GenerationParams
+    from assistant.engine import GenerationParams
+    from assistant.inference import load_engine
 
     out = tmp_path / "run"
     final = run_sft(tiny_model_dir, tiny_data, out, "--max_steps", "12", "--save_steps", "6")
@@ -65,7 +66,7 @@ def test_tiny_sft_learns_saves_registers_and_generates(tiny_model_dir, tiny_data
     spec = models.resolve("sft-test")
     assert Path(spec.path) == final.resolve() and spec.meta["steps"] == 12
 
-    engine = Engine.load("sft-test", backend="transformers")  # no GGUF conversion
+    engine = load_engine("sft-test", backend="transformers")  # no GGUF conversion
     done = engine.reply(
         [{"role": "user", "content": "hi"}], GenerationParams(temperature=0, max_new_tokens=8)
     )

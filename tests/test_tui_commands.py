@@ -184,7 +184,7 @@ async def test_tool_commands_show_backend_latency_confidence_and_images(monkeypa
         )  # fmt: skip
 
     fake = types.SimpleNamespace(names=lambda: ["translate"], run_slash=run_slash)
-    monkeypatch.setattr(commands, "tools_module", lambda: fake)
+    monkeypatch.setattr(commands, "tools", fake)
     app = make_app(FakeEngine())
     async with app.run_test(size=(150, 50)) as pilot:
         await send(pilot, app, "/translate --to pt good night")

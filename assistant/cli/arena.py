@@ -92,10 +92,10 @@ def arena(prompts_file, models, annotator, temperature, top_p, max_new_tokens, s
     conn = store.connect(db_path)
 
     def engine_factory(name: str):
-        from assistant.engine import Engine
+        from assistant.inference import load_engine
 
         # the session puts the system prompt into each item's context itself
-        return Engine.load(name, dtype=dtype)
+        return load_engine(name, dtype=dtype)
 
     session = arena_mod.ArenaSession(
         conn,

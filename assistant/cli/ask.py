@@ -46,7 +46,8 @@ def ask(prompt, model, dtype, temperature, top_p, max_new_tokens, seed, system, 
 
     quiet_torch_threads()
     from assistant import commands
-    from assistant.engine import Done, Engine, GenerationParams, TextChunk
+    from assistant.engine import Done, GenerationParams, TextChunk
+    from assistant.inference import load_engine
 
     command = commands.parse(prompt)
     if command is not None:
@@ -54,7 +55,7 @@ def ask(prompt, model, dtype, temperature, top_p, max_new_tokens, seed, system, 
         return
     prompt = commands.unescape(prompt)
     params = GenerationParams(temperature, top_p, max_new_tokens, seed)
-    engine = Engine.load(model, dtype=dtype, progress=None if as_json else progress)
+    engine = load_engine(model, dtype=dtype, progress=None if as_json else progress)
     messages = []
     if system:
         messages.append({"role": "system", "content": system})

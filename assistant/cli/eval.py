@@ -193,11 +193,11 @@ def chat_cmd(
 @click.option("--verbose", "-v", is_flag=True, help="Show each request as it is scored.")
 def tools_cmd(model, dtype, requests_file, limit, describe_tools, as_json, verbose) -> None:
     """Tool-routing accuracy on held-out tool requests: right tool, and right call (arguments)."""
-    from assistant.engine import Engine
+    from assistant.inference import load_engine
     from rlhf import eval_tools
 
     requests = eval_tools.load_requests(requests_file or eval_tools.HELDOUT)[:limit]
-    engine = Engine.load(model, dtype=dtype, progress=progress)
+    engine = load_engine(model, dtype=dtype, progress=progress)
     result = eval_tools.evaluate(
         engine, requests, describe_tools, progress=progress if verbose else None
     )
@@ -209,7 +209,7 @@ def tools_cmd(model, dtype, requests_file, limit, describe_tools, as_json, verbo
 
 
 def _name(model: str) -> str:
-    """The name an engine for `model` records in its votes (as `Engine.load` names it)."""
+    """The name an engine for `model` records in its votes (as `load_engine` names it)."""
     from assistant.models import resolve
 
     return resolve(model).name
@@ -225,7 +225,7 @@ def _human_judge(model: str, against: str, prompts: list[str], seed: int) -> dic
     from pathlib import Path
 
     from assistant import paths, store
-    from assistant.engine import Engine
+    from assistant.inference import load_engine
     from rlhf import winrate
 
     queued = Path(paths.home()) / f"winrate-{_slug(model)}-vs-{_slug(against)}.jsonl"
@@ -235,7 +235,7 @@ def _human_judge(model: str, against: str, prompts: list[str], seed: int) -> dic
             return result
         click.echo(f"no votes yet on {queued}; rate them with:")
     else:
-        a, b = Engine.load(model, progress=progress), Engine.load(against, progress=progress)
+        a, b = load_engine(model, progress=progress), load_engine(against, progress=progress)
         key = winrate.queue_for_humans(a, b, prompts, queued, seed)
         click.echo(f"queued {len(prompts)} pairs (session {key}); rate them with:")
     click.echo(f"  parley arena --prompts {queued}")
@@ -258,7 +258,7 @@ JUDGE_HELP = "An annotator (judge, concise, polite, on_topic), reward-model, or 
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 def winrate_cmd(model, against, judge, reward_model, prompts, limit, max_new_tokens, seed, as_json):
     """How often MODEL's answer beats AGAINST's on held-out prompts, with a 95% interval."""
-    from assistant.engine import Engine
+    from assistant.inference import load_engine
     from rlhf import winrate
 
     prompt_list = winrate.read_prompts(prompts or winrate.HELDOUT_PROMPTS)[:limit]
@@ -267,8 +267,8 @@ def winrate_cmd(model, against, judge, reward_model, prompts, limit, max_new_tok
         if result is None:
             return
     else:
-        a = Engine.load(model, progress=progress)
-        b = Engine.load(against, progress=progress)
+        a = load_engine(model, progress=progress)
+        b = load_engine(against, progress=progress)
         result = winrate.winrate(
             a, b, prompt_list, judge, reward_model, 0.7, max_new_tokens, seed, (model, against)
         )

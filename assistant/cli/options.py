@@ -25,7 +25,7 @@ _dtype = click.option(
 
 
 def _set_backend(ctx: click.Context, param: click.Parameter, value: str | None) -> None:
-    if value:  # read by Engine.load, wherever the command loads its engines
+    if value:  # read by inference.load_engine, wherever the command loads its engines
         os.environ["PARLEY_BACKEND"] = value
 
 

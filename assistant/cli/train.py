@@ -22,6 +22,8 @@ STAGES: dict[str, str] = {
     "sentiment": "assistant.cli.train_tools:sentiment",
     "transcribe": "assistant.cli.train_tools:transcribe",
     "image": "assistant.cli.train_image:image",
+    "caption": "assistant.cli.train_vision:caption",
+    "qa": "assistant.cli.train_vision:qa",
 }
 
 

@@ -1,4 +1,4 @@
-"""Parley's SQLite database: one file shared by conversations, ratings and training lineage.
+"""Parley's SQLite database: one file shared by conversations and ratings.
 
 Schema changes are ordered migrations: `assistant/store/migrations/NNNN_name.sql`, applied in file
 name order, each exactly once, each in its own transaction, recorded in `_migrations`. Add a change

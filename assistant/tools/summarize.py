@@ -49,7 +49,11 @@ _engines: dict[str | None, Any] = {}
 
 
 def use_engine(engine: Any, model: str | None = None) -> None:
-    """Let the llm backend reuse an already loaded `Engine` (the chat's own) for `model`."""
+    """Let the llm backend use an already loaded `Engine` for `model` (tests hand it a tiny one).
+
+    Nothing else calls this: `/summarize` in `parley chat` loads its own copy of the model on first
+    use and keeps it for later calls. Sharing the chat's engine would need its generation
+    serialised with the chat's own answers, which nothing does yet."""
     _engines[model] = engine
 
 
@@ -156,10 +160,11 @@ def extract(text: str, keep: int | None = None, redundancy: float = 0.5) -> str:
 
 
 def _llm(text: str, model: str | None, progress: Progress | None) -> str:
-    from assistant.engine import Engine, GenerationParams
+    from assistant.engine import GenerationParams
+    from assistant.inference import load_engine
 
     if model not in _engines:
-        _engines[model] = Engine.load(model, progress=progress)
+        _engines[model] = load_engine(model, progress=progress)
     engine = _engines[model]
     if len(text) > LLM_INPUT_CHARS:  # documented chunking: cut down extractively first
         sents = split_sentences(text)

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 from typing import TYPE_CHECKING, Any
 
 from textual.widgets import Static
@@ -17,10 +16,6 @@ from assistant.tui.literal import literal
 if TYPE_CHECKING:
     from assistant.commands import SlashCommand
     from assistant.tui.app import ChatApp
-
-
-def arena_available() -> bool:
-    return importlib.util.find_spec("assistant.tui.arena") is not None
 
 
 class ChatCommandsMixin:
@@ -40,7 +35,7 @@ class ChatCommandsMixin:
             await self.set_system_prompt(" ".join(argv))
         elif name == "export":
             self.action_export(*argv[:2])
-        elif name == "arena" and arena_available():
+        elif name == "arena":
             self.action_arena()
         elif commands.is_tool(name):
             await self.start_tool(command)
@@ -49,7 +44,7 @@ class ChatCommandsMixin:
             raise UsageError(f"unknown command /{name}; known: {known} (//text sends text)")
 
     def command_names(self) -> list[str]:
-        return [n for n in commands.names() if n != "arena" or arena_available()]
+        return commands.names()
 
     async def start_tool(self: ChatApp, command: SlashCommand) -> None:
         conversation = self.ensure_conversation(command.raw)
@@ -223,8 +218,7 @@ class ChatCommandsMixin:
             )
             for n in range(1, 6)
         ]
-        if arena_available():
-            actions.append(("Arena", "rate two models side by side (/arena)", self.action_arena))
+        actions.append(("Arena", "rate two models side by side (/arena)", self.action_arena))
         return actions
 
     async def regen_last(self: ChatApp) -> None:

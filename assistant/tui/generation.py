@@ -3,7 +3,8 @@
 All of it runs in thread workers (a model load or a decode step would freeze the UI otherwise);
 widgets are only touched through `call_from_thread`. Answers and tool results are saved from the
 worker on its own database connection, so a stopped, failed or quit-mid-answer turn still keeps
-what was generated. `assistant.engine` (and so torch) is imported only here, inside workers.
+what was generated. Importing `assistant.engine` is cheap; torch, transformers or llama_cpp load
+only when `load_engine` builds a model, which happens here, inside a worker.
 """
 
 from __future__ import annotations
@@ -27,10 +28,11 @@ EngineFactory = Callable[[str | None, str, Callable[[str], None]], Any]
 
 
 def load_engine(model: str | None, dtype: str, progress: Callable[[str], None]) -> Any:
-    """The real engine (imports torch and transformers: call it in a worker only)."""
-    from assistant.engine import Engine
+    """The real engine (loads torch and transformers or llama_cpp, and the weights: call it in a
+    worker only)."""
+    from assistant.inference import load_engine as load
 
-    return Engine.load(model, dtype=dtype, progress=progress)
+    return load(model, dtype=dtype, progress=progress)
 
 
 def _answer_fields(done: Any, model: str, live: Live) -> dict[str, Any]:

@@ -3,27 +3,14 @@ edit (which branches), and pick the best of several answers (a preference for tr
 
 from __future__ import annotations
 
-import importlib
 from typing import TYPE_CHECKING
 
 from assistant.store import conversations as convs
+from assistant.store import ratings
 from assistant.tui.message_view import AssistantMessageView, MessageView, UserMessageView
 
 if TYPE_CHECKING:
     from assistant.tui.app import ChatApp
-
-
-def _record_preference(conn, **kwargs) -> bool:
-    """Hand a chosen/rejected pair to the ratings store (issue 4), when it is installed."""
-    try:
-        ratings = importlib.import_module("assistant.store.ratings")
-    except ImportError:
-        return False
-    record = getattr(ratings, "record_chat_preference", None)
-    if record is None:
-        return False
-    record(conn, **kwargs)
-    return True
 
 
 class MessageActionsMixin:
@@ -142,7 +129,7 @@ class MessageActionsMixin:
                 finish_reason="edited",
                 meta={"edited_from": message.id},
             )
-            recorded = _record_preference(
+            ratings.record_chat_preference(
                 self.conn,
                 conversation_id=conversation_id,
                 chosen_message_id=edited.id,
@@ -150,8 +137,7 @@ class MessageActionsMixin:
                 source="edit",
             )
             await self.render_branch()
-            if recorded:
-                self.notify("edited answer saved; recorded as preferred over the original")
+            self.notify("edited answer saved; recorded as preferred over the original")
 
         title = "Edit your message (a new branch)" if message.role == "user" else "Edit the answer"
         self.push_screen(TextDialog(title, message.content, multiline=True), done)
@@ -164,13 +150,11 @@ class MessageActionsMixin:
         if not others:
             self.notify("only one answer here: regenerate (r) first, then pick the best")
             return
-        if not _record_preference(
+        ratings.record_chat_preference(
             self.conn,
             conversation_id=message.conversation_id,
             chosen_message_id=message.id,
             rejected_message_ids=others,
             source="pick",
-        ):
-            self.notify("the ratings store is not installed; nothing recorded", severity="warning")
-            return
+        )
         self.notify(f"picked as best of {len(others) + 1}; saved as a preference")

@@ -23,9 +23,7 @@ import torch
 from torch import nn
 
 from assistant import paths
-from assistant.tools.transcribe import RNN_ARCHITECTURE
 
-ARCHITECTURE = RNN_ARCHITECTURE
 SHIPPED_DIR = Path(__file__).with_name("weights")
 ALPHABET = " abcdefghijklmnopqrstuvwxyz'"  # index + 1; 0 is the CTC blank
 RATE, N_FFT, HOP, WIN, N_MELS, STACK = 16_000, 512, 160, 400, 64, 3

@@ -1,0 +1,132 @@
+"""`caption`: say in words what an image shows.
+
+    parley tool caption smiley.png
+    parley tool caption --beam 5 scene.png
+    /caption @smiley.png                       (in `parley chat`: the image shows with its caption)
+
+- `rnn` (default): Parley's captioner, a small CNN encoder and a GRU decoder with attention over
+  its 8x8 feature grid, decoded by beam search (`model.py`); trained by `parley train caption`
+  (`rlhf/caption.py`) on rendered Noto colour emoji named by their Unicode names and on scenes of
+  one to three Fashion-MNIST items. Weights ship in `weights/`.
+
+What it knows: emoji-style pictures (faces, hands, animals, food, plants, vehicles, objects, signs
+and symbols: the Noto emoji set) and scenes of clothing items on black (t-shirt, trousers,
+pullover, dress, coat, sandal, shirt, sneaker, bag, ankle boot). It has never seen a photograph:
+a photo gets the caption of whatever emoji it looks most like.
+
+Who may ask: only a person's slash command (or `parley tool caption FILE`) names the image file;
+the file is opened while the command is parsed. A tool call the chat model writes cannot open
+files, so it is refused with the command the person can type instead.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from assistant.errors import DataError, UsageError
+from assistant.tools.base import ArgParser, BackendInfo, Output, Progress, Tool, measured
+
+ARCHITECTURE = "CNN encoder + GRU decoder with attention (beam search)"
+MAX_PIXELS = 40_000_000
+MAX_BEAM = 10
+KNOWS = (
+    "It knows emoji-style pictures (faces, animals, food, objects, symbols: the Noto emoji set) "
+    "and Fashion-MNIST clothing scenes; it has never seen a photo."
+)
+
+
+@dataclass(frozen=True)
+class ImageFile:
+    """An image a person named in a slash command: its path and pixels (a PIL image)."""
+
+    path: Path
+    image: Any
+
+
+def read_image(value: str) -> ImageFile:
+    """Open `@image.png` (or `image.png`); anything that is not a readable image is one line."""
+    from PIL import Image, UnidentifiedImageError
+
+    text = str(value).strip()
+    path = Path(text[1:] if text.startswith("@") and len(text) > 1 else text).expanduser()
+    if not path.is_file():
+        raise UsageError(f"no such image: {path}")
+    if path.stat().st_size == 0:
+        raise DataError(f"{path} is empty; give a PNG or JPEG image")
+    try:
+        with Image.open(path) as im:
+            if im.width * im.height > MAX_PIXELS:
+                raise UsageError(f"{path.name} is {im.width}x{im.height}; the limit is 40 MP")
+            im.load()
+            image = im.copy()
+    except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError) as e:
+        raise DataError(
+            f"{path} is not an image Parley can read ({type(e).__name__}); give a PNG or JPEG"
+        ) from None
+    return ImageFile(path, image)
+
+
+class CaptionTool(Tool):
+    name = "caption"
+    description = "Caption an image (@FILE). " + KNOWS
+    usage = "/caption @IMAGE [--beam N] [--backend rnn]"
+    parameters = {
+        "image": "the image: a person's /caption @FILE only (a model's call cannot open files)",
+        "beam": f"beam width, 1 (greedy, the default: it measured best) to {MAX_BEAM}",
+    }
+
+    def backends(self) -> list[BackendInfo]:
+        return [
+            BackendInfo("rnn", ARCHITECTURE, _weights() is not None, measured(self.name, "rnn"),
+                        default=True),
+        ]  # fmt: skip
+
+    def parse(self, argv: list[str]) -> dict[str, Any]:
+        parser = ArgParser(self)
+        parser.add_argument("image", nargs="?")
+        parser.add_argument("--beam", type=int)
+        args = parser.parse(argv)
+        if not args.get("image"):
+            raise UsageError(f"give an image to caption; usage: {self.usage}")
+        args["image"] = read_image(args["image"])  # only a person's command reaches here
+        return args
+
+    def execute(
+        self,
+        backend: str,
+        progress: Progress | None = None,
+        image: Any = None,
+        beam: int | None = None,
+    ) -> Output:
+        if not isinstance(image, ImageFile):
+            named = str(image or "").strip().lstrip("@") or "IMAGE"
+            raise UsageError(
+                f"caption reads only an image a person attaches: type /caption @{named}"
+            )
+        beam = 1 if beam is None else int(beam)
+        if not 1 <= beam <= MAX_BEAM:
+            raise UsageError(f"--beam must be 1 to {MAX_BEAM}; got {beam}")
+        directory = _weights()
+        if directory is None:
+            raise UsageError("the captioner has no weights; run `parley train caption`")
+        from assistant.tools.caption import model
+
+        text, confidence = model.caption(image.image, directory, beam=beam)
+        return Output(
+            text,
+            confidence=confidence,
+            images=[image.path],
+            data={"image": str(image.path), "size": list(image.image.size), "beam": beam},
+        )
+
+
+def _weights() -> Path | None:
+    # the same order as model.weights_dir(), checked without importing torch
+    from assistant import paths
+
+    for directory in (paths.home() / "tools" / "caption-rnn", Path(__file__).with_name("weights")):
+        if (directory / "model.safetensors").exists() and (directory / "config.json").exists():
+            return directory
+    return None

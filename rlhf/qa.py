@@ -1,0 +1,249 @@
+"""Train the `qa` tool's answer-span reader: the top layers of the shipped MiniLM-L6 encoder and a
+start/end head, SQuAD 2.0 style ("no answer" = the [CLS] span).
+
+    parley train qa                               # -> $PARLEY_HOME/tools/qa-reader
+    parley train qa --templated 64 --hand-repeat 1 --max-steps 5 --output-dir /tmp/qa   # smoke
+    nice python -m rlhf.qa --help
+
+Data (`rlhf/qa_data.py`): templated questions over invented passages, plus the hand-written
+training questions over the four training documents (`data/qa/train.jsonl`), each seen in the
+passage that holds its answer and, as a no-answer example, in the nearest passage that does not.
+The held-out documents and questions (`data/qa/test.jsonl`) are never read here.
+
+After training, the no-answer threshold is the one that gives the best F1 on the hand-written
+training questions asked of their whole documents (retrieval included), as the tool asks them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import re
+import string
+import time
+from collections import Counter
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+
+
+@dataclass
+class QATrainConfig:
+    output_dir: str | None = field(
+        default=None, metadata={"help": "where the reader goes (default $PARLEY_HOME/tools/...)"}
+    )
+    templated: int = field(default=1600, metadata={"help": "templated examples to make"})
+    hand_repeat: int = field(
+        default=3, metadata={"help": "times each hand-written example is seen"}
+    )
+    layers: int = field(default=2, metadata={"help": "top encoder layers trained (and shipped)"})
+    epochs: int = field(default=3, metadata={"help": "passes over the examples"})
+    batch_size: int = field(default=16, metadata={"help": "examples per step"})
+    lr: float = field(default=2e-4, metadata={"help": "AdamW learning rate (head: 10x)"})
+    max_steps: int = field(default=0, metadata={"help": "stop after N steps (0: epochs decide)"})
+    max_cpu_minutes: float = field(
+        default=10.0, metadata={"help": "stop after this much CPU time (this process)"}
+    )
+    calibrate: int = field(
+        default=1, metadata={"help": "1: pick the no-answer threshold on train.jsonl; 0: use 0"}
+    )
+    seed: int = field(default=0, metadata={"help": "data and init seed"})
+    threads: int = field(default=1, metadata={"help": "torch CPU threads (0: default)"})
+
+
+# --- SQuAD's answer scores ---
+
+
+def normalize(text: str) -> str:
+    """Lower case, no punctuation, no articles, single spaces (SQuAD's normalisation).
+
+    >>> normalize("The  Harbour-Library!")
+    'harbourlibrary'
+    """
+    text = "".join(c for c in text.lower() if c not in set(string.punctuation))
+    return " ".join(re.sub(r"\b(a|an|the)\b", " ", text).split())
+
+
+def exact_match(prediction: str, answers: list[str]) -> float:
+    """1.0 if the prediction equals an answer (no answers: the prediction must be empty)."""
+    if not answers:
+        return float(not normalize(prediction))
+    return max(float(normalize(prediction) == normalize(a)) for a in answers)
+
+
+def f1(prediction: str, answers: list[str]) -> float:
+    """Word-overlap F1 against the best answer (no answers: 1.0 only for an empty prediction).
+
+    >>> round(f1("Teresa Couto, a teacher", ["Teresa Couto"]), 3)
+    0.667
+    """
+    if not answers:
+        return float(not normalize(prediction))
+    best = 0.0
+    for answer in answers:
+        p, g = normalize(prediction).split(), normalize(answer).split()
+        common = sum((Counter(p) & Counter(g)).values())
+        if common:
+            precision, recall = common / len(p), common / len(g)
+            best = max(best, 2 * precision * recall / (precision + recall))
+    return best
+
+
+# --- data ---
+
+
+def hand_examples(split: str = "train") -> list[dict]:
+    """Hand-written questions in passages: the one holding the answer, and (no answer) the
+    nearest one that does not."""
+    from assistant.tools.qa.passages import retrieve, split_passages
+    from rlhf import qa_data
+
+    docs = qa_data.documents()
+    out = []
+    for row in qa_data.questions(split):
+        passages = split_passages(docs[row["doc"]])
+        ranked = [i for i, _ in retrieve(row["question"], passages, k=len(passages))]
+        answer = row["answers"][0] if row["answers"] else ""
+        holding = [i for i in ranked if answer and answer in passages[i]]
+        if holding:
+            out.append({"question": row["question"], "context": passages[holding[0]],
+                        "answer": answer})  # fmt: skip
+        other = next(i for i in ranked if not answer or answer not in passages[i])
+        out.append({"question": row["question"], "context": passages[other], "answer": ""})
+    return out
+
+
+def features(tokenizer, examples: list[dict]):
+    """Tokenised examples with start/end token positions (0, 0 = no answer or cut off)."""
+    from assistant.tools.qa.reader import encode
+
+    batch = encode(tokenizer, [e["question"] for e in examples], [e["context"] for e in examples])
+    starts, ends = [], []
+    for row, e in enumerate(examples):
+        s = t = 0
+        if e["answer"]:
+            a = e["context"].index(e["answer"])
+            b = a + len(e["answer"])
+            seq = batch.sequence_ids(row)
+            inside = [k for k, (x, y) in enumerate(batch["offset_mapping"][row].tolist())
+                      if seq[k] == 1 and y > a and x < b]  # fmt: skip
+            if inside:  # (an answer cut off by the length limit stays "no answer")
+                s, t = inside[0], inside[-1]
+        starts.append(s)
+        ends.append(t)
+    return batch, starts, ends
+
+
+def calibrate(reader, tokenizer, split: str = "train") -> tuple[float, dict]:
+    """The no-answer threshold with the best mean F1 on a split's hand-written questions asked of
+    whole documents, and the EM/F1 it gives."""
+    from assistant.tools.qa.passages import retrieve, split_passages
+    from assistant.tools.qa.reader import answer
+    from rlhf import qa_data
+
+    docs = qa_data.documents()
+    spans = []
+    for row in qa_data.questions(split):
+        passages = split_passages(docs[row["doc"]])
+        nearest = [i for i, _ in retrieve(row["question"], passages, k=3)]
+        spans.append((answer(reader, tokenizer, row["question"], passages, nearest), row))
+
+    def scores(threshold: float) -> dict:
+        preds = [(s.text if s.margin > threshold else "", r["answers"]) for s, r in spans]
+        return {"exact_match": sum(exact_match(p, a) for p, a in preds) / len(preds),
+                "f1": sum(f1(p, a) for p, a in preds) / len(preds)}  # fmt: skip
+
+    candidates = sorted({round(s.margin, 3) for s, _ in spans} | {0.0})
+    best = max(candidates, key=lambda t: (scores(t)["f1"], -abs(t)))
+    return best, scores(best)
+
+
+def main(config: QATrainConfig, progress: bool = True, log=print) -> Path:
+    import torch
+    from tqdm import tqdm
+
+    from assistant.tools.qa import reader as reader_module
+    from rlhf import qa_data
+
+    random.seed(config.seed)
+    torch.manual_seed(config.seed)
+    if config.threads:
+        torch.set_num_threads(config.threads)
+    out_dir = Path(config.output_dir) if config.output_dir else reader_module.trained_dir()
+    reader, tokenizer = reader_module.base_reader()
+    examples = qa_data.templated(config.templated, config.seed)
+    if config.hand_repeat:
+        examples += hand_examples("train") * config.hand_repeat
+    rng = random.Random(config.seed)
+    trained = set(reader_module.trainable_names(reader, config.layers))
+    head, body = [], []
+    for name, param in reader.named_parameters():
+        param.requires_grad = name in trained
+        if name in trained:
+            (head if name.startswith("qa.") else body).append(param)
+    optimizer = torch.optim.AdamW([{"params": body, "lr": config.lr},
+                                   {"params": head, "lr": config.lr * 10}])  # fmt: skip
+    steps_per_epoch = -(-len(examples) // config.batch_size)
+    total = config.max_steps or config.epochs * steps_per_epoch
+    scheduler = torch.optim.lr_scheduler.LambdaLR(
+        optimizer, lambda s: min(1.0, (s + 1) / max(1, total // 10)) * max(0.0, 1 - s / total)
+    )
+    loss_fn = torch.nn.CrossEntropyLoss()
+    start, step, losses = time.process_time(), 0, []
+    reader.train()
+    bar = tqdm(total=total, desc="qa reader", disable=not progress)
+    while step < total:
+        rng.shuffle(examples)
+        for i in range(0, len(examples), config.batch_size):
+            batch, starts, ends = features(tokenizer, examples[i : i + config.batch_size])
+            batch.pop("offset_mapping")
+            s_logits, e_logits = reader(**batch)
+            loss = (
+                loss_fn(s_logits, torch.tensor(starts)) + loss_fn(e_logits, torch.tensor(ends))
+            ) / 2
+            optimizer.zero_grad()
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(body + head, 1.0)
+            optimizer.step()
+            scheduler.step()
+            losses.append(loss.item())
+            step += 1
+            bar.update(1)
+            bar.set_postfix(loss=f"{losses[-1]:.3f}")
+            if step >= total or (time.process_time() - start) / 60 > config.max_cpu_minutes:
+                total = step
+                break
+    bar.close()
+    reader.eval()
+    threshold, train_scores = 0.0, {"exact_match": float("nan"), "f1": float("nan")}
+    if config.calibrate:
+        threshold, train_scores = calibrate(reader, tokenizer, "train")
+    minutes = (time.process_time() - start) / 60
+    log(f"{step} steps, {minutes:.1f} CPU min; no-answer threshold {threshold:.2f}; hand-written "
+        f"train EM {train_scores['exact_match']:.3f} F1 {train_scores['f1']:.3f}")  # fmt: skip
+    window = max(1, len(losses) // 10)
+    curve = [round(sum(losses[k : k + window]) / len(losses[k : k + window]), 4)
+             for k in range(0, len(losses), window)]  # fmt: skip
+    meta = {"threshold": threshold, "steps": step, "examples": len(examples),
+            "cpu_minutes": round(minutes, 2), "train_loss": curve,
+            "train_scores": {k: round(v, 4) for k, v in train_scores.items()},
+            "train": {f.name: getattr(config, f.name) for f in fields(config)
+                      if f.name != "output_dir"}}  # fmt: skip
+    reader_module.save(reader, config.layers, out_dir, meta)
+    reader_module.load.cache_clear()
+    return out_dir
+
+
+def cli(argv: list[str] | None = None, prog: str = "python -m rlhf.qa") -> None:
+    parser = argparse.ArgumentParser(
+        prog=prog, description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    for f in fields(QATrainConfig):
+        kind = {"int": int, "float": float}.get(str(f.type), str)
+        parser.add_argument(f"--{f.name.replace('_', '-')}", type=kind, default=f.default,
+                            help=f.metadata.get("help"))  # fmt: skip
+    args = parser.parse_args(argv)
+    print(main(QATrainConfig(**vars(args))))
+
+
+if __name__ == "__main__":
+    cli()

@@ -1,0 +1,15 @@
+"""The shared Wilson interval: one definition serves `parley prefs stats` and the training evals."""
+
+import doctest
+
+from assistant import prefs_stats, stats
+from rlhf import evalchat, winrate
+
+
+def test_doctests_pass():
+    result = doctest.testmod(stats)
+    assert result.attempted == 3 and result.failed == 0
+
+
+def test_one_wilson_for_ratings_and_evals():
+    assert prefs_stats.wilson is winrate.wilson is evalchat.wilson is stats.wilson
