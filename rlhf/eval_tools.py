@@ -8,7 +8,8 @@ unlike anything in the SFT set) goes to the model as a one-turn chat with Parley
 The first `<tool_call>` block of the answer (`assistant.toolcall.parse`) is scored twice:
 - tool: it names the expected tool;
 - exact: it names the expected tool and every argument matches — text compared after case-folding,
-  collapsing whitespace and dropping surrounding quotes and punctuation; `to` and `n` exactly.
+  collapsing whitespace and dropping surrounding quotes, punctuation and a file's `@`; `to` and `n`
+  exactly (a `transcribe` call has no arguments: `{}` matches only `{}`).
 A call must begin within the first 24 tokens of the answer (answers are cut there otherwise:
 the base model would spend minutes on prose that cannot score). `--describe-tools` adds the call
 format and the tools to the system prompt, which gives a model that never saw the format (the
@@ -32,7 +33,8 @@ TOOLS_PROMPT = (
     "\nYou can call tools. To call one, answer with exactly one line:\n"
     '<tool_call>{"name": TOOL, "arguments": {...}}</tool_call>\n'
     'Tools: translate(text, to: "pt" or "en"), sentiment(text), summarize(text), '
-    "imagine(prompt, n).\nExample: "
+    "imagine(prompt, n), transcribe() for a recording, caption(image: the file name) for a "
+    "picture, qa(question, document: the text given in the message).\nExample: "
     + toolcall.render("translate", {"text": "thank you", "to": "pt"})
 )
 
@@ -42,11 +44,13 @@ def normalize(value: Any) -> Any:
 
     >>> normalize('  "Good  Night!" ')
     'good night'
+    >>> normalize("@Cat.png")  # a file name as the person typed it, or as /caption @FILE takes it
+    'cat.png'
     """
     if not isinstance(value, str):
         return value
     text = " ".join(value.casefold().split())
-    return text.strip(" \"'“”‘’.,!?;:")
+    return text.strip(" \"'“”‘’.,!?;:@")
 
 
 def arguments_match(expected: dict[str, Any], got: dict[str, Any]) -> bool:

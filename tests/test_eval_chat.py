@@ -115,6 +115,33 @@ def test_right_tool_with_wrong_arguments_is_not_a_right_call():
     assert axes["right_tool"]["rate"] == 1.0 and axes["right_call"]["rate"] == 0.0
 
 
+def test_the_shipped_file_and_document_requests_are_scored_by_their_calls():
+    """transcribe (no arguments), caption (the image's name, `@` or not) and qa (the question and
+    the text copied from the message): the right call scores, a wrong tool or argument does not."""
+    items = evalchat.load_items("dev") + evalchat.load_items("test")
+    shipped = {t: [i for i in items if i.kind == "tools" and i.data["tool"] == t]
+               for t in ("transcribe", "caption", "qa")}  # fmt: skip
+    assert all(len(found) >= 8 for found in shipped.values())
+    recording, image, text = shipped["transcribe"][0], shipped["caption"][0], shipped["qa"][0]
+    document = text.data["arguments"]["document"]
+    right = ScriptedEngine({
+        recording.prompt: render("transcribe", {}),
+        image.prompt: render("caption", {"image": "@" + image.data["arguments"]["image"]}),
+        text.prompt: render("qa", {**text.data["arguments"], "document": document.upper()}),
+    })  # fmt: skip
+    axes = evalchat.run(right, [recording, image, text])["axes"]
+    assert axes["right_tool"]["rate"] == 1.0 and axes["right_call"]["rate"] == 1.0
+    wrong = ScriptedEngine({
+        recording.prompt: render("transcribe", {"file": "memo.wav"}),  # has an argument
+        image.prompt: render("caption", {"image": "other.png"}),
+        text.prompt: render("qa", {**text.data["arguments"], "document": document[:40]}),
+    })  # fmt: skip
+    axes = evalchat.run(wrong, [recording, image, text])["axes"]
+    assert axes["right_tool"]["rate"] == 1.0 and axes["right_call"]["rate"] == 0.0
+    assert evalchat.run(ScriptedEngine({}, default=render("summarize", {"text": document})),
+                        [text])["axes"]["right_tool"]["rate"] == 0.0  # fmt: skip
+
+
 def test_degeneration_is_counted_over_every_answer():
     engine = ScriptedEngine(
         {CAPITAL.prompt: "Madrid is nice. " * 10, ONE_WORD.prompt: "", PLAIN.prompt: "word " * 50}
@@ -221,7 +248,9 @@ def test_cli_by_category(scripted):
     assert result.exit_code == 0, result.output
     rows = {line.split()[0]: line.split()[1:] for line in result.stdout.splitlines() if "/" in line
             and not line.startswith("record")}  # fmt: skip
-    assert rows["knowledge/geography"][0].endswith("%") and rows["tools/no_tool"] == ["0%", "n=5"]
+    plain = sum(i.category == "no_tool" for i in evalchat.load_items("dev", limit=12))
+    assert rows["knowledge/geography"][0].endswith("%") and rows["tools/no_tool"] == [
+        "0%", f"n={plain}"]  # fmt: skip
 
 
 def test_cli_json_and_sampling_flags(scripted):

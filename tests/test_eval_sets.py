@@ -85,8 +85,9 @@ def test_tool_contents_are_not_in_training(split):
     for item in evalchat.load_items(split):
         if item.kind == "tools" and item.data["tool"]:
             args = item.data["arguments"]
-            content = args.get("text", args.get("prompt"))
-            assert f" {normalize(content)} " not in corpus, content
+            for key in ("text", "prompt", "image", "document"):  # transcribe calls carry none
+                if key in args:
+                    assert f" {normalize(args[key])} " not in corpus, args[key]
 
 
 def test_dev_and_test_are_disjoint_and_without_duplicates():
@@ -108,7 +109,8 @@ def test_sizes_and_coverage():
     checks = Counter(i.data["check"]["kind"] for i in items if i.kind == "instructions")
     assert set(checks) == set(eval_checks.INSTRUCTIONS) and min(checks.values()) >= 10
     tools = Counter(i.data["tool"] for i in items if i.kind == "tools")
-    assert set(tools) == {"translate", "sentiment", "summarize", "imagine", None}
+    assert set(tools) == {"translate", "sentiment", "summarize", "imagine", "transcribe",
+                          "caption", "qa", None}  # fmt: skip
     assert min(tools.values()) >= 16
 
 

@@ -163,6 +163,35 @@ SUMMARIZE = [
 ]
 IMAGINE = ["Please generate a picture of a {x}.", "Paint me {n} pictures of a {x}."]
 
+# Files a person attaches: a model's `transcribe` call names none, a `caption` call the name as
+# the person typed it.
+RECORDINGS = ["lesson.wav", "doctor-visit.mp3", "standup.flac", "reminder.wav"]
+TRANSCRIBE = ["Please tell me what is spoken in {f}.",
+              "Could you turn the recording {f} into written words?",
+              "What does the person in @{f} say?",
+              "I need the text of this audio: @{f}"]  # fmt: skip
+IMAGES = ["garden-party.jpg", "my-bike.png", "beach_2019.jpeg", "grandpa.png"]
+CAPTION = ["What does the picture {f} show?",
+           "Can you describe this image for me? @{f}",
+           "Tell me in a few words what is in @{f}.",
+           "Write a caption for the photo {f}."]  # fmt: skip
+# (document, question): `qa` copies both from the message
+DOCUMENTS = [
+    ("The public library is open from nine to six on weekdays. On Saturdays it closes at one, "
+     "and it stays closed on Sundays and public holidays.",
+     "When does the library close on Saturdays?"),
+    ("Greenfield Farm was bought by the Novak family in 1975. They grow apples and pears, and "
+     "their cider won a national prize last autumn.", "What do the Novaks grow?"),
+    ("The school trip leaves at seven from the main gate. Pupils must bring a packed lunch, a "
+     "raincoat and ten euros for the boat ride.", "How much money should pupils bring?"),
+    ("Mount Calder is the highest peak in the region at 2,300 metres. The first recorded climb "
+     "was made by a shepherd named Ivo Marsh in 1851.", "Who made the first recorded climb?"),
+]  # fmt: skip
+ASK = ["{d} Based on this text, {ql}",
+       "Read this: {d} Question: {q}",
+       "{q} Answer from this note: {d}",
+       "Using only the passage that follows, {ql} {d}"]  # fmt: skip
+
 
 def tool_requests() -> list[tuple[str, int, list[tuple[str, dict]]]]:
     """(tool, how many to keep, [(request, arguments with "tool")]) per kind of request."""
@@ -183,6 +212,13 @@ def tool_requests() -> list[tuple[str, int, list[tuple[str, dict]]]]:
         ("summarize", 16, [(p.format(t=t), {"tool": "summarize", "text": t})
                            for p in SUMMARIZE for t in PARAGRAPHS]),
         ("imagine", 16, imagine),
+        ("transcribe", 16, [(p.format(f=f), {"tool": "transcribe"})
+                            for p in TRANSCRIBE for f in RECORDINGS]),
+        ("caption", 16, [(p.format(f=f), {"tool": "caption", "image": f})
+                         for p in CAPTION for f in IMAGES]),
+        ("qa", 16, [(p.format(d=d, q=q, ql=q[0].lower() + q[1:]),
+                     {"tool": "qa", "question": q, "document": d})
+                    for p in ASK for d, q in DOCUMENTS]),
     ]  # fmt: skip
 
 

@@ -474,10 +474,21 @@ def turns(record: dict) -> list[tuple[str, str]]:
             if u["role"] == "user" and a["role"] == "assistant"]  # fmt: skip
 
 
-def audio_demonstrations() -> list[dict]:
-    """tools_audio.jsonl: requests about a recording answered with a `transcribe` call (which
-    carries no file: only a person can name one), and audio questions answered in words."""
-    rows = [json.loads(line) for line in (HERE / "tools_audio.jsonl").open(encoding="utf-8")]
+DEMONSTRATIONS = ("tools_audio.jsonl", "tools_caption.jsonl", "tools_qa.jsonl")
+
+
+def file_demonstrations() -> list[dict]:
+    """The hand-written rows of DEMONSTRATIONS: requests about a recording, an image or a text
+    answered with a `transcribe`, `caption` or `qa` call, and questions about them answered in
+    words. A `transcribe` call names no file and a `caption` call only the name the person wrote
+    (a model's call opens no file); a `qa` call copies the question and the text from the
+    message."""
+    lines = [
+        line
+        for name in DEMONSTRATIONS
+        for line in (HERE / name).read_text(encoding="utf-8").splitlines()
+    ]
+    rows = [json.loads(line) for line in lines]
     return [conversation((r["user"], r["assistant"])) for r in rows]
 
 
@@ -493,7 +504,7 @@ def main() -> None:
             records.append(conversation((request, (tool, arguments))))
     tool_calls = len(records)
     records += plain_conversations(rng)
-    records += audio_demonstrations()
+    records += file_demonstrations()
     prompts = eval_prompts()
     kept = [r for r in records if not any(near(q, a, prompts) for q, a in turns(r))]
     rng.shuffle(kept)
