@@ -58,8 +58,11 @@ def test_shipped_heldout_requests_are_valid_and_unseen_in_training():
     seed = eval_tools.HELDOUT.with_name("seed.jsonl").read_text()
     users = {json.loads(line)["messages"][1]["content"] for line in seed.splitlines()}
     assert not any(r["request"] in users for r in requests)
-    contents = [r["arguments"].get("text", r["arguments"].get("prompt")) for r in requests]
-    assert not any(c in seed for c in contents if c is not None)  # transcribe calls carry none
+    keys = ("text", "prompt", "image", "document")  # transcribe calls carry none
+    contents = [r["arguments"][k] for r in requests for k in keys if k in r["arguments"]]
+    assert not any(c in seed for c in contents)
+    tools = {r["tool"] for r in requests}
+    assert {"transcribe", "caption", "qa"} <= tools
 
 
 def test_scores_the_models_own_call_not_the_engines_tool_result():

@@ -475,6 +475,11 @@ def turns(record: dict) -> list[tuple[str, str]]:
 
 
 DEMONSTRATIONS = ("tools_audio.jsonl", "tools_caption.jsonl", "tools_qa.jsonl")
+HELDOUT_DEMONSTRATIONS = (
+    "tools_audio_heldout.jsonl",
+    "tools_caption_heldout.jsonl",
+    "tools_qa_heldout.jsonl",
+)  # rows of tool_heldout.jsonl for `parley eval tools`, phrased unlike the ones above
 
 
 def file_demonstrations() -> list[dict]:
@@ -517,13 +522,16 @@ def main() -> None:
         for request, tool, arguments in heldout[:60]:
             row = {"request": request, "tool": tool, "arguments": arguments}
             f.write(json.dumps(row, ensure_ascii=False) + "\n")
-        f.write((HERE / "tools_audio_heldout.jsonl").read_text(encoding="utf-8"))
-    audio = len((HERE / "tools_audio_heldout.jsonl").read_text().splitlines())
+        for name in HELDOUT_DEMONSTRATIONS:
+            f.write((HERE / name).read_text(encoding="utf-8"))
+    files = [(HERE / name).read_text().splitlines() for name in HELDOUT_DEMONSTRATIONS]
+    audio, image, text = (len(lines) for lines in files)
     plain_kept = sum("<tool_call>" not in r["messages"][-1]["content"] for r in kept)
     print(f"seed.jsonl: {len(kept)} conversations ({len(kept) - plain_kept} end in a tool call, "
           f"{plain_kept} in a plain answer; {len(records) - len(kept)} left out as near an eval "
           f"prompt; {tool_calls} tool calls before that); "
-          f"tool_heldout.jsonl: {min(60, len(heldout))} + {audio} recording requests")  # fmt: skip
+          f"tool_heldout.jsonl: {min(60, len(heldout))} + {audio} recording, {image} image and "
+          f"{text} document requests")  # fmt: skip
 
 
 if __name__ == "__main__":
