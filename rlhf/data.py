@@ -161,3 +161,43 @@ def split(dataset: Dataset, eval_fraction: float, seed: int) -> tuple[Dataset, D
     size = max(1, round(len(dataset) * eval_fraction))
     parts = dataset.train_test_split(test_size=size, seed=seed)
     return parts["train"], parts["test"]
+
+
+DB = "db"  # `--data db` / `--prefs db`: the user's stored ratings
+
+
+def human_pairs_file(out_dir: Path, database: str | Path | None = None) -> tuple[Path, dict]:
+    """The ratings in Parley's database (`$PARLEY_HOME`, or `database`) as a TRL pairs file in
+    `out_dir`, through `assistant.prefs.training_pairs`; returns it and what went in (counts by
+    source and the rating ids, for the lineage)."""
+    from assistant import paths, prefs, store
+
+    db_path = Path(database) if database else paths.database_path()
+    if not db_path.exists():
+        raise DataError(f"--prefs db: no database at {db_path}; rate answers in `parley arena` "
+                        "or the chat first")  # fmt: skip
+    conn = store.connect(db_path)
+    try:
+        pairs = prefs.training_pairs(conn)
+    finally:
+        conn.close()
+    if not pairs.rows:
+        raise DataError(f"--prefs db: {db_path} has no rating that makes a pair (votes, picks, "
+                        "edits, thumbs or stars on two answers to one message)")  # fmt: skip
+    out_dir.mkdir(parents=True, exist_ok=True)
+    path = out_dir / "human_pairs.jsonl"
+    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in pairs.rows))
+    info = {"database": str(db_path), "pairs": len(pairs.rows), "by_source": pairs.by_source,
+            "duplicates": pairs.duplicates, "ties_dropped": pairs.ties_dropped,
+            "both_bad": pairs.both_bad, "rating_ids": pairs.rating_ids}  # fmt: skip
+    (out_dir / "human_pairs.json").write_text(json.dumps(info, indent=2))
+    return path, info
+
+
+def with_database(sources: str, out_dir: Path) -> tuple[str, dict | None]:
+    """`sources` with `db` replaced by the file of the user's stored ratings (see above)."""
+    parts = [s for s in sources.split(",") if s.strip()]
+    if DB not in parts:
+        return sources, None
+    path, info = human_pairs_file(out_dir)
+    return ",".join(str(path) if s == DB else s for s in parts), info

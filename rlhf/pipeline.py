@@ -3,6 +3,7 @@
     parley pipeline --preset cpu-tiny                    # tiny models: minutes, for CI
     parley pipeline --preset cpu-small                   # the embedded 135M model
     parley pipeline --preset cpu-small --prefs my.jsonl  # add exported human ratings to the pairs
+    parley pipeline --preset cpu-small --prefs db        # add the ratings stored in Parley
     parley pipeline --preset cpu-small --nproc 2         # each training stage on 2 processes
 
 Everything goes under one directory (`$PARLEY_HOME/pipelines/PRESET` unless `--dir`). A stage
@@ -21,37 +22,88 @@ import time
 from pathlib import Path
 from typing import Any
 
-from rlhf import annotators, callbacks, winrate
+from rlhf import annotators, callbacks, raters, winrate
 
 PRESETS: dict[str, dict[str, Any]] = {
     "cpu-tiny": {"sft": "sft-cpu-tiny", "reward": "reward-cpu-tiny", "ppo": "ppo-cpu-tiny",
-                 "pair_prompts": 10, "eval_prompts": 6, "max_new_tokens": 12},
+                 "pair_prompts": 10, "eval_prompts": 6, "max_new_tokens": 12,
+                 "min_rm_accuracy": 0.0},
     "cpu-small": {"sft": "sft-cpu-small", "reward": "reward-cpu-small", "ppo": "ppo-cpu-small",
-                  "pair_prompts": 40, "eval_prompts": 20, "max_new_tokens": 48},
+                  "pair_prompts": 40, "eval_prompts": 20, "max_new_tokens": 48,
+                  "min_rm_accuracy": 0.7},
 }  # fmt: skip
-PAIR_PROMPTS = Path(__file__).resolve().parents[1] / "data" / "sft" / "rl_prompts.txt"
-SEED = PAIR_PROMPTS.with_name("seed.jsonl")
+DATA = Path(__file__).resolve().parents[1] / "data"
+PAIR_PROMPTS = DATA / "rl" / "prompts.jsonl"
+SEED = DATA / "sft" / "seed.jsonl"
 
 
-def preference_pairs(engine, prompts: list[str], max_new_tokens: int) -> list[dict[str, Any]]:
-    """Each prompt answered twice by `engine`, labelled by the training annotators: TRL records
-    whose prompt is the chat context the answers were sampled under, which PPO queries use too."""
-    rows = winrate.sample_pairs(engine, prompts, max_new_tokens=max_new_tokens)
-    return annotators.label_pairs(rows, noise=0.1)
+def training_prompts(n: int, path: Path = PAIR_PROMPTS) -> list[dict[str, Any]]:
+    """`n` rows of `data/rl/prompts.jsonl` in a fixed shuffled order: any `n` mixes the families."""
+    import random
+
+    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
+    random.Random(0).shuffle(rows)
+    return rows[:n]
+
+
+def preference_pairs(
+    engine, prompts: list[dict[str, Any]], max_new_tokens: int
+) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """Each prompt answered twice by `engine`, labelled by the pool of careful raters with the
+    prompt's facts: TRL records whose prompt is the chat context the answers were sampled under
+    (PPO queries use it too), and each rater's agreement with the held-out judge and the others."""
+    sampled = winrate.sample_pairs(
+        engine, [r["prompt"] for r in prompts], max_new_tokens=max_new_tokens
+    )
+    rows = [(p, a, b, raters.facts_of(r)) for (p, a, b), r in zip(sampled, prompts, strict=True)]
+    pairs = annotators.label_pairs(rows, annotators=tuple(raters.POOL))
+    return pairs, raters.agreement(rows)
 
 
 def _digest(path: Path) -> str:
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()[:16]
 
 
+def gate(rm: dict[str, Any], threshold: float, force: bool = False) -> str | None:
+    """Stop before PPO when the reward model is no better than `threshold` on its held-out pairs
+    (optimising a weak reward model is how PPO collapses); `force` runs PPO anyway. Returns the
+    warning to show when forced, None when the gate is passed.
+
+    >>> gate({"accuracy": 0.9, "pairs": 240}, 0.7) is None
+    True
+    """
+    from assistant.errors import ParleyError
+
+    accuracy, n = rm.get("accuracy"), rm.get("pairs", 0)
+    if accuracy is not None and accuracy >= threshold:
+        return None
+    said = (f"{accuracy:.2f} on {n} held-out pairs" if accuracy is not None
+            else "not measured (no held-out pairs)")  # fmt: skip
+    message = (f"the reward model's held-out accuracy is {said}, below {threshold:.2f}: PPO would "
+               "optimise noise. Add pairs (more prompts, `--prefs db`) or pass --force to run "
+               "PPO anyway.")  # fmt: skip
+    if force:
+        return f"pipeline: warning: {message} (--force: running PPO)"
+    raise ParleyError(f"pipeline stopped before PPO: {message}")
+
+
 def run(
-    preset: str, root: Path | None = None, prefs: str | None = None, progress=print, nproc: int = 1
+    preset: str,
+    root: Path | None = None,
+    prefs: str | None = None,
+    progress=print,
+    nproc: int = 1,
+    force: bool = False,
+    min_rm_accuracy: float | None = None,
 ) -> Path:
     """Run (or finish) the pipeline; returns the report's path. With `nproc` > 1 the training
-    stages run as `torchrun --nproc_per_node NPROC -m rlhf.STAGE ...`."""
+    stages run as `torchrun --nproc_per_node NPROC -m rlhf.STAGE ...`. PPO runs only when the
+    reward model's held-out accuracy reaches `min_rm_accuracy` (the preset's unless given) or
+    `force` is set."""
     from assistant import models as registry
     from assistant.engine import Engine
     from assistant.errors import UsageError
+    from rlhf import data as rlhf_data
     from rlhf.distributed import run_stage
     from rlhf.models import runs_dir
 
@@ -84,23 +136,36 @@ def run(
     pairs_path = root / "pairs.jsonl"
     if stage("pairs", pairs_path):
         engine = Engine.load(str(sft_dir / "model"))
-        prompts = winrate.read_prompts(PAIR_PROMPTS)[: p["pair_prompts"]]
-        chats = preference_pairs(engine, prompts, p["max_new_tokens"])
+        chats, agreement = preference_pairs(engine, training_prompts(p["pair_prompts"]),
+                                            p["max_new_tokens"])  # fmt: skip
+        (root / "raters.json").write_text(json.dumps(agreement, indent=2))
         winrate.write_jsonl(pairs_path, chats)
         record("pairs", sampled_from=str(sft_dir / "model"), prompts=str(PAIR_PROMPTS),
-               annotators=list(annotators.TRAINING_ANNOTATORS), noise=0.1,
-               pairs=len(chats))  # fmt: skip
+               annotators=list(raters.POOL), noise=raters.NOISE, pairs=len(chats),
+               agreement=agreement)  # fmt: skip
 
     rm_dir = root / "reward"
     data = str(pairs_path) + (f",{prefs}" if prefs else "")
     if stage("reward", rm_dir / "eval.json"):
+        human: dict[str, Any] = {}
+        if prefs == rlhf_data.DB:  # the ratings in Parley's database, converted once, here
+            data, human = rlhf_data.with_database(data, root)
+        elif prefs:
+            human = {"pairs": sum(1 for line in Path(prefs).read_text().splitlines() if line)}
         run_stage("rlhf.reward", ["--config", p["reward"], "--model", str(sft_dir / "model"),
                                   "--data", data, "--output_dir", str(rm_dir)], nproc)  # fmt: skip
-        record("reward", base=str(sft_dir / "model"), data=data,
-               human_prefs=prefs, human_prefs_sha256=_digest(Path(prefs)) if prefs else None,
+        record("reward", base=str(sft_dir / "model"), data=data, human_prefs=prefs,
+               human_prefs_sha256=_digest(Path(data.split(",")[-1])) if prefs else None,
+               human_pairs=human.get("pairs", 0), human_by_source=human.get("by_source", {}),
+               human_rating_ids=human.get("rating_ids", []),
                model=str(rm_dir / "model"))  # fmt: skip
 
     ppo_dir = root / "ppo"
+    threshold = p["min_rm_accuracy"] if min_rm_accuracy is None else min_rm_accuracy
+    if not (ppo_dir / "model").exists():
+        warning = gate(json.loads((rm_dir / "eval.json").read_text()), threshold, force)
+        if warning:
+            progress(warning)
     if stage("ppo", ppo_dir / "model"):
         run_stage("rlhf.ppo", ["--config", p["ppo"], "--policy", str(sft_dir / "model"),
                                "--reward_model", str(rm_dir / "model"), "--output_dir",
@@ -180,6 +245,17 @@ def _samples(path: Path) -> list[str]:
     return lines
 
 
+def _raters_line(path: Path) -> str:
+    """The report's line on the simulated raters: their agreement with the judge and each other."""
+    if not path.exists():
+        return "| simulated raters | no agreement recorded |"
+    agree = json.loads(path.read_text())
+    judge = ", ".join(f"{k} {v['judge']:.2f}" for k, v in agree.items() if "judge" in v)
+    pool = agree.get("pool", {}).get("others", float("nan"))
+    return (f"| simulated raters | agreement with the held-out judge: {judge}; "
+            f"with each other {pool:.2f} |")  # fmt: skip
+
+
 def write_report(root: Path, preset: str) -> Path:
     sft_m = callbacks.read_metrics(root / "sft" / "metrics.jsonl")
     ppo_m = callbacks.read_metrics(root / "ppo" / "metrics.jsonl")
@@ -194,6 +270,14 @@ def write_report(root: Path, preset: str) -> Path:
     rm_png = _plot(root / "reward.png", rm_series, "reward model (training batches)")
     ppo_png = _plot(root / "ppo.png", series, "PPO per step")
     win_png = _plot_winrate(root / "winrate.png", win)
+    rater_line = _raters_line(root / "raters.json")
+    lineage = json.loads((root / "lineage.json").read_text())
+    human = lineage.get("reward", {}).get("human_pairs", 0)
+    sources = ", ".join(
+        f"{k} {v}" for k, v in lineage.get("reward", {}).get("human_by_source", {}).items()
+    )
+    pairs_line = (f"| preference pairs | {lineage.get('pairs', {}).get('pairs', 0)} simulated "
+                  f"(raters), {human} human{f' ({sources})' if sources else ''} |")  # fmt: skip
     final_kl = series["objective/kl"][-1][1] if series["objective/kl"] else float("nan")
     low, high = win["ci95"]
     rewards = [y for _, y in series["objective/scores"]] or [float("nan")]
@@ -203,9 +287,12 @@ def write_report(root: Path, preset: str) -> Path:
         "| stage | figure |", "| --- | --- |",
         f"| SFT | loss {loss[0][1]:.3f} -> {loss[-1][1]:.3f} over {loss[-1][0]} steps |" if loss
         else "| SFT | no loss logged |",
+        pairs_line,
+        rater_line,
         f"| reward model | held-out accuracy {rm.get('accuracy', float('nan')):.2f} on "
         f"{rm.get('pairs', 0)} pairs, mean margin {rm.get('mean_margin', float('nan')):.3f}, "
-        f"length bias {rm.get('length_bias', float('nan')):.2f} |",
+        f"length bias {rm.get('length_bias', float('nan')):.2f}, agreement with the held-out "
+        f"judge {rm.get('judge_agreement', float('nan')):.2f} |",
         f"| PPO | {len(series['objective/kl'])} steps, final KL {final_kl:.3f}, reward "
         f"{first_reward:.3f} -> {last_reward:.3f} |",
         f"| win rate PPO vs SFT | {win['winrate']:.2f} (95% CI {low:.2f}-{high:.2f}), "

@@ -3,6 +3,7 @@ TRL's `RewardTrainer` (LoRA on the CPU by default).
 
     parley train reward --config rlhf/recipes/reward-cpu-tiny.yaml --model sft-tiny
     parley train reward --config reward-cpu-small --data prefs.jsonl      # `parley prefs export`
+    parley train reward --config reward-cpu-small --data db    # the ratings stored in Parley
     python -m rlhf.reward --config reward-cpu-tiny
     torchrun --nproc_per_node 2 -m rlhf.reward --config reward-cpu-tiny ...       # 2 processes
     torchrun --nproc_per_node 2 -m rlhf.reward ... --fsdp full_shard             # FSDP2, CPU too
@@ -103,7 +104,27 @@ def measure(model, tokenizer, pairs) -> dict[str, float]:
         "accuracy": float((margins > 0).mean()),
         "mean_margin": float(margins.mean()),
         "length_bias": bias,
-    }
+        "judge_agreement": judge_agreement(prompts, list(pairs["chosen"]),
+                                           list(pairs["rejected"]), margins.tolist()),
+    }  # fmt: skip
+
+
+def judge_agreement(prompts, chosen, rejected, margins) -> float:
+    """How often the reward model (margin > 0: prefers `chosen`) picks what the held-out judge
+    picks; a pair the judge ties counts half. The judge never labelled these pairs.
+
+    >>> judge_agreement(["What is 2+2?"] * 2, ["2 + 2 is 4.", "4"], ["four " * 90, "4"], [1.0, 1.0])
+    0.75
+    """
+    from rlhf.annotators import judge
+
+    if not margins:
+        return float("nan")
+    total = 0.0
+    for prompt, a, b, margin in zip(prompts, chosen, rejected, margins, strict=True):
+        sa, sb = judge([prompt, prompt], [a, b])
+        total += 0.5 if sa == sb else float((sa > sb) == (margin > 0))
+    return total / len(margins)
 
 
 def main(argv: list[str] | None = None) -> Path:
@@ -131,6 +152,8 @@ def main(argv: list[str] | None = None) -> Path:
         from assistant.errors import UsageError
 
         raise UsageError("no preference data: pass --data prefs.jsonl (`parley prefs export`)")
+    with distributed.main_first(args):  # `--data db`: one rank reads the ratings
+        run.data, human = data.with_database(run.data, out)
     pairs = data.load_preferences(run.data)
     train_set, eval_set = data.split(pairs, run.eval_fraction, args.seed)
     args.eval_strategy = "no"  # measured at the end, with our own metrics
@@ -162,7 +185,8 @@ def main(argv: list[str] | None = None) -> Path:
         report = {"stage": "reward", "base": run.model, "data": run.data,
                   "train_pairs": len(train_set), "steps": trainer.state.global_step,
                   "world_size": world, "global_batch": models.global_batch(args, world),
-                  "fsdp": bool(trainer.is_fsdp_enabled), "params_per_rank": held}  # fmt: skip
+                  "fsdp": bool(trainer.is_fsdp_enabled), "params_per_rank": held,
+                  "human_pairs": human["pairs"] if human else 0}  # fmt: skip
         if eval_set is not None:  # measured on the model as saved, on rank 0
             from transformers import AutoModelForSequenceClassification
 

@@ -33,7 +33,9 @@ def test_cpu_tiny_pipeline_end_to_end_then_resume(fast_tokenizer, tmp_path):
     assert lineage["reward"]["data"] == str(root / "pairs.jsonl")
     assert lineage["ppo"]["reward_model"] == str(root / "reward" / "model")
     pairs = [json.loads(line) for line in (root / "pairs.jsonl").read_text().splitlines()]
-    assert pairs and {p["annotator"] for p in pairs} <= {"concise", "polite", "on_topic"}
+    assert pairs and {p["annotator"] for p in pairs} <= {"careful", "brief", "warm", "thorough"}
+    assert "| simulated raters | agreement with the held-out judge: careful" in text
+    assert set(lineage["pairs"]["agreement"]) == {"careful", "brief", "warm", "thorough", "pool"}
     win = json.loads((root / "winrate.json").read_text())
     assert (win["model"], win["against"]) == ("cpu-tiny-policy (PPO)", "cpu-tiny SFT")
     assert models.resolve("cpu-tiny-policy").path == str((root / "ppo" / "model").resolve())
@@ -58,3 +60,57 @@ def test_unknown_preset_is_a_usage_error():
 
     with pytest.raises(UsageError, match="no preset 'gpu'; choose one of cpu-tiny, cpu-small"):
         pipeline.run("gpu")
+
+
+def _finished_up_to_the_reward_model(root, accuracy: float) -> None:
+    (root / "sft" / "model").mkdir(parents=True)
+    (root / "pairs.jsonl").write_text("")
+    (root / "reward").mkdir()
+    (root / "reward" / "eval.json").write_text(json.dumps({"accuracy": accuracy, "pairs": 212}))
+
+
+def test_a_weak_reward_model_stops_the_pipeline_before_ppo(tmp_path, monkeypatch):
+    from assistant.errors import ParleyError
+    from rlhf import distributed, pipeline
+
+    calls = []
+    monkeypatch.setattr(distributed, "run_stage", lambda module, *a: calls.append(module))
+    _finished_up_to_the_reward_model(tmp_path, 0.55)
+    with pytest.raises(ParleyError) as stopped:
+        pipeline.run("cpu-tiny", tmp_path, progress=lambda m: None, min_rm_accuracy=0.8)
+    assert str(stopped.value).startswith(
+        "pipeline stopped before PPO: the reward model's held-out accuracy is 0.55 on 212 "
+        "held-out pairs, below 0.80"
+    )
+    assert "--force" in str(stopped.value) and calls == []
+
+
+def test_force_runs_ppo_on_a_weak_reward_model_with_a_warning(tmp_path, monkeypatch):
+    from rlhf import distributed, pipeline
+
+    class Stop(Exception):
+        pass
+
+    def run_stage(module, *args):
+        raise Stop(module)
+
+    monkeypatch.setattr(distributed, "run_stage", run_stage)
+    _finished_up_to_the_reward_model(tmp_path, 0.55)
+    said: list[str] = []
+    with pytest.raises(Stop, match="rlhf.ppo"):
+        pipeline.run("cpu-tiny", tmp_path, progress=said.append, min_rm_accuracy=0.8, force=True)
+    assert any("warning: the reward model's held-out accuracy is 0.55" in m for m in said)
+    _finished_up_to_the_reward_model(tmp_path / "strong", 0.85)
+    with pytest.raises(Stop, match="rlhf.ppo"):  # a good reward model passes without --force
+        pipeline.run("cpu-tiny", tmp_path / "strong", progress=said.append, min_rm_accuracy=0.8)
+
+
+def test_the_cli_says_the_gate_in_one_line(tmp_path):
+    from click.testing import CliRunner
+
+    from assistant.cli import main
+
+    _finished_up_to_the_reward_model(tmp_path, 0.4)
+    result = CliRunner().invoke(main, ["pipeline", "--preset", "cpu-small", "--dir", str(tmp_path)])
+    assert result.exit_code != 0
+    assert "pipeline stopped before PPO" in result.output and "below 0.70" in result.output
