@@ -190,14 +190,28 @@ def run(
     return write_report(root, preset)
 
 
+# What the report plots per PPO step (`rlhf.ppo` logs them all).
+PPO_SERIES = ("objective/scores", "objective/kl", "objective/entropy", "objective/kl_coef",
+              "rollout/response_length", "rollout/eos_rate", "rollout/identical_share",
+              "policy/clipfrac_avg", "loss/value_avg")  # fmt: skip
+
+
+def _last(series: list[tuple[float, float]]) -> str:
+    return f"{series[-1][1]:.3f}" if series else "n/a"
+
+
 def _plot(path: Path, series: dict[str, list[tuple[float, float]]], title: str) -> str:
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, axes = plt.subplots(1, len(series), figsize=(4 * len(series), 3), squeeze=False)
-    for ax, (name, points) in zip(axes[0], series.items(), strict=True):
+    cols = min(len(series), 3)
+    rows = -(-len(series) // cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(4 * cols, 3 * rows), squeeze=False)
+    for ax in axes.flat[len(series) :]:
+        ax.set_visible(False)
+    for ax, (name, points) in zip(axes.flat, series.items(), strict=False):
         if points:
             ax.plot([x for x, _ in points], [y for _, y in points], marker=".")
         ax.set_title(name)
@@ -263,7 +277,7 @@ def write_report(root: Path, preset: str) -> Path:
     win = json.loads((root / "winrate.json").read_text())
     loss = [(m["step"], m["loss"]) for m in sft_m if "loss" in m]
     series = {k: [(m["step"], m[k]) for m in ppo_m if k in m]
-              for k in ("objective/scores", "objective/kl", "objective/entropy")}  # fmt: skip
+              for k in PPO_SERIES}  # fmt: skip
     sft_png = _plot(root / "sft_loss.png", {"SFT loss": loss}, "SFT")
     rm_m = callbacks.read_metrics(root / "reward" / "metrics.jsonl")
     rm_series = {k: [(m["step"], m[k]) for m in rm_m if k in m] for k in ("loss", "accuracy")}
@@ -294,7 +308,12 @@ def write_report(root: Path, preset: str) -> Path:
         f"length bias {rm.get('length_bias', float('nan')):.2f}, agreement with the held-out "
         f"judge {rm.get('judge_agreement', float('nan')):.2f} |",
         f"| PPO | {len(series['objective/kl'])} steps, final KL {final_kl:.3f}, reward "
-        f"{first_reward:.3f} -> {last_reward:.3f} |",
+        f"{first_reward:.3f} -> {last_reward:.3f}; last step: entropy "
+        f"{_last(series['objective/entropy'])}, response length "
+        f"{_last(series['rollout/response_length'])}, EOS rate "
+        f"{_last(series['rollout/eos_rate'])}, "
+        f"identical answers {_last(series['rollout/identical_share'])}, clip fraction "
+        f"{_last(series['policy/clipfrac_avg'])}, value loss {_last(series['loss/value_avg'])} |",
         f"| win rate PPO vs SFT | {win['winrate']:.2f} (95% CI {low:.2f}-{high:.2f}), "
         f"judge `{win['judge']}`, {win['n']} held-out prompts, {win['ties']} ties |",
         "", f"![SFT loss]({sft_png})", "", f"![reward model]({rm_png})", "",

@@ -4,6 +4,7 @@ stages (finished stages are skipped, unfinished ones run)."""
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
@@ -25,6 +26,9 @@ def test_cpu_tiny_pipeline_end_to_end_then_resume(fast_tokenizer, tmp_path):
     report = pipeline.run("cpu-tiny", root, progress=lambda m: None)
     text = report.read_text()
     assert "| reward model | held-out accuracy" in text and "final KL" in text
+    assert "EOS rate" in text and "identical answers" in text
+    assert re.search(r"length bias \S+, agreement with the held-out judge \d\.\d\d \|", text)
+    assert "| preference pairs |" in text and "simulated (raters), 0 human |" in text
     assert "| win rate PPO vs SFT |" in text and "95% CI" in text
     assert (root / "sft_loss.png").stat().st_size > 1000 and (root / "ppo.png").exists()
     assert (root / "reward.png").exists() and (root / "winrate.png").exists()
