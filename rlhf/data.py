@@ -154,11 +154,20 @@ def load_preferences(sources: str | list[str]) -> Dataset:
     return _load(sources, check_preference)
 
 
-def split(dataset: Dataset, eval_fraction: float, seed: int) -> tuple[Dataset, Dataset | None]:
-    """A seeded train/eval split; at least one eval row when eval_fraction > 0."""
+def split(
+    dataset: Dataset, eval_fraction: float, seed: int, min_eval: int = 0
+) -> tuple[Dataset, Dataset | None]:
+    """A seeded train/eval split; at least one eval row when eval_fraction > 0, and at least
+    `min_eval` rows when that still leaves 70% of the data to train on (an accuracy measured on a
+    handful of pairs says little).
+
+    >>> from datasets import Dataset
+    >>> [len(split(Dataset.from_dict({"x": list(range(n))}), 0.1, 0, 200)[1]) for n in (40, 1000)]
+    [12, 200]
+    """
     if eval_fraction <= 0 or len(dataset) < 2:
         return dataset, None
-    size = max(1, round(len(dataset) * eval_fraction))
+    size = max(1, round(len(dataset) * eval_fraction), min(min_eval, len(dataset) * 3 // 10))
     parts = dataset.train_test_split(test_size=size, seed=seed)
     return parts["train"], parts["test"]
 

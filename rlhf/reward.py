@@ -37,6 +37,9 @@ class RewardRun:
     model: str = field(default="sft-small", metadata={"help": "the SFT model (name, dir, 'tiny')"})
     data: str = field(default="", metadata={"help": "preference JSONL files, comma-separated"})
     eval_fraction: float = field(default=0.2, metadata={"help": "share of pairs held out"})
+    min_eval_pairs: int = field(
+        default=200, metadata={"help": "hold out at least this many when 70% are left to train"}
+    )
     name: str = field(default="reward", metadata={"help": "run directory name"})
     use_lora: bool = field(default=True, metadata={"help": "LoRA adapters (else all weights)"})
     lora_r: int = field(default=16, metadata={"help": "LoRA rank"})
@@ -155,7 +158,7 @@ def main(argv: list[str] | None = None) -> Path:
     with distributed.main_first(args):  # `--data db`: one rank reads the ratings
         run.data, human = data.with_database(run.data, out)
     pairs = data.load_preferences(run.data)
-    train_set, eval_set = data.split(pairs, run.eval_fraction, args.seed)
+    train_set, eval_set = data.split(pairs, run.eval_fraction, args.seed, run.min_eval_pairs)
     args.eval_strategy = "no"  # measured at the end, with our own metrics
 
     with distributed.main_first(args):  # one rank converts or builds it
