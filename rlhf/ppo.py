@@ -51,7 +51,7 @@ class PPORun:
     policy: str = field(default="sft-small", metadata={"help": "SFT model: name, dir or 'tiny'"})
     reward_model: str = field(default="", metadata={"help": "reward model directory"})
     prompts: str = field(
-        default="data/sft/rl_prompts.txt", metadata={"help": "prompt file (.txt lines or .jsonl)"}
+        default="data/rl/prompts.jsonl", metadata={"help": "prompt file (.txt lines or .jsonl)"}
     )
     name: str = field(default="ppo", metadata={"help": "run directory and registered model name"})
     max_kl: float = field(
