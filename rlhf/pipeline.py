@@ -27,9 +27,11 @@ from rlhf import annotators, callbacks, raters, winrate
 PRESETS: dict[str, dict[str, Any]] = {
     "cpu-tiny": {"sft": "sft-cpu-tiny", "reward": "reward-cpu-tiny", "ppo": "ppo-cpu-tiny",
                  "pair_prompts": 10, "eval_prompts": 6, "max_new_tokens": 12,
+                 "temperatures": (0.7, 1.0),
                  "min_rm_accuracy": 0.0},
     "cpu-small": {"sft": "sft-cpu-small", "reward": "reward-cpu-small", "ppo": "ppo-cpu-small",
                   "pair_prompts": 40, "eval_prompts": 20, "max_new_tokens": 48,
+                  "temperatures": (0.7, 1.0, 1.3),
                   "min_rm_accuracy": 0.7},
 }  # fmt: skip
 DATA = Path(__file__).resolve().parents[1] / "data"
@@ -47,15 +49,17 @@ def training_prompts(n: int, path: Path = PAIR_PROMPTS) -> list[dict[str, Any]]:
 
 
 def preference_pairs(
-    engine, prompts: list[dict[str, Any]], max_new_tokens: int
-) -> tuple[list[dict[str, Any]], dict[str, Any]]:
-    """Each prompt answered twice by `engine`, labelled by the pool of careful raters with the
-    prompt's facts: TRL records whose prompt is the chat context the answers were sampled under
-    (PPO queries use it too), and each rater's agreement with the held-out judge and the others."""
-    sampled = winrate.sample_pairs(
-        engine, [r["prompt"] for r in prompts], max_new_tokens=max_new_tokens
-    )
-    rows = [(p, a, b, raters.facts_of(r)) for (p, a, b), r in zip(sampled, prompts, strict=True)]
+    engine, prompts: list[dict[str, Any]], max_new_tokens: int,
+    temperatures: tuple[float, ...] = (0.7, 1.0),
+) -> tuple[list[dict[str, Any]], dict[str, Any]]:  # fmt: skip
+    """Each prompt answered once per temperature by `engine`, every two different answers a pair,
+    labelled by the pool of careful raters with the prompt's facts: TRL records whose prompt is the
+    chat context the answers were sampled under (PPO queries use it too), and each rater's
+    agreement with the held-out judge and the others."""
+    facts = {json.dumps(r["prompt"]): raters.facts_of(r) for r in prompts}
+    sampled = winrate.sample_answer_pairs(engine, [r["prompt"] for r in prompts], temperatures,
+                                          max_new_tokens)  # fmt: skip
+    rows = [(p, a, b, facts[json.dumps(p)]) for p, a, b in sampled]
     pairs = annotators.label_pairs(rows, annotators=tuple(raters.POOL))
     return pairs, raters.agreement(rows)
 
@@ -137,11 +141,12 @@ def run(
     if stage("pairs", pairs_path):
         engine = Engine.load(str(sft_dir / "model"))
         chats, agreement = preference_pairs(engine, training_prompts(p["pair_prompts"]),
-                                            p["max_new_tokens"])  # fmt: skip
+                                            p["max_new_tokens"], p["temperatures"])  # fmt: skip
         (root / "raters.json").write_text(json.dumps(agreement, indent=2))
         winrate.write_jsonl(pairs_path, chats)
         record("pairs", sampled_from=str(sft_dir / "model"), prompts=str(PAIR_PROMPTS),
                annotators=list(raters.POOL), noise=raters.NOISE, pairs=len(chats),
+               temperatures=list(p["temperatures"]),
                agreement=agreement)  # fmt: skip
 
     rm_dir = root / "reward"

@@ -118,3 +118,32 @@ def test_the_cli_says_the_gate_in_one_line(tmp_path):
     result = CliRunner().invoke(main, ["pipeline", "--preset", "cpu-small", "--dir", str(tmp_path)])
     assert result.exit_code != 0
     assert "pipeline stopped before PPO" in result.output and "below 0.70" in result.output
+
+
+def test_each_prompt_is_answered_at_each_temperature_and_every_two_answers_make_a_pair():
+    from dataclasses import dataclass
+
+    from rlhf import pipeline
+
+    @dataclass
+    class Said:
+        text: str
+
+    class Engine:
+        def __init__(self, answers):
+            self.answers, self.temperatures = list(answers), []
+
+        def reply(self, messages, params):
+            self.temperatures.append(params.temperature)
+            return Said(self.answers.pop(0))
+
+    known = {"prompt": "Add 49 and 14.", "family": "knowledge", "answers": ["63"]}
+    plain = {"prompt": "Why do cats purr?", "family": "explain", "lang": "en"}
+    # per temperature, the answers to both prompts in order
+    engine = Engine(["It is 63.", "Cats purr.", "It is 62.", "Cats purr.", "63!", "To calm."])
+    pairs, agreement = pipeline.preference_pairs(engine, [known, plain], 8, (0.7, 1.0, 1.3))
+    assert engine.temperatures == [0.7, 0.7, 1.0, 1.0, 1.3, 1.3]
+    said = [{p["chosen"][0]["content"], p["rejected"][0]["content"]} for p in pairs]
+    assert said == [{"It is 63.", "It is 62."}, {"It is 63.", "63!"}, {"It is 62.", "63!"},
+                    {"Cats purr.", "To calm."}]  # fmt: skip
+    assert set(agreement) == {"careful", "brief", "warm", "thorough", "pool"}
