@@ -138,3 +138,12 @@ def test_scores_are_whitened_and_an_answer_without_eos_pays_the_penalty(
     assert runs["0"]["objective/scores"] - runs["10"]["objective/scores"] == pytest.approx(
         10 * missing, abs=1e-4
     )
+
+
+def test_doctests_pass():
+    import doctest
+
+    from rlhf import ppo
+
+    result = doctest.testmod(ppo)
+    assert result.attempted >= 4 and result.failed == 0  # whitening, KL controller, rollout stats

@@ -99,3 +99,11 @@ def test_agreement_reports_each_rater_against_the_judge_and_the_others():
     # the noise is the only disagreement among raters here: two 25% coins agree 62.5% of the time
     assert 0.5 < report["pool"]["others"] < 0.75
     assert careful(["q"], ["x"]) == checks(["q"], ["x"])  # no facts: only the always-checks
+
+
+@pytest.mark.parametrize("module", ["rlhf.data", "rlhf.reward", "rlhf.pipeline"])
+def test_the_gate_split_and_judge_agreement_doctests_pass(module):
+    import importlib
+
+    result = doctest.testmod(importlib.import_module(module))
+    assert result.attempted >= 1 and result.failed == 0
