@@ -223,8 +223,10 @@ def label_pairs(
     """(prompt, answer a, answer b[, facts]) rows -> TRL conversational preference records whose
     prompt is the chat context the answers were sampled under (`assistant.chat_context`), each
     labelled by one of `annotators` in turn (recorded in `annotator`); identical answers are
-    skipped. A rater of `rlhf.raters.POOL` sees the prompt's facts and uses its own noise; the
-    held-out `judge` is refused: it never labels a training pair."""
+    skipped. A rater of `rlhf.raters.POOL` sees the prompt's facts and uses its own noise;
+    `flipped` says that the noise turned the rubric's label round (the reward model's accuracy
+    against the rubric reads it). The held-out `judge` is refused: it never labels a training
+    pair."""
     from assistant.chat_context import preference_record
     from rlhf import raters
 
@@ -236,9 +238,13 @@ def label_pairs(
             continue
         name = annotators[i % len(annotators)]
         if name in raters.POOL:
-            pick = raters.label(name, prompt, a, b, rest[0] if rest else {}, seed * 100003 + i)
+            facts = rest[0] if rest else {}
+            pick = raters.label(name, prompt, a, b, facts, seed * 100003 + i)
+            rubric = raters.label(name, prompt, a, b, facts, seed * 100003 + i, noise=False)
         else:
             pick = prefer(get(name), prompt, a, b, noise, seed * 100003 + i)
+            rubric = prefer(get(name), prompt, a, b, 0.0, seed * 100003 + i)
         chosen, rejected = (a, b) if pick == 0 else (b, a)
-        out.append(preference_record(prompt, text_of(chosen), text_of(rejected), annotator=name))
+        out.append(preference_record(prompt, text_of(chosen), text_of(rejected), annotator=name,
+                                     flipped=pick != rubric))  # fmt: skip
     return out

@@ -172,6 +172,23 @@ def split(
     return parts["train"], parts["test"]
 
 
+def flipped_pairs(sources: str) -> set[tuple[str, str]]:
+    """(chosen, rejected) texts of the pairs a simulated rater's label noise turned round
+    (`flipped` in the record, written by `rlhf.annotators.label_pairs`)."""
+    from rlhf.annotators import text_of
+
+    out = set()
+    for source in sources.split(","):
+        path = Path(source.strip())
+        if path.suffix != ".jsonl" or not path.is_file():
+            continue
+        for line in path.read_text(encoding="utf-8").splitlines():
+            record = json.loads(line) if line.strip() else {}
+            if isinstance(record, dict) and record.get("flipped"):
+                out.add((text_of(record["chosen"]), text_of(record["rejected"])))
+    return out
+
+
 DB = "db"  # `--data db` / `--prefs db`: the user's stored ratings
 
 

@@ -195,17 +195,20 @@ def facts_of(row: dict[str, Any]) -> dict[str, Any]:
     return {k: row[k] for k in FACTS if k in row}
 
 
-def label(name: str, prompt: Any, a: str, b: str, facts: dict[str, Any], seed: int) -> int:
-    """0 if rater `name` (or `judge`, noise-free) prefers `a`, 1 if `b`. Each rater has its own
-    coins: two raters' noise falls on different pairs."""
+def label(
+    name: str, prompt: Any, a: str, b: str, facts: dict[str, Any], seed: int, noise: bool = True
+) -> int:
+    """0 if rater `name` (or `judge`, noise-free) prefers `a`, 1 if `b`; with `noise` False, the
+    rater's rubric without the flips. Each rater has its own coins: two raters' noise falls on
+    different pairs."""
     from rlhf import annotators
 
     seed = seed * 1009 + zlib.crc32(name.encode()) % 1009
     if name in POOL:
-        scorer, noise = POOL[name].scorer, POOL[name].noise
+        scorer, flips = POOL[name].scorer, POOL[name].noise if noise else 0.0
     else:
-        scorer, noise = annotators.get(name), 0.0
-    return prefer(_with_facts(scorer, facts), prompt, a, b, noise=noise, seed=seed)
+        scorer, flips = annotators.get(name), 0.0
+    return prefer(_with_facts(scorer, facts), prompt, a, b, noise=flips, seed=seed)
 
 
 def _with_facts(scorer: Scorer, facts: dict[str, Any]) -> Scorer:

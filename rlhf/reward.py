@@ -89,8 +89,12 @@ def score(model, tokenizer, prompts, completions, batch_size: int = 8) -> list[f
     return out
 
 
-def measure(model, tokenizer, pairs) -> dict[str, float]:
-    """Pairwise accuracy, mean margin and length bias on held-out pairs."""
+def measure(
+    model, tokenizer, pairs, flipped: set[tuple[str, str]] | None = None
+) -> dict[str, float]:
+    """Pairwise accuracy, mean margin and length bias on held-out pairs; `rubric_accuracy` counts
+    a pair whose label the rater's noise flipped (`flipped`: its chosen and rejected texts) as
+    won when the reward model prefers the rubric's answer."""
     import numpy as np
 
     from rlhf.annotators import text_of
@@ -105,11 +109,28 @@ def measure(model, tokenizer, pairs) -> dict[str, float]:
     return {
         "pairs": len(margins),
         "accuracy": float((margins > 0).mean()),
+        "rubric_accuracy": rubric_accuracy(list(pairs["chosen"]), list(pairs["rejected"]),
+                                           margins.tolist(), flipped or set()),
         "mean_margin": float(margins.mean()),
         "length_bias": bias,
         "judge_agreement": judge_agreement(prompts, list(pairs["chosen"]),
                                            list(pairs["rejected"]), margins.tolist()),
     }  # fmt: skip
+
+
+def rubric_accuracy(chosen, rejected, margins, flipped: set[tuple[str, str]]) -> float:
+    """Accuracy against the raters' rubric: a flipped pair is right when its margin is negative.
+
+    >>> rubric_accuracy(["a", "b"], ["x", "y"], [1.0, -1.0], {("b", "y")})
+    1.0
+    """
+    from rlhf.annotators import text_of
+
+    if not margins:
+        return float("nan")
+    right = [(m > 0) != ((text_of(c), text_of(r)) in flipped)
+             for c, r, m in zip(chosen, rejected, margins, strict=True)]  # fmt: skip
+    return sum(right) / len(right)
 
 
 def judge_agreement(prompts, chosen, rejected, margins) -> float:
@@ -194,7 +215,7 @@ def main(argv: list[str] | None = None) -> Path:
             from transformers import AutoModelForSequenceClassification
 
             saved = AutoModelForSequenceClassification.from_pretrained(final, num_labels=1)
-            report |= measure(saved, tokenizer, eval_set)
+            report |= measure(saved, tokenizer, eval_set, data.flipped_pairs(run.data))
         (out / "eval.json").write_text(json.dumps(report, indent=2))
         shown = ", ".join(f"{k} {v:.3g}" for k, v in report.items() if isinstance(v, float))
         print(f"reward: {shown}\nreward: model saved to {final}")

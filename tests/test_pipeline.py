@@ -66,11 +66,12 @@ def test_unknown_preset_is_a_usage_error():
         pipeline.run("gpu")
 
 
-def _finished_up_to_the_reward_model(root, accuracy: float) -> None:
+def _finished_up_to_the_reward_model(root, accuracy: float, **more) -> None:
     (root / "sft" / "model").mkdir(parents=True)
     (root / "pairs.jsonl").write_text("")
     (root / "reward").mkdir()
-    (root / "reward" / "eval.json").write_text(json.dumps({"accuracy": accuracy, "pairs": 212}))
+    report = {"accuracy": accuracy, "pairs": 212, **more}
+    (root / "reward" / "eval.json").write_text(json.dumps(report))
 
 
 def test_a_weak_reward_model_stops_the_pipeline_before_ppo(tmp_path, monkeypatch):
@@ -107,6 +108,11 @@ def test_force_runs_ppo_on_a_weak_reward_model_with_a_warning(tmp_path, monkeypa
     _finished_up_to_the_reward_model(tmp_path / "strong", 0.85)
     with pytest.raises(Stop, match="rlhf.ppo"):  # a good reward model passes without --force
         pipeline.run("cpu-tiny", tmp_path / "strong", progress=said.append, min_rm_accuracy=0.8)
+    # on simulated pairs the gate reads the accuracy against the raters' rubric (noise undone)
+    _finished_up_to_the_reward_model(tmp_path / "noisy", 0.66, rubric_accuracy=0.84)
+    with pytest.raises(Stop, match="rlhf.ppo"):
+        pipeline.run("cpu-tiny", tmp_path / "noisy", progress=said.append, min_rm_accuracy=0.8)
+    assert sum("warning" in m for m in said) == 1
 
 
 def test_the_cli_says_the_gate_in_one_line(tmp_path):

@@ -107,3 +107,20 @@ def test_the_gate_split_and_judge_agreement_doctests_pass(module):
 
     result = doctest.testmod(importlib.import_module(module))
     assert result.attempted >= 1 and result.failed == 0
+
+
+def test_the_pairs_say_which_labels_the_noise_flipped_and_the_reward_stage_reads_them(tmp_path):
+    from rlhf import data, winrate
+
+    r = next(r for r in ROWS if r["prompt"] == "Add 49 and 14.")
+    rows = [(r["prompt"], f"It is 63, case {i}.", f"It is 61, case {i}.", facts_of(r))
+            for i in range(200)]  # fmt: skip
+    pairs = annotators.label_pairs(rows, annotators=("careful",))
+    flipped = [p for p in pairs if p["flipped"]]
+    assert 0.15 < len(flipped) / len(pairs) < 0.35
+    assert all("61" in p["chosen"][0]["content"] for p in flipped)  # the wrong answer won
+    assert all("63" in p["chosen"][0]["content"] for p in pairs if not p["flipped"])
+    winrate.write_jsonl(tmp_path / "pairs.jsonl", pairs)
+    assert data.flipped_pairs(str(tmp_path / "pairs.jsonl")) == {
+        (p["chosen"][0]["content"], p["rejected"][0]["content"]) for p in flipped
+    }
