@@ -297,3 +297,80 @@ def _imported(
         if have == want:
             return True
     return False
+
+
+# --- training pairs straight from the database (`--prefs db`, `--data db`) ---
+
+
+@dataclass
+class TrainingPairs:
+    """The user's ratings as TRL pairs: `rows` (each with its `id`), and what went in or out."""
+
+    rows: list[dict] = field(default_factory=list)
+    by_source: dict[str, int] = field(default_factory=dict)
+    duplicates: int = 0
+    ties_dropped: int = 0
+    both_bad: int = 0
+    skips: int = 0
+
+    @property
+    def rating_ids(self) -> list[str]:
+        return [row["id"] for row in self.rows]
+
+
+def _better(a: Any, b: Any) -> str | None:
+    """ "thumbs" or "stars" when that rating puts answer `a` above answer `b`, else None."""
+    if a["thumbs"] == 1 and b["thumbs"] == -1:
+        return "thumbs"
+    if a["stars"] and b["stars"] and a["stars"] > b["stars"]:
+        return "stars"
+    return None
+
+
+def _rated_siblings(conn: Any) -> Iterator[dict]:
+    """Pairs from thumbs and stars: two answers to the same message (regenerated siblings), one
+    thumbed up and the other down, or one with more stars. An answer rated alone says nothing
+    about which answer is better, so it makes no pair."""
+    rated = conn.execute(
+        "SELECT id, conversation_id, parent_id, content, model, thumbs, stars FROM messages "
+        "WHERE role = 'assistant' AND (thumbs IS NOT NULL OR stars IS NOT NULL) ORDER BY id"
+    ).fetchall()
+    groups: dict[tuple, list] = {}
+    for m in rated:
+        groups.setdefault((m["conversation_id"], m["parent_id"]), []).append(m)
+    for group in groups.values():
+        for a in group:
+            for b in group:
+                kind = _better(a, b)
+                if kind is None or a["content"].strip() == b["content"].strip():
+                    continue
+                yield {
+                    "prompt": ratings.context_of(conn, a["id"]),
+                    "chosen": [{"role": "assistant", "content": a["content"]}],
+                    "rejected": [{"role": "assistant", "content": b["content"]}],
+                    "id": f"{kind}:{a['id']}>{b['id']}",
+                    "chosen_model": a["model"],
+                    "rejected_model": b["model"],
+                    "source": kind,
+                }
+
+
+def training_pairs(conn: Any) -> TrainingPairs:
+    """Every standing rating as TRL pairs, through the one conversion the export uses (arena
+    votes, regenerate-picks, edits, imports; ties and both-bad left out as `data/arena/README.md`
+    says), plus thumbs/stars on sibling answers; a pair said twice (a pick and a thumbs on the
+    same two answers, a re-imported line) is kept once, the first time it was said."""
+    summary = ExportSummary()
+    out = TrainingPairs()
+    seen: set[str] = set()
+    for row in [*_export(conn, "drop", False, summary), *_rated_siblings(conn)]:
+        key = json.dumps([row["prompt"], row["chosen"], row["rejected"]], sort_keys=True)
+        if key in seen:
+            out.duplicates += 1
+            continue
+        seen.add(key)
+        out.rows.append(row)
+        out.by_source[row["source"]] = out.by_source.get(row["source"], 0) + 1
+    out.ties_dropped, out.both_bad, out.skips = (
+        summary.ties_dropped, summary.both_bad, summary.skips)  # fmt: skip
+    return out

@@ -154,10 +154,76 @@ def load_preferences(sources: str | list[str]) -> Dataset:
     return _load(sources, check_preference)
 
 
-def split(dataset: Dataset, eval_fraction: float, seed: int) -> tuple[Dataset, Dataset | None]:
-    """A seeded train/eval split; at least one eval row when eval_fraction > 0."""
+def split(
+    dataset: Dataset, eval_fraction: float, seed: int, min_eval: int = 0
+) -> tuple[Dataset, Dataset | None]:
+    """A seeded train/eval split; at least one eval row when eval_fraction > 0, and at least
+    `min_eval` rows when that still leaves 70% of the data to train on (an accuracy measured on a
+    handful of pairs says little).
+
+    >>> from datasets import Dataset
+    >>> [len(split(Dataset.from_dict({"x": list(range(n))}), 0.1, 0, 200)[1]) for n in (40, 1000)]
+    [12, 200]
+    """
     if eval_fraction <= 0 or len(dataset) < 2:
         return dataset, None
-    size = max(1, round(len(dataset) * eval_fraction))
+    size = max(1, round(len(dataset) * eval_fraction), min(min_eval, len(dataset) * 3 // 10))
     parts = dataset.train_test_split(test_size=size, seed=seed)
     return parts["train"], parts["test"]
+
+
+def flipped_pairs(sources: str) -> set[tuple[str, str]]:
+    """(chosen, rejected) texts of the pairs a simulated rater's label noise turned round
+    (`flipped` in the record, written by `rlhf.annotators.label_pairs`)."""
+    from rlhf.annotators import text_of
+
+    out = set()
+    for source in sources.split(","):
+        path = Path(source.strip())
+        if path.suffix != ".jsonl" or not path.is_file():
+            continue
+        for line in path.read_text(encoding="utf-8").splitlines():
+            record = json.loads(line) if line.strip() else {}
+            if isinstance(record, dict) and record.get("flipped"):
+                out.add((text_of(record["chosen"]), text_of(record["rejected"])))
+    return out
+
+
+DB = "db"  # `--data db` / `--prefs db`: the user's stored ratings
+
+
+def human_pairs_file(out_dir: Path, database: str | Path | None = None) -> tuple[Path, dict]:
+    """The ratings in Parley's database (`$PARLEY_HOME`, or `database`) as a TRL pairs file in
+    `out_dir`, through `assistant.prefs.training_pairs`; returns it and what went in (counts by
+    source and the rating ids, for the lineage)."""
+    from assistant import paths, prefs, store
+
+    db_path = Path(database) if database else paths.database_path()
+    if not db_path.exists():
+        raise DataError(f"--prefs db: no database at {db_path}; rate answers in `parley arena` "
+                        "or the chat first")  # fmt: skip
+    conn = store.connect(db_path)
+    try:
+        pairs = prefs.training_pairs(conn)
+    finally:
+        conn.close()
+    if not pairs.rows:
+        raise DataError(f"--prefs db: {db_path} has no rating that makes a pair (votes, picks, "
+                        "edits, thumbs or stars on two answers to one message)")  # fmt: skip
+    out_dir.mkdir(parents=True, exist_ok=True)
+    path = out_dir / "human_pairs.jsonl"
+    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in pairs.rows))
+    info = {"database": str(db_path), "pairs": len(pairs.rows), "by_source": pairs.by_source,
+            "duplicates": pairs.duplicates, "ties_dropped": pairs.ties_dropped,
+            "both_bad": pairs.both_bad, "rating_ids": pairs.rating_ids}  # fmt: skip
+    (out_dir / "human_pairs.json").write_text(json.dumps(info, indent=2))
+    return path, info
+
+
+def with_database(sources: str, out_dir: Path) -> tuple[str, dict | None]:
+    """`sources` with `db` replaced by the file of the user's stored ratings (see above)."""
+    parts = [s for s in sources.split(",") if s.strip()]
+    if DB not in parts:
+        return sources, None
+    path, info = human_pairs_file(out_dir)
+    return ",".join(str(path) if s == DB else s for s in parts), info

@@ -11,7 +11,14 @@ SmolLM2's pad token is its EOS, so PPO gets a distinct pad (`<|endoftext|>`, id 
 EOS, TRL would cut every response at its first pad and never see the stop. For bf16 set
 `ACCELERATE_MIXED_PRECISION=bf16` (`bf16: true` alone leaves PPO in fp32).
 
+The known details of PPO for language models: the reward model's scores are whitened
+(`whiten_scores`, running mean and std), an answer that never ends loses `missing_eos_penalty`
+(TRL's, after whitening), `target_kl` turns on Ziegler's adaptive KL controller (it steers
+`kl_coef`, logged as `objective/kl_coef`), and `max_kl` stops the run.
+
 Every step logs reward (`objective/scores`), KL and entropy to `metrics.jsonl` and TensorBoard,
+with clip fraction (`policy/clipfrac_avg`), value loss (`loss/value_avg`), mean response length,
+EOS rate and the share of identical answers (`rollout/...`),
 and the policy's answers to the first `sample_prompts` prompts, with their reward, to
 `samples.jsonl` (and the console);
 a step whose KL passes `max_kl`, or whose entropy falls under `min_entropy`, stops the run with a
@@ -44,7 +51,7 @@ class PPORun:
     policy: str = field(default="sft-small", metadata={"help": "SFT model: name, dir or 'tiny'"})
     reward_model: str = field(default="", metadata={"help": "reward model directory"})
     prompts: str = field(
-        default="data/sft/rl_prompts.txt", metadata={"help": "prompt file (.txt lines or .jsonl)"}
+        default="data/rl/prompts.jsonl", metadata={"help": "prompt file (.txt lines or .jsonl)"}
     )
     name: str = field(default="ppo", metadata={"help": "run directory and registered model name"})
     max_kl: float = field(
@@ -62,6 +69,13 @@ class PPORun:
     register: bool = field(default=True, metadata={"help": "register the policy as NAME"})
     resume: bool = field(default=False, metadata={"help": "start from the newest checkpoint"})
     interrupt_at_step: int = field(default=0, metadata={"help": "testing: stop as if killed here"})
+    whiten_scores: bool = field(
+        default=True, metadata={"help": "reward-model scores to mean 0, std 1 (running stats)"}
+    )
+    target_kl: float = field(
+        default=0.0, metadata={"help": "adaptive KL: steer kl_coef toward this KL (0: fixed)"}
+    )
+    kl_horizon: int = field(default=10000, metadata={"help": "adaptive KL controller's horizon"})
 
 
 TRAINER_DEFAULTS = {
@@ -77,6 +91,60 @@ TRAINER_DEFAULTS = {
 
 class Collapse(Exception):
     """KL blew up or entropy collapsed: PPO stops with this message."""
+
+
+class Whitener:
+    """Running mean and variance of the reward model's scores (Welford); `__call__` returns the
+    scores normalised by everything seen so far, these included, so the KL penalty and the
+    missing-EOS penalty keep their scale whatever the reward model's offset and spread.
+
+    >>> w = Whitener()
+    >>> [round(x, 3) for x in w([1.0, 3.0])], [round(x, 3) for x in w([2.0, 2.0])]
+    ([-1.0, 1.0], [0.0, 0.0])
+    """
+
+    def __init__(self) -> None:
+        self.n, self.mean, self.m2 = 0, 0.0, 0.0
+
+    def __call__(self, scores: list[float]) -> list[float]:
+        for x in scores:
+            self.n += 1
+            delta = x - self.mean
+            self.mean += delta / self.n
+            self.m2 += delta * (x - self.mean)
+        std = (self.m2 / self.n) ** 0.5 if self.n > 1 else 1.0
+        return [(x - self.mean) / (std + 1e-8) for x in scores]
+
+
+def adapt_kl(kl_coef: float, kl: float, target: float, batch: int, horizon: int) -> float:
+    """Ziegler et al.'s adaptive KL controller: raise `kl_coef` when KL is above `target`, lower
+    it when below, by at most 20% of the gap per `horizon` samples.
+
+    >>> round(adapt_kl(0.1, 12.0, 6.0, 100, 1000), 4), round(adapt_kl(0.1, 3.0, 6.0, 100, 1000), 4)
+    (0.102, 0.098)
+    """
+    error = max(-0.2, min(0.2, kl / target - 1))
+    return kl_coef * (1 + error * batch / horizon)
+
+
+def rollout_stats(responses: list[list[int]], eos_id: int, pad_id: int) -> dict[str, float]:
+    """Per-step facts about the sampled answers (token ids, cut at the stop token): mean length
+    in tokens, the share that ended with EOS, and the share that is identical to another answer
+    of the same batch (a policy that collapses says the same thing to every prompt).
+
+    >>> list(rollout_stats([[5, 6, 2, 0], [5, 6, 2, 0], [7, 8, 9, 9]], eos_id=2, pad_id=0).values())
+    [3.3333, 0.6667, 0.6667]
+    """
+    answers = [tuple(t for t in r if t != pad_id) for r in responses]
+    counts: dict[tuple, int] = {}
+    for a in answers:
+        counts[a] = counts.get(a, 0) + 1
+    n = max(len(answers), 1)
+    return {
+        "rollout/response_length": round(sum(map(len, answers)) / n, 4),
+        "rollout/eos_rate": round(sum(eos_id in a for a in answers) / n, 4),
+        "rollout/identical_share": round(sum(counts[a] > 1 for a in answers) / n, 4),
+    }
 
 
 def read_prompts(path: str) -> list[list[dict]]:
@@ -110,7 +178,9 @@ def query_ids(tokenizer, prompts: list[list[dict]]) -> list[list[int]]:
     ]
 
 
-def _parley_trainer(base: type, path: Path, done_steps: int, rows: int) -> type:
+def _parley_trainer(
+    base: type, path: Path, done_steps: int, rows: int, run: PPORun | None = None
+) -> type:
     """`base` that appends each step's sample generations to `path` (JSONL) as well as printing,
     and keeps the value model in each checkpoint (`checkpoint-N/value`) for `--resume`.
 
@@ -123,6 +193,42 @@ def _parley_trainer(base: type, path: Path, done_steps: int, rows: int) -> type:
 
     class ParleyPPOTrainer(base):
         is_distributed_loading_by_transformers = False  # Trainer.__init__ sets it; PPO's does not
+        _sampling = False
+
+        def train(self, *a, **kw):
+            """TRL's loop, with the reward model's scores whitened and each rollout's answers
+            kept for `rollout_stats` (TRL scores them through `get_reward`, patched here)."""
+            import torch
+
+            original, whiten, self._rollout = ppo_trainer.get_reward, Whitener(), []
+
+            def get_reward(model, query_response, pad_token_id, context_length):
+                out = original(model, query_response, pad_token_id, context_length)
+                if model is not self.reward_model or self._sampling:
+                    return out
+                self._rollout += query_response[:, context_length:].tolist()
+                if run is None or not run.whiten_scores:
+                    return out
+                score = torch.tensor(whiten(out[1].tolist()), dtype=out[1].dtype)
+                return out[0], score.to(out[1].device), out[2]
+
+            ppo_trainer.get_reward = get_reward
+            try:
+                return super().train(*a, **kw)
+            finally:
+                ppo_trainer.get_reward = original
+
+        def log(self, logs, *a, **kw):
+            if "objective/kl" in logs and getattr(self, "_rollout", None) is not None:
+                tok = self.processing_class
+                logs |= rollout_stats(self._rollout, tok.eos_token_id, tok.pad_token_id)
+                logs["objective/kl_coef"] = self.args.kl_coef
+                self._rollout = []
+                if run is not None and run.target_kl > 0:  # the coefficient for the next step
+                    self.args.kl_coef = adapt_kl(self.args.kl_coef, logs["objective/kl"],
+                                                 run.target_kl, self.args.batch_size,
+                                                 run.kl_horizon)  # fmt: skip
+            return super().log(logs, *a, **kw)
 
         def save_model(self, output_dir=None, _internal_call=False):
             wrapped, self.model = self.model, self.accelerator.unwrap_model(self.model)
@@ -152,6 +258,7 @@ def _parley_trainer(base: type, path: Path, done_steps: int, rows: int) -> type:
 
         def generate_completions(self, sampling: bool = False):
             shown = ppo_trainer.print_rich_table
+            self._sampling = True
 
             def keep(df) -> None:
                 step = done_steps + self.state.global_step
@@ -168,6 +275,7 @@ def _parley_trainer(base: type, path: Path, done_steps: int, rows: int) -> type:
                 super().generate_completions(sampling)
             finally:
                 ppo_trainer.print_rich_table = shown
+                self._sampling = False
 
     return ParleyPPOTrainer
 
@@ -267,7 +375,8 @@ def main(argv: list[str] | None = None) -> Path:
     hooks = [callbacks.MetricsJsonl(out / "metrics.jsonl", step_offset=done_steps), Leash()]
     if run.interrupt_at_step:  # counted from this run's start, as TRL counts
         hooks.append(callbacks.InterruptAt(run.interrupt_at_step))
-    trainer = _parley_trainer(PPOTrainer, out / "samples.jsonl", done_steps, run.sample_prompts)(
+    trainer = _parley_trainer(PPOTrainer, out / "samples.jsonl", done_steps, run.sample_prompts,
+                              run)(
         args=args, processing_class=tokenizer, model=policy, ref_model=ref, reward_model=reward,
         value_model=value, train_dataset=dataset, peft_config=peft,
         eval_dataset=samples if run.sample_prompts else None, callbacks=hooks,

@@ -3,6 +3,7 @@ TRL's `RewardTrainer` (LoRA on the CPU by default).
 
     parley train reward --config rlhf/recipes/reward-cpu-tiny.yaml --model sft-tiny
     parley train reward --config reward-cpu-small --data prefs.jsonl      # `parley prefs export`
+    parley train reward --config reward-cpu-small --data db    # the ratings stored in Parley
     python -m rlhf.reward --config reward-cpu-tiny
     torchrun --nproc_per_node 2 -m rlhf.reward --config reward-cpu-tiny ...       # 2 processes
     torchrun --nproc_per_node 2 -m rlhf.reward ... --fsdp full_shard             # FSDP2, CPU too
@@ -36,6 +37,9 @@ class RewardRun:
     model: str = field(default="sft-small", metadata={"help": "the SFT model (name, dir, 'tiny')"})
     data: str = field(default="", metadata={"help": "preference JSONL files, comma-separated"})
     eval_fraction: float = field(default=0.2, metadata={"help": "share of pairs held out"})
+    min_eval_pairs: int = field(
+        default=200, metadata={"help": "hold out at least this many when 70% are left to train"}
+    )
     name: str = field(default="reward", metadata={"help": "run directory name"})
     use_lora: bool = field(default=True, metadata={"help": "LoRA adapters (else all weights)"})
     lora_r: int = field(default=16, metadata={"help": "LoRA rank"})
@@ -85,8 +89,12 @@ def score(model, tokenizer, prompts, completions, batch_size: int = 8) -> list[f
     return out
 
 
-def measure(model, tokenizer, pairs) -> dict[str, float]:
-    """Pairwise accuracy, mean margin and length bias on held-out pairs."""
+def measure(
+    model, tokenizer, pairs, flipped: set[tuple[str, str]] | None = None
+) -> dict[str, float]:
+    """Pairwise accuracy, mean margin and length bias on held-out pairs; `rubric_accuracy` counts
+    a pair whose label the rater's noise flipped (`flipped`: its chosen and rejected texts) as
+    won when the reward model prefers the rubric's answer."""
     import numpy as np
 
     from rlhf.annotators import text_of
@@ -101,9 +109,46 @@ def measure(model, tokenizer, pairs) -> dict[str, float]:
     return {
         "pairs": len(margins),
         "accuracy": float((margins > 0).mean()),
+        "rubric_accuracy": rubric_accuracy(list(pairs["chosen"]), list(pairs["rejected"]),
+                                           margins.tolist(), flipped or set()),
         "mean_margin": float(margins.mean()),
         "length_bias": bias,
-    }
+        "judge_agreement": judge_agreement(prompts, list(pairs["chosen"]),
+                                           list(pairs["rejected"]), margins.tolist()),
+    }  # fmt: skip
+
+
+def rubric_accuracy(chosen, rejected, margins, flipped: set[tuple[str, str]]) -> float:
+    """Accuracy against the raters' rubric: a flipped pair is right when its margin is negative.
+
+    >>> rubric_accuracy(["a", "b"], ["x", "y"], [1.0, -1.0], {("b", "y")})
+    1.0
+    """
+    from rlhf.annotators import text_of
+
+    if not margins:
+        return float("nan")
+    right = [(m > 0) != ((text_of(c), text_of(r)) in flipped)
+             for c, r, m in zip(chosen, rejected, margins, strict=True)]  # fmt: skip
+    return sum(right) / len(right)
+
+
+def judge_agreement(prompts, chosen, rejected, margins) -> float:
+    """How often the reward model (margin > 0: prefers `chosen`) picks what the held-out judge
+    picks; a pair the judge ties counts half. The judge never labelled these pairs.
+
+    >>> judge_agreement(["What is 2+2?"] * 2, ["2 + 2 is 4.", "4"], ["four " * 90, "4"], [1.0, 1.0])
+    0.75
+    """
+    from rlhf.annotators import judge
+
+    if not margins:
+        return float("nan")
+    total = 0.0
+    for prompt, a, b, margin in zip(prompts, chosen, rejected, margins, strict=True):
+        sa, sb = judge([prompt, prompt], [a, b])
+        total += 0.5 if sa == sb else float((sa > sb) == (margin > 0))
+    return total / len(margins)
 
 
 def main(argv: list[str] | None = None) -> Path:
@@ -131,8 +176,10 @@ def main(argv: list[str] | None = None) -> Path:
         from assistant.errors import UsageError
 
         raise UsageError("no preference data: pass --data prefs.jsonl (`parley prefs export`)")
+    with distributed.main_first(args):  # `--data db`: one rank reads the ratings
+        run.data, human = data.with_database(run.data, out)
     pairs = data.load_preferences(run.data)
-    train_set, eval_set = data.split(pairs, run.eval_fraction, args.seed)
+    train_set, eval_set = data.split(pairs, run.eval_fraction, args.seed, run.min_eval_pairs)
     args.eval_strategy = "no"  # measured at the end, with our own metrics
 
     with distributed.main_first(args):  # one rank converts or builds it
@@ -162,12 +209,13 @@ def main(argv: list[str] | None = None) -> Path:
         report = {"stage": "reward", "base": run.model, "data": run.data,
                   "train_pairs": len(train_set), "steps": trainer.state.global_step,
                   "world_size": world, "global_batch": models.global_batch(args, world),
-                  "fsdp": bool(trainer.is_fsdp_enabled), "params_per_rank": held}  # fmt: skip
+                  "fsdp": bool(trainer.is_fsdp_enabled), "params_per_rank": held,
+                  "human_pairs": human["pairs"] if human else 0}  # fmt: skip
         if eval_set is not None:  # measured on the model as saved, on rank 0
             from transformers import AutoModelForSequenceClassification
 
             saved = AutoModelForSequenceClassification.from_pretrained(final, num_labels=1)
-            report |= measure(saved, tokenizer, eval_set)
+            report |= measure(saved, tokenizer, eval_set, data.flipped_pairs(run.data))
         (out / "eval.json").write_text(json.dumps(report, indent=2))
         shown = ", ".join(f"{k} {v:.3g}" for k, v in report.items() if isinstance(v, float))
         print(f"reward: {shown}\nreward: model saved to {final}")

@@ -24,7 +24,7 @@ class RLOORun:
     policy: str = field(default="sft-small", metadata={"help": "SFT model: name, dir or 'tiny'"})
     reward_model: str = field(default="", metadata={"help": "reward model directory"})
     prompts: str = field(
-        default="data/sft/rl_prompts.txt", metadata={"help": "prompt file (.txt lines or .jsonl)"}
+        default="data/rl/prompts.jsonl", metadata={"help": "prompt file (.txt lines or .jsonl)"}
     )
     name: str = field(default="rloo", metadata={"help": "run directory and registered model name"})
     register: bool = field(default=True, metadata={"help": "register the policy as NAME"})

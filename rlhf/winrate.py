@@ -38,6 +38,21 @@ def _answers(engine, prompts: list[str], seed: int, temperature: float, max_new:
     return [engine.reply(chat_context(p), params).text.strip() for p in prompts]
 
 
+def sample_answer_pairs(engine, prompts: list, temperatures: tuple[float, ...] = (0.7, 1.0),
+                        max_new_tokens: int = 48, seed: int = 0) -> list[tuple]:  # fmt: skip
+    """(prompt, answer a, answer b): each prompt answered once per temperature (2-4 answers,
+    different seeds), then every two different answers of a prompt make a pair."""
+    from itertools import combinations
+
+    answers = [_answers(engine, prompts, seed + i, t, max_new_tokens)
+               for i, t in enumerate(temperatures)]  # fmt: skip
+    rows = []
+    for prompt, said in zip(prompts, zip(*answers, strict=True), strict=True):
+        distinct = list(dict.fromkeys(said))
+        rows += [(prompt, a, b) for a, b in combinations(distinct, 2)]
+    return rows
+
+
 def sample_pairs(engine, prompts: list[str], temperature: float = 1.0, max_new_tokens: int = 48,
                  seed: int = 0) -> list[tuple[str, str, str]]:  # fmt: skip
     """(prompt, answer a, answer b): each prompt answered twice by the same model."""

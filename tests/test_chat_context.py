@@ -45,7 +45,7 @@ def test_a_pipeline_pair_and_a_ppo_query_for_one_prompt_share_the_prefix(tokeniz
     from rlhf import pipeline, ppo, reward
 
     engine = RecordingEngine(["Rome.", "The capital of Italy is Rome, a very old city."])
-    (pair,) = pipeline.preference_pairs(engine, [PROMPT], max_new_tokens=8)
+    (pair,), _ = pipeline.preference_pairs(engine, [{"prompt": PROMPT}], max_new_tokens=8)
     (query_ids,) = ppo.query_ids(tokenizer, [[{"role": "user", "content": PROMPT}]])
     query = tokenizer.decode(query_ids)
 
@@ -65,7 +65,7 @@ def test_a_pipeline_pair_and_a_ppo_query_for_one_prompt_share_the_prefix(tokeniz
 def test_the_pairs_file_carries_parleys_system_prompt(tmp_path):
     from rlhf import pipeline, winrate
 
-    pairs = pipeline.preference_pairs(RecordingEngine(["a b c", "d"]), [PROMPT], 8)
+    pairs, _ = pipeline.preference_pairs(RecordingEngine(["a b c", "d"]), [{"prompt": PROMPT}], 8)
     winrate.write_jsonl(tmp_path / "pairs.jsonl", pairs)
     (row,) = [json.loads(line) for line in (tmp_path / "pairs.jsonl").read_text().splitlines()]
     assert row["prompt"] == [

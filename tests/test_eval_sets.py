@@ -63,7 +63,12 @@ def training_text() -> str:
 
 def test_the_training_files_are_found():
     names = {p.relative_to(DATA).as_posix() for p in training_files()}
-    assert {"sft/seed.jsonl", "sft/rl_prompts.txt", "arena/prompts.jsonl"} <= names
+    assert {
+        "sft/seed.jsonl",
+        "sft/rl_prompts.txt",
+        "arena/prompts.jsonl",
+        "rl/prompts.jsonl",
+    } <= names
 
 
 @pytest.mark.parametrize("split", evalchat.SPLITS)
@@ -144,3 +149,48 @@ def test_the_script_rebuilds_the_committed_sets(tmp_path):
         for name in ("knowledge", "instructions", "tools"):
             rebuilt = (tmp_path / split / f"{name}.jsonl").read_text(encoding="utf-8")
             assert rebuilt == (EVAL / split / f"{name}.jsonl").read_text(encoding="utf-8")
+
+
+RL_PROMPTS = DATA / "rl" / "prompts.jsonl"
+
+
+def rl_prompts() -> list[dict]:
+    return [json.loads(line) for line in RL_PROMPTS.read_text(encoding="utf-8").splitlines()]
+
+
+def test_the_rl_prompts_are_many_in_every_family_with_checkable_facts():
+    rows = rl_prompts()
+    families = Counter(r["family"] for r in rows)
+    assert len(rows) >= 1000
+    assert set(families) == {"knowledge", "instructions", "explain", "tools", "followup"}
+    assert min(families.values()) >= 100
+    assert len({r["id"] for r in rows}) == len(rows)
+    for r in rows:
+        if r["family"] == "knowledge":
+            assert r["answers"] and not eval_checks.knows(r["prompt"], r["answers"]), r
+        elif r["family"] == "instructions":
+            assert r["check"]["kind"] in eval_checks.INSTRUCTIONS
+        elif r["family"] == "tools" and r["tool"]:
+            assert validate(r["tool"], r["arguments"]) is None, r
+        elif r["family"] == "followup":
+            assert [m["role"] for m in r["prompt"]] == ["user", "assistant", "user"]
+            assert r.get("answers") or r.get("check")
+    assert sum(r["lang"] == "pt" for r in rows) >= 40
+    assert Counter(r["tool"] for r in rows if r["family"] == "tools")[None] >= 25
+    assert set(Counter(r["check"]["kind"] for r in rows if "check" in r and
+                       r["family"] == "instructions")) == set(eval_checks.INSTRUCTIONS)  # fmt: skip
+
+
+def test_no_rl_prompt_contains_an_eval_prompt():
+    texts = [m["content"] for r in rl_prompts() for m in (
+        r["prompt"] if isinstance(r["prompt"], list) else [{"content": r["prompt"]}])]  # fmt: skip
+    corpus = "\n".join(f" {normalize(t)} " for t in texts)
+    items = evalchat.load_items("dev") + evalchat.load_items("test")
+    assert [i.prompt for i in items if f" {normalize(i.prompt)} " in corpus] == []
+
+
+def test_the_script_rebuilds_the_committed_rl_prompts(tmp_path):
+    out = tmp_path / "prompts.jsonl"
+    subprocess.run([sys.executable, str(DATA / "rl" / "make_prompts.py"), str(out)], check=True,
+                   capture_output=True)  # fmt: skip
+    assert out.read_text(encoding="utf-8") == RL_PROMPTS.read_text(encoding="utf-8")

@@ -4,6 +4,7 @@ stages (finished stages are skipped, unfinished ones run)."""
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
@@ -25,6 +26,9 @@ def test_cpu_tiny_pipeline_end_to_end_then_resume(fast_tokenizer, tmp_path):
     report = pipeline.run("cpu-tiny", root, progress=lambda m: None)
     text = report.read_text()
     assert "| reward model | held-out accuracy" in text and "final KL" in text
+    assert "EOS rate" in text and "identical answers" in text
+    assert re.search(r"length bias \S+, agreement with the held-out judge \d\.\d\d \|", text)
+    assert "| preference pairs |" in text and "simulated (raters), 0 human |" in text
     assert "| win rate PPO vs SFT |" in text and "95% CI" in text
     assert (root / "sft_loss.png").stat().st_size > 1000 and (root / "ppo.png").exists()
     assert (root / "reward.png").exists() and (root / "winrate.png").exists()
@@ -33,7 +37,9 @@ def test_cpu_tiny_pipeline_end_to_end_then_resume(fast_tokenizer, tmp_path):
     assert lineage["reward"]["data"] == str(root / "pairs.jsonl")
     assert lineage["ppo"]["reward_model"] == str(root / "reward" / "model")
     pairs = [json.loads(line) for line in (root / "pairs.jsonl").read_text().splitlines()]
-    assert pairs and {p["annotator"] for p in pairs} <= {"concise", "polite", "on_topic"}
+    assert pairs and {p["annotator"] for p in pairs} <= {"careful", "brief", "warm", "thorough"}
+    assert "| simulated raters | agreement with the held-out judge: careful" in text
+    assert set(lineage["pairs"]["agreement"]) == {"careful", "brief", "warm", "thorough", "pool"}
     win = json.loads((root / "winrate.json").read_text())
     assert (win["model"], win["against"]) == ("cpu-tiny-policy (PPO)", "cpu-tiny SFT")
     assert models.resolve("cpu-tiny-policy").path == str((root / "ppo" / "model").resolve())
@@ -58,3 +64,92 @@ def test_unknown_preset_is_a_usage_error():
 
     with pytest.raises(UsageError, match="no preset 'gpu'; choose one of cpu-tiny, cpu-small"):
         pipeline.run("gpu")
+
+
+def _finished_up_to_the_reward_model(root, accuracy: float, **more) -> None:
+    (root / "sft" / "model").mkdir(parents=True)
+    (root / "pairs.jsonl").write_text("")
+    (root / "reward").mkdir()
+    report = {"accuracy": accuracy, "pairs": 212, **more}
+    (root / "reward" / "eval.json").write_text(json.dumps(report))
+
+
+def test_a_weak_reward_model_stops_the_pipeline_before_ppo(tmp_path, monkeypatch):
+    from assistant.errors import ParleyError
+    from rlhf import distributed, pipeline
+
+    calls = []
+    monkeypatch.setattr(distributed, "run_stage", lambda module, *a: calls.append(module))
+    _finished_up_to_the_reward_model(tmp_path, 0.55)
+    with pytest.raises(ParleyError) as stopped:
+        pipeline.run("cpu-tiny", tmp_path, progress=lambda m: None, min_rm_accuracy=0.8)
+    assert str(stopped.value).startswith(
+        "pipeline stopped before PPO: the reward model's held-out accuracy is 0.55 on 212 "
+        "held-out pairs, below 0.80"
+    )
+    assert "--force" in str(stopped.value) and calls == []
+
+
+def test_force_runs_ppo_on_a_weak_reward_model_with_a_warning(tmp_path, monkeypatch):
+    from rlhf import distributed, pipeline
+
+    class Stop(Exception):
+        pass
+
+    def run_stage(module, *args):
+        raise Stop(module)
+
+    monkeypatch.setattr(distributed, "run_stage", run_stage)
+    _finished_up_to_the_reward_model(tmp_path, 0.55)
+    said: list[str] = []
+    with pytest.raises(Stop, match="rlhf.ppo"):
+        pipeline.run("cpu-tiny", tmp_path, progress=said.append, min_rm_accuracy=0.8, force=True)
+    assert any("warning: the reward model's held-out accuracy is 0.55" in m for m in said)
+    _finished_up_to_the_reward_model(tmp_path / "strong", 0.85)
+    with pytest.raises(Stop, match="rlhf.ppo"):  # a good reward model passes without --force
+        pipeline.run("cpu-tiny", tmp_path / "strong", progress=said.append, min_rm_accuracy=0.8)
+    # on simulated pairs the gate reads the accuracy against the raters' rubric (noise undone)
+    _finished_up_to_the_reward_model(tmp_path / "noisy", 0.66, rubric_accuracy=0.84)
+    with pytest.raises(Stop, match="rlhf.ppo"):
+        pipeline.run("cpu-tiny", tmp_path / "noisy", progress=said.append, min_rm_accuracy=0.8)
+    assert sum("warning" in m for m in said) == 1
+
+
+def test_the_cli_says_the_gate_in_one_line(tmp_path):
+    from click.testing import CliRunner
+
+    from assistant.cli import main
+
+    _finished_up_to_the_reward_model(tmp_path, 0.4)
+    result = CliRunner().invoke(main, ["pipeline", "--preset", "cpu-small", "--dir", str(tmp_path)])
+    assert result.exit_code != 0
+    assert "pipeline stopped before PPO" in result.output and "below 0.70" in result.output
+
+
+def test_each_prompt_is_answered_at_each_temperature_and_every_two_answers_make_a_pair():
+    from dataclasses import dataclass
+
+    from rlhf import pipeline
+
+    @dataclass
+    class Said:
+        text: str
+
+    class Engine:
+        def __init__(self, answers):
+            self.answers, self.temperatures = list(answers), []
+
+        def reply(self, messages, params):
+            self.temperatures.append(params.temperature)
+            return Said(self.answers.pop(0))
+
+    known = {"prompt": "Add 49 and 14.", "family": "knowledge", "answers": ["63"]}
+    plain = {"prompt": "Why do cats purr?", "family": "explain", "lang": "en"}
+    # per temperature, the answers to both prompts in order
+    engine = Engine(["It is 63.", "Cats purr.", "It is 62.", "Cats purr.", "63!", "To calm."])
+    pairs, agreement = pipeline.preference_pairs(engine, [known, plain], 8, (0.7, 1.0, 1.3))
+    assert engine.temperatures == [0.7, 0.7, 1.0, 1.0, 1.3, 1.3]
+    said = [{p["chosen"][0]["content"], p["rejected"][0]["content"]} for p in pairs]
+    assert said == [{"It is 63.", "It is 62."}, {"It is 63.", "63!"}, {"It is 62.", "63!"},
+                    {"Cats purr.", "To calm."}]  # fmt: skip
+    assert set(agreement) == {"careful", "brief", "warm", "thorough", "pool"}

@@ -94,3 +94,56 @@ def test_resume_after_a_kill_restores_policy_value_and_optimizer(
     assert (out / "checkpoint-2" / "value").is_dir()  # numbered by the real step, not TRL's 1
     assert json.loads((out / "run.json").read_text())["steps"] == 2
     assert (final / "model.safetensors").exists()
+
+
+def _steps(out: Path) -> list[dict]:
+    return [m for m in callbacks.read_metrics(out / "metrics.jsonl") if "objective/kl" in m]
+
+
+def test_every_step_logs_the_details_and_the_kl_controller_moves_the_coefficient(
+    tiny_model_dir, tiny_reward_dir, prompts, tmp_path
+):
+    out = tmp_path / "ppo"
+    run_ppo(tiny_model_dir, tiny_reward_dir, out, prompts, "--target_kl", "0.0001",
+            "--kl_horizon", "10", "--kl_coef", "0.05")  # fmt: skip
+    steps = _steps(out)
+    assert len(steps) == 2
+    for m in steps:
+        assert {"objective/entropy", "policy/clipfrac_avg", "loss/value_avg"} <= set(m)
+        assert 1 <= m["rollout/response_length"] <= 8
+        assert 0 <= m["rollout/eos_rate"] <= 1 and 0 <= m["rollout/identical_share"] <= 1
+    # the first step's KL (about 0: the policy is still the reference) is under the target, so
+    # the controller lowers the coefficient by 20% of batch/horizon = 2/10
+    assert steps[0]["objective/kl_coef"] == pytest.approx(0.05)
+    assert steps[0]["objective/kl"] < 0.0001
+    assert steps[1]["objective/kl_coef"] == pytest.approx(0.05 * (1 - 0.2 * 2 / 10))
+
+
+def test_scores_are_whitened_and_an_answer_without_eos_pays_the_penalty(
+    tiny_model_dir, tiny_reward_dir, prompts, tmp_path
+):
+    one_step = ("--total_episodes", "2")
+    run_ppo(tiny_model_dir, tiny_reward_dir, tmp_path / "w", prompts, *one_step,
+            "--missing_eos_penalty", "0")  # fmt: skip
+    (whitened,) = _steps(tmp_path / "w")
+    assert whitened["objective/scores"] == pytest.approx(0.0, abs=1e-5)  # mean 0 by construction
+    runs = {}
+    for penalty in ("0", "10"):
+        out = tmp_path / f"p{penalty}"
+        run_ppo(tiny_model_dir, tiny_reward_dir, out, prompts, *one_step, "--whiten_scores",
+                "false", "--missing_eos_penalty", penalty)  # fmt: skip
+        (runs[penalty],) = _steps(out)
+    missing = 1 - runs["0"]["rollout/eos_rate"]
+    assert missing > 0  # a tiny random policy rarely stops within 8 tokens
+    assert runs["0"]["objective/scores"] - runs["10"]["objective/scores"] == pytest.approx(
+        10 * missing, abs=1e-4
+    )
+
+
+def test_doctests_pass():
+    import doctest
+
+    from rlhf import ppo
+
+    result = doctest.testmod(ppo)
+    assert result.attempted >= 4 and result.failed == 0  # whitening, KL controller, rollout stats

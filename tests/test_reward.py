@@ -52,3 +52,11 @@ def test_preference_records_are_checked_with_line_numbers(tmp_path):
     path.write_text(path.read_text() + '{"prompt": "x", "chosen": "y"}\n')
     with pytest.raises(DataError, match=r"p.jsonl:3: missing key\(s\): rejected"):
         data.load_preferences(str(path))
+
+
+def test_the_held_out_pairs_are_at_least_200_when_the_data_allows():
+    from datasets import Dataset
+
+    sizes = {n: len(data.split(Dataset.from_dict({"x": list(range(n))}), 0.2, 0, 200)[1])
+             for n in (10, 400, 800, 2000)}  # fmt: skip
+    assert sizes == {10: 3, 400: 120, 800: 200, 2000: 400}

@@ -12,16 +12,30 @@ from assistant.cli.options import progress
 @click.option("--preset", type=click.Choice(["cpu-tiny", "cpu-small"]), required=True)
 @click.option("--dir", "root", default=None, help="Pipeline directory (default in $PARLEY_HOME).")
 @click.option(
-    "--prefs", default=None, help="Human preference JSONL (`parley prefs export`) to add."
+    "--prefs",
+    default=None,
+    help="Human preference JSONL (`parley prefs export`) to add, or `db`: the stored ratings.",
 )
 @click.option(
     "--nproc", type=click.IntRange(1), default=1, show_default=True,
     help="Processes per training stage (torchrun; CPU cores or GPUs).",
 )  # fmt: skip
-def pipeline(preset: str, root: str | None, prefs: str | None, nproc: int) -> None:
+@click.option(
+    "--force", is_flag=True,
+    help="Run PPO even when the reward model is below the accuracy threshold.",
+)  # fmt: skip
+@click.option(
+    "--min-rm-accuracy", type=click.FloatRange(0, 1), default=None,
+    help="Held-out accuracy the reward model needs before PPO (default: the preset's).",
+)  # fmt: skip
+def pipeline(
+    preset: str, root: str | None, prefs: str | None, nproc: int, force: bool,
+    min_rm_accuracy: float | None,
+) -> None:  # fmt: skip
     """The whole RLHF chain, end to end; a killed run picks up where it stopped."""
     from rlhf.pipeline import run
 
-    report = run(preset, root, prefs, progress=progress, nproc=nproc)
+    report = run(preset, root, prefs, progress=progress, nproc=nproc, force=force,
+                 min_rm_accuracy=min_rm_accuracy)  # fmt: skip
     click.echo(report.read_text())
     click.echo(f"report: {report}")

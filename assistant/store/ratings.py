@@ -273,6 +273,12 @@ def _context(conn: sqlite3.Connection, conversation_id: int, message: dict[str, 
     return chat_context(context, system)
 
 
+def context_of(conn: sqlite3.Connection, message_id: int) -> list:
+    """The chat context an assistant message answered (system prompt first)."""
+    m = _message(conn, message_id)
+    return _context(conn, m["conversation_id"], m)
+
+
 def _response(m: dict[str, Any]) -> Response:
     params = _json_field(m.get("params"), {})
     meta = _json_field(m.get("meta"), {})
