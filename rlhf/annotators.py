@@ -212,39 +212,3 @@ def prefer(scorer: Scorer, prompt: Any, a: Any, b: Any, noise: float = 0.1, seed
     coin_to_a = (rng.random() < 0.5) == (text_of(a) == low)  # heads: the first in sorted order
     label = 0 if sa > sb else 1 if sb > sa else 0 if coin_to_a else 1
     return 1 - label if rng.random() < noise else label
-
-
-def label_pairs(
-    rows: Sequence[tuple[Any, ...]],
-    annotators: Sequence[str] = TRAINING_ANNOTATORS,
-    noise: float = 0.1,
-    seed: int = 0,
-) -> list[dict[str, Any]]:
-    """(prompt, answer a, answer b[, facts]) rows -> TRL conversational preference records whose
-    prompt is the chat context the answers were sampled under (`assistant.chat_context`), each
-    labelled by one of `annotators` in turn (recorded in `annotator`); identical answers are
-    skipped. A rater of `rlhf.raters.POOL` sees the prompt's facts and uses its own noise;
-    `flipped` says that the noise turned the rubric's label round (the reward model's accuracy
-    against the rubric reads it). The held-out `judge` is refused: it never labels a training
-    pair."""
-    from assistant.chat_context import preference_record
-    from rlhf import raters
-
-    if "judge" in annotators:
-        raise ValueError("the held-out judge never labels a training pair")
-    out = []
-    for i, (prompt, a, b, *rest) in enumerate(rows):
-        if text_of(a).strip() == text_of(b).strip():
-            continue
-        name = annotators[i % len(annotators)]
-        if name in raters.POOL:
-            facts = rest[0] if rest else {}
-            pick = raters.label(name, prompt, a, b, facts, seed * 100003 + i)
-            rubric = raters.label(name, prompt, a, b, facts, seed * 100003 + i, noise=False)
-        else:
-            pick = prefer(get(name), prompt, a, b, noise, seed * 100003 + i)
-            rubric = prefer(get(name), prompt, a, b, 0.0, seed * 100003 + i)
-        chosen, rejected = (a, b) if pick == 0 else (b, a)
-        out.append(preference_record(prompt, text_of(chosen), text_of(rejected), annotator=name,
-                                     flipped=pick != rubric))  # fmt: skip
-    return out

@@ -174,7 +174,7 @@ def split(
 
 def flipped_pairs(sources: str) -> set[tuple[str, str]]:
     """(chosen, rejected) texts of the pairs a simulated rater's label noise turned round
-    (`flipped` in the record, written by `rlhf.annotators.label_pairs`)."""
+    (`flipped` in the record, written by `rlhf.raters.label_pairs`)."""
     from rlhf.annotators import text_of
 
     out = set()

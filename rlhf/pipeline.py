@@ -22,7 +22,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from rlhf import annotators, callbacks, raters, winrate
+from rlhf import callbacks, raters, winrate
 
 PRESETS: dict[str, dict[str, Any]] = {
     "cpu-tiny": {"sft": "sft-cpu-tiny", "reward": "reward-cpu-tiny", "ppo": "ppo-cpu-tiny",
@@ -60,7 +60,7 @@ def preference_pairs(
     sampled = winrate.sample_answer_pairs(engine, [r["prompt"] for r in prompts], temperatures,
                                           max_new_tokens)  # fmt: skip
     rows = [(p, a, b, facts[json.dumps(p)]) for p, a, b in sampled]
-    pairs = annotators.label_pairs(rows, annotators=tuple(raters.POOL))
+    pairs = raters.label_pairs(rows, annotators=tuple(raters.POOL))
     return pairs, raters.agreement(rows)
 
 

@@ -36,6 +36,7 @@ from itertools import combinations
 from typing import Any
 
 from assistant import toolcall
+from rlhf import annotators as annotators_module
 from rlhf import eval_checks
 from rlhf.annotators import RUDE, TOOL_ASKS, Scorer, is_tool_error, prefer, text_of
 
@@ -248,4 +249,39 @@ def agreement(
     if len(raters) > 1:
         pairs = list(combinations(raters, 2))
         out["pool"] = {"others": round(sum(agree(x, y) for x, y in pairs) / len(pairs), 3)}
+    return out
+
+
+def label_pairs(
+    rows: Sequence[tuple[Any, ...]],
+    annotators: Sequence[str] = annotators_module.TRAINING_ANNOTATORS,
+    noise: float = 0.1,
+    seed: int = 0,
+) -> list[dict[str, Any]]:
+    """(prompt, answer a, answer b[, facts]) rows -> TRL conversational preference records whose
+    prompt is the chat context the answers were sampled under (`assistant.chat_context`), each
+    labelled by one of `annotators` in turn (recorded in `annotator`): a rater of `POOL` sees the
+    prompt's facts and uses its own noise, any other name is a rubric of `rlhf.annotators`.
+    Identical answers are skipped. `flipped` says that the noise turned the rubric's label round
+    (the reward model's accuracy against the rubric reads it). The held-out `judge` is refused:
+    it never labels a training pair."""
+    from assistant.chat_context import preference_record
+
+    if "judge" in annotators:
+        raise ValueError("the held-out judge never labels a training pair")
+    out = []
+    for i, (prompt, a, b, *rest) in enumerate(rows):
+        if text_of(a).strip() == text_of(b).strip():
+            continue
+        name = annotators[i % len(annotators)]
+        if name in POOL:
+            facts = rest[0] if rest else {}
+            pick = label(name, prompt, a, b, facts, seed * 100003 + i)
+            rubric = label(name, prompt, a, b, facts, seed * 100003 + i, noise=False)
+        else:
+            pick = prefer(annotators_module.get(name), prompt, a, b, noise, seed * 100003 + i)
+            rubric = prefer(annotators_module.get(name), prompt, a, b, 0.0, seed * 100003 + i)
+        chosen, rejected = (a, b) if pick == 0 else (b, a)
+        out.append(preference_record(prompt, text_of(chosen), text_of(rejected), annotator=name,
+                                     flipped=pick != rubric))  # fmt: skip
     return out

@@ -5,7 +5,7 @@
     parley eval winrate --model ppo-small --against sft-small --judge human   # queue for the arena
 
 `sample_pairs` answers each prompt twice with the same model (different seeds): the raw material
-for preference pairs, labelled by `rlhf.annotators.label_pairs`. `winrate` answers each held-out
+for preference pairs, labelled by `rlhf.raters.label_pairs`. `winrate` answers each held-out
 prompt with both models (same seed) and lets a judge pick: a simulated annotator (`judge` is the
 held-out one that labels no training pair), the reward model, or people in `parley arena`.
 A simulated annotator judges each pair in both orders; ties count half. The interval is

@@ -7,7 +7,8 @@ import doctest
 import pytest
 
 from rlhf import annotators
-from rlhf.annotators import concise, judge, label_pairs, on_topic, polite, prefer
+from rlhf.annotators import concise, judge, on_topic, polite, prefer
+from rlhf.raters import label_pairs
 
 
 def test_doctests_pass():

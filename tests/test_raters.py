@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from rlhf import annotators, raters
+from rlhf import raters
 from rlhf.raters import POOL, agreement, careful, checks, facts_of, label
 
 ROWS = [json.loads(line) for line in (Path(__file__).resolve().parents[1] / "data" / "rl" /
@@ -75,8 +75,8 @@ def test_each_rater_flips_about_a_quarter_of_its_labels():
 def test_the_held_out_judge_never_labels_a_training_pair():
     rows = [("q", "a", "b", {}), ("q2", "c", "d", {})]
     with pytest.raises(ValueError, match="held-out judge never labels a training pair"):
-        annotators.label_pairs(rows, annotators=("careful", "judge"))
-    pairs = annotators.label_pairs(rows, annotators=tuple(POOL))
+        raters.label_pairs(rows, annotators=("careful", "judge"))
+    pairs = raters.label_pairs(rows, annotators=tuple(POOL))
     assert {p["annotator"] for p in pairs} <= set(POOL) and "judge" not in POOL
 
 
@@ -84,7 +84,7 @@ def test_label_pairs_passes_the_facts_to_the_pool():
     r = next(r for r in ROWS if r["prompt"] == "Add 49 and 14.")
     rows = [(r["prompt"], f"It is 63, case {i}.", f"It is 61, case {i}.", facts_of(r))
             for i in range(200)]  # fmt: skip
-    pairs = annotators.label_pairs(rows, annotators=("careful",))
+    pairs = raters.label_pairs(rows, annotators=("careful",))
     right = sum("63" in p["chosen"][0]["content"] for p in pairs) / len(pairs)
     assert 0.65 < right < 0.85  # right 75% of the time: the rubric, then 25% noise
 
@@ -115,7 +115,7 @@ def test_the_pairs_say_which_labels_the_noise_flipped_and_the_reward_stage_reads
     r = next(r for r in ROWS if r["prompt"] == "Add 49 and 14.")
     rows = [(r["prompt"], f"It is 63, case {i}.", f"It is 61, case {i}.", facts_of(r))
             for i in range(200)]  # fmt: skip
-    pairs = annotators.label_pairs(rows, annotators=("careful",))
+    pairs = raters.label_pairs(rows, annotators=("careful",))
     flipped = [p for p in pairs if p["flipped"]]
     assert 0.15 < len(flipped) / len(pairs) < 0.35
     assert all("61" in p["chosen"][0]["content"] for p in flipped)  # the wrong answer won
