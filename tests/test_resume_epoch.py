@@ -8,8 +8,8 @@ import json
 import pytest
 
 from rlhf import callbacks
-from tests.test_reward import write_prefs
-from tests.test_sft import conversation, run_sft, weights
+from test_reward import write_prefs
+from test_sft import conversation, run_sft, weights
 
 
 class KillAfterSave(callbacks.InterruptAt):
