@@ -6,10 +6,10 @@ from __future__ import annotations
 import json
 
 import pytest
-
-from rlhf import callbacks
 from test_reward import write_prefs
 from test_sft import conversation, run_sft, weights
+
+from rlhf import callbacks
 
 
 class KillAfterSave(callbacks.InterruptAt):
