@@ -35,6 +35,9 @@ from assistant.tools.base import (
     quiet_weights_loading,
     read_file_argument,
 )
+from assistant.tools.llm import _engines as _engines  # shared cache; tests clear it
+from assistant.tools.llm import chat_engine
+from assistant.tools.llm import use_engine as use_engine  # tests hand it a tiny engine
 from assistant.tools.text import split_sentences
 
 MAX_CHARS = 100_000
@@ -44,17 +47,6 @@ PROMPT = (
     "Summarize the following text in two or three sentences. Reply with the summary only.\n\n"
     "Text:\n{text}"
 )
-
-_engines: dict[str | None, Any] = {}
-
-
-def use_engine(engine: Any, model: str | None = None) -> None:
-    """Let the llm backend use an already loaded `Engine` for `model` (tests hand it a tiny one).
-
-    Nothing else calls this: `/summarize` in `parley chat` loads its own copy of the model on first
-    use and keeps it for later calls. Sharing the chat's engine would need its generation
-    serialised with the chat's own answers, which nothing does yet."""
-    _engines[model] = engine
 
 
 class SummarizeTool(Tool):
@@ -161,11 +153,8 @@ def extract(text: str, keep: int | None = None, redundancy: float = 0.5) -> str:
 
 def _llm(text: str, model: str | None, progress: Progress | None) -> str:
     from assistant.engine import GenerationParams
-    from assistant.inference import load_engine
 
-    if model not in _engines:
-        _engines[model] = load_engine(model, progress=progress)
-    engine = _engines[model]
+    engine = chat_engine(model, progress)
     if len(text) > LLM_INPUT_CHARS:  # documented chunking: cut down extractively first
         sents = split_sentences(text)
         average = max(len(text) / max(len(sents), 1), 1)

@@ -27,7 +27,17 @@ from typing import Any
 
 from assistant.errors import UsageError
 from assistant.tools import embeddings
-from assistant.tools.base import ArgParser, BackendInfo, Output, Progress, Tool, measured
+from assistant.tools.base import (
+    ArgParser,
+    BackendInfo,
+    Output,
+    Progress,
+    Tool,
+    measured,
+)
+from assistant.tools.llm import _engines as _engines  # shared cache; tests clear it
+from assistant.tools.llm import chat_engine
+from assistant.tools.llm import use_engine as use_engine  # tests hand it a tiny engine
 
 MAX_CHARS = 100_000
 NO_ANSWER = "No answer in the document."
@@ -36,13 +46,6 @@ LLM_PROMPT = (
     "contain the answer, reply exactly: not in the document.\n\n{passages}\n\nQuestion: "
     "{question}"
 )
-
-_engines: dict[str | None, Any] = {}
-
-
-def use_engine(engine: Any, model: str | None = None) -> None:
-    """Let the llm backend reuse an already loaded `Engine` (the chat's own) for `model`."""
-    _engines[model] = engine
 
 
 @dataclass(frozen=True)
@@ -185,11 +188,8 @@ def _extract(question, passages, nearest) -> tuple[str, int, float]:
 
 def _ask_llm(question, passages, nearest, model, progress) -> tuple[str, int]:
     from assistant.engine import GenerationParams
-    from assistant.inference import load_engine
 
-    if model not in _engines:
-        _engines[model] = load_engine(model, progress=progress)
-    engine = _engines[model]
+    engine = chat_engine(model, progress)
     shown = "\n\n".join(f"Passage {n + 1}: {passages[i]}" for n, (i, _) in enumerate(nearest))
     messages = [{"role": "user", "content": LLM_PROMPT.format(passages=shown, question=question)}]
     params = GenerationParams(temperature=0.0, max_new_tokens=48, seed=0)
