@@ -6,7 +6,7 @@
 
 - `rnn` (default): Parley's captioner, a small CNN encoder and a GRU decoder with attention over
   its 8x8 feature grid, decoded by beam search (`model.py`); trained by `parley train caption`
-  (`rlhf/caption.py`) on rendered Noto colour emoji named by their Unicode names and on scenes of
+  (`train.py`) on rendered Noto colour emoji named by their Unicode names and on scenes of
   one to three Fashion-MNIST items. Weights ship in `weights/`.
 
 What it knows: emoji-style pictures (faces, hands, animals, food, plants, vehicles, objects, signs
@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from assistant.errors import DataError, UsageError
+from assistant.tools import trained
 from assistant.tools.base import ArgParser, BackendInfo, Output, Progress, Tool, measured
 
 ARCHITECTURE = "CNN encoder + GRU decoder with attention (beam search)"
@@ -35,6 +36,9 @@ KNOWS = (
     "It knows emoji-style pictures (faces, animals, food, objects, symbols: the Noto emoji set) "
     "and Fashion-MNIST clothing scenes; it has never seen a photo."
 )
+
+SHIPPED_DIR = Path(__file__).with_name("weights")
+WEIGHTS = ("model.safetensors", "config.json")  # the files a weights directory must hold
 
 
 @dataclass(frozen=True)
@@ -79,7 +83,7 @@ class CaptionTool(Tool):
 
     def backends(self) -> list[BackendInfo]:
         return [
-            BackendInfo("rnn", ARCHITECTURE, _weights() is not None, measured(self.name, "rnn"),
+            BackendInfo("rnn", ARCHITECTURE, weights_dir() is not None, measured(self.name, "rnn"),
                         default=True),
         ]  # fmt: skip
 
@@ -108,7 +112,7 @@ class CaptionTool(Tool):
         beam = 1 if beam is None else int(beam)
         if not 1 <= beam <= MAX_BEAM:
             raise UsageError(f"--beam must be 1 to {MAX_BEAM}; got {beam}")
-        directory = _weights()
+        directory = weights_dir()
         if directory is None:
             raise UsageError("the captioner has no weights; run `parley train caption`")
         from assistant.tools.caption import model
@@ -122,11 +126,6 @@ class CaptionTool(Tool):
         )
 
 
-def _weights() -> Path | None:
-    # the same order as model.weights_dir(), checked without importing torch
-    from assistant import paths
-
-    for directory in (paths.home() / "tools" / "caption-rnn", Path(__file__).with_name("weights")):
-        if (directory / "model.safetensors").exists() and (directory / "config.json").exists():
-            return directory
-    return None
+def weights_dir() -> Path | None:
+    """The trained weights (`$PARLEY_HOME/tools/caption/rnn/`), else the shipped ones."""
+    return trained.find("caption", "rnn", WEIGHTS, SHIPPED_DIR)

@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from assistant.errors import UsageError
-from assistant.tools import embeddings
+from assistant.tools import embeddings, trained
 from assistant.tools.base import (
     ArgParser,
     BackendInfo,
@@ -46,6 +46,9 @@ LLM_PROMPT = (
     "contain the answer, reply exactly: not in the document.\n\n{passages}\n\nQuestion: "
     "{question}"
 )
+
+SHIPPED_DIR = Path(__file__).with_name("weights")
+WEIGHTS = ("reader.safetensors", "reader.json")  # the files a weights directory must hold
 
 
 @dataclass(frozen=True)
@@ -85,7 +88,7 @@ class QATool(Tool):
 
         return [
             BackendInfo("encoder", "MiniLM-L6 encoder + answer-span head (extractive, BERT-style)",
-                        embeddings.available() and _reader_weights() is not None,
+                        embeddings.available() and weights_dir() is not None,
                         measured("qa", "encoder"), default=True),
             BackendInfo("llm", "decoder-only transformer (the chat model) over retrieved passages",
                         _llm_present(), measured("qa", "llm")),
@@ -174,7 +177,7 @@ def _extract(question, passages, nearest) -> tuple[str, int, float]:
 
     from assistant.tools.qa import reader as reader_module
 
-    directory = _reader_weights()
+    directory = weights_dir()
     if directory is None:
         raise UsageError("the qa reader has no weights; run `parley train qa`")
     reader, tokenizer, meta = reader_module.load(directory)
@@ -212,11 +215,6 @@ def _sentence_with(passage: str, answer: str) -> str:
     return passage
 
 
-def _reader_weights() -> Path | None:
-    # the same order as reader.weights_dir(), checked without importing torch
-    from assistant import paths
-
-    for directory in (paths.home() / "tools" / "qa-reader", Path(__file__).with_name("weights")):
-        if (directory / "reader.safetensors").exists() and (directory / "reader.json").exists():
-            return directory
-    return None
+def weights_dir() -> Path | None:
+    """The trained weights (`$PARLEY_HOME/tools/qa/encoder/`), else the shipped ones."""
+    return trained.find("qa", "encoder", WEIGHTS, SHIPPED_DIR)

@@ -19,8 +19,8 @@ import os
 from pathlib import Path
 from typing import Any
 
-from assistant import paths
 from assistant.errors import UsageError
+from assistant.tools import trained
 from assistant.tools.base import (
     ArgParser,
     BackendInfo,
@@ -32,6 +32,9 @@ from assistant.tools.base import (
     quiet_weights_loading,
     read_file_argument,
 )
+
+SHIPPED_DIR = Path(__file__).with_name("weights")
+WEIGHTS = ("sentiment.safetensors",)  # the files a weights directory must hold
 
 MAX_CHARS = 20_000
 HF_ENV = "PARLEY_SENTIMENT_MODEL"
@@ -51,7 +54,7 @@ class SentimentTool(Tool):
 
         return [
             BackendInfo("encoder", "BERT-style encoder (MiniLM-L6) + trained head",
-                        _encoder_weights() is not None, measured(self.name, "encoder"),
+                        weights_dir() is not None, measured(self.name, "encoder"),
                         default=True),
             BackendInfo("vader", "lexicon and rules (VADER)",
                         importlib.util.find_spec("vaderSentiment") is not None,
@@ -80,7 +83,7 @@ class SentimentTool(Tool):
     ) -> Output:
         text = check_text(str(text), limit=MAX_CHARS)
         if backend == "encoder":
-            directory = _encoder_weights()
+            directory = weights_dir()
             if directory is None:
                 raise UsageError(
                     "the sentiment encoder has no weights; run `parley train sentiment`"
@@ -129,15 +132,9 @@ def _vader():
     return _analyzer
 
 
-def _encoder_weights() -> Path | None:
-    # the same order as encoder.weights_dir(), without importing torch
-    for directory in (
-        paths.home() / "tools" / "sentiment-encoder",
-        Path(__file__).parent / "weights",
-    ):
-        if (directory / "sentiment.safetensors").exists():
-            return directory
-    return None
+def weights_dir() -> Path | None:
+    """The trained weights (`$PARLEY_HOME/tools/sentiment/encoder/`), else the shipped ones."""
+    return trained.find("sentiment", "encoder", WEIGHTS, SHIPPED_DIR)
 
 
 def _hf_dir(model: str | None) -> Path | None:

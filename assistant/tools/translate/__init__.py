@@ -16,9 +16,11 @@ language is guessed, and without `--to` it is the other one of en/pt.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from assistant.errors import UsageError
+from assistant.tools import trained
 from assistant.tools.base import (
     ArgParser,
     BackendInfo,
@@ -30,6 +32,9 @@ from assistant.tools.base import (
     read_file_argument,
 )
 from assistant.tools.text import chunks, guess_language, split_sentences
+
+SHIPPED_DIR = Path(__file__).with_name("weights")
+WEIGHTS = ("model.safetensors", "tokenizer.json")  # the files a weights directory must hold
 
 LANGUAGES = {"en": "English", "pt": "Portuguese"}
 MAX_CHARS = 20_000
@@ -49,7 +54,7 @@ class TranslateTool(Tool):
     def backends(self) -> list[BackendInfo]:
         from assistant.tools.translate import bergamot, hf
 
-        rnn_present = _rnn_weights() is not None
+        rnn_present = weights_dir() is not None
         return [
             BackendInfo("bergamot", bergamot.ARCHITECTURE, bergamot.available(),
                         measured(self.name, "bergamot"), default=True),
@@ -94,7 +99,7 @@ class TranslateTool(Tool):
             _check_pair(backend, source, target, bergamot.PAIRS)
             out = bergamot.translate_many(pieces, source, target)
         elif backend == "rnn":
-            directory = _rnn_weights()
+            directory = weights_dir()
             _check_pair(backend, source, target, (("en", "pt"),))
             if directory is None:
                 raise UsageError("the rnn translator has no weights; run `parley train translate`")
@@ -130,16 +135,6 @@ def _check_pair(backend: str, source: str, target: str, pairs) -> None:
         )
 
 
-def _rnn_weights():
-    # Checked without importing torch (rnn.py imports it): the same order as rnn.weights_dir().
-    from pathlib import Path
-
-    from assistant import paths
-
-    for directory in (
-        paths.home() / "tools" / "translate-rnn",
-        Path(__file__).with_name("weights"),
-    ):
-        if (directory / "model.safetensors").exists() and (directory / "tokenizer.json").exists():
-            return directory
-    return None
+def weights_dir() -> Path | None:
+    """The trained weights (`$PARLEY_HOME/tools/translate/rnn/`), else the shipped ones."""
+    return trained.find("translate", "rnn", WEIGHTS, SHIPPED_DIR)
