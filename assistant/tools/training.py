@@ -38,21 +38,26 @@ def output_dir_field(tool: str, backend: str, what: str = "where the model goes"
     return field(default=None, metadata={"help": f"{what} (default {where})"})
 
 
-def parse(config_class: type, argv: list[str] | None, prog: str, doc: str | None) -> Any:
-    """`config_class` from `--flag value` arguments: one flag per field, its help and `choices`
-    from the field's metadata; `--help` prints the trainer's docstring first."""
-    parser = argparse.ArgumentParser(
-        prog=prog, description=doc, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    for f in fields(config_class):
-        parser.add_argument(
-            f"--{f.name.replace('_', '-')}",
-            type=_KINDS[str(f.type).removesuffix(" | None")],
-            default=f.default,
-            choices=f.metadata.get("choices"),
-            help=f.metadata.get("help"),
+def parser(config_class: type, doc: str | None, default_prog: str) -> Callable[..., Any]:
+    """A trainer's `parse(argv=None, prog=default_prog) -> config_class`: one `--flag` per field
+    of the config dataclass, its help and `choices` from the field's metadata; `--help` prints
+    the trainer's docstring first."""
+
+    def parse(argv: list[str] | None = None, prog: str = default_prog) -> Any:
+        parser = argparse.ArgumentParser(
+            prog=prog, description=doc, formatter_class=argparse.RawDescriptionHelpFormatter
         )
-    return config_class(**vars(parser.parse_args(argv)))
+        for f in fields(config_class):
+            parser.add_argument(
+                f"--{f.name.replace('_', '-')}",
+                type=_KINDS[str(f.type).removesuffix(" | None")],
+                default=f.default,
+                choices=f.metadata.get("choices"),
+                help=f.metadata.get("help"),
+            )
+        return config_class(**vars(parser.parse_args(argv)))
+
+    return parse
 
 
 def settings(config: Any, skip: tuple[str, ...] = ("output_dir",)) -> dict[str, Any]:

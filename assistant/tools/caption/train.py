@@ -146,8 +146,7 @@ def train(config: CaptionTrainConfig, progress: bool = True, log=print) -> Path:
     return out_dir
 
 
-def parse(argv: list[str] | None = None, prog: str = PROG) -> CaptionTrainConfig:
-    return training.parse(CaptionTrainConfig, argv, prog, __doc__)
+parse = training.parser(CaptionTrainConfig, __doc__, PROG)
 
 
 if __name__ == "__main__":

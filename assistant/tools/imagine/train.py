@@ -290,8 +290,7 @@ def train(config: ImageConfig, progress: bool = True, log=print) -> Path:
     return weights
 
 
-def parse(argv: list[str] | None = None, prog: str = PROG) -> ImageConfig:
-    return training.parse(ImageConfig, argv, prog, __doc__)
+parse = training.parser(ImageConfig, __doc__, PROG)
 
 
 if __name__ == "__main__":

@@ -233,8 +233,7 @@ def train(config: QATrainConfig, progress: bool = True, log=print) -> Path:
     return out_dir
 
 
-def parse(argv: list[str] | None = None, prog: str = PROG) -> QATrainConfig:
-    return training.parse(QATrainConfig, argv, prog, __doc__)
+parse = training.parser(QATrainConfig, __doc__, PROG)
 
 
 if __name__ == "__main__":

@@ -296,8 +296,7 @@ def train(config: RestoreConfig, progress: bool = True, log=print) -> Path:
     return weights
 
 
-def parse(argv: list[str] | None = None, prog: str = PROG) -> RestoreConfig:
-    return training.parse(RestoreConfig, argv, prog, __doc__)
+parse = training.parser(RestoreConfig, __doc__, PROG)
 
 
 if __name__ == "__main__":

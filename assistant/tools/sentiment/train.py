@@ -237,8 +237,7 @@ def _train_lora(model, tokenizer, train, val, label_id, loss_fn, config, progres
                 return
 
 
-def parse(argv: list[str] | None = None, prog: str = PROG) -> SentimentConfig:
-    return training.parse(SentimentConfig, argv, prog, __doc__)
+parse = training.parser(SentimentConfig, __doc__, PROG)
 
 
 if __name__ == "__main__":

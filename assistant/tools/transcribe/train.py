@@ -298,8 +298,7 @@ def train(config: TranscribeConfig, progress: bool = True, log=print) -> Path:
     return out_dir
 
 
-def parse(argv: list[str] | None = None, prog: str = PROG) -> TranscribeConfig:
-    return training.parse(TranscribeConfig, argv, prog, __doc__)
+parse = training.parser(TranscribeConfig, __doc__, PROG)
 
 
 if __name__ == "__main__":

@@ -222,8 +222,7 @@ def train(config: TranslateConfig, progress: bool = True, log=print) -> Path:
     return out_dir
 
 
-def parse(argv: list[str] | None = None, prog: str = PROG) -> TranslateConfig:
-    return training.parse(TranslateConfig, argv, prog, __doc__)
+parse = training.parser(TranslateConfig, __doc__, PROG)
 
 
 if __name__ == "__main__":
