@@ -17,13 +17,11 @@ Text up to 100,000 characters (or a UTF-8 file) is accepted; binary files are re
 
 from __future__ import annotations
 
-import os
 import re
-from pathlib import Path
 from typing import Any
 
 from assistant.errors import UsageError
-from assistant.tools import embeddings
+from assistant.tools import embeddings, hf
 from assistant.tools.base import (
     ArgParser,
     BackendInfo,
@@ -32,7 +30,6 @@ from assistant.tools.base import (
     Tool,
     check_text,
     measured,
-    quiet_weights_loading,
     read_file_argument,
 )
 from assistant.tools.llm import _engines as _engines  # shared cache; tests clear it
@@ -66,7 +63,7 @@ class SummarizeTool(Tool):
             BackendInfo("extractive", "sentence embeddings (MiniLM-L6 encoder)",
                         embeddings.available(), measured(self.name, "extractive")),
             BackendInfo("hf", "transformer encoder-decoder (BART/T5)",
-                        _hf_dir(None) is not None, measured(self.name, "hf")),
+                        hf.model_dir(None, HF_ENV) is not None, measured(self.name, "hf")),
         ]  # fmt: skip
 
     def parser(self) -> ArgParser:
@@ -193,36 +190,10 @@ def _llm_present() -> bool:
     return importlib.util.find_spec(models.EMBEDDED_PACKAGE) is not None
 
 
-def _hf_dir(model: str | None) -> Path | None:
-    value = model or os.environ.get(HF_ENV)
-    if not value:
-        return None
-    path = Path(value).expanduser()
-    return path if (path / "config.json").exists() else None
-
-
-_hf_cache: dict[Path, Any] = {}
-
-
 def _hf(text: str, model: str | None, progress: Progress | None) -> str:
-    path = _hf_dir(model)
-    if path is None:
-        where = model or os.environ.get(HF_ENV)
-        raise UsageError(
-            f"no BART/T5 directory at {where}; pass --model DIR"
-            if where
-            else f"the hf backend needs a model: --model DIR (or set {HF_ENV})"
-        )
     import torch
-    from transformers import AutoModelForSeq2SeqLM, AutoTokenizer
 
-    if path not in _hf_cache:
-        if progress:
-            progress(f"loading {path}")
-        with quiet_weights_loading():
-            seq2seq = AutoModelForSeq2SeqLM.from_pretrained(path).eval()
-        _hf_cache[path] = (seq2seq, AutoTokenizer.from_pretrained(path))
-    seq2seq, tokenizer = _hf_cache[path]
+    seq2seq, tokenizer = hf.load(model, HF_ENV, "BART/T5", "AutoModelForSeq2SeqLM", progress)
     prefix = "summarize: " if seq2seq.config.model_type == "t5" else ""
     limit = min(getattr(tokenizer, "model_max_length", 1024) or 1024, 1024)
     inputs = tokenizer(prefix + text, return_tensors="pt", truncation=True, max_length=limit)

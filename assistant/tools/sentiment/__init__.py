@@ -15,12 +15,11 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any
 
 from assistant.errors import UsageError
-from assistant.tools import trained
+from assistant.tools import hf, trained
 from assistant.tools.base import (
     ArgParser,
     BackendInfo,
@@ -60,7 +59,7 @@ class SentimentTool(Tool):
                         importlib.util.find_spec("vaderSentiment") is not None,
                         measured(self.name, "vader")),
             BackendInfo("hf", "transformer sequence classifier (any HF dir)",
-                        _hf_dir(None) is not None, measured(self.name, "hf")),
+                        hf.model_dir(None, HF_ENV) is not None, measured(self.name, "hf")),
         ]  # fmt: skip
 
     def parser(self) -> ArgParser:
@@ -137,36 +136,11 @@ def weights_dir() -> Path | None:
     return trained.find("sentiment", "encoder", WEIGHTS, SHIPPED_DIR)
 
 
-def _hf_dir(model: str | None) -> Path | None:
-    value = model or os.environ.get(HF_ENV)
-    if not value:
-        return None
-    path = Path(value).expanduser()
-    return path if (path / "config.json").exists() else None
-
-
-_hf_cache: dict[Path, Any] = {}
-
-
 def _hf_predict(text: str, model: str | None, progress: Progress | None) -> dict[str, float]:
-    path = _hf_dir(model)
-    if path is None:
-        where = model or os.environ.get(HF_ENV)
-        raise UsageError(
-            f"no sequence-classification directory at {where}; pass --model DIR"
-            if where
-            else f"the hf backend needs a model: --model DIR (or set {HF_ENV})"
-        )
     import torch
-    from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
-    if path not in _hf_cache:
-        if progress:
-            progress(f"loading {path}")
-        with quiet_weights_loading():
-            clf = AutoModelForSequenceClassification.from_pretrained(path).eval()
-        _hf_cache[path] = (clf, AutoTokenizer.from_pretrained(path))
-    clf, tokenizer = _hf_cache[path]
+    kind, auto_class = "sequence-classification", "AutoModelForSequenceClassification"
+    clf, tokenizer = hf.load(model, HF_ENV, kind, auto_class, progress)
     inputs = tokenizer(text, return_tensors="pt", truncation=True, max_length=512)
     with torch.inference_mode():
         probs = torch.softmax(clf(**inputs).logits[0].float(), dim=-1)
