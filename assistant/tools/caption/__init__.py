@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from assistant.errors import DataError, UsageError
+from assistant.errors import UsageError
 from assistant.tools import trained
 from assistant.tools.base import ArgParser, BackendInfo, Output, Progress, Tool, measured
 
@@ -51,25 +51,17 @@ class ImageFile:
 
 def read_image(value: str) -> ImageFile:
     """Open `@image.png` (or `image.png`); anything that is not a readable image is one line."""
-    from PIL import Image, UnidentifiedImageError
+    from assistant.tools.image_files import open_image
 
     text = str(value).strip()
     path = Path(text[1:] if text.startswith("@") and len(text) > 1 else text).expanduser()
-    if not path.is_file():
-        raise UsageError(f"no such image: {path}")
-    if path.stat().st_size == 0:
-        raise DataError(f"{path} is empty; give a PNG or JPEG image")
-    try:
-        with Image.open(path) as im:
-            if im.width * im.height > MAX_PIXELS:
-                raise UsageError(f"{path.name} is {im.width}x{im.height}; the limit is 40 MP")
-            im.load()
-            image = im.copy()
-    except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError) as e:
-        raise DataError(
-            f"{path} is not an image Parley can read ({type(e).__name__}); give a PNG or JPEG"
-        ) from None
-    return ImageFile(path, image)
+
+    def too_big(width: int, height: int) -> str | None:
+        if width * height > MAX_PIXELS:
+            return f"{path.name} is {width}x{height}; the limit is 40 MP"
+        return None
+
+    return ImageFile(path, open_image(path, "image", too_big))
 
 
 class CaptionTool(Tool):
