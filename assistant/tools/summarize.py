@@ -18,7 +18,6 @@ Text up to 100,000 characters (or a UTF-8 file) is accepted; binary files are re
 from __future__ import annotations
 
 import re
-from typing import Any
 
 from assistant.errors import UsageError
 from assistant.tools import embeddings, hf
@@ -27,15 +26,13 @@ from assistant.tools.base import (
     BackendInfo,
     Output,
     Progress,
-    Tool,
     check_text,
     measured,
-    read_file_argument,
 )
 from assistant.tools.llm import _engines as _engines  # shared cache; tests clear it
 from assistant.tools.llm import chat_engine
 from assistant.tools.llm import use_engine as use_engine  # tests hand it a tiny engine
-from assistant.tools.text import split_sentences
+from assistant.tools.text import TextTool, split_sentences
 
 MAX_CHARS = 100_000
 HF_ENV = "PARLEY_SUMMARIZE_MODEL"
@@ -46,7 +43,7 @@ PROMPT = (
 )
 
 
-class SummarizeTool(Tool):
+class SummarizeTool(TextTool):
     name = "summarize"
     description = "Summarize a text (or a file: @PATH) in a few sentences."
     usage = "/summarize [--backend llm|extractive|hf] [--sentences N] [--model M] TEXT|@FILE"
@@ -66,17 +63,11 @@ class SummarizeTool(Tool):
                         hf.model_dir(None, HF_ENV) is not None, measured(self.name, "hf")),
         ]  # fmt: skip
 
-    def parser(self) -> ArgParser:
-        parser = ArgParser(self)
+    text_metavar = "TEXT|@FILE"
+
+    def options(self, parser: ArgParser) -> None:
         parser.add_argument("--sentences", "-n", type=int, metavar="N")
         parser.add_argument("--model", metavar="M")
-        parser.add_argument("text", nargs="*", metavar="TEXT|@FILE")
-        return parser
-
-    def parse(self, argv: list[str]) -> dict[str, Any]:
-        args = self.parser().parse(argv)
-        args["text"] = read_file_argument(" ".join(args.get("text") or []))
-        return args
 
     def execute(
         self,

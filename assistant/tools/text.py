@@ -1,4 +1,5 @@
-"""Plain-text helpers the tools share: sentence splitting and a small language guess.
+"""Plain-text helpers the tools share: sentence splitting, a small language guess, and `TextTool`
+(the base of the tools whose words are one text: translate, sentiment, summarize).
 
 No NLTK data is needed (none is available offline): sentences split on end punctuation followed by
 space and a capital/digit/quote, with common abbreviations kept whole.
@@ -12,8 +13,10 @@ space and a capital/digit/quote, with common abbreviations kept whole.
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from assistant.errors import UsageError
+from assistant.tools.base import ArgParser, Tool, read_file_argument
 
 _ABBREVIATIONS = {
     "mr", "mrs", "ms", "dr", "prof", "sr", "jr", "st", "vs", "etc", "e.g", "i.e", "no", "fig",
@@ -114,3 +117,24 @@ def decode_utf8(data: bytes, what: str) -> str:
             f"{what} is not UTF-8 text (byte 0x{data[e.start]:02x} at position {e.start}): "
             f"{ICONV_HINT}"
         ) from None
+
+
+class TextTool(Tool):
+    """A tool whose words end in one text (`/sentiment I loved it`; `@FILE` for a file's text):
+    its parser is the tool's own flags (`options`) then that text, which `parse` joins and reads."""
+
+    text_metavar = "TEXT"
+
+    def options(self, parser: ArgParser) -> None:
+        """Add this tool's flags; `--backend` is every tool's already."""
+
+    def parser(self) -> ArgParser:
+        parser = ArgParser(self)
+        self.options(parser)
+        parser.add_argument("text", nargs="*", metavar=self.text_metavar)
+        return parser
+
+    def parse(self, argv: list[str]) -> dict[str, Any]:
+        args = self.parser().parse(argv)
+        args["text"] = read_file_argument(" ".join(args.get("text") or []))
+        return args

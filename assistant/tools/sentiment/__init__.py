@@ -16,7 +16,6 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 from assistant.errors import UsageError
 from assistant.tools import hf, trained
@@ -25,12 +24,11 @@ from assistant.tools.base import (
     BackendInfo,
     Output,
     Progress,
-    Tool,
     check_text,
     measured,
     quiet_weights_loading,
-    read_file_argument,
 )
+from assistant.tools.text import TextTool
 
 SHIPPED_DIR = Path(__file__).with_name("weights")
 WEIGHTS = ("sentiment.safetensors",)  # the files a weights directory must hold
@@ -39,7 +37,7 @@ MAX_CHARS = 20_000
 HF_ENV = "PARLEY_SENTIMENT_MODEL"
 
 
-class SentimentTool(Tool):
+class SentimentTool(TextTool):
     name = "sentiment"
     description = "Say whether a text is negative, neutral or positive, with probabilities."
     usage = "/sentiment [--backend encoder|vader|hf] TEXT"
@@ -62,16 +60,8 @@ class SentimentTool(Tool):
                         hf.model_dir(None, HF_ENV) is not None, measured(self.name, "hf")),
         ]  # fmt: skip
 
-    def parser(self) -> ArgParser:
-        parser = ArgParser(self)
+    def options(self, parser: ArgParser) -> None:
         parser.add_argument("--model", metavar="DIR")
-        parser.add_argument("text", nargs="*", metavar="TEXT")
-        return parser
-
-    def parse(self, argv: list[str]) -> dict[str, Any]:
-        args = self.parser().parse(argv)
-        args["text"] = read_file_argument(" ".join(args.get("text") or []))
-        return args
 
     def execute(
         self,

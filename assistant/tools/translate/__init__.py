@@ -17,7 +17,6 @@ language is guessed, and without `--to` it is the other one of en/pt.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 from assistant.errors import UsageError
 from assistant.tools import trained
@@ -26,12 +25,10 @@ from assistant.tools.base import (
     BackendInfo,
     Output,
     Progress,
-    Tool,
     check_text,
     measured,
-    read_file_argument,
 )
-from assistant.tools.text import chunks, guess_language, split_sentences
+from assistant.tools.text import TextTool, chunks, guess_language, split_sentences
 
 SHIPPED_DIR = Path(__file__).with_name("weights")
 WEIGHTS = ("model.safetensors", "tokenizer.json")  # the files a weights directory must hold
@@ -40,7 +37,7 @@ LANGUAGES = {"en": "English", "pt": "Portuguese"}
 MAX_CHARS = 20_000
 
 
-class TranslateTool(Tool):
+class TranslateTool(TextTool):
     name = "translate"
     description = "Translate text between English and Portuguese."
     usage = "/translate [--to pt|en] [--from en|pt] [--backend bergamot|rnn|hf] TEXT"
@@ -64,18 +61,10 @@ class TranslateTool(Tool):
                         measured(self.name, "hf")),
         ]  # fmt: skip
 
-    def parser(self) -> ArgParser:
-        parser = ArgParser(self)
+    def options(self, parser: ArgParser) -> None:
         parser.add_argument("--to", "-t", metavar="pt|en")
         parser.add_argument("--from", "-f", dest="source", metavar="en|pt")
         parser.add_argument("--model", metavar="DIR")
-        parser.add_argument("text", nargs="*", metavar="TEXT")
-        return parser
-
-    def parse(self, argv: list[str]) -> dict[str, Any]:
-        args = self.parser().parse(argv)
-        args["text"] = read_file_argument(" ".join(args.get("text") or []))
-        return args
 
     def execute(
         self,
