@@ -141,19 +141,13 @@ def test_a_bad_image_from_the_shell_is_one_line_on_stderr(tmp_path):
 
 @needs_font
 async def test_caption_in_the_chat_shows_the_image_and_its_caption(tmp_path):
-    from fake_engine import FakeEngine, make_app, send
-
-    from assistant.tui.message_view import ToolMessageView
+    from tool_chat import image_captions, tool_in_chat
 
     picture = _emoji_png(tmp_path / "my snail.png", "\U0001f40c")
-    engine = FakeEngine()
-    app = make_app(engine)
-    async with app.run_test(size=(110, 40)) as pilot:
-        await send(pilot, app, f'/caption "@{picture}"')
-        view = app.query_one(ToolMessageView)
+    async with tool_in_chat(f'/caption "@{picture}"') as (view, engine):
         assert view.header_text().startswith("/caption · rnn (CNN encoder + GRU decoder")
         assert view.message.meta["images"] == [str(picture)]
-        assert [str(w.render()) for w in view.query(".tool-image-path")] == [f"image: {picture}"]
+        assert image_captions(view) == [f"image: {picture}"]
         assert len(view.query(".tool-image")) == 1
         assert str(view.query_one(".body").render()) == "snail"
         assert engine.calls == []

@@ -21,13 +21,7 @@ from assistant.tools.imagine import WEIGHTS_DIR, models, sampling
 from assistant.tools.imagine.classes import FASHION_CLASSES, match
 from assistant.tools.imagine.data import load_classifier, predict
 
-
-@pytest.fixture(autouse=True)
-def one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("torch_one_thread")
 
 
 @pytest.fixture(scope="module")

@@ -15,15 +15,7 @@ from assistant.errors import DataError, UsageError
 from assistant.tools.restore import image as restore_image
 from assistant.tools.restore import restorer
 
-
-@pytest.fixture(autouse=True)
-def one_thread():
-    import torch
-
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("torch_one_thread")
 
 
 def heldout_crop(size: int = 64) -> np.ndarray:
