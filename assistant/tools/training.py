@@ -60,6 +60,16 @@ def parser(config_class: type, doc: str | None, default_prog: str) -> Callable[.
     return parse
 
 
+def start(config: Any) -> None:
+    """What every training run does first: seed torch with `config.seed` and give it
+    `config.threads` CPU threads (0: torch's own default)."""
+    import torch
+
+    torch.manual_seed(config.seed)
+    if config.threads:
+        torch.set_num_threads(config.threads)
+
+
 def settings(config: Any, skip: tuple[str, ...] = ("output_dir",)) -> dict[str, Any]:
     """The settings a run used, for the weights' metadata (without where the files went)."""
     return {f.name: getattr(config, f.name) for f in fields(config) if f.name not in skip}

@@ -41,6 +41,9 @@ class CaptionTrainConfig:
     threads: int = field(default=1, metadata={"help": "torch CPU threads (0: default)"})
 
 
+parse = training.parser(CaptionTrainConfig, __doc__, PROG)
+
+
 def vocabulary(captions: list[str]) -> list[str]:
     """Special tokens, then every training word by frequency (ties alphabetical)."""
     from assistant.tools.caption.model import SPECIAL, tokenize
@@ -68,9 +71,7 @@ def train(config: CaptionTrainConfig, progress: bool = True, log=print) -> Path:
     from assistant.tools.caption import data
     from assistant.tools.caption import model as cap
 
-    torch.manual_seed(config.seed)
-    if config.threads:
-        torch.set_num_threads(config.threads)
+    training.start(config)
     out_dir = trained.output_dir(config.output_dir, "caption", "rnn")
     emoji_rgba, emoji_captions = data.emoji_split("train")
     if config.emoji_limit:
@@ -144,9 +145,6 @@ def train(config: CaptionTrainConfig, progress: bool = True, log=print) -> Path:
             break
     cap.load.cache_clear()
     return out_dir
-
-
-parse = training.parser(CaptionTrainConfig, __doc__, PROG)
 
 
 if __name__ == "__main__":

@@ -51,6 +51,9 @@ class ImageConfig:
     seed: int = field(default=0, metadata={"help": "init, shuffling and noise seed"})
 
 
+parse = training.parser(ImageConfig, __doc__, PROG)
+
+
 class Trainer:
     """One architecture's models, optimizers and training step; `step(x, y) -> loss`."""
 
@@ -204,8 +207,7 @@ def train(config: ImageConfig, progress: bool = True, log=print) -> Path:
         raise ValueError(f"--arch must be one of {', '.join(ARCHS)}; got {config.arch!r}")
     if config.epochs < 1:
         raise ValueError(f"--epochs must be at least 1; got {config.epochs}")
-    torch.manual_seed(config.seed)
-    torch.set_num_threads(max(1, config.threads))
+    training.start(config)
     x, y, classes = load(config.dataset, "train")
     if config.limit:
         x, y = x[: config.limit], y[: config.limit]
@@ -288,9 +290,6 @@ def train(config: ImageConfig, progress: bool = True, log=print) -> Path:
     params = sum(p.numel() for p in trainer.shipped().parameters())
     log(f"wrote {weights} ({params:,} parameters, epoch {epoch}, step {trainer.steps})")
     return weights
-
-
-parse = training.parser(ImageConfig, __doc__, PROG)
 
 
 if __name__ == "__main__":

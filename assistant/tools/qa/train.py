@@ -51,6 +51,9 @@ class QATrainConfig:
     threads: int = field(default=1, metadata={"help": "torch CPU threads (0: default)"})
 
 
+parse = training.parser(QATrainConfig, __doc__, PROG)
+
+
 # --- SQuAD's answer scores ---
 
 
@@ -166,9 +169,7 @@ def train(config: QATrainConfig, progress: bool = True, log=print) -> Path:
     from assistant.tools.qa import reader as reader_module
 
     random.seed(config.seed)
-    torch.manual_seed(config.seed)
-    if config.threads:
-        torch.set_num_threads(config.threads)
+    training.start(config)
     out_dir = trained.output_dir(config.output_dir, "qa", "encoder")
     reader, tokenizer = reader_module.base_reader()
     examples = qa_data.templated(config.templated, config.seed)
@@ -231,9 +232,6 @@ def train(config: QATrainConfig, progress: bool = True, log=print) -> Path:
     reader_module.save(reader, config.layers, out_dir, meta)
     reader_module.load.cache_clear()
     return out_dir
-
-
-parse = training.parser(QATrainConfig, __doc__, PROG)
 
 
 if __name__ == "__main__":

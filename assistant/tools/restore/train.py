@@ -69,6 +69,9 @@ class RestoreConfig:
     )  # fmt: skip
 
 
+parse = training.parser(RestoreConfig, __doc__, PROG)
+
+
 def load_photo(name: str):
     """A bundled photograph (`skimage.data` or `OTHER_PHOTOS`) as float32 in [0, 1], (H, W) grey
     or (H, W, 3) RGB."""
@@ -211,8 +214,7 @@ def train(config: RestoreConfig, progress: bool = True, log=print) -> Path:
 
     from assistant.tools.restore import model as restore_model
 
-    torch.manual_seed(config.seed)
-    torch.set_num_threads(max(1, config.threads))
+    training.start(config)
     out_dir = trained.output_dir(config.output_dir, "restore", "diffusion")
     ckpt_path = out_dir / "checkpoint.safetensors"
     channels = tuple(int(c) for c in config.channels.split(","))
@@ -294,9 +296,6 @@ def train(config: RestoreConfig, progress: bool = True, log=print) -> Path:
     )
     log(f"wrote {weights} (step {step}, {restore_model.count_parameters(net):,} parameters)")
     return weights
-
-
-parse = training.parser(RestoreConfig, __doc__, PROG)
 
 
 if __name__ == "__main__":

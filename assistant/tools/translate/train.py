@@ -49,6 +49,9 @@ class TranslateConfig:
     threads: int = field(default=0, metadata={"help": "torch CPU threads (0: default)"})
 
 
+parse = training.parser(TranslateConfig, __doc__, PROG)
+
+
 def heldout_pairs() -> list[tuple[str, str]]:
     """The project's held-out English/Portuguese pairs (references written by hand)."""
     rows = []
@@ -152,9 +155,7 @@ def train(config: TranslateConfig, progress: bool = True, log=print) -> Path:
 
     from assistant.tools.translate import rnn
 
-    torch.manual_seed(config.seed)
-    if config.threads:
-        torch.set_num_threads(config.threads)
+    training.start(config)
     out_dir = trained.output_dir(config.output_dir, "translate", "rnn")
     corpus_path = (
         Path(config.corpus) if config.corpus else paths.home() / "corpora" / "translate-en-pt.tsv"
@@ -220,9 +221,6 @@ def train(config: TranslateConfig, progress: bool = True, log=print) -> Path:
             break
     rnn.load.cache_clear()
     return out_dir
-
-
-parse = training.parser(TranslateConfig, __doc__, PROG)
 
 
 if __name__ == "__main__":
