@@ -21,13 +21,13 @@ files, so it is refused with the command the person can type instead.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from assistant.errors import UsageError
 from assistant.tools import trained
 from assistant.tools.base import ArgParser, BackendInfo, Output, Progress, Tool, measured
+from assistant.tools.files import NamedFile, named_path, open_image
 
 ARCHITECTURE = "CNN encoder + GRU decoder with attention (beam search)"
 MAX_PIXELS = 40_000_000
@@ -41,27 +41,16 @@ SHIPPED_DIR = Path(__file__).with_name("weights")
 WEIGHTS = ("model.safetensors", "config.json")  # the files a weights directory must hold
 
 
-@dataclass(frozen=True)
-class ImageFile:
-    """An image a person named in a slash command: its path and pixels (a PIL image)."""
-
-    path: Path
-    image: Any
-
-
-def read_image(value: str) -> ImageFile:
+def read_image(value: str) -> NamedFile:
     """Open `@image.png` (or `image.png`); anything that is not a readable image is one line."""
-    from assistant.tools.image_files import open_image
-
-    text = str(value).strip()
-    path = Path(text[1:] if text.startswith("@") and len(text) > 1 else text).expanduser()
+    path = named_path(value)
 
     def too_big(width: int, height: int) -> str | None:
         if width * height > MAX_PIXELS:
             return f"{path.name} is {width}x{height}; the limit is 40 MP"
         return None
 
-    return ImageFile(path, open_image(path, "image", too_big))
+    return NamedFile(path, open_image(path, "image", too_big))
 
 
 class CaptionTool(Tool):
@@ -96,7 +85,7 @@ class CaptionTool(Tool):
         image: Any = None,
         beam: int | None = None,
     ) -> Output:
-        if not isinstance(image, ImageFile):
+        if not isinstance(image, NamedFile):
             named = str(image or "").strip().lstrip("@") or "IMAGE"
             raise UsageError(
                 f"caption reads only an image a person attaches: type /caption @{named}"
@@ -109,12 +98,12 @@ class CaptionTool(Tool):
             raise UsageError("the captioner has no weights; run `parley train caption`")
         from assistant.tools.caption import model
 
-        text, confidence = model.caption(image.image, directory, beam=beam)
+        text, confidence = model.caption(image.content, directory, beam=beam)
         return Output(
             text,
             confidence=confidence,
             images=[image.path],
-            data={"image": str(image.path), "size": list(image.image.size), "beam": beam},
+            data={"image": str(image.path), "size": list(image.content.size), "beam": beam},
         )
 
 

@@ -21,7 +21,6 @@ conversation (a paragraph the person pasted); it never opens a file.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +34,7 @@ from assistant.tools.base import (
     Tool,
     measured,
 )
+from assistant.tools.files import NamedFile
 from assistant.tools.llm import _engines as _engines  # shared cache; tests clear it
 from assistant.tools.llm import chat_engine
 from assistant.tools.llm import use_engine as use_engine  # tests hand it a tiny engine
@@ -51,15 +51,7 @@ SHIPPED_DIR = Path(__file__).with_name("weights")
 WEIGHTS = ("reader.safetensors", "reader.json")  # the files a weights directory must hold
 
 
-@dataclass(frozen=True)
-class DocumentFile:
-    """A document a person named in a command: where it came from and its text."""
-
-    path: Path
-    text: str
-
-
-def read_document(value: str) -> DocumentFile:
+def read_document(value: str) -> NamedFile:
     from assistant.tools.base import check_text, read_file_argument
 
     name = str(value).strip()
@@ -70,7 +62,7 @@ def read_document(value: str) -> DocumentFile:
         if str(e).startswith("empty text"):
             raise UsageError(f"{name} is empty: ask about a document that has some text") from None
         raise
-    return DocumentFile(Path(name).expanduser(), text)
+    return NamedFile(Path(name).expanduser(), text)
 
 
 class QATool(Tool):
@@ -158,8 +150,8 @@ class AskTool(QATool):
 
 
 def _document_text(document: Any, question: str) -> str:
-    if isinstance(document, DocumentFile):
-        return document.text
+    if isinstance(document, NamedFile):
+        return document.content
     text = str(document or "").strip()
     if re.fullmatch(r"@\S+", text):  # a model's call naming a file: it may not open one
         raise UsageError(

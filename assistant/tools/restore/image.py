@@ -48,7 +48,7 @@ def read_photo(path: Any) -> tuple[Any, Any, list[str]]:
     import numpy as np
 
     from assistant.errors import DataError, UsageError
-    from assistant.tools.image_files import open_image
+    from assistant.tools.files import open_image
 
     path = Path(path).expanduser()
 
