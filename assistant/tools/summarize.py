@@ -26,7 +26,6 @@ from assistant.tools.base import (
     BackendInfo,
     Output,
     Progress,
-    check_text,
     measured,
 )
 from assistant.tools.llm import _engines as _engines  # shared cache; tests clear it
@@ -63,21 +62,16 @@ class SummarizeTool(TextTool):
                         hf.model_dir(None, HF_ENV) is not None, measured(self.name, "hf")),
         ]  # fmt: skip
 
+    max_chars = MAX_CHARS
     text_metavar = "TEXT|@FILE"
+    model_metavar = "M"
 
     def options(self, parser: ArgParser) -> None:
         parser.add_argument("--sentences", "-n", type=int, metavar="N")
-        parser.add_argument("--model", metavar="M")
 
-    def execute(
-        self,
-        backend: str,
-        progress: Progress | None = None,
-        text: str = "",
-        sentences: int | None = None,
-        model: str | None = None,
+    def answer(
+        self, backend: str, text: str, progress: Progress | None, sentences=None, model=None
     ) -> Output:
-        text = check_text(str(text), limit=MAX_CHARS)
         text = prose(text) or text
         if sentences is not None and int(sentences) < 1:
             raise UsageError(f"--sentences must be at least 1, got {sentences}")

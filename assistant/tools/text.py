@@ -16,7 +16,14 @@ import re
 from typing import Any
 
 from assistant.errors import UsageError
-from assistant.tools.base import ArgParser, Tool, read_file_argument
+from assistant.tools.base import (
+    ArgParser,
+    Output,
+    Progress,
+    Tool,
+    check_text,
+    read_file_argument,
+)
 
 _ABBREVIATIONS = {
     "mr", "mrs", "ms", "dr", "prof", "sr", "jr", "st", "vs", "etc", "e.g", "i.e", "no", "fig",
@@ -120,17 +127,25 @@ def decode_utf8(data: bytes, what: str) -> str:
 
 
 class TextTool(Tool):
-    """A tool whose words end in one text (`/sentiment I loved it`; `@FILE` for a file's text):
-    its parser is the tool's own flags (`options`) then that text, which `parse` joins and reads."""
+    """A tool whose words end in one text (`/sentiment I loved it`; `@FILE` for a file's text),
+    with `--model` for its backend that runs any model you point it at. Its parser is the tool's
+    own flags (`options`), `--model`, then the text, which `parse` joins and reads; `execute`
+    refuses an empty text or one over `max_chars`, then hands it to the tool's `answer`."""
 
     text_metavar = "TEXT"
+    model_metavar = "DIR"
+    max_chars = 20_000
 
     def options(self, parser: ArgParser) -> None:
         """Add this tool's flags; `--backend` is every tool's already."""
 
+    def answer(self, backend: str, text: str, progress: Progress | None, **options: Any) -> Output:
+        raise NotImplementedError
+
     def parser(self) -> ArgParser:
         parser = ArgParser(self)
         self.options(parser)
+        parser.add_argument("--model", metavar=self.model_metavar)
         parser.add_argument("text", nargs="*", metavar=self.text_metavar)
         return parser
 
@@ -138,3 +153,9 @@ class TextTool(Tool):
         args = self.parser().parse(argv)
         args["text"] = read_file_argument(" ".join(args.get("text") or []))
         return args
+
+    def execute(
+        self, backend: str, progress: Progress | None = None, text: str = "", **options: Any
+    ) -> Output:
+        text = check_text(str(text), limit=self.max_chars)
+        return self.answer(backend, text, progress, **options)

@@ -20,11 +20,9 @@ from pathlib import Path
 from assistant.errors import UsageError
 from assistant.tools import hf, trained
 from assistant.tools.base import (
-    ArgParser,
     BackendInfo,
     Output,
     Progress,
-    check_text,
     measured,
     quiet_weights_loading,
 )
@@ -38,6 +36,7 @@ HF_ENV = "PARLEY_SENTIMENT_MODEL"
 
 
 class SentimentTool(TextTool):
+    max_chars = MAX_CHARS
     name = "sentiment"
     description = "Say whether a text is negative, neutral or positive, with probabilities."
     usage = "/sentiment [--backend encoder|vader|hf] TEXT"
@@ -60,17 +59,7 @@ class SentimentTool(TextTool):
                         hf.model_dir(None, HF_ENV) is not None, measured(self.name, "hf")),
         ]  # fmt: skip
 
-    def options(self, parser: ArgParser) -> None:
-        parser.add_argument("--model", metavar="DIR")
-
-    def execute(
-        self,
-        backend: str,
-        progress: Progress | None = None,
-        text: str = "",
-        model: str | None = None,
-    ) -> Output:
-        text = check_text(str(text), limit=MAX_CHARS)
+    def answer(self, backend: str, text: str, progress: Progress | None, model=None) -> Output:
         if backend == "encoder":
             directory = weights_dir()
             if directory is None:

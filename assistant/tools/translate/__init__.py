@@ -25,7 +25,6 @@ from assistant.tools.base import (
     BackendInfo,
     Output,
     Progress,
-    check_text,
     measured,
 )
 from assistant.tools.text import TextTool, chunks, guess_language, split_sentences
@@ -38,6 +37,7 @@ MAX_CHARS = 20_000
 
 
 class TranslateTool(TextTool):
+    max_chars = MAX_CHARS
     name = "translate"
     description = "Translate text between English and Portuguese."
     usage = "/translate [--to pt|en] [--from en|pt] [--backend bergamot|rnn|hf] TEXT"
@@ -64,18 +64,10 @@ class TranslateTool(TextTool):
     def options(self, parser: ArgParser) -> None:
         parser.add_argument("--to", "-t", metavar="pt|en")
         parser.add_argument("--from", "-f", dest="source", metavar="en|pt")
-        parser.add_argument("--model", metavar="DIR")
 
-    def execute(
-        self,
-        backend: str,
-        progress: Progress | None = None,
-        text: str = "",
-        to: str | None = None,
-        source: str | None = None,
-        model: str | None = None,
+    def answer(
+        self, backend: str, text: str, progress: Progress | None, to=None, source=None, model=None
     ) -> Output:
-        text = check_text(str(text), limit=MAX_CHARS)
         source = _language(source) if source else guess_language(text) or "en"
         target = _language(to) if to else ("en" if source == "pt" else "pt")
         if source == target:
