@@ -117,3 +117,15 @@ def embedded_ready(converted_embedded, parley_home) -> Path:
     target.parent.mkdir(parents=True, exist_ok=True)
     target.symlink_to(converted_embedded, target_is_directory=True)
     return target
+
+
+@pytest.fixture
+def torch_one_thread():
+    """torch on one thread for the test (the tool tests' tiny nets run no faster on two, and the
+    machine is shared), the setting put back after."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
