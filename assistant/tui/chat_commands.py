@@ -108,7 +108,7 @@ class ChatCommandsMixin:
     # --- settings, export, help, arena ---
 
     def action_settings(self: ChatApp) -> None:
-        from assistant.engine import DEFAULT_SYSTEM_PROMPT
+        from assistant.chat_context import DEFAULT_SYSTEM_PROMPT
         from assistant.tui.settings_screen import SettingsScreen
 
         conversation = self.conversation or self.draft_conversation()
