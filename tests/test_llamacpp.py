@@ -71,7 +71,12 @@ def test_length_limit_seed_and_sampling(engine):
     hot = GenerationParams(temperature=1.0, top_p=0.95, max_new_tokens=16, seed=7)
     first, again = engine.reply(story, hot), engine.reply(story, hot)
     assert first.text == again.text and first.seed == 7
-    others = {engine.reply(story, GenerationParams(1.0, 0.95, 16, seed=s)).text for s in (1, 2, 3)}
+    others = {
+        engine.reply(
+            story, GenerationParams(temperature=1.0, top_p=0.95, max_new_tokens=16, seed=s)
+        ).text
+        for s in (1, 2, 3)
+    }
     assert len(others | {first.text}) > 1
 
 
@@ -88,7 +93,9 @@ def test_a_repetition_penalty_breaks_a_loop(engine):
 def test_cancel_stops_between_tokens_and_keeps_the_partial_answer(engine):
     cancel = threading.Event()
     seen = []
-    for event in engine.generate(ask("Tell me a long story."), GenerationParams(0.0), cancel):
+    for event in engine.generate(
+        ask("Tell me a long story."), GenerationParams(temperature=0.0), cancel
+    ):
         if isinstance(event, TextChunk):
             seen.append(event.text)
             if len(seen) == 3:

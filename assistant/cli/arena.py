@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import click
 
+from assistant.arena_inputs import PARAM_KEYS
 from assistant.cli.options import dtype_option, sampling_option
 
 
@@ -30,8 +31,8 @@ def _default_annotator() -> str:
     "--models",
     default=None,
     help="Two contenders: A,B or one model under two settings, "
-    "e.g. M@temperature=0.2,M@temperature=1.0,seed=3 (keys: temperature, top_p, "
-    "max_new_tokens, seed). Not needed when every item brings its two responses.",
+    f"e.g. M@temperature=0.2,M@temperature=1.0,seed=3 (keys: {', '.join(PARAM_KEYS)}). "
+    "Not needed when every item brings its two responses.",
 )
 @click.option("--annotator", "-a", default=None, help="Who is rating (default: your login name).")
 @sampling_option(

@@ -98,13 +98,14 @@ def _default(name: str) -> Any:
     return field(default=SETTINGS[name].default)
 
 
-@dataclass
+@dataclass(kw_only=True)
 class GenerationParams:
     """Sampling settings. temperature 0 means greedy; seed None draws one (and reports it).
     `repetition_penalty` > 1 makes tokens already in the answer's last `PENALTY_LAST_N` less
     likely (positive logits divided by it, negative ones multiplied, as llama.cpp and
     transformers do); 1 turns it off. The defaults (`SETTINGS`) were chosen on the dev split of
-    `parley eval chat` (`bench/choose_defaults.py`). Build it by keyword."""
+    `parley eval chat` (`bench/choose_defaults.py`). Keyword-only: a new setting cannot shift
+    the others."""
 
     temperature: float = _default("temperature")
     top_p: float = _default("top_p")
