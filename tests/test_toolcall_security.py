@@ -28,8 +28,8 @@ class EchoBackend:
     def __init__(self) -> None:
         self.tokenizer, self.context_window, self.eos_ids = CharVocab(), 2048, {0}
 
-    def generate_ids(self, prompt, params, seed, max_new, cancel):
-        text = self.tokenizer.decode(prompt).rpartition("<user>")[2]
+    def generate_ids(self, job, cancel):
+        text = self.tokenizer.decode(job.ids).rpartition("<user>")[2]
         for token in [*self.tokenizer.encode(text), 0]:
             if cancel is not None and cancel.is_set():
                 return

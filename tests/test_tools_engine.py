@@ -37,7 +37,7 @@ class ScriptedBackend:
         self.text, self.seen_cancel = text, None
         self.tokenizer, self.context_window, self.eos_ids = CharVocab(), 4096, {0}
 
-    def generate_ids(self, prompt, params, seed, max_new, cancel):
+    def generate_ids(self, job, cancel):
         tokens, sent = [*self.tokenizer.encode(self.text), 0], 0
         try:
             for token in tokens:

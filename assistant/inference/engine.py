@@ -19,6 +19,7 @@ import random
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any, NamedTuple, Protocol
 
 from assistant.chat_context import DEFAULT_SYSTEM_PROMPT, chat_context
@@ -45,16 +46,10 @@ class Backend(Protocol):
     context_window: int  # prompt + answer, in tokens
     eos_ids: set[int]
 
-    def generate_ids(
-        self,
-        prompt: list[int],
-        params: GenerationParams,
-        seed: int,
-        max_new: int,
-        cancel: threading.Event | None,
-    ) -> Iterator[int]:
-        """The sampled ids in order, at most `max_new` (the engine stops reading at an EOS id).
-        Returns early when `cancel` is set, and may return a finish reason of its own."""
+    def generate_ids(self, job: Prepared, cancel: threading.Event | None) -> Iterator[int]:
+        """The ids sampled after `job.ids` with `job.params` and `job.seed`, in order, at most
+        `job.max_new` (the engine stops reading at an EOS id). Returns early when `cancel` is
+        set, and may return a finish reason of its own."""
         ...
 
     def close(self) -> None: ...
@@ -70,13 +65,15 @@ class Fitted(NamedTuple):
 
 
 class Prepared(NamedTuple):
-    """Everything one answer starts from, for every backend."""
+    """Everything one answer starts from: the prompt's ids (and what was cut to fit them), the
+    answer's longest length, its seed and its sampling settings."""
 
     ids: list[int]
     dropped: int
     cut: int
     max_new: int
     seed: int
+    params: GenerationParams
 
 
 def _is_set(cancel: threading.Event | None) -> bool:
@@ -208,7 +205,7 @@ class Engine:
         reserve = min(params.max_new_tokens, self.context_window // 2)
         fitted = self.fit(messages, self.context_window - reserve)
         max_new = min(params.max_new_tokens, self.context_window - len(fitted.ids))
-        return Prepared(*fitted, max_new, seed)
+        return Prepared(*fitted, max_new, seed, params)
 
     # --- generation ---
 
@@ -239,9 +236,7 @@ class Engine:
         prepared = self.prepare(messages, params)
         yield Started(self.name, len(prepared.ids), prepared.dropped, prepared.seed, prepared.cut)
         answer = AnswerStream(self.tokenizer, len(prepared.ids), prepared.seed, params)
-        ids = self.backend.generate_ids(
-            prepared.ids, params, prepared.seed, prepared.max_new, cancel
-        )
+        ids = self.backend.generate_ids(prepared, cancel)
         eos_ids = self.backend.eos_ids
         try:
             while True:
@@ -286,26 +281,15 @@ def generate_pair(
         (engine_a, messages_a, params_a),
         (engine_b or engine_a, messages_b or messages_a, params_b or params_a),
     ]
-    results: list[Done | BaseException | None] = [None, None]
 
-    def run(i: int) -> None:
+    def run(i: int) -> Done:
         engine, messages, params = jobs[i]
-        try:
-            for event in engine.generate(messages, params, cancel):
-                if isinstance(event, TextChunk) and on_text:
-                    on_text(i, event.text)
-                elif isinstance(event, Done):
-                    results[i] = event
-        except BaseException as e:  # re-raised in the caller's thread
-            results[i] = e
+        for event in engine.generate(messages, params, cancel):
+            if isinstance(event, TextChunk) and on_text:
+                on_text(i, event.text)
+        assert isinstance(event, Done)  # the last event of every generation
+        return event
 
-    threads = [threading.Thread(target=run, args=(i,), daemon=True) for i in (0, 1)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    for result in results:
-        if isinstance(result, BaseException):
-            raise result
-    assert isinstance(results[0], Done) and isinstance(results[1], Done)
-    return results[0], results[1]
+    with ThreadPoolExecutor(2, thread_name_prefix="pair") as pool:
+        first, second = pool.submit(run, 0), pool.submit(run, 1)
+    return first.result(), second.result()  # a side's exception is raised here

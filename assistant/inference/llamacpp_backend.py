@@ -24,12 +24,15 @@ import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from assistant.errors import ModelLoadError, UsageError
 from assistant.inference.chat_template import ChatTemplate
 from assistant.inference.events import Message
 from assistant.inference.params import PENALTY_LAST_N, GenerationParams
+
+if TYPE_CHECKING:
+    from assistant.inference.engine import Prepared
 
 N_SEQ = 2  # sequences decoded together by default: the arena's pair
 N_BATCH = 512  # prompt tokens per llama_decode call
@@ -212,16 +215,9 @@ class LlamaCppBackend:
 
     # --- the caller's side ---
 
-    def generate_ids(
-        self,
-        prompt: list[int],
-        params: GenerationParams,
-        seed: int,
-        max_new: int,
-        cancel: threading.Event | None,
-    ) -> Iterator[int]:
+    def generate_ids(self, job: Prepared, cancel: threading.Event | None) -> Iterator[int]:
         """Hand the request to the worker and pass its tokens on as they come."""
-        request = _Request(prompt, max_new, params, seed, threading.Event())
+        request = _Request(job.ids, job.max_new, job.params, job.seed, threading.Event())
         with self._wake:
             if self._closed:
                 raise ModelLoadError(f"{self.name}: the engine was closed")

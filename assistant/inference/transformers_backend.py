@@ -17,6 +17,8 @@ if TYPE_CHECKING:
     import torch
     from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
+    from assistant.inference.engine import Prepared
+
 
 class TransformersBackend:
     """A loaded causal LM and its tokenizer: prompt ids in, sampled ids out."""
@@ -40,24 +42,17 @@ class TransformersBackend:
     def close(self) -> None:
         """Nothing to free: torch releases the weights with the last reference."""
 
-    def generate_ids(
-        self,
-        prompt: list[int],
-        params: GenerationParams,
-        seed: int,
-        max_new: int,
-        cancel: threading.Event | None,
-    ) -> Iterator[int]:
+    def generate_ids(self, job: Prepared, cancel: threading.Event | None) -> Iterator[int]:
         import torch
 
-        generator = torch.Generator().manual_seed(seed)
+        generator = torch.Generator().manual_seed(job.seed)
         answer: list[int] = []
         with torch.inference_mode():
-            out = self._prefill(prompt, cancel)
-            for _ in range(max_new if out is not None else 0):
+            out = self._prefill(job.ids, cancel)
+            for _ in range(job.max_new if out is not None else 0):
                 if cancel is not None and cancel.is_set():
                     return
-                next_id = _sample(out.logits[0, -1], params, generator, answer)
+                next_id = _sample(out.logits[0, -1], job.params, generator, answer)
                 answer.append(next_id)
                 yield next_id
                 out = self.model(
