@@ -19,7 +19,6 @@ import random
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any, NamedTuple, Protocol
 
 from assistant.chat_context import DEFAULT_SYSTEM_PROMPT, chat_context
@@ -277,6 +276,8 @@ def generate_pair(
 ) -> tuple[Done, Done]:
     """Two answers at once (the arena's pair): one thread each; on one llama.cpp engine their
     tokens share every forward pass. `on_text(0 or 1, chunk)` streams them."""
+    from concurrent.futures import ThreadPoolExecutor
+
     jobs = [
         (engine_a, messages_a, params_a),
         (engine_b or engine_a, messages_b or messages_a, params_b or params_a),
