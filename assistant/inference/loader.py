@@ -47,6 +47,7 @@ def load_engine(
     dtype there is refused when llama.cpp was asked for by name, and said in one line when auto
     chose it. `n_seq`: answers llama.cpp decodes together (transformers decodes one at a time)."""
     spec = model if isinstance(model, models.ModelSpec) else models.resolve(model)
+    backend = (backend or "auto").lower()
     if choose_backend(spec, backend, progress) == "transformers":
         from assistant.inference.transformers_backend import TransformersBackend
 
