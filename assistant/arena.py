@@ -219,7 +219,7 @@ class ArenaSession:
         return response
 
     def _generate(self, shown, contender, on_text, cancel) -> ratings.Response:
-        from assistant.engine import Done, GenerationParams, TextChunk, ToolCall, ToolResult
+        from assistant.inference import Done, GenerationParams, TextChunk, ToolCall, ToolResult
 
         engine = self.engine(contender.model)
         params = GenerationParams(**self.params_for(shown, contender))

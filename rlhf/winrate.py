@@ -32,7 +32,7 @@ def read_prompts(path: str | Path = HELDOUT_PROMPTS) -> list[str]:
 
 def _answers(engine, prompts: list[str], seed: int, temperature: float, max_new: int) -> list[str]:
     from assistant.chat_context import chat_context
-    from assistant.engine import GenerationParams
+    from assistant.inference import GenerationParams
 
     params = GenerationParams(temperature=temperature, top_p=1.0, max_new_tokens=max_new, seed=seed)
     return [engine.reply(chat_context(p), params).text.strip() for p in prompts]

@@ -1,4 +1,4 @@
-"""A scripted stand-in for `assistant.engine.Engine`: same events, no model, no torch.
+"""A scripted stand-in for `assistant.inference.Engine`: same events, no model, no torch.
 
     engine = FakeEngine(["Paris is the capital of France."])
     for event in engine.generate([{"role": "user", "content": "Capital?"}]): ...
@@ -16,7 +16,7 @@ import os
 import threading
 import time
 
-from assistant.engine import Done, GenerationParams, Started, TextChunk
+from assistant.inference import Done, GenerationParams, Started, TextChunk
 
 
 class FakeEngine:

@@ -10,7 +10,7 @@ from textual.widgets import DataTable, Input, TextArea
 
 from assistant import commands, store
 from assistant.config import Config
-from assistant.engine import ToolCall, ToolResult
+from assistant.inference import ToolCall, ToolResult
 from assistant.store import conversations as convs
 from assistant.tui.help_screen import HelpScreen
 from assistant.tui.message_view import AssistantMessageView, ToolMessageView

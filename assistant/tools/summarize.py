@@ -6,8 +6,8 @@
     /summarize TEXT   or   /summarize @FILE     (in `parley chat` / `parley ask`)
 
 - `llm` (default): abstractive, by the chat model (`--model`, default the embedded one) through
-  `assistant.engine`. A text longer than the model's window is first cut down extractively to the
-  sentences that fit (in their original order), then summarised.
+  `assistant.inference`. A text longer than the model's window is first cut down extractively to
+  the sentences that fit (in their original order), then summarised.
 - `extractive`: the sentences closest to the whole text's meaning (MiniLM sentence embeddings,
   centrality with a redundancy penalty), in their original order. No NLTK data is needed.
 - `hf`: any local BART/T5 encoder-decoder (`--model DIR` or PARLEY_SUMMARIZE_MODEL).
@@ -134,7 +134,7 @@ def extract(text: str, keep: int | None = None, redundancy: float = 0.5) -> str:
 
 
 def _llm(text: str, model: str | None, progress: Progress | None) -> str:
-    from assistant.engine import GenerationParams
+    from assistant.inference import GenerationParams
 
     engine = chat_engine(model, progress)
     if len(text) > LLM_INPUT_CHARS:  # documented chunking: cut down extractively first

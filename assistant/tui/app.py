@@ -22,6 +22,7 @@ from textual.widgets import Footer, Input, Static
 from assistant import commands, store
 from assistant.config import Config
 from assistant.errors import ParleyError
+from assistant.inference.params import PER_CHAT
 from assistant.store import conversations as convs
 from assistant.tui.chat_commands import ChatCommandsMixin
 from assistant.tui.generation import EngineFactory, GenerationMixin, load_engine
@@ -40,7 +41,7 @@ from assistant.tui.sidebar import Sidebar
 from assistant.tui.status_bar import StatusBar
 
 NEW_TITLE = "New chat"
-SAMPLING = ("temperature", "top_p", "max_new_tokens", "seed", "system_prompt")
+SAMPLING = (*(s.name for s in PER_CHAT), "system_prompt")
 
 
 class ChatApp(GenerationMixin, QueueMixin, MessageActionsMixin, ChatCommandsMixin, App):

@@ -10,6 +10,7 @@ from textual.widgets import Static
 from assistant import commands, models
 from assistant.errors import UsageError
 from assistant.export import export
+from assistant.inference.params import PER_CHAT
 from assistant.store import conversations as convs
 from assistant.tui.literal import literal
 
@@ -66,13 +67,8 @@ class ChatCommandsMixin:
         """A fresh conversation that keeps this one's system prompt and sampling settings."""
         if self.conversation is not None:
             c = self.conversation
-            self.defaults.update(
-                system_prompt=c.system_prompt,
-                temperature=c.temperature,
-                top_p=c.top_p,
-                max_new_tokens=c.max_new_tokens,
-                seed=c.seed,
-            )
+            self.defaults.update({s.name: getattr(c, s.name) for s in PER_CHAT})
+            self.defaults.update(system_prompt=c.system_prompt)
         await self.action_new_conversation()
 
     async def set_system_prompt(self: ChatApp, text: str) -> None:
@@ -108,7 +104,7 @@ class ChatCommandsMixin:
     # --- settings, export, help, arena ---
 
     def action_settings(self: ChatApp) -> None:
-        from assistant.engine import DEFAULT_SYSTEM_PROMPT
+        from assistant.chat_context import DEFAULT_SYSTEM_PROMPT
         from assistant.tui.settings_screen import SettingsScreen
 
         conversation = self.conversation or self.draft_conversation()
@@ -134,10 +130,7 @@ class ChatCommandsMixin:
             title="New chat",
             system_prompt=d.get("system_prompt"),
             model=self.model_name,
-            temperature=d.get("temperature", 0.2),
-            top_p=d.get("top_p", 0.9),
-            max_new_tokens=d.get("max_new_tokens", 512),
-            seed=d.get("seed"),
+            **{s.name: d.get(s.name, s.default) for s in PER_CHAT},
             current_leaf_id=None,
             created_at=0.0,
             updated_at=0.0,

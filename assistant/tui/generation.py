@@ -3,7 +3,7 @@
 All of it runs in thread workers (a model load or a decode step would freeze the UI otherwise);
 widgets are only touched through `call_from_thread`. Answers and tool results are saved from the
 worker on its own database connection, so a stopped, failed or quit-mid-answer turn still keeps
-what was generated. Importing `assistant.engine` is cheap; torch, transformers or llama_cpp load
+what was generated. Importing `assistant.inference` is cheap; torch, transformers or llama_cpp load
 only when `load_engine` builds a model, which happens here, inside a worker.
 """
 
@@ -27,12 +27,14 @@ if TYPE_CHECKING:
 EngineFactory = Callable[[str | None, str, Callable[[str], None]], Any]
 
 
-def load_engine(model: str | None, dtype: str, progress: Callable[[str], None]) -> Any:
+def load_engine(
+    model: str | None, dtype: str, progress: Callable[[str], None], backend: str = "auto"
+) -> Any:
     """The real engine (loads torch and transformers or llama_cpp, and the weights: call it in a
     worker only)."""
     from assistant.inference import load_engine as load
 
-    return load(model, dtype=dtype, progress=progress)
+    return load(model, backend=backend, dtype=dtype, progress=progress)
 
 
 def _answer_fields(done: Any, model: str, live: Live) -> dict[str, Any]:
@@ -188,7 +190,8 @@ class GenerationMixin:
                 return
         if self.engine_error is not None:
             raise self.engine_error
-        from assistant.engine import (
+        from assistant.inference import (
+            PER_CHAT,
             Done,
             GenerationParams,
             Started,
@@ -203,9 +206,7 @@ class GenerationMixin:
             try:
                 conv = convs.get(conn, conversation_id)
                 messages = convs.chat_messages(convs.path_to(conn, parent_id), conv.system_prompt)
-                params = GenerationParams(
-                    conv.temperature, conv.top_p, conv.max_new_tokens, conv.seed
-                )
+                params = GenerationParams(**{s.name: getattr(conv, s.name) for s in PER_CHAT})
                 self._call(live.view.set_state, f"thinking… (esc stops) with {engine.name}")
                 done = None
                 for event in engine.generate(messages, params, cancel):

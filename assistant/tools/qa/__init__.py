@@ -182,7 +182,7 @@ def _extract(question, passages, nearest) -> tuple[str, int, float]:
 
 
 def _ask_llm(question, passages, nearest, model, progress) -> tuple[str, int]:
-    from assistant.engine import GenerationParams
+    from assistant.inference import GenerationParams
 
     engine = chat_engine(model, progress)
     shown = "\n\n".join(f"Passage {n + 1}: {passages[i]}" for n, (i, _) in enumerate(nearest))
