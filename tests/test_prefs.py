@@ -8,8 +8,9 @@ import json
 import pytest
 from click.testing import CliRunner
 
-from assistant import prefs, prefs_stats, store
+from assistant import store
 from assistant.cli import main
+from assistant.rate import prefs, prefs_stats
 from assistant.store import ratings as R
 
 SYS = {"role": "system", "content": "Be brief."}

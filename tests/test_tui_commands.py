@@ -8,7 +8,8 @@ from pathlib import Path
 from fake_engine import FakeEngine, make_app, screen_text, send, settle
 from textual.widgets import DataTable, Input, TextArea
 
-from assistant import commands, store
+from assistant import store
+from assistant.chat import commands
 from assistant.config import Config
 from assistant.engine import ToolCall, ToolResult
 from assistant.store import conversations as convs

@@ -1,5 +1,5 @@
 """`parley arena`: a preference-rating session in the terminal (the TUI in assistant/tui/arena.py,
-the session logic in assistant/arena.py)."""
+the session logic in assistant/rate/arena.py)."""
 
 from __future__ import annotations
 
@@ -81,9 +81,9 @@ def arena(prompts_file, models, annotator, temperature, top_p, max_new_tokens, s
     from assistant.threads import quiet_torch_threads
 
     quiet_torch_threads()
-    from assistant import arena as arena_mod
     from assistant import store
     from assistant.models import resolve
+    from assistant.rate import arena as arena_mod
 
     items = arena_mod.load_prompts(prompts_file)
     contenders = arena_mod.parse_contenders(models) if models else []

@@ -45,7 +45,7 @@ def ask(prompt, model, dtype, temperature, top_p, max_new_tokens, seed, system, 
     from assistant.threads import quiet_torch_threads
 
     quiet_torch_threads()
-    from assistant import commands
+    from assistant.chat import commands
     from assistant.engine import Done, GenerationParams, TextChunk
     from assistant.inference import load_engine
 
@@ -91,7 +91,7 @@ def ask(prompt, model, dtype, temperature, top_p, max_new_tokens, seed, system, 
 
 def _run_tool(command, as_json: bool) -> None:
     """A slash command in `parley ask`: only tool commands make sense outside the chat."""
-    from assistant import commands
+    from assistant.chat import commands
 
     tools = ", ".join(f"/{n}" for n in commands.tool_names()) or "none installed"
     if command.name in commands.BUILTINS:

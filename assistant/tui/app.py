@@ -19,7 +19,8 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Input, Static
 
-from assistant import commands, store
+from assistant import store
+from assistant.chat import commands
 from assistant.config import Config
 from assistant.errors import ParleyError
 from assistant.store import conversations as convs

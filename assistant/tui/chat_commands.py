@@ -7,14 +7,15 @@ from typing import TYPE_CHECKING, Any
 
 from textual.widgets import Static
 
-from assistant import commands, models
+from assistant import models
+from assistant.chat import commands
 from assistant.errors import UsageError
-from assistant.export import export
+from assistant.rate.export import export
 from assistant.store import conversations as convs
 from assistant.tui.literal import literal
 
 if TYPE_CHECKING:
-    from assistant.commands import SlashCommand
+    from assistant.chat.commands import SlashCommand
     from assistant.tui.app import ChatApp
 
 

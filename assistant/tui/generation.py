@@ -283,7 +283,7 @@ class GenerationMixin:
     def _run_tool(
         self: ChatApp, command, conversation_id: int, parent_id: int, placeholder, cancel
     ):
-        from assistant import commands
+        from assistant.chat import commands
         from assistant.errors import Cancelled
 
         def progress(message: str) -> None:

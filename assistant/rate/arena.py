@@ -34,7 +34,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from assistant.arena_inputs import (  # noqa: F401  (re-exported: the arena's whole API here)
+from assistant.chat_context import chat_context
+from assistant.errors import UsageError
+from assistant.rate.arena_inputs import (  # noqa: F401  (re-exported: the arena's whole API here)
     Contender,
     Item,
     Message,
@@ -44,8 +46,6 @@ from assistant.arena_inputs import (  # noqa: F401  (re-exported: the arena's wh
     parse_item,
     session_key,
 )
-from assistant.chat_context import chat_context
-from assistant.errors import UsageError
 from assistant.store import ratings
 
 
