@@ -208,7 +208,7 @@ async def test_tool_calls_the_model_makes_are_shown_with_the_answer():
     script = [
         [
             ToolCall("sentiment", {"text": "great"}),
-            ToolResult("sentiment", "positive", backend="vader", seconds=0.01, confidence=0.98),
+            ToolResult("sentiment", "vader", "", "positive", latency_s=0.01, confidence=0.98),
             "It reads as positive.",
         ]
     ]

@@ -81,7 +81,7 @@ def chat(ctx, model, dtype, temperature, top_p, max_new_tokens, seed, system, db
         settings=settings,
     )
     app.run()
-    if app.engine is not None:
+    if app.session.engine is not None:
         # Everything is saved and the terminal restored by now. With torch loaded in a worker
         # thread, interpreter teardown has crashed (SIGSEGV) now and then on this machine; skip it.
         sys.stdout.flush()

@@ -76,6 +76,55 @@ class Rating:
     decided_at: float | None = None
     uid: str | None = None
     meta: dict[str, Any] = field(default_factory=dict)
+    id: int | None = None  # set once stored (`from_row`)
+
+    @classmethod
+    def from_row(cls, row: sqlite3.Row | dict[str, Any]) -> Rating:
+        """A stored rating as it was recorded: the one way a ratings row is read."""
+        r = decode(row) if isinstance(row, sqlite3.Row) else dict(row)
+
+        def side(name: str) -> Response:
+            return Response(
+                text=r[f"{name}_text"],
+                model=r[f"{name}_model"],
+                checkpoint=r[f"{name}_checkpoint"],
+                params=r[f"{name}_params"] or {},
+                tool_calls=r[f"{name}_tool_calls"] or [],
+                score=r[f"{name}_score"],
+                message_id=r[f"{name}_message_id"],
+            )
+
+        return cls(
+            source=r["source"],
+            annotator=r["annotator"],
+            context=r["context"],
+            left=side("left"),
+            right=side("right"),
+            vote=r["vote"],
+            reason=r["reason"] or "",
+            tags=r["tags"] or [],
+            session_key=r["session_key"],
+            item_index=r["item_index"],
+            sides_shown=bool(r["sides_shown"]),
+            swapped=None if r["swapped"] is None else bool(r["swapped"]),
+            shuffle_seed=r["shuffle_seed"],
+            gold_side=r["gold_side"],
+            conversation_id=r["conversation_id"],
+            shown_at=r["shown_at"],
+            ready_at=r["ready_at"],
+            decided_at=r["decided_at"],
+            uid=r["uid"],
+            meta=r["meta"] or {},
+            id=r["id"],
+        )
+
+    def response(self, side: str) -> Response:
+        """The `left` or `right` response."""
+        return {"left": self.left, "right": self.right}[side]
+
+    @property
+    def pair_key(self) -> str:
+        return pair_key(self.context, self.left.text, self.right.text)
 
     def validate(self) -> None:
         if self.vote not in VOTES:
@@ -182,6 +231,11 @@ def retract_last(
     return row
 
 
+def standing_ratings(conn: sqlite3.Connection, **where: Any) -> list[Rating]:
+    """`standing`, as typed records."""
+    return [Rating.from_row(row) for row in standing(conn, **where)]
+
+
 def standing(
     conn: sqlite3.Connection,
     *,
@@ -215,7 +269,7 @@ def done_items(conn: sqlite3.Connection, annotator: str, session_key: str) -> se
 
 
 def decode(row: sqlite3.Row) -> dict[str, Any]:
-    """A ratings row as a dict with its JSON columns parsed."""
+    """A ratings row as a dict with its JSON columns parsed (`Rating.from_row` reads it)."""
     out = dict(row)
     for key in list(out):
         if key.endswith("_json"):

@@ -76,7 +76,8 @@ class BackendInfo:
 
 @dataclass
 class ToolResult:
-    """What a tool answered, and which backend answered it how fast and how sure."""
+    """What a tool answered, and which backend answered it how fast and how sure. The same
+    record is the engine's event when the model called the tool."""
 
     tool: str
     backend: str
@@ -86,6 +87,22 @@ class ToolResult:
     confidence: float | None = None
     images: list[Path] = field(default_factory=list)
     data: dict[str, Any] = field(default_factory=dict)
+    ok: bool = True  # False: the call failed or was refused, and `text` says why
+
+    def to_dict(self) -> dict[str, Any]:
+        """As the chat keeps it with an answer (beside the `ToolCall` before it) and a rating
+        with its response: one shape for a tool event wherever it is stored."""
+        return {
+            "kind": "result",
+            "name": self.tool,
+            "output": self.text,
+            "backend": self.backend,
+            "seconds": self.latency_s,
+            "ok": self.ok,
+            "architecture": self.architecture,
+            "confidence": self.confidence,
+            "images": [str(p) for p in self.images],
+        }
 
     def summary(self) -> str:
         """One line for a status bar: `translate · bergamot (transformer) · 0.12 s · 93%`."""
