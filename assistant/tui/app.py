@@ -4,7 +4,10 @@
 
 Layout: the conversation list on the left, the thread on the right, the prompt and a status line
 under it. The first frame shows with the prompt focused while the model loads in a worker; a prompt
-sent meanwhile waits for it. Conversations, answers and ratings go straight to the SQLite store.
+sent meanwhile waits for it. What the chat does (answers, tool commands, the queue, every write to
+the store) is the `ChatSession`'s (`assistant.chat.session`); this app shows it: it runs the
+session's blocking calls in thread workers, and its widgets post what the user asks for up to it
+(`MessageView.Requested`).
 """
 
 from __future__ import annotations
@@ -87,6 +90,11 @@ class ChatApp(GenerationMixin, QueueMixin, MessageActionsMixin, ChatCommandsMixi
     @property
     def model_name(self) -> str | None:
         return self.session.model_name
+
+    @property
+    def engine(self) -> Any:
+        """The loaded engine (None until then): `/arena` reuses it rather than load a copy."""
+        return self.session.engine
 
     def get_default_screen(self) -> Screen:
         screen = Screen(id="_default")

@@ -14,6 +14,22 @@ if TYPE_CHECKING:
 class MessageActionsMixin:
     """Mixed into ChatApp: `self` is the app."""
 
+    async def on_message_view_requested(self: ChatApp, event: MessageView.Requested) -> None:
+        """A message's own keys (c, +, -, 1-5, left/right, r, e, b), posted up by its view."""
+        view, arguments = event.view, event.arguments
+        if event.action == "copy":
+            self.copy_message(view)
+        elif event.action == "rate":
+            self.rate_message(view, **arguments)
+        elif event.action == "sibling":
+            await self.show_sibling(view, arguments["step"])
+        elif event.action == "regenerate":
+            await self.regenerate(view)
+        elif event.action == "edit":
+            self.edit_message(view)
+        elif event.action == "pick":
+            self.pick_best(view)
+
     def target_message(self: ChatApp, role: str | None = "assistant") -> MessageView | None:
         """The focused message, else the last one (of `role`) in the thread."""
         focused = self.focused
