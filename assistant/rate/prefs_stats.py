@@ -21,6 +21,7 @@ from __future__ import annotations
 import math
 import random
 from collections import Counter, defaultdict
+from collections.abc import Callable
 from itertools import combinations
 from typing import Any
 
@@ -240,77 +241,71 @@ def compute(conn: Any, bootstrap: int = 200) -> dict[str, Any]:
 def report(stats: dict[str, Any]) -> str:
     """The statistics as the text `parley prefs stats` prints."""
     out = []
-    for title, lines, empty in _sections(stats):
-        out.append(title)
-        out += [f"  {line}" for line in lines] or [f"  ({empty})"]
+    for key, (heading, line, empty) in _SECTIONS.items():
+        entries = stats[key]
+        pairs = entries.items() if isinstance(entries, dict) else enumerate(entries, 1)
+        out.append(heading)
+        out += [f"  {line(k, v)}" for k, v in pairs] or [f"  ({empty})"]
     return "\n".join(out)
 
 
-def _sections(stats: dict[str, Any]) -> list[tuple[str, list[str], str]]:
-    """(heading, its lines, what it says when it has none) for each part of the report."""
-    votes = [
-        f"{who:<20} " + "  ".join(f"{k} {c.get(k, 0)}" for k in VOTE_KINDS)
-        for who, c in stats["annotators"].items()
-    ]
-    models = [
-        f"{m:<32} rated {c.get('rated', 0)}  wins {c.get('wins', 0)}  "
-        f"losses {c.get('losses', 0)}  ties {c.get('tie', 0)}  both bad {c.get('both_bad', 0)}"
-        for m, c in stats["models"].items()
-    ]
-    bias = [
-        f"{who:<20} {b['share']:.2f} [{b['low']:.2f}, {b['high']:.2f}] of {b['n']}"
-        + ("  <- biased" if b["low"] > 0.5 or b["high"] < 0.5 else "")
-        for who, b in stats["position_bias"].items()
-    ]
-    consistency = [
-        f"{who:<20} {c['rate']:.2f} ({c['agree']}/{c['comparisons']} agree, "
-        f"{c['items']} repeated pairs)"
-        for who, c in stats["self_consistency"].items()
-    ]
-    agreement = [
-        f"{a['annotators'][0]} ~ {a['annotators'][1]}: {a['agreement']:.2f}, kappa "
-        + ("n/a" if a["kappa"] is None else f"{a['kappa']:.2f}")
-        + f" on {a['shared']} pairs"
-        for a in stats["agreement"]
-    ]
-    gold = [
-        f"{who:<20} {g['accuracy']:.2f} ({g['correct']}/{g['items']})"
-        for who, g in stats["gold"].items()
-    ]
-    board = [
-        f"{i}. {r['model']:<32} {r['score']:7.1f} [{r['low']:.1f}, {r['high']:.1f}]"
-        f"  {r['games']} games, win rate {r['win_rate']:.2f}"
-        for i, r in enumerate(stats["leaderboard"], 1)
-    ]
-    return [
-        (
-            "Votes per annotator (standing, undone votes left out):",
-            votes,
-            "no votes yet: `parley arena` or `parley prefs import`",
+def _kappa(a: dict[str, Any]) -> str:
+    return "n/a" if a["kappa"] is None else f"{a['kappa']:.2f}"
+
+
+# stats key: (heading, one entry's line from (name or rank, entry), what it says with none)
+_SECTIONS: dict[str, tuple[str, Callable[[Any, Any], str], str]] = {
+    "annotators": (
+        "Votes per annotator (standing, undone votes left out):",
+        lambda who, c: f"{who:<20} " + "  ".join(f"{k} {c.get(k, 0)}" for k in VOTE_KINDS),
+        "no votes yet: `parley arena` or `parley prefs import`",
+    ),
+    "models": (
+        "Per model:",
+        lambda m, c: (
+            f"{m:<32} rated {c.get('rated', 0)}  wins {c.get('wins', 0)}  losses "
+            f"{c.get('losses', 0)}  ties {c.get('tie', 0)}  both bad {c.get('both_bad', 0)}"
         ),
-        ("Per model:", models, "none"),
-        (
-            "Position bias (share of decisive side-by-side votes for the LEFT side, 95% CI):",
-            bias,
-            "no decisive side-by-side votes",
+        "none",
+    ),
+    "position_bias": (
+        "Position bias (share of decisive side-by-side votes for the LEFT side, 95% CI):",
+        lambda who, b: (
+            f"{who:<20} {b['share']:.2f} [{b['low']:.2f}, {b['high']:.2f}] of {b['n']}"
+            + ("  <- biased" if b["low"] > 0.5 or b["high"] < 0.5 else "")
         ),
-        (
-            "Self-consistency on repeated pairs:",
-            consistency,
-            "no pair rated twice by the same annotator",
+        "no decisive side-by-side votes",
+    ),
+    "self_consistency": (
+        "Self-consistency on repeated pairs:",
+        lambda who, c: (
+            f"{who:<20} {c['rate']:.2f} ({c['agree']}/{c['comparisons']} agree, "
+            f"{c['items']} repeated pairs)"
         ),
-        (
-            "Agreement between annotators on shared pairs (raw agreement, Cohen's kappa):",
-            agreement,
-            "no pair rated by two annotators",
+        "no pair rated twice by the same annotator",
+    ),
+    "agreement": (
+        "Agreement between annotators on shared pairs (raw agreement, Cohen's kappa):",
+        lambda _, a: (
+            f"{a['annotators'][0]} ~ {a['annotators'][1]}: {a['agreement']:.2f}, "
+            f"kappa {_kappa(a)} on {a['shared']} pairs"
         ),
-        ("Gold items (accuracy):", gold, "no gold items rated"),
-        (
-            "Leaderboard (Bradley-Terry, Elo scale, bootstrap 95% interval):",
-            board,
-            "no votes between two different models yet",
+        "no pair rated by two annotators",
+    ),
+    "gold": (
+        "Gold items (accuracy):",
+        lambda who, g: f"{who:<20} {g['accuracy']:.2f} ({g['correct']}/{g['items']})",
+        "no gold items rated",
+    ),
+    "leaderboard": (
+        "Leaderboard (Bradley-Terry, Elo scale, bootstrap 95% interval):",
+        lambda i, r: (
+            f"{i}. {r['model']:<32} {r['score']:7.1f} [{r['low']:.1f}, {r['high']:.1f}]"
+            f"  {r['games']} games, win rate {r['win_rate']:.2f}"
         ),
-    ]
+        "no votes between two different models yet",
+    ),
+}
 
 
 def plot(stats: dict[str, Any], path: str) -> None:
