@@ -206,3 +206,54 @@ def test_the_arena_stores_tool_events_in_the_chat_shape():
     alpha = rating.left if rating.left.model == "alpha" else rating.right
     assert alpha.tool_calls == [call.to_dict(), result.to_dict()]
     assert [e["kind"] for e in alpha.tool_calls] == ["call", "result"]
+
+
+class ToolFeedRecorder(Feed):
+    def __init__(self) -> None:
+        super().__init__()
+        self.progress_lines: list[str] = []
+        self.was_stopped = False
+
+    def progress(self, text):
+        self.progress_lines.append(text)
+
+    def stopped(self):
+        self.was_stopped = True
+
+
+def test_a_tool_command_is_saved_with_its_result_and_can_be_stopped(monkeypatch):
+    from assistant.chat import commands
+    from assistant.errors import Cancelled
+
+    def run_slash(name, argv, progress=None, cancel=None):
+        progress("warming up")
+        if cancel.is_set():
+            raise Cancelled("stopped")
+        return ToolResult(name, "bergamot", "transformer", "boa noite", 0.25, confidence=0.93)
+
+    fake = type("Tools", (), {"names": staticmethod(lambda: ["translate"])})()
+    fake.run_slash = run_slash
+    monkeypatch.setattr(commands, "tools", fake)
+    session = loaded(FakeEngine())
+    command = commands.parse("/translate --to pt good night")
+    user, beside, cancel = session.start_tool(command)
+    assert user.meta == {"command": "translate"} and not beside
+    assert session.busy(user.conversation_id)
+    feed = ToolFeedRecorder()
+    message = session.run_tool(command, user, cancel, feed)
+    assert feed.progress_lines == ["warming up"] and feed.saved_messages == [message]
+    assert (message.role, message.content, message.parent_id) == ("tool", "boa noite", user.id)
+    assert message.meta == {
+        "tool": "translate",
+        "backend": "bergamot",
+        "architecture": "transformer",
+        "latency_s": 0.25,
+        "confidence": 0.93,
+        "images": [],
+    }
+    assert not session.busy(user.conversation_id)
+    again, _, cancel = session.start_tool(command)
+    session.stop()
+    stopped = ToolFeedRecorder()
+    assert session.run_tool(command, again, cancel, stopped) is None and stopped.was_stopped
+    assert session.idle.is_set()
