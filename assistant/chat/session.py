@@ -118,9 +118,9 @@ class ChatSession:
 
     def busy(self, conversation_id: int) -> bool:
         """An answer or a tool command still working on this conversation."""
-        answers = list(self.answers.values())
+        running = list(self.answers.values())  # copies: workers end meanwhile
         tools = list(self.tool_runs.values())
-        return any(a.conversation_id == conversation_id for a in answers) or (
+        return any(a.conversation_id == conversation_id for a in running) or (
             conversation_id in tools
         )
 

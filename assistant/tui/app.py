@@ -66,11 +66,12 @@ class ChatApp(GenerationMixin, QueueMixin, MessageActionsMixin, ChatCommandsMixi
 
     def __init__(self, *, config: Config | None = None, **session: Any) -> None:
         """`session`: the `ChatSession`'s arguments (model, dtype, engine_factory, db_path,
-        settings); the model and dtype not given are the config file's."""
+        settings); a model or dtype given as None is the config file's."""
         super().__init__()
         self.config = config or Config()
         session["model"] = session.get("model") or self.config.chat.get("model")
-        session["dtype"] = session.get("dtype") or self.config.chat.get("dtype", "float32")
+        dtype = session.get("dtype", "float32")  # as the CLI gives it; None: the config's
+        session["dtype"] = dtype or self.config.chat.get("dtype", "float32")
         self.session = ChatSession(**session)
         self.quitting = False
 
