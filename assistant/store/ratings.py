@@ -24,7 +24,7 @@ import sqlite3
 import time
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 from assistant import store
@@ -79,44 +79,29 @@ class Rating:
     id: int | None = None  # set once stored (`from_row`)
 
     @classmethod
-    def from_row(cls, row: sqlite3.Row | dict[str, Any]) -> Rating:
-        """A stored rating as it was recorded: the one way a ratings row is read."""
-        r = decode(row) if isinstance(row, sqlite3.Row) else dict(row)
+    def from_row(cls, row: sqlite3.Row) -> Rating:
+        """A stored rating as it was recorded: the one way a ratings row is read. Every field
+        is the column of its name (`left_text` is `left.text`, `tags_json` is `tags`)."""
+        r = decode(row)
 
         def side(name: str) -> Response:
-            return Response(
-                text=r[f"{name}_text"],
-                model=r[f"{name}_model"],
-                checkpoint=r[f"{name}_checkpoint"],
-                params=r[f"{name}_params"] or {},
-                tool_calls=r[f"{name}_tool_calls"] or [],
-                score=r[f"{name}_score"],
-                message_id=r[f"{name}_message_id"],
-            )
+            resp = Response(**{f.name: r[f"{name}_{f.name}"] for f in fields(Response)})
+            resp.params, resp.tool_calls = resp.params or {}, resp.tool_calls or []
+            return resp
 
-        return cls(
-            source=r["source"],
-            annotator=r["annotator"],
-            context=r["context"],
+        rating = cls(
+            **{f.name: r[f.name] for f in fields(cls) if f.name not in ("left", "right")},
             left=side("left"),
             right=side("right"),
-            vote=r["vote"],
-            reason=r["reason"] or "",
-            tags=r["tags"] or [],
-            session_key=r["session_key"],
-            item_index=r["item_index"],
-            sides_shown=bool(r["sides_shown"]),
-            swapped=None if r["swapped"] is None else bool(r["swapped"]),
-            shuffle_seed=r["shuffle_seed"],
-            gold_side=r["gold_side"],
-            conversation_id=r["conversation_id"],
-            shown_at=r["shown_at"],
-            ready_at=r["ready_at"],
-            decided_at=r["decided_at"],
-            uid=r["uid"],
-            meta=r["meta"] or {},
-            id=r["id"],
         )
+        rating.sides_shown = bool(rating.sides_shown)
+        rating.swapped = None if rating.swapped is None else bool(rating.swapped)
+        rating.reason, rating.tags, rating.meta = (
+            rating.reason or "",
+            rating.tags or [],
+            rating.meta or {},
+        )
+        return rating
 
     def response(self, side: str) -> Response:
         """The `left` or `right` response."""
