@@ -133,7 +133,7 @@ def winrate(
 
 def queue_for_humans(model_a, model_b, prompts: list[str], path: Path, seed: int = 0) -> str:
     """`--judge human`: both models' answers as an arena prompts file; returns the session key."""
-    from assistant.arena import enqueue_pairs
+    from assistant.rate.arena import enqueue_pairs
 
     a = _answers(model_a, prompts, seed, 0.7, 64)
     b = _answers(model_b, prompts, seed, 0.7, 64)
@@ -149,7 +149,7 @@ def human_winrate(conn, path: Path, model: str, against: str) -> dict[str, Any] 
     """`--judge human`, once rated: `model`'s win rate over the votes on the queued pairs in
     `path` (ties count half; both-bad counts as a tie; skips do not count). None before any vote.
     Every annotator's standing vote counts once."""
-    from assistant.arena import load_prompts, session_key, session_votes
+    from assistant.rate.arena import load_prompts, session_key, session_votes
 
     votes = session_votes(conn, session_key(load_prompts(path), []))
     counted = [v for v in votes if v["vote"] != "skip"]

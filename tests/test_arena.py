@@ -7,8 +7,9 @@ import json
 import pytest
 from arena_fake import factory
 
-from assistant import arena, store
+from assistant import store
 from assistant.errors import DataError, UsageError
+from assistant.rate import arena
 from assistant.store import ratings
 
 

@@ -92,7 +92,7 @@ def test_a_call_outside_the_declared_parameters_is_refused_and_runs_nothing(
     text = attacks(secret, victim, outdir)[attack]
     events = list(EchoEngine().generate([{"role": "user", "content": f"Sure. {text}"}]))
     result = next(e for e in events if isinstance(e, ToolResult))
-    assert not result.ok and result.output.startswith("refused: ") and reason in result.output
+    assert not result.ok and result.text.startswith("refused: ") and reason in result.text
     done = events[-1]
     assert isinstance(done, Done) and "call refused" in done.text and reason in done.text
     assert ran == []  # no tool was even looked up
@@ -170,7 +170,7 @@ def test_the_llamacpp_engine_refuses_the_same_call(targets):
     call = next(e for e in events if isinstance(e, ToolCall))
     result = next(e for e in events if isinstance(e, ToolResult))
     assert call.arguments == {"text": f"@{secret}", "backend": "extractive"}
-    assert not result.ok and "unknown argument(s) backend" in result.output
+    assert not result.ok and "unknown argument(s) backend" in result.text
     assert "call refused" in events[-1].text and SECRET not in events[-1].text
 
 

@@ -99,7 +99,7 @@ def test_a_failing_call_is_an_answer_not_a_crash():
     engine.tool_runner = fake_runner(calls := [])
     events = list(engine.generate([{"role": "user", "content": "x"}]))
     result = next(e for e in events if isinstance(e, ToolResult))
-    assert calls and not result.ok and "already Portuguese" in result.output
+    assert calls and not result.ok and "already Portuguese" in result.text
     assert events[-1].text.startswith("(translate failed: the text is already Portuguese")
 
 
@@ -110,7 +110,7 @@ def test_a_call_that_does_not_validate_is_refused_before_the_runner():
     result = next(e for e in events if isinstance(e, ToolResult))
     assert calls == [] and not result.ok
     reason = "translate: 'to' must be one of pt, en, got 'fr'"
-    assert result.output == f"refused: {reason}"
+    assert result.text == f"refused: {reason}"
     assert events[-1].text == f"(translate call refused: {reason})"
 
 

@@ -1,12 +1,12 @@
 """`parley arena`: a preference-rating session in the terminal (the TUI in assistant/tui/arena.py,
-the session logic in assistant/arena.py)."""
+the session logic in assistant/rate/arena.py)."""
 
 from __future__ import annotations
 
 import click
 
-from assistant.arena_inputs import PARAM_KEYS
 from assistant.cli.options import dtype_option, sampling_option
+from assistant.rate.arena_inputs import PARAM_KEYS
 
 
 def _default_annotator() -> str:
@@ -77,9 +77,9 @@ def arena(prompts_file, models, annotator, system, shuffle_seed, backend, dtype,
     from assistant.inference.threads import quiet_torch_threads
 
     quiet_torch_threads()
-    from assistant import arena as arena_mod
     from assistant import store
     from assistant.models import resolve
+    from assistant.rate import arena as arena_mod
 
     items = arena_mod.load_prompts(prompts_file)
     contenders = arena_mod.parse_contenders(models) if models else []

@@ -45,7 +45,7 @@ def ask(prompt, model, backend, dtype, system, as_json, **sampling):
     from assistant.inference.threads import quiet_torch_threads
 
     quiet_torch_threads()
-    from assistant import commands
+    from assistant.chat import commands
     from assistant.inference import Done, GenerationParams, TextChunk, load_engine
 
     command = commands.parse(prompt)
@@ -92,7 +92,7 @@ def ask(prompt, model, backend, dtype, system, as_json, **sampling):
 
 def _run_tool(command, as_json: bool) -> None:
     """A slash command in `parley ask`: only tool commands make sense outside the chat."""
-    from assistant import commands
+    from assistant.chat import commands
 
     tools = ", ".join(f"/{n}" for n in commands.tool_names()) or "none installed"
     if command.name in commands.BUILTINS:

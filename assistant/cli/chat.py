@@ -59,7 +59,7 @@ def chat(ctx, model, backend, dtype, system, db_path, engine_spec, **sampling):
         dtype = config.chat["dtype"]
     factory = _engine_factory(engine_spec) if engine_spec else None
     if factory is None and backend != "auto":
-        from assistant.tui.generation import load_engine
+        from assistant.chat.answers import load_engine
 
         factory = functools.partial(load_engine, backend=backend)
     if (model or config.chat.get("model")) and factory is None:
@@ -85,7 +85,7 @@ def chat(ctx, model, backend, dtype, system, db_path, engine_spec, **sampling):
         settings=settings,
     )
     app.run()
-    if app.engine is not None:
+    if app.session.engine is not None:
         # Everything is saved and the terminal restored by now. With torch loaded in a worker
         # thread, interpreter teardown has crashed (SIGSEGV) now and then on this machine; skip it.
         sys.stdout.flush()

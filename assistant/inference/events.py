@@ -6,6 +6,7 @@ fakes use them without loading a model.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 Message = dict[str, str]
@@ -36,17 +37,47 @@ class ToolCall:
     name: str
     arguments: dict[str, Any]
 
+    def to_dict(self) -> dict[str, Any]:
+        """As the chat keeps it with the answer (and a rating with its response)."""
+        return {"kind": "call", "name": self.name, "arguments": self.arguments}
 
-@dataclass(frozen=True)
+
+@dataclass
 class ToolResult:
-    name: str
-    output: str
-    backend: str = ""
-    seconds: float = 0.0
-    ok: bool = True
-    architecture: str = ""
+    """What a tool answered, and which backend answered it how fast and how sure. The same
+    record is the engine's event when the model called the tool."""
+
+    tool: str
+    backend: str
+    architecture: str
+    text: str
+    latency_s: float
     confidence: float | None = None
-    images: tuple[str, ...] = ()
+    images: list[Path] = field(default_factory=list)
+    data: dict[str, Any] = field(default_factory=dict)
+    ok: bool = True  # False: the call failed or was refused, and `text` says why
+
+    def to_dict(self) -> dict[str, Any]:
+        """As the chat keeps it with an answer (beside the `ToolCall` before it) and a rating
+        with its response: one shape for a tool event wherever it is stored."""
+        return {
+            "kind": "result",
+            "name": self.tool,
+            "output": self.text,
+            "backend": self.backend,
+            "seconds": self.latency_s,
+            "ok": self.ok,
+            "architecture": self.architecture,
+            "confidence": self.confidence,
+            "images": [str(p) for p in self.images],
+        }
+
+    def summary(self) -> str:
+        """One line for a status bar: `translate · bergamot (transformer) · 0.12 s · 93%`."""
+        parts = [self.tool, f"{self.backend} ({self.architecture})", f"{self.latency_s:.2f} s"]
+        if self.confidence is not None:
+            parts.append(f"confidence {self.confidence:.0%}")
+        return " · ".join(parts)
 
 
 @dataclass(frozen=True)

@@ -93,32 +93,22 @@ def _run_call(runner: ToolRunner, call: Any) -> tuple[ToolResult, str]:
     of range) is refused here and never reaches the runner: model output is data, not authority.
     """
     if not call.name:
-        return ToolResult(
-            "", call.error or "bad call", ok=False
-        ), f"(tool call not understood: {call.error})"
+        return _failed("", call.error or "bad call"), f"(tool call not understood: {call.error})"
     if call.error:
         message = f"refused: {call.error}"
-        return ToolResult(call.name, message, ok=False), f"({call.name} call {message})"
+        return _failed(call.name, message), f"({call.name} call {message})"
     start = time.perf_counter()
     try:
         result = runner(call.name, dict(call.arguments))
     except ToolCallRefused as e:  # the runner's own check (the registry's `run_call`)
         message = f"refused: {e}"
-        return ToolResult(call.name, message, ok=False), f"({call.name} call {message})"
+        return _failed(call.name, message), f"({call.name} call {message})"
     except Exception as e:  # a tool's failure is the answer's content, not the engine's crash
         message = str(e) if isinstance(e, ParleyError) else f"{type(e).__name__}: {e}"
         seconds = time.perf_counter() - start
-        return ToolResult(
-            call.name, message, seconds=seconds, ok=False
-        ), f"({call.name} failed: {message})"
-    images = tuple(str(p) for p in getattr(result, "images", ()) or ())
-    event = ToolResult(
-        call.name,
-        result.text,
-        backend=getattr(result, "backend", ""),
-        seconds=getattr(result, "latency_s", time.perf_counter() - start),
-        architecture=getattr(result, "architecture", ""),
-        confidence=getattr(result, "confidence", None),
-        images=images,
-    )
-    return event, "\n".join([result.text, *images]).strip()
+        return _failed(call.name, message, seconds), f"({call.name} failed: {message})"
+    return result, "\n".join([result.text, *map(str, result.images)]).strip()
+
+
+def _failed(name: str, message: str, seconds: float = 0.0) -> ToolResult:
+    return ToolResult(name, backend="", architecture="", text=message, latency_s=seconds, ok=False)
