@@ -487,7 +487,10 @@ async def test_a_question_after_an_unanswered_one_goes_beside_it():
         await pilot.pause()
         app.prompt.value = "first question"
         await pilot.press("enter")
-        await pilot.pause(0.2)
+        for _ in range(500):  # the answer waits for the model
+            if app.session.generating:
+                break
+            await pilot.pause(0.02)
         await pilot.press("escape")  # stopped before the model was ready: no answer
         release.set()
         await settle(pilot, app)
