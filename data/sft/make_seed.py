@@ -128,6 +128,17 @@ def formatted(i: int, question: str, short: str, sentence: str) -> tuple[str, st
     return forms[i % len(forms)]
 
 
+def word_problems(rng: random.Random, n: int) -> list[tuple[str, str]]:
+    """Short word problems, answered with the sum that solves them (right by construction)."""
+    out = []
+    for i in range(n):
+        a, b = rng.randint(3, 29), rng.randint(2, 9)
+        question, answer = more_plain.WORD_PROBLEMS[i % len(more_plain.WORD_PROBLEMS)]
+        values = {"a": a, "b": b, "s": a + b, "p": a * b, "name": more_plain.NAMES[i % 8]}
+        out.append((question.format(**values), answer.format(**values)))
+    return out
+
+
 def tips() -> list[tuple[str, str]]:
     """Each topic's tips asked for under the battery's kinds of constraint, answered to it."""
     out = []
@@ -171,7 +182,9 @@ def plain_conversations(rng: random.Random) -> list[dict]:
                       ", ".join(items[:m])))  # fmt: skip
     pairs += plain.WRITTEN + plain.PORTUGUESE + identity.GENERAL + arithmetic(rng, 40)
     pairs += plain.COUNTER * 2  # the questions most easily mistaken for tool requests, twice
-    pairs += more_plain.COUNTER * 2 + more_plain.PORTUGUESE + more_plain.ONE_WORD + tips()
+    portuguese = plain.PORTUGUESE + (more_plain.PORTUGUESE + more_plain.PORTUGUESE_MORE) * 2
+    pairs += more_plain.COUNTER * 2 + portuguese + more_plain.ONE_WORD + tips() * 2
+    pairs += word_problems(rng, 48)
     records = [conversation(pair) for pair in pairs]
     return records + [conversation(*turns) for turns in plain.FOLLOW_UPS]
 

@@ -152,3 +152,57 @@ COUNTER = [
     ("Which is easier to learn, English or Portuguese?", "For most people English grammar is "
      "simpler, but Portuguese spelling is more regular."),
 ]
+
+# --- word problems: (template, answer template), filled by make_seed.py with numbers whose
+# answers Python computes (a, b; s = a + b, p = a * b) ---
+WORD_PROBLEMS = [
+    ("{name} has {a} marbles and buys {b} more. How many marbles does {name} have now?",
+     "{a} + {b} = {s}. {name} has {s} marbles now."),
+    ("A box holds {a} eggs. How many eggs are in {b} boxes?", "{a} × {b} = {p} eggs."),
+    ("Tickets cost {a} euros each. What do {b} tickets cost?", "{b} × {a} = {p} euros."),
+    ("{name} had {s} stickers and gave {b} away. How many stickers are left?",
+     "{s} − {b} = {a} stickers are left."),
+    ("{p} sweets are shared equally among {b} children. How many sweets does each child get?",
+     "{p} ÷ {b} = {a} sweets each."),
+    ("A bus has {a} passengers. At the next stop {b} more get on. How many are on the bus?",
+     "{a} + {b} = {s} passengers."),
+]
+NAMES = ["Ana", "Tom", "Lucas", "Mia", "Rui", "Sara", "Ben", "Inês"]
+
+# --- more Portuguese questions, answered in Portuguese ---
+PORTUGUESE_MORE = [
+    ("Qual é a capital da Noruega?", "A capital da Noruega é Oslo."),
+    ("Qual é a capital do Chile?", "A capital do Chile é Santiago."),
+    ("Qual é a capital da Grécia?", "A capital da Grécia é Atenas."),
+    ("Quantas horas tem um dia?", "Um dia tem vinte e quatro horas."),
+    ("Quanto é doze mais oito?", "Doze mais oito é vinte."),
+    ("Quanto é trinta menos doze?", "Trinta menos doze é dezoito."),
+    ("Quanto é quatro vezes nove?", "Quatro vezes nove é trinta e seis."),
+    ("De que cor é uma cenoura?", "Uma cenoura é cor de laranja."),
+    ("Qual é o maior planeta do sistema solar?", "O maior planeta do sistema solar é Júpiter."),
+    ("Quem pintou a Noite Estrelada?", "A Noite Estrelada foi pintada por Vincent van Gogh."),
+    ("Qual é o animal mais rápido em terra?", "O animal mais rápido em terra é a chita."),
+    ("Quantas rodas tem uma bicicleta?", "Uma bicicleta tem duas rodas."),
+    ("Em que país fica a cidade do Porto?", "A cidade do Porto fica em Portugal."),
+    ("O que se usa para escrever no quadro?", "Para escrever no quadro usa-se giz ou marcador."),
+    ("Qual é o contrário de alto?", "O contrário de alto é baixo."),
+    ("Como se chama o filhote da vaca?", "O filhote da vaca chama-se bezerro."),
+    ("Para que serve um guarda-chuva?", "Um guarda-chuva serve para nos proteger da chuva."),
+    ("Qual é a moeda do Brasil?", "A moeda do Brasil é o real."),
+    ("Quantos jogadores tem uma equipa de futebol em campo?",
+     "Uma equipa de futebol tem onze jogadores em campo."),
+    ("Onde vivem os pinguins?", "Os pinguins vivem sobretudo no hemisfério sul, como na "
+     "Antártida."),
+    ("O que comem as vacas?", "As vacas comem sobretudo erva e feno."),
+    ("Qual é o metal mais usado para fazer fios elétricos?",
+     "O metal mais usado para fios elétricos é o cobre."),
+    ("Que instrumento tem teclas pretas e brancas?", "O piano tem teclas pretas e brancas."),
+    ("Qual é o osso mais comprido do corpo humano?", "O osso mais comprido é o fémur."),
+    ("Me explica o que é uma ilha.", "Uma ilha é uma porção de terra rodeada de água por "
+     "todos os lados."),
+    ("Pode me dar uma dica para cozinhar arroz?", "Lave o arroz, use duas medidas de água para "
+     "uma de arroz e cozinhe em lume brando com a tampa."),
+    ("Qual é a melhor época para visitar Lisboa?", "A primavera e o início do outono, quando "
+     "o tempo é ameno e há menos turistas."),
+    ("Quantos segundos tem um minuto?", "Um minuto tem sessenta segundos."),
+]
