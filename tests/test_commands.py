@@ -84,9 +84,14 @@ def test_parley_ask_routes_tool_commands_through_the_parser(fake_tools, monkeypa
     def run_slash(name, argv, progress=None, cancel=None):
         fake_tools.append((name, argv))
         return types.SimpleNamespace(
-            tool=name, backend="bergamot", architecture="transformer", text="boa noite",
-            latency_s=0.1234, confidence=None, images=[],
-        )  # fmt: skip
+            tool=name,
+            backend="bergamot",
+            architecture="transformer",
+            text="boa noite",
+            latency_s=0.1234,
+            confidence=None,
+            images=[],
+        )
 
     monkeypatch.setattr(commands.tools, "run_slash", run_slash)
     runner = CliRunner()

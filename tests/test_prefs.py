@@ -129,7 +129,7 @@ def _bad_file(tmp_path):
                 json.dumps(good | {"prompt": "Hey"}),
             ]
         )
-        + "\n"  # fmt: skip
+        + "\n"
     )
     return path
 
@@ -198,14 +198,32 @@ def test_stats_quality_control_on_constructed_annotators(tmp_path):
     _vote(conn, "right", q="q0", a=(f"y{0}", "M2"), b=(f"x{0}", "M1"))  # same choice, sides swapped
     _vote(conn, "tie", q="q0", a=("x0", "M1"), b=("y0", "M2"))
     # gold: bob right on 1 of 2
-    _vote(conn, "left", q="g", a=("good", "gold-chosen"), b=("bad", "gold-rejected"),
-          who="bob", gold_side="left")  # fmt: skip
-    _vote(conn, "left", q="g2", a=("bad", "gold-rejected"), b=("good", "gold-chosen"),
-          who="bob", gold_side="right")  # fmt: skip
+    _vote(
+        conn,
+        "left",
+        q="g",
+        a=("good", "gold-chosen"),
+        b=("bad", "gold-rejected"),
+        who="bob",
+        gold_side="left",
+    )
+    _vote(
+        conn,
+        "left",
+        q="g2",
+        a=("bad", "gold-rejected"),
+        b=("good", "gold-chosen"),
+        who="bob",
+        gold_side="right",
+    )
     stats = prefs_stats.compute(conn, bootstrap=20)
     assert stats["position_bias"]["ana"]["low"] > 0.5  # flagged
-    assert stats["self_consistency"]["ana"] == {"items": 1, "agree": 1, "comparisons": 3,
-                                                "rate": pytest.approx(1 / 3)}  # fmt: skip
+    assert stats["self_consistency"]["ana"] == {
+        "items": 1,
+        "agree": 1,
+        "comparisons": 3,
+        "rate": pytest.approx(1 / 3),
+    }
     (pair,) = stats["agreement"]
     assert pair["annotators"] == ["ana", "bob"] and pair["shared"] == 4
     # ana's latest on q0 is the tie: agreement on q1, q2 only

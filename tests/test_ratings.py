@@ -91,9 +91,12 @@ def test_picking_a_regenerated_answer_records_pairs_with_the_branch_context(tmp_
         conn, conv.id, user.id, "assistant", "Nice.", model="m2", meta={"tool_events": events}
     )
     ids = R.record_chat_preference(
-        conn, conversation_id=conv.id, chosen_message_id=b.id,
-        rejected_message_ids=[a.id, c.id], source="pick",
-    )  # fmt: skip
+        conn,
+        conversation_id=conv.id,
+        chosen_message_id=b.id,
+        rejected_message_ids=[a.id, c.id],
+        source="pick",
+    )
     rows = [R.decode(r) for r in R.standing(conn)]
     assert [r["id"] for r in rows] == ids and len(ids) == 2
     assert all(r["left_text"] == "Paris." and r["vote"] == "left" for r in rows)
@@ -117,9 +120,12 @@ def test_an_edit_is_chosen_over_the_original(tmp_path):
     orig = C.add_message(conn, conv.id, user.id, "assistant", "Go away.", model="m1")
     edit = C.add_message(conn, conv.id, user.id, "assistant", "Hi!", finish_reason="edited")
     (rid,) = R.record_chat_preference(
-        conn, conversation_id=conv.id, chosen_message_id=edit.id,
-        rejected_message_ids=[orig.id], source="edit",
-    )  # fmt: skip
+        conn,
+        conversation_id=conv.id,
+        chosen_message_id=edit.id,
+        rejected_message_ids=[orig.id],
+        source="edit",
+    )
     row = R.decode(R.standing(conn)[0])
     assert (row["left_text"], row["left_model"]) == ("Hi!", "human-edit")
     assert (row["right_text"], row["right_model"]) == ("Go away.", "m1")
@@ -205,17 +211,44 @@ def test_a_blank_database_migrates_to_the_exact_ratings_schema(tmp_path):
     conn = store.connect(tmp_path / "p.db")
     columns = [r["name"] for r in conn.execute("PRAGMA table_info(ratings)")]
     assert columns == [
-        "id", "uid", "source", "annotator", "session_key", "item_index", "pair_key",
+        "id",
+        "uid",
+        "source",
+        "annotator",
+        "session_key",
+        "item_index",
+        "pair_key",
         "context_json",
-        "left_text", "left_model", "left_checkpoint", "left_params_json", "left_tool_calls_json",
+        "left_text",
+        "left_model",
+        "left_checkpoint",
+        "left_params_json",
+        "left_tool_calls_json",
         "left_score",
-        "right_text", "right_model", "right_checkpoint", "right_params_json",
-        "right_tool_calls_json", "right_score",
-        "sides_shown", "swapped", "shuffle_seed", "gold_side", "vote", "reason", "tags_json",
-        "conversation_id", "left_message_id", "right_message_id",
-        "shown_at", "ready_at", "decided_at", "decision_seconds", "created_at", "retracted_at",
+        "right_text",
+        "right_model",
+        "right_checkpoint",
+        "right_params_json",
+        "right_tool_calls_json",
+        "right_score",
+        "sides_shown",
+        "swapped",
+        "shuffle_seed",
+        "gold_side",
+        "vote",
+        "reason",
+        "tags_json",
+        "conversation_id",
+        "left_message_id",
+        "right_message_id",
+        "shown_at",
+        "ready_at",
+        "decided_at",
+        "decision_seconds",
+        "created_at",
+        "retracted_at",
         "meta_json",
-    ]  # fmt: skip
+    ]
     assert conn.execute("PRAGMA foreign_key_list(ratings)").fetchall() == []  # stands on its own
     indexes = {r["name"] for r in conn.execute("PRAGMA index_list(ratings)")}
     assert {"ratings_session", "ratings_pair", "ratings_annotator"} <= indexes

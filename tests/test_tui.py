@@ -109,8 +109,11 @@ async def test_escape_stops_and_keeps_the_partial_answer_marked_stopped():
         assert 5 <= len(saved.content.split()) < 400
         assert long_answer.startswith(saved.content)
         assert "■ stopped" in view.header_text()
-        row = store.connect().execute("SELECT finish_reason, content FROM messages WHERE id = ?",
-                                      (saved.id,)).fetchone()  # fmt: skip
+        row = (
+            store.connect()
+            .execute("SELECT finish_reason, content FROM messages WHERE id = ?", (saved.id,))
+            .fetchone()
+        )
         assert row["finish_reason"] == "stopped" and row["content"] == saved.content
 
 

@@ -184,8 +184,9 @@ class ArenaSession:
         gold_side = None
         if item.gold is not None:
             gold_side = "left" if (item.gold == 1) == swapped else "right"
-        return Shown(index, context, {"left": left, "right": right}, swapped, self.shuffle_seed,
-                     gold_side)  # fmt: skip
+        return Shown(
+            index, context, {"left": left, "right": right}, swapped, self.shuffle_seed, gold_side
+        )
 
     def params_for(self, shown: Shown, contender: Contender) -> dict[str, Any]:
         params = {**self.base_params, **dict(contender.overrides)}

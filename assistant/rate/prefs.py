@@ -53,9 +53,11 @@ class ExportSummary:
     skips: int = 0
 
     def line(self, out: Path) -> str:
-        ties = f"{self.ties_kept} ties kept (2 rows each)" if self.ties_kept else (
-            f"{self.ties_dropped} ties dropped"
-        )  # fmt: skip
+        ties = (
+            f"{self.ties_kept} ties kept (2 rows each)"
+            if self.ties_kept
+            else (f"{self.ties_dropped} ties dropped")
+        )
         return (
             f"wrote {self.rows} rows to {out}: {self.pairs} preferences, {ties}, "
             f"{self.both_bad} both-bad and {self.skips} skips left out"
@@ -372,5 +374,8 @@ def training_pairs(conn: Any) -> TrainingPairs:
         out.rows.append(row)
         out.by_source[row["source"]] = out.by_source.get(row["source"], 0) + 1
     out.ties_dropped, out.both_bad, out.skips = (
-        summary.ties_dropped, summary.both_bad, summary.skips)  # fmt: skip
+        summary.ties_dropped,
+        summary.both_bad,
+        summary.skips,
+    )
     return out

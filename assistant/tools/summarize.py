@@ -54,13 +54,26 @@ class SummarizeTool(TextTool):
 
     def backends(self) -> list[BackendInfo]:
         return [
-            BackendInfo("llm", "decoder-only transformer (the chat model)", _llm_present(),
-                        measured(self.name, "llm"), default=True),
-            BackendInfo("extractive", "sentence embeddings (MiniLM-L6 encoder)",
-                        embeddings.available(), measured(self.name, "extractive")),
-            BackendInfo("hf", "transformer encoder-decoder (BART/T5)",
-                        hf.model_dir(None, HF_ENV) is not None, measured(self.name, "hf")),
-        ]  # fmt: skip
+            BackendInfo(
+                "llm",
+                "decoder-only transformer (the chat model)",
+                _llm_present(),
+                measured(self.name, "llm"),
+                default=True,
+            ),
+            BackendInfo(
+                "extractive",
+                "sentence embeddings (MiniLM-L6 encoder)",
+                embeddings.available(),
+                measured(self.name, "extractive"),
+            ),
+            BackendInfo(
+                "hf",
+                "transformer encoder-decoder (BART/T5)",
+                hf.model_dir(None, HF_ENV) is not None,
+                measured(self.name, "hf"),
+            ),
+        ]
 
     max_chars = MAX_CHARS
     text_metavar = "TEXT|@FILE"
@@ -183,7 +196,10 @@ def _hf(text: str, model: str | None, progress: Progress | None) -> str:
     limit = min(getattr(tokenizer, "model_max_length", 1024) or 1024, 1024)
     inputs = tokenizer(prefix + text, return_tensors="pt", truncation=True, max_length=limit)
     with torch.inference_mode():
-        ids = seq2seq.generate(input_ids=inputs["input_ids"],
-                               attention_mask=inputs["attention_mask"],
-                               max_new_tokens=142, num_beams=1)  # fmt: skip
+        ids = seq2seq.generate(
+            input_ids=inputs["input_ids"],
+            attention_mask=inputs["attention_mask"],
+            max_new_tokens=142,
+            num_beams=1,
+        )
     return tokenizer.decode(ids[0], skip_special_tokens=True)

@@ -170,7 +170,7 @@ class ArenaScreen(Screen[None]):
             self.query_one("#arena-prompt", Static).update(
                 _literal(
                     f"All {self.session.n} items are rated. u undoes the last vote; escape leaves."
-                )  # fmt: skip
+                )
             )
             for side in ("left", "right"):
                 self.query_one(f"#{side}-text", Static).update("")
@@ -199,7 +199,7 @@ class ArenaScreen(Screen[None]):
         self.query_one("#arena-progress", Static).update(
             _literal(
                 f"{where} · {done} of {self.session.n} rated · annotator {self.session.annotator}"
-            )  # fmt: skip
+            )
         )
 
     def _generate(self, shown: arena.Shown, side: str, cancel: threading.Event) -> None:

@@ -64,9 +64,14 @@ class CaptionTool(Tool):
 
     def backends(self) -> list[BackendInfo]:
         return [
-            BackendInfo("rnn", ARCHITECTURE, weights_dir() is not None, measured(self.name, "rnn"),
-                        default=True),
-        ]  # fmt: skip
+            BackendInfo(
+                "rnn",
+                ARCHITECTURE,
+                weights_dir() is not None,
+                measured(self.name, "rnn"),
+                default=True,
+            ),
+        ]
 
     def parse(self, argv: list[str]) -> dict[str, Any]:
         parser = ArgParser(self)

@@ -79,12 +79,20 @@ class QATool(Tool):
         from assistant.tools.summarize import _llm_present
 
         return [
-            BackendInfo("encoder", "MiniLM-L6 encoder + answer-span head (extractive, BERT-style)",
-                        embeddings.available() and weights_dir() is not None,
-                        measured("qa", "encoder"), default=True),
-            BackendInfo("llm", "decoder-only transformer (the chat model) over retrieved passages",
-                        _llm_present(), measured("qa", "llm")),
-        ]  # fmt: skip
+            BackendInfo(
+                "encoder",
+                "MiniLM-L6 encoder + answer-span head (extractive, BERT-style)",
+                embeddings.available() and weights_dir() is not None,
+                measured("qa", "encoder"),
+                default=True,
+            ),
+            BackendInfo(
+                "llm",
+                "decoder-only transformer (the chat model) over retrieved passages",
+                _llm_present(),
+                measured("qa", "llm"),
+            ),
+        ]
 
     def parse(self, argv: list[str]) -> dict[str, Any]:
         parser = ArgParser(self)
@@ -138,8 +146,11 @@ class QATool(Tool):
             return Output(NO_ANSWER, confidence=confidence, data=data)
         quote = _sentence_with(passages[passage], answer)
         data["context"] = quote
-        return Output(f"{answer}\n(passage {passage + 1} of {len(passages)}: “{quote}”)",
-                      confidence=confidence, data=data)  # fmt: skip
+        return Output(
+            f"{answer}\n(passage {passage + 1} of {len(passages)}: “{quote}”)",
+            confidence=confidence,
+            data=data,
+        )
 
 
 class AskTool(QATool):

@@ -49,15 +49,26 @@ class SentimentTool(TextTool):
         import importlib.util
 
         return [
-            BackendInfo("encoder", "BERT-style encoder (MiniLM-L6) + trained head",
-                        weights_dir() is not None, measured(self.name, "encoder"),
-                        default=True),
-            BackendInfo("vader", "lexicon and rules (VADER)",
-                        importlib.util.find_spec("vaderSentiment") is not None,
-                        measured(self.name, "vader")),
-            BackendInfo("hf", "transformer sequence classifier (any HF dir)",
-                        hf.model_dir(None, HF_ENV) is not None, measured(self.name, "hf")),
-        ]  # fmt: skip
+            BackendInfo(
+                "encoder",
+                "BERT-style encoder (MiniLM-L6) + trained head",
+                weights_dir() is not None,
+                measured(self.name, "encoder"),
+                default=True,
+            ),
+            BackendInfo(
+                "vader",
+                "lexicon and rules (VADER)",
+                importlib.util.find_spec("vaderSentiment") is not None,
+                measured(self.name, "vader"),
+            ),
+            BackendInfo(
+                "hf",
+                "transformer sequence classifier (any HF dir)",
+                hf.model_dir(None, HF_ENV) is not None,
+                measured(self.name, "hf"),
+            ),
+        ]
 
     def answer(self, backend: str, text: str, progress: Progress | None, model=None) -> Output:
         if backend == "encoder":

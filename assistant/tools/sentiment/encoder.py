@@ -65,9 +65,12 @@ class SentimentEncoder(nn.Module):
         self.encoder = encoder
         size = encoder.config.hidden_size
         self.head = nn.Sequential(
-            nn.Dropout(dropout), nn.Linear(size, hidden), nn.GELU(), nn.Dropout(dropout),
+            nn.Dropout(dropout),
+            nn.Linear(size, hidden),
+            nn.GELU(),
+            nn.Dropout(dropout),
             nn.Linear(hidden, len(LABELS)),
-        )  # fmt: skip
+        )
 
     def features(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
         """Mean-pooled last hidden states (B, 384): what the head sees."""
@@ -154,8 +157,13 @@ def predict(texts: list[str], directory: Path, max_length: int = 128) -> list[di
     with torch.inference_mode():
         for i in range(0, len(order), 64):
             index = order[i : i + 64]
-            batch = tokenizer([texts[j] for j in index], padding=True, truncation=True,
-                              max_length=max_length, return_tensors="pt")  # fmt: skip
+            batch = tokenizer(
+                [texts[j] for j in index],
+                padding=True,
+                truncation=True,
+                max_length=max_length,
+                return_tensors="pt",
+            )
             probs = torch.softmax(model(batch["input_ids"], batch["attention_mask"]), dim=-1)
             for j, row in zip(index, probs, strict=True):
                 probs_by_index[j] = dict(zip(LABELS, map(float, row), strict=True))

@@ -53,11 +53,17 @@ class TranscribeTool(Tool):
         from assistant.tools.transcribe import whisper
 
         return [
-            BackendInfo("whisper", whisper.ARCHITECTURE, whisper.available(),
-                        measured(self.name, "whisper"), default=True),
-            BackendInfo("rnn", RNN_ARCHITECTURE, weights_dir() is not None,
-                        measured(self.name, "rnn")),
-        ]  # fmt: skip
+            BackendInfo(
+                "whisper",
+                whisper.ARCHITECTURE,
+                whisper.available(),
+                measured(self.name, "whisper"),
+                default=True,
+            ),
+            BackendInfo(
+                "rnn", RNN_ARCHITECTURE, weights_dir() is not None, measured(self.name, "rnn")
+            ),
+        ]
 
     def parse(self, argv: list[str]) -> dict[str, Any]:
         parser = ArgParser(self)

@@ -53,13 +53,23 @@ class TranslateTool(TextTool):
 
         rnn_present = weights_dir() is not None
         return [
-            BackendInfo("bergamot", bergamot.ARCHITECTURE, bergamot.available(),
-                        measured(self.name, "bergamot"), default=True),
-            BackendInfo("rnn", "RNN (bi-GRU encoder, GRU decoder, attention)", rnn_present,
-                        measured(self.name, "rnn")),
-            BackendInfo("hf", hf.ARCHITECTURE, hf.model_dir() is not None,
-                        measured(self.name, "hf")),
-        ]  # fmt: skip
+            BackendInfo(
+                "bergamot",
+                bergamot.ARCHITECTURE,
+                bergamot.available(),
+                measured(self.name, "bergamot"),
+                default=True,
+            ),
+            BackendInfo(
+                "rnn",
+                "RNN (bi-GRU encoder, GRU decoder, attention)",
+                rnn_present,
+                measured(self.name, "rnn"),
+            ),
+            BackendInfo(
+                "hf", hf.ARCHITECTURE, hf.model_dir() is not None, measured(self.name, "hf")
+            ),
+        ]
 
     def options(self, parser: ArgParser) -> None:
         parser.add_argument("--to", "-t", metavar="pt|en")

@@ -31,10 +31,18 @@ def translate(
         prefix = f">>{target}<< "
     import torch
 
-    inputs = tokenizer([prefix + p for p in pieces], return_tensors="pt", padding=True,
-                       truncation=True, max_length=512)  # fmt: skip
+    inputs = tokenizer(
+        [prefix + p for p in pieces],
+        return_tensors="pt",
+        padding=True,
+        truncation=True,
+        max_length=512,
+    )
     with torch.inference_mode():
-        ids = hf_model.generate(input_ids=inputs["input_ids"],
-                                attention_mask=inputs["attention_mask"],
-                                max_new_tokens=256, num_beams=1)  # fmt: skip
+        ids = hf_model.generate(
+            input_ids=inputs["input_ids"],
+            attention_mask=inputs["attention_mask"],
+            max_new_tokens=256,
+            num_beams=1,
+        )
     return [t.strip() for t in tokenizer.batch_decode(ids, skip_special_tokens=True)]
