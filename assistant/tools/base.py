@@ -140,6 +140,14 @@ class Tool:
     def backends(self) -> list[BackendInfo]:
         raise NotImplementedError
 
+    def backend_table(self, *rows: tuple[str, str, bool]) -> list[BackendInfo]:
+        """`backends()` from (name, architecture, weights present) rows, the first one the
+        default, each with the figures `bench/tools.py` measured for it."""
+        return [
+            BackendInfo(name, architecture, present, measured(self.name, name), default=i == 0)
+            for i, (name, architecture, present) in enumerate(rows)
+        ]
+
     def parser(self) -> ArgParser:
         """The parser of this tool's command words: `parse` uses it, and `parley tool NAME
         --help` prints its usage and options."""

@@ -26,7 +26,6 @@ from assistant.tools.base import (
     BackendInfo,
     Output,
     Progress,
-    measured,
 )
 from assistant.tools.llm import _engines as _engines  # shared cache; tests clear it
 from assistant.tools.llm import chat_engine
@@ -53,27 +52,11 @@ class SummarizeTool(TextTool):
     }
 
     def backends(self) -> list[BackendInfo]:
-        return [
-            BackendInfo(
-                "llm",
-                "decoder-only transformer (the chat model)",
-                _llm_present(),
-                measured(self.name, "llm"),
-                default=True,
-            ),
-            BackendInfo(
-                "extractive",
-                "sentence embeddings (MiniLM-L6 encoder)",
-                embeddings.available(),
-                measured(self.name, "extractive"),
-            ),
-            BackendInfo(
-                "hf",
-                "transformer encoder-decoder (BART/T5)",
-                hf.model_dir(None, HF_ENV) is not None,
-                measured(self.name, "hf"),
-            ),
-        ]
+        return self.backend_table(
+            ("llm", "decoder-only transformer (the chat model)", _llm_present()),
+            ("extractive", "sentence embeddings (MiniLM-L6 encoder)", embeddings.available()),
+            ("hf", "transformer encoder-decoder (BART/T5)", hf.model_dir(None, HF_ENV) is not None),
+        )
 
     max_chars = MAX_CHARS
     text_metavar = "TEXT|@FILE"

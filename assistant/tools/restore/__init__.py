@@ -43,7 +43,6 @@ from assistant.tools.base import (
     Progress,
     Tool,
     free_path,
-    measured,
     refuse_overwrite,
 )
 from assistant.tools.restore.restorer import INPAINT_SAMPLES, INPAINT_STEPS, RESAMPLE
@@ -83,21 +82,11 @@ class RestoreTool(Tool):
     def backends(self) -> list[BackendInfo]:
         from assistant.tools.restore.model import default_weights
 
-        return [
-            BackendInfo(
-                "diffusion",
-                ARCHITECTURE,
-                default_weights().is_file(),
-                measured(self.name, "diffusion"),
-                default=True,
-            ),
-            BackendInfo(
-                "classical",
-                "non-local means + biharmonic inpainting (scikit-image)",
-                True,
-                measured(self.name, "classical"),
-            ),
-        ]
+        classical = "non-local means + biharmonic inpainting (scikit-image)"
+        return self.backend_table(
+            ("diffusion", ARCHITECTURE, default_weights().is_file()),
+            ("classical", classical, True),
+        )
 
     def parser(self) -> ArgParser:
         parser = ArgParser(self)
