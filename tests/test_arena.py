@@ -10,7 +10,7 @@ from arena_fake import factory
 from assistant import store
 from assistant.errors import DataError, UsageError
 from assistant.rate import arena
-from assistant.store import ratings
+from assistant.store import rating_queries, ratings
 
 
 def _jsonl(path, *objs):
@@ -110,7 +110,7 @@ def test_votes_record_the_model_shown_on_each_side_and_sides_are_shuffled(tmp_pa
         assert left.text.startswith(("alpha", "beta"))
         session.vote(shown, "left")
         swaps.append(shown.swapped)
-        row = ratings.decode(ratings.standing(session.conn)[-1])
+        row = ratings.decode(rating_queries.standing(session.conn)[-1])
         chosen = row["left_model"]
         assert chosen == ("beta" if shown.swapped else "alpha@temperature=0.3")
         assert row["left_text"].startswith(chosen.split("@")[0])
@@ -139,7 +139,7 @@ def test_voting_before_both_answers_are_complete_is_refused(tmp_path):
     with pytest.raises(UsageError, match="wait until both"):
         session.vote(shown, "right")
     session.vote(shown, "skip")  # a skip is fine
-    assert ratings.standing(session.conn)[0]["vote"] == "skip"
+    assert rating_queries.standing(session.conn)[0]["vote"] == "skip"
 
 
 def test_resume_and_undo_across_a_restart(tmp_path):
@@ -161,7 +161,7 @@ def test_resume_and_undo_across_a_restart(tmp_path):
     assert shown.swapped == bool(row["swapped"])
     assert make.made == {}  # nothing regenerated
     again.vote(shown, "right")
-    assert [r["vote"] for r in ratings.standing(again.conn)] == ["left", "right"]
+    assert [r["vote"] for r in rating_queries.standing(again.conn)] == ["left", "right"]
     assert again.next_index() == 2
     # another annotator starts from the beginning
     bob, _ = _session(tmp_path, items, annotator="bob")
@@ -185,7 +185,7 @@ def test_gold_items_record_where_the_better_response_was_shown(tmp_path):
         good = "left" if shown.responses["left"].text == "good" else "right"
         assert shown.gold_side == good
         session.vote(shown, good)
-    assert {r["gold_side"] for r in ratings.standing(conn)} == {"left", "right"}
+    assert {r["gold_side"] for r in rating_queries.standing(conn)} == {"left", "right"}
 
 
 def test_enqueued_pairs_play_without_models_and_report_the_winner(tmp_path):
@@ -233,7 +233,7 @@ def test_a_real_model_under_two_settings_records_its_checkpoint_and_seeds(tmp_pa
     shown = session.show(0)
     left, right = session.generate_pair(shown)
     session.vote(shown, "right")
-    row = ratings.decode(ratings.standing(conn)[0])
+    row = ratings.decode(rating_queries.standing(conn)[0])
     assert row["right_text"] == right.text and row["left_text"] == left.text
     temps = {row["left_params"]["temperature"], row["right_params"]["temperature"]}
     assert temps == {0.0, 1.5}

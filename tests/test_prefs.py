@@ -11,6 +11,7 @@ from click.testing import CliRunner
 from assistant import store
 from assistant.cli import main
 from assistant.rate import prefs, prefs_stats
+from assistant.store import rating_queries as Q
 from assistant.store import ratings as R
 
 SYS = {"role": "system", "content": "Be brief."}
@@ -141,7 +142,7 @@ def test_import_reports_bad_lines_by_number_and_keeps_the_others(tmp_path):
     assert f"{path}:3: no 'rejected' field" in result.output
     assert f"{path}:4:" in result.output
     assert "imported 3 preference(s)" in result.output
-    rows = [R.decode(r) for r in R.standing(store.connect())]
+    rows = [R.decode(r) for r in Q.standing(store.connect())]
     assert [(r["context"][-1]["content"], r["left_text"], r["right_text"]) for r in rows] == [
         ("Hi", "Hello!", "Go away."),
         ("Q", "A", "B"),

@@ -13,6 +13,7 @@ import time
 import pytest
 
 from assistant import store
+from assistant.store import rating_queries as Q
 from assistant.store import ratings as R
 
 CTX = [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "2+2?"}]
@@ -71,8 +72,8 @@ def test_undo_retracts_the_latest_vote_and_keeps_it_as_history(tmp_path):
     second = R.record(conn, _rating("tie", session_key="s", item_index=1))
     undone = R.retract_last(conn, "ana", "s")
     assert undone["id"] == second
-    assert [r["id"] for r in R.standing(conn)] == [first]
-    assert R.done_items(conn, "ana", "s") == {0}
+    assert [r["id"] for r in Q.standing(conn)] == [first]
+    assert Q.done_items(conn, "ana", "s") == {0}
     assert conn.execute("SELECT count(*) FROM ratings").fetchone()[0] == 2  # not deleted
     assert R.retract_last(conn, "bob", "s") is None
 
@@ -97,7 +98,7 @@ def test_picking_a_regenerated_answer_records_pairs_with_the_branch_context(tmp_
         rejected_message_ids=[a.id, c.id],
         source="pick",
     )
-    rows = [R.decode(r) for r in R.standing(conn)]
+    rows = [R.decode(r) for r in Q.standing(conn)]
     assert [r["id"] for r in rows] == ids and len(ids) == 2
     assert all(r["left_text"] == "Paris." and r["vote"] == "left" for r in rows)
     assert [r["right_text"] for r in rows] == ["Lyon.", "Nice."]
@@ -126,7 +127,7 @@ def test_an_edit_is_chosen_over_the_original(tmp_path):
         rejected_message_ids=[orig.id],
         source="edit",
     )
-    row = R.decode(R.standing(conn)[0])
+    row = R.decode(Q.standing(conn)[0])
     assert (row["left_text"], row["left_model"]) == ("Hi!", "human-edit")
     assert (row["right_text"], row["right_model"]) == ("Go away.", "m1")
     assert row["context"][0]["role"] == "system"  # Parley's default system prompt
@@ -177,11 +178,11 @@ def test_two_processes_voting_at_once_lose_nothing(tmp_path):
     conn = store.connect(db)
     counts = dict(conn.execute("SELECT annotator, count(*) FROM ratings GROUP BY annotator"))
     assert counts == {"ana": 200, "bob": 200}
-    key = R.standing(conn)[0]["session_key"]
-    assert R.done_items(conn, "ana", key) == set(range(200))
-    assert R.done_items(conn, "bob", key) == set(range(200))
+    key = Q.standing(conn)[0]["session_key"]
+    assert Q.done_items(conn, "ana", key) == set(range(200))
+    assert Q.done_items(conn, "bob", key) == set(range(200))
     assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
-    by_id = [r["annotator"] for r in R.standing(conn)]
+    by_id = [r["annotator"] for r in Q.standing(conn)]
     switches = sum(a != b for a, b in zip(by_id, by_id[1:], strict=False))
     assert switches > 1  # the two writers interleaved, not one after the other
 
@@ -199,11 +200,11 @@ def test_kill_9_mid_session_loses_no_committed_vote(tmp_path):
     proc.wait()
     conn = store.connect(db)
     assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
-    items = {r["item_index"] for r in R.standing(conn)}
+    items = {r["item_index"] for r in Q.standing(conn)}
     # every vote the process reported as committed is there, and the stored ones are a prefix
     assert set(range(confirmed + 1)) <= items
     assert items == set(range(len(items)))
-    row = R.decode(R.standing(conn)[-1])
+    row = R.decode(Q.standing(conn)[-1])
     assert json.dumps(row["context"])  # the last row is whole, not torn
 
 

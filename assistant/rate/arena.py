@@ -46,7 +46,7 @@ from assistant.rate.arena_inputs import (  # noqa: F401  (re-exported: the arena
     parse_item,
     session_key,
 )
-from assistant.store import ratings
+from assistant.store import rating_queries, ratings
 
 
 @dataclass
@@ -91,7 +91,7 @@ def session_votes(conn: Any, key: str) -> list[dict[str, Any]]:
     """The standing votes of a session: item, annotator, vote, and the winning model (None for
     tie, both_bad and skip)."""
     out = []
-    for r in ratings.standing_ratings(conn, session_key=key):
+    for r in rating_queries.standing_ratings(conn, session_key=key):
         winner = {"left": r.left.model, "right": r.right.model}.get(r.vote)
         out.append(
             {
@@ -156,7 +156,7 @@ class ArenaSession:
         return len(self.items)
 
     def done(self) -> set[int]:
-        return ratings.done_items(self.conn, self.annotator, self.key)
+        return rating_queries.done_items(self.conn, self.annotator, self.key)
 
     def next_index(self) -> int | None:
         """The first item this annotator has no standing vote or skip on; None when all are."""

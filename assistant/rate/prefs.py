@@ -37,7 +37,7 @@ from pathlib import Path
 from typing import Any
 
 from assistant.errors import DataError, UsageError
-from assistant.store import ratings
+from assistant.store import rating_queries, ratings
 
 FORMATS = ("trl", "hf")
 TIES = ("drop", "keep")
@@ -72,7 +72,7 @@ def export_rows(conn: Any, *, ties: str = "drop", redact: bool = False) -> Itera
 def _export(conn: Any, ties: str, redact: bool, summary: ExportSummary) -> Iterator[dict]:
     if ties not in TIES:
         raise UsageError(f"--ties is drop or keep, not {ties!r}")
-    for r in ratings.standing_ratings(conn):
+    for r in rating_queries.standing_ratings(conn):
         vote = r.vote
         if vote == "skip":
             summary.skips += 1
