@@ -225,7 +225,7 @@ def test_a_tool_command_is_saved_with_its_result_and_can_be_stopped(monkeypatch)
     from assistant.chat import commands
     from assistant.errors import Cancelled
 
-    def run_slash(name, argv, progress=None, cancel=None):
+    def run_slash(name, argv, progress=None, cancel=None, engine_backend="auto"):
         progress("warming up")
         if cancel.is_set():
             raise Cancelled("stopped")

@@ -47,7 +47,7 @@ def test_complete_builtins():
 def fake_tools(monkeypatch):
     calls = []
 
-    def run_slash(name, argv, progress=None, cancel=None):
+    def run_slash(name, argv, progress=None, cancel=None, engine_backend="auto"):
         calls.append((name, argv))
         return types.SimpleNamespace(tool=name, text=" ".join(argv).upper())
 
@@ -81,7 +81,7 @@ def test_parley_ask_routes_tool_commands_through_the_parser(fake_tools, monkeypa
 
     from assistant.cli import main
 
-    def run_slash(name, argv, progress=None, cancel=None):
+    def run_slash(name, argv, progress=None, cancel=None, engine_backend="auto"):
         fake_tools.append((name, argv))
         return types.SimpleNamespace(
             tool=name,

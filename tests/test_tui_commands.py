@@ -179,7 +179,7 @@ async def test_tool_commands_show_backend_latency_confidence_and_images(monkeypa
     Image.new("RGB", (8, 8), "red").save(png)
     ran = []
 
-    def run_slash(name, argv, progress=None, cancel=None):
+    def run_slash(name, argv, progress=None, cancel=None, engine_backend="auto"):
         ran.append((name, argv))
         progress("warming up")
         return types.SimpleNamespace(

@@ -110,10 +110,11 @@ def session_votes(conn: Any, key: str) -> list[dict[str, Any]]:
 EngineFactory = Callable[[str], Any]
 
 
-def load_engine(name: str) -> Any:
+def load_engine(name: str, backend: str = "auto") -> Any:
+    """A contender's engine on `backend` (the chat's own when the chat starts the arena)."""
     from assistant.inference import load_engine
 
-    return load_engine(name)
+    return load_engine(name, backend=backend)
 
 
 class ArenaSession:
