@@ -64,11 +64,6 @@ class ExportSummary:
         )
 
 
-def export_rows(conn: Any, *, ties: str = "drop", redact: bool = False) -> Iterator[dict]:
-    """The standing ratings as TRL preference rows (see the module docstring)."""
-    yield from _export(conn, ties, redact, ExportSummary())
-
-
 def _export(conn: Any, ties: str, redact: bool, summary: ExportSummary) -> Iterator[dict]:
     if ties not in TIES:
         raise UsageError(f"--ties is drop or keep, not {ties!r}")
