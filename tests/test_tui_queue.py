@@ -1,6 +1,7 @@
 """The chat TUI's queue: a question sent while an answer streams waits for it, and Esc or quitting
 with a question queued (App.run_test() with a scripted fake engine)."""
 
+import contextlib
 import threading
 
 from fake_engine import FakeEngine, held_until, make_app, screen_text, send, settle
@@ -29,12 +30,18 @@ async def send_without_waiting(pilot, app, text):
     await pilot.pause()
 
 
-async def _queue_behind_a_long_answer(pilot, app, question: str) -> None:
-    """Asks for a long story and, once it streams, sends `question` (queued behind it)."""
-    app.prompt.value = "tell me a long story"
-    await pilot.press("enter")
-    await _wait_for_words(pilot, app, 3)
-    await send_without_waiting(pilot, app, question)
+@contextlib.asynccontextmanager
+async def _question_queued_behind_a_long_answer(second_answer: str, question: str):
+    """A chat asked for a long story; once it streams, `question` is sent (queued behind it).
+    Yields (engine, app, pilot) inside `run_test`."""
+    engine = FakeEngine([LONG_ANSWER, second_answer], delay=0.05)
+    app = make_app(engine)
+    async with app.run_test(size=SIZE) as pilot:
+        app.prompt.value = "tell me a long story"
+        await pilot.press("enter")
+        await _wait_for_words(pilot, app, 3)
+        await send_without_waiting(pilot, app, question)
+        yield engine, app, pilot
 
 
 def _stored_paths_alternate() -> list[list[str]]:
@@ -89,10 +96,8 @@ async def test_a_question_sent_while_an_answer_streams_waits_for_that_answer():
 
 
 async def test_escape_with_a_question_queued_stops_the_answer_and_sends_the_question():
-    engine = FakeEngine([LONG_ANSWER, "Short."], delay=0.05)
-    app = make_app(engine)
-    async with app.run_test(size=SIZE) as pilot:
-        await _queue_behind_a_long_answer(pilot, app, "stop, and tell me a short one")
+    question = "stop, and tell me a short one"
+    async with _question_queued_behind_a_long_answer("Short.", question) as (_, app, pilot):
         await pilot.press("escape")
         await settle(pilot, app)
         branch = convs.branch(store.connect(), app.conversation.id)
@@ -102,10 +107,8 @@ async def test_escape_with_a_question_queued_stops_the_answer_and_sends_the_ques
 
 
 async def test_quitting_with_a_question_queued_stops_the_answer_and_sends_nothing_more():
-    engine = FakeEngine([LONG_ANSWER, "never"], delay=0.05)
-    app = make_app(engine)
-    async with app.run_test(size=SIZE) as pilot:
-        await _queue_behind_a_long_answer(pilot, app, "and another")
+    async with _question_queued_behind_a_long_answer("never", "and another") as queued:
+        engine, _, pilot = queued
         await pilot.press("ctrl+q")
     rows = store.connect().execute("SELECT role, finish_reason FROM messages ORDER BY id")
     assert [tuple(r) for r in rows] == [("user", None), ("assistant", "stopped")]

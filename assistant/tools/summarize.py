@@ -172,17 +172,7 @@ def _llm_present() -> bool:
 
 
 def _hf(text: str, model: str | None, progress: Progress | None) -> str:
-    import torch
-
     seq2seq, tokenizer = hf.load(model, HF_ENV, "BART/T5", "AutoModelForSeq2SeqLM", progress)
     prefix = "summarize: " if seq2seq.config.model_type == "t5" else ""
     limit = min(getattr(tokenizer, "model_max_length", 1024) or 1024, 1024)
-    inputs = tokenizer(prefix + text, return_tensors="pt", truncation=True, max_length=limit)
-    with torch.inference_mode():
-        ids = seq2seq.generate(
-            input_ids=inputs["input_ids"],
-            attention_mask=inputs["attention_mask"],
-            max_new_tokens=142,
-            num_beams=1,
-        )
-    return tokenizer.decode(ids[0], skip_special_tokens=True)
+    return hf.generate(seq2seq, tokenizer, [prefix + text], limit, max_new_tokens=142)[0]

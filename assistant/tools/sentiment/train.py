@@ -151,22 +151,18 @@ def train(config: SentimentConfig, progress: bool = True, log=print) -> Path:
 
 def _features(model, tokenizer, texts: list[str], max_length: int, progress: bool, desc: str):
     """The frozen encoder's pooled features for `texts`, computed once (sorted by length)."""
+    import functools
+
     import torch
     from tqdm import tqdm
 
-    order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+    from assistant.tools.sentiment.encoder import batches
+
     out = torch.empty(len(texts), model.encoder.config.hidden_size)
     model.eval()
     with torch.inference_mode():
-        for i in tqdm(range(0, len(order), 64), desc=desc, disable=not progress):
-            index = order[i : i + 64]
-            enc = tokenizer(
-                [texts[j] for j in index],
-                padding=True,
-                truncation=True,
-                max_length=max_length,
-                return_tensors="pt",
-            )
+        bar = functools.partial(tqdm, desc=desc, disable=not progress)
+        for index, enc in batches(tokenizer, texts, max_length, bar):
             out[index] = model.features(enc["input_ids"], enc["attention_mask"])
     return out
 
