@@ -182,14 +182,9 @@ async def test_tool_commands_show_backend_latency_confidence_and_images(monkeypa
     def run_slash(name, argv, progress=None, cancel=None, engine_backend="auto"):
         ran.append((name, argv))
         progress("warming up")
-        return types.SimpleNamespace(
-            tool=name,
-            backend="bergamot",
-            architecture="transformer",
-            text="boa [i]noite[/i]",
-            latency_s=0.25,
-            confidence=0.93,
-            images=[png],
+        text = "boa [i]noite[/i]"
+        return ToolResult(
+            name, "bergamot", "transformer", text, 0.25, confidence=0.93, images=[png]
         )
 
     fake = types.SimpleNamespace(names=lambda: ["translate"], run_slash=run_slash)
