@@ -199,24 +199,9 @@ def test_stats_quality_control_on_constructed_annotators(tmp_path):
     _vote(conn, "right", q="q0", a=(f"y{0}", "M2"), b=(f"x{0}", "M1"))  # same choice, sides swapped
     _vote(conn, "tie", q="q0", a=("x0", "M1"), b=("y0", "M2"))
     # gold: bob right on 1 of 2
-    _vote(
-        conn,
-        "left",
-        q="g",
-        a=("good", "gold-chosen"),
-        b=("bad", "gold-rejected"),
-        who="bob",
-        gold_side="left",
-    )
-    _vote(
-        conn,
-        "left",
-        q="g2",
-        a=("bad", "gold-rejected"),
-        b=("good", "gold-chosen"),
-        who="bob",
-        gold_side="right",
-    )
+    chosen, rejected = ("good", "gold-chosen"), ("bad", "gold-rejected")
+    for q, a, b, gold_side in (("g", chosen, rejected, "left"), ("g2", rejected, chosen, "right")):
+        _vote(conn, "left", q=q, a=a, b=b, who="bob", gold_side=gold_side)
     stats = prefs_stats.compute(conn, bootstrap=20)
     assert stats["position_bias"]["ana"]["low"] > 0.5  # flagged
     assert stats["self_consistency"]["ana"] == {
