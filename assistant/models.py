@@ -113,15 +113,6 @@ def register_model(name: str, path: str | Path, description: str = "", **meta: A
     return _checkpoint_spec(name, registry[name])
 
 
-def unregister_model(name: str) -> None:
-    with _locked("registry"):
-        registry = _read_registry()
-        if name not in registry:
-            raise ModelNotFound(_not_found_message(name))
-        del registry[name]
-        _write_registry(registry)
-
-
 def _checkpoint_spec(name: str, entry: dict[str, Any]) -> ModelSpec:
     meta = {k: v for k, v in entry.items() if k not in ("path", "description")}
     return ModelSpec(name, "checkpoint", entry["path"], entry.get("description", ""), meta)

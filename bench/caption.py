@@ -56,8 +56,13 @@ def cider_d(candidates: list[str], references: list[list[str]], sigma: float = 6
     log_n = math.log(float(len(references)))
 
     def vectors(words: list[str]) -> list[dict]:
-        return [{g: tf * (log_n - math.log(max(1.0, df[n][g])))
-                 for g, tf in grams(words, n + 1).items()} for n in range(4)]  # fmt: skip
+        return [
+            {
+                g: tf * (log_n - math.log(max(1.0, df[n][g])))
+                for g, tf in grams(words, n + 1).items()
+            }
+            for n in range(4)
+        ]
 
     total = 0.0
     for cand, refs in zip(candidates, references, strict=True):
@@ -69,8 +74,9 @@ def cider_d(candidates: list[str], references: list[list[str]], sigma: float = 6
             r_vec = vectors(r_words)
             penalty = math.exp(-((len(c_words) - len(r_words)) ** 2) / (2 * sigma**2))
             for n in range(4):
-                dot = sum(min(v, r_vec[n].get(g, 0.0)) * r_vec[n].get(g, 0.0)
-                          for g, v in c_vec[n].items())  # fmt: skip
+                dot = sum(
+                    min(v, r_vec[n].get(g, 0.0)) * r_vec[n].get(g, 0.0) for g, v in c_vec[n].items()
+                )
                 norms = math.sqrt(sum(v * v for v in c_vec[n].values())) * math.sqrt(
                     sum(v * v for v in r_vec[n].values())
                 )
@@ -85,9 +91,12 @@ def scores(candidates: list[str], references: list[str]) -> dict:
 
     bleu = sacrebleu.corpus_bleu(candidates, [references], tokenize="13a", lowercase=True)
     exact = sum(tokenize(c) == tokenize(r) for c, r in zip(candidates, references, strict=True))
-    return {"bleu4": round(bleu.score, 2),
-            "cider_d": round(cider_d(candidates, [[r] for r in references]), 3),
-            "exact": round(exact / len(references), 3), "n": len(references)}  # fmt: skip
+    return {
+        "bleu4": round(bleu.score, 2),
+        "cider_d": round(cider_d(candidates, [[r] for r in references]), 3),
+        "exact": round(exact / len(references), 3),
+        "n": len(references),
+    }
 
 
 def nearest_captions(train_rgb, train_captions, test_rgb) -> list[str]:
@@ -123,10 +132,16 @@ def main() -> None:
     captioner, words = cap.load(directory)
     test = data.test_set(scene_count=args.scenes)
     train_rgba, train_caps = data.emoji_split("train")
-    train = {"emoji": (data.on_white(train_rgba), train_caps),
-             "scenes": data.scenes("train", 3000, seed=7)}  # fmt: skip
-    results: dict = {"weights": str(directory.relative_to(ROOT) if directory.is_relative_to(ROOT)
-                                    else directory), "sets": {}}  # fmt: skip
+    train = {
+        "emoji": (data.on_white(train_rgba), train_caps),
+        "scenes": data.scenes("train", 3000, seed=7),
+    }
+    results: dict = {
+        "weights": str(
+            directory.relative_to(ROOT) if directory.is_relative_to(ROOT) else directory
+        ),
+        "sets": {},
+    }
     every: dict[str, list] = {"refs": [], "beam": [], "greedy": [], "nearest": []}
     latencies = []
     for name, (rgb, refs) in test.items():
@@ -157,16 +172,23 @@ def main() -> None:
     for name, table in [*results["sets"].items(), ("all", results["all"])]:
         for system in ("greedy", "beam", "nearest"):
             s = table[system]
-            print(f"{name:<8} {system:<9} {s['bleu4']:>7.2f} {s['cider_d']:>8.3f} "
-                  f"{s['exact']:>6.3f} {s['n']:>5}")  # fmt: skip
+            print(
+                f"{name:<8} {system:<9} {s['bleu4']:>7.2f} {s['cider_d']:>8.3f} "
+                f"{s['exact']:>6.3f} {s['n']:>5}"
+            )
     print(f"median latency (greedy): {results['latency_s']:.3f} s")
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps(results, indent=2) + "\n")
     table = json.loads(METRICS_FILE.read_text()) if METRICS_FILE.exists() else {}
     best = results["all"]["greedy"]
-    table["caption"] = {"rnn": {"bleu4": best["bleu4"], "cider_d": best["cider_d"],
-                                "nearest_bleu4": results["all"]["nearest"]["bleu4"],
-                                "latency_s": results["latency_s"]}}  # fmt: skip
+    table["caption"] = {
+        "rnn": {
+            "bleu4": best["bleu4"],
+            "cider_d": best["cider_d"],
+            "nearest_bleu4": results["all"]["nearest"]["bleu4"],
+            "latency_s": results["latency_s"],
+        }
+    }
     METRICS_FILE.write_text(json.dumps(table, indent=2) + "\n")
     print(f"wrote {args.out} and {METRICS_FILE.relative_to(ROOT)}")
 

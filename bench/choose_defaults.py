@@ -67,9 +67,11 @@ def identity(done: list[dict], model: str, system: str, sampling: str) -> str:
 def row(name: str, sampling: str, r: dict, who: str) -> str:
     a = r["axes"]
     score = (a["knowledge"]["rate"] + a["instructions"]["rate"]) / 2
-    return (f"| {name} | {sampling} | {cell(a['knowledge'])} | {cell(a['instructions'])} | "
-            f"{who} | {cell(a['language_en'])} | {cell(a['loop'])} | "
-            f"{cell(a['no_end'])} | **{score:.3f}** |")  # fmt: skip
+    return (
+        f"| {name} | {sampling} | {cell(a['knowledge'])} | {cell(a['instructions'])} | "
+        f"{who} | {cell(a['language_en'])} | {cell(a['loop'])} | "
+        f"{cell(a['no_end'])} | **{score:.3f}** |"
+    )
 
 
 def main() -> None:
@@ -100,8 +102,7 @@ def main() -> None:
     engine, workers = evalchat.load_engine(a.model, a.workers)
     try:
         for system_name, sampling in candidates:
-            key = {"model": a.model, "system": system_name, "sampling": sampling,
-                   "prompts": size}  # fmt: skip
+            key = {"model": a.model, "system": system_name, "sampling": sampling, "prompts": size}
             if any(d["key"] == key for d in done):
                 continue
             system = SYSTEMS[system_name]
@@ -117,8 +118,10 @@ def main() -> None:
             OUT.write_text(json.dumps(done, indent=1, ensure_ascii=False))
     finally:
         engine.close()
-    print("| system | sampling | knowledge | instructions | identity | language · en | loops "
-          "| no end | score |")  # fmt: skip
+    print(
+        "| system | sampling | knowledge | instructions | identity | language · en | loops "
+        "| no end | score |"
+    )
     print("| --- | --- | --- | --- | --- | --- | --- | --- | ---: |")
     for d in done:
         k = d["key"]

@@ -114,8 +114,10 @@ def main() -> None:
     )
     print(f"{'arch':<10} {'cond. acc':>9} {'FID':>8} {'n FID':>6} {'samples/s':>10} {'params':>9}")
     for arch, r in results["archs"].items():
-        print(f"{arch:<10} {r['conditional_accuracy']:>9.1%} {r['fid']:>8.2f} {r['n_fid']:>6} "
-              f"{r['samples_per_s']:>10.1f} {r['params']:>9,}")  # fmt: skip
+        print(
+            f"{arch:<10} {r['conditional_accuracy']:>9.1%} {r['fid']:>8.2f} {r['n_fid']:>6} "
+            f"{r['samples_per_s']:>10.1f} {r['params']:>9,}"
+        )
     args.json.parent.mkdir(parents=True, exist_ok=True)
     old = json.loads(args.json.read_text()) if args.json.is_file() else {}
     results["archs"] = {**old.get("archs", {}), **results["archs"]}

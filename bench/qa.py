@@ -42,14 +42,21 @@ def evaluate(backend: str, rows: list[dict], docs: dict[str, str]) -> dict:
         passages = split_passages(docs[row["doc"]])
         nearest = [i for i, _ in retrieve(row["question"], passages, k=3)]
         answer = row["answers"][0] if row["answers"] else None
-        records.append({
-            "question": row["question"], "answers": row["answers"], "prediction": prediction,
-            "em": exact_match(prediction, row["answers"]), "f1": f1(prediction, row["answers"]),
-            "retrieved": answer is not None and any(answer in passages[i] for i in nearest),
-            "latency_s": result.latency_s,
-        })  # fmt: skip
-        print(f"{backend:<8} {records[-1]['f1']:.2f}  {row['question']} -> {prediction!r}",
-              file=sys.stderr)  # fmt: skip
+        records.append(
+            {
+                "question": row["question"],
+                "answers": row["answers"],
+                "prediction": prediction,
+                "em": exact_match(prediction, row["answers"]),
+                "f1": f1(prediction, row["answers"]),
+                "retrieved": answer is not None and any(answer in passages[i] for i in nearest),
+                "latency_s": result.latency_s,
+            }
+        )
+        print(
+            f"{backend:<8} {records[-1]['f1']:.2f}  {row['question']} -> {prediction!r}",
+            file=sys.stderr,
+        )
 
     def mean(key: str, subset: list[dict]) -> float:
         return round(sum(r[key] for r in subset) / len(subset), 3) if subset else 0.0
@@ -57,12 +64,15 @@ def evaluate(backend: str, rows: list[dict], docs: dict[str, str]) -> dict:
     has = [r for r in records if r["answers"]]
     none = [r for r in records if not r["answers"]]
     return {
-        "exact_match": mean("em", records), "f1": mean("f1", records),
-        "has_answer_f1": mean("f1", has), "no_answer_accuracy": mean("em", none),
+        "exact_match": mean("em", records),
+        "f1": mean("f1", records),
+        "has_answer_f1": mean("f1", has),
+        "no_answer_accuracy": mean("em", none),
         "retrieval_recall_at_3": mean("retrieved", has),
         "latency_s": round(statistics.median(r["latency_s"] for r in records), 3),
-        "n": len(records), "records": records,
-    }  # fmt: skip
+        "n": len(records),
+        "records": records,
+    }
 
 
 def main() -> None:
@@ -84,14 +94,18 @@ def main() -> None:
     for backend in ["encoder"] + ([] if args.skip_llm else ["llm"]):
         results[backend] = evaluate(backend, rows, docs)
 
-    print(f"{'backend':<10} {'EM':>6} {'F1':>6} {'F1 ans':>7} {'no-ans acc':>10} {'recall@3':>9} "
-          f"{'latency':>8}")  # fmt: skip
+    print(
+        f"{'backend':<10} {'EM':>6} {'F1':>6} {'F1 ans':>7} {'no-ans acc':>10} {'recall@3':>9} "
+        f"{'latency':>8}"
+    )
     for backend in ("encoder", "llm"):
         if backend in results:
             r = results[backend]
-            print(f"{backend:<10} {r['exact_match']:>6.3f} {r['f1']:>6.3f} "
-                  f"{r['has_answer_f1']:>7.3f} {r['no_answer_accuracy']:>10.3f} "
-                  f"{r['retrieval_recall_at_3']:>9.3f} {r['latency_s']:>7.2f}s")  # fmt: skip
+            print(
+                f"{backend:<10} {r['exact_match']:>6.3f} {r['f1']:>6.3f} "
+                f"{r['has_answer_f1']:>7.3f} {r['no_answer_accuracy']:>10.3f} "
+                f"{r['retrieval_recall_at_3']:>9.3f} {r['latency_s']:>7.2f}s"
+            )
     print(f"always 'no answer': EM {results['always_no_answer']['exact_match']:.3f}")
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n")
@@ -100,8 +114,11 @@ def main() -> None:
     for backend in ("encoder", "llm"):
         if backend in results:
             r = results[backend]
-            entry[backend] = {"exact_match": r["exact_match"], "f1": r["f1"],
-                              "latency_s": r["latency_s"]}  # fmt: skip
+            entry[backend] = {
+                "exact_match": r["exact_match"],
+                "f1": r["f1"],
+                "latency_s": r["latency_s"],
+            }
     METRICS_FILE.write_text(json.dumps(table, indent=2) + "\n")
     print(f"wrote {args.out} and {METRICS_FILE.relative_to(ROOT)}")
 

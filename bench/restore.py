@@ -103,8 +103,9 @@ def tune(validation, noise: int, rng_seed: int) -> tuple[float, float]:
     )
 
     def nlm_psnr(k: float) -> float:
-        out = denoise_nl_means(noisy, h=k * s, sigma=s, patch_size=5, patch_distance=6,
-                               fast_mode=True)  # fmt: skip
+        out = denoise_nl_means(
+            noisy, h=k * s, sigma=s, patch_size=5, patch_distance=6, fast_mode=True
+        )
         return scores(validation, out)["psnr"]
 
     nlm = max(NLM_H, key=nlm_psnr)
@@ -133,9 +134,11 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--denoise-steps", default="1,2,4")
     parser.add_argument("--inpaint-steps", type=int, default=restorer.INPAINT_STEPS)
     parser.add_argument("--resample", type=int, default=restorer.RESAMPLE)
-    parser.add_argument("--samples", default=f"1,{restorer.INPAINT_SAMPLES}",
-                        help="RePaint fills averaged, each listed (the tool uses "
-                        f"{restorer.INPAINT_SAMPLES})")  # fmt: skip
+    parser.add_argument(
+        "--samples",
+        default=f"1,{restorer.INPAINT_SAMPLES}",
+        help=f"RePaint fills averaged, each listed (the tool uses {restorer.INPAINT_SAMPLES})",
+    )
     parser.add_argument("--weights", default=None, help="weights file (default: shipped)")
     parser.add_argument("--quick", action="store_true", help="one image")
     parser.add_argument("--out", default=str(Path(__file__).parent / "results" / "restore.json"))
@@ -153,8 +156,16 @@ def main(argv: list[str] | None = None) -> dict:
     rows: list[dict] = []
 
     def record(task, method, image, clean, out, seconds=0.0, cpu=0.0):
-        rows.append({"task": task, "method": method, "image": image, **scores(clean, out),
-                     "seconds": round(seconds, 3), "cpu_seconds": round(cpu, 3)})  # fmt: skip
+        rows.append(
+            {
+                "task": task,
+                "method": method,
+                "image": image,
+                **scores(clean, out),
+                "seconds": round(seconds, 3),
+                "cpu_seconds": round(cpu, 3),
+            }
+        )
 
     def diffusion_denoise(noisy, noise, steps):
         y = torch.from_numpy(noisy)[None, None] * 2 - 1
@@ -174,8 +185,15 @@ def main(argv: list[str] | None = None) -> dict:
                 record(task, label, name, clean, out, sec, cpu)
             out, sec, cpu = timed(restorer.restore, noisy, None, None, net=net)
             record(task, "diffusion (σ estimated: the tool)", name, clean, out[0], sec, cpu)
-            out, sec, cpu = timed(denoise_nl_means, noisy, h=nlm_k * s, sigma=s, patch_size=5,
-                                  patch_distance=6, fast_mode=True)  # fmt: skip
+            out, sec, cpu = timed(
+                denoise_nl_means,
+                noisy,
+                h=nlm_k * s,
+                sigma=s,
+                patch_size=5,
+                patch_distance=6,
+                fast_mode=True,
+            )
             record(task, f"non-local means (h={nlm_k}σ)", name, clean, out, sec, cpu)
             out, sec, cpu = timed(denoise_tv_chambolle, noisy, weight=tv_w)
             record(task, f"TV Chambolle (w={tv_w})", name, clean, out, sec, cpu)
@@ -190,8 +208,16 @@ def main(argv: list[str] | None = None) -> dict:
             y = torch.from_numpy(clean)[None, None] * 2 - 1
             known = torch.from_numpy(~mask)[None, None]
             for k in (int(k) for k in args.samples.split(",")):
-                out, sec, cpu = timed(sampler.inpaint, net, y, known, steps=args.inpaint_steps,
-                                      resample=args.resample, seed=0, samples=k)  # fmt: skip
+                out, sec, cpu = timed(
+                    sampler.inpaint,
+                    net,
+                    y,
+                    known,
+                    steps=args.inpaint_steps,
+                    resample=args.resample,
+                    seed=0,
+                    samples=k,
+                )
                 label = f"diffusion RePaint ({args.inpaint_steps}×{args.resample}" + (
                     f", mean of {k})" if k > 1 else ")"
                 )
@@ -230,13 +256,17 @@ def summarize(rows: list[dict]) -> list[dict]:
     for r in rows:
         groups.setdefault((r["task"], r["method"]), []).append(r)
     return [
-        {"task": t, "method": m, "images": len(rs),
-         "psnr": round(sum(r["psnr"] for r in rs) / len(rs), 2),
-         "ssim": round(sum(r["ssim"] for r in rs) / len(rs), 3),
-         "seconds": round(sum(r["seconds"] for r in rs) / len(rs), 2),
-         "cpu_seconds": round(sum(r["cpu_seconds"] for r in rs) / len(rs), 2)}
+        {
+            "task": t,
+            "method": m,
+            "images": len(rs),
+            "psnr": round(sum(r["psnr"] for r in rs) / len(rs), 2),
+            "ssim": round(sum(r["ssim"] for r in rs) / len(rs), 3),
+            "seconds": round(sum(r["seconds"] for r in rs) / len(rs), 2),
+            "cpu_seconds": round(sum(r["cpu_seconds"] for r in rs) / len(rs), 2),
+        }
         for (t, m), rs in groups.items()
-    ]  # fmt: skip
+    ]
 
 
 def render(table: list[dict]) -> str:

@@ -42,21 +42,82 @@ def plan(work: Path, model: Path, nproc: int, tag: str) -> list:
     per = {k: str(v // nproc) for k, v in GLOBAL.items()}
     common = ["--disable_tqdm", "true", "--logging_steps", "1", "--report_to", "none"]
     return [
-        ["rlhf.sft", ["--config", "sft-cpu-tiny", "--model", str(model), "--output_dir",
-                      str(out / "sft"), "--max_steps", "10", "--per_device_train_batch_size",
-                      per["sft"], "--eval_fraction", "0", "--max_length", "256",
-                      "--save_steps", "1000", "--register", "false", *common]],
-        ["rlhf.reward", ["--config", "reward-cpu-tiny", "--model", str(model), "--data",
-                         str(prefs), "--output_dir", str(out / "reward"), "--max_steps", "10",
-                         "--per_device_train_batch_size", per["reward"], "--eval_fraction", "0",
-                         "--save_steps", "1000", *common]],
-        ["rlhf.ppo", ["--config", "ppo-cpu-tiny", "--policy", str(model), "--reward_model",
-                      str(work / "rm"), "--output_dir", str(out / "ppo"), "--total_episodes",
-                      str(3 * GLOBAL["ppo"]), "--per_device_train_batch_size", per["ppo"],
-                      "--local_rollout_forward_batch_size", per["ppo"], "--response_length",
-                      "32", "--sample_prompts", "0", "--save_steps", "1000",
-                      "--register", "false", "--report_to", "none"]],
-    ]  # fmt: skip
+        [
+            "rlhf.sft",
+            [
+                "--config",
+                "sft-cpu-tiny",
+                "--model",
+                str(model),
+                "--output_dir",
+                str(out / "sft"),
+                "--max_steps",
+                "10",
+                "--per_device_train_batch_size",
+                per["sft"],
+                "--eval_fraction",
+                "0",
+                "--max_length",
+                "256",
+                "--save_steps",
+                "1000",
+                "--register",
+                "false",
+                *common,
+            ],
+        ],
+        [
+            "rlhf.reward",
+            [
+                "--config",
+                "reward-cpu-tiny",
+                "--model",
+                str(model),
+                "--data",
+                str(prefs),
+                "--output_dir",
+                str(out / "reward"),
+                "--max_steps",
+                "10",
+                "--per_device_train_batch_size",
+                per["reward"],
+                "--eval_fraction",
+                "0",
+                "--save_steps",
+                "1000",
+                *common,
+            ],
+        ],
+        [
+            "rlhf.ppo",
+            [
+                "--config",
+                "ppo-cpu-tiny",
+                "--policy",
+                str(model),
+                "--reward_model",
+                str(work / "rm"),
+                "--output_dir",
+                str(out / "ppo"),
+                "--total_episodes",
+                str(3 * GLOBAL["ppo"]),
+                "--per_device_train_batch_size",
+                per["ppo"],
+                "--local_rollout_forward_batch_size",
+                per["ppo"],
+                "--response_length",
+                "32",
+                "--sample_prompts",
+                "0",
+                "--save_steps",
+                "1000",
+                "--register",
+                "false",
+                "--report_to",
+                "none",
+            ],
+        ],
+    ]
 
 
 def prepare(work: Path) -> Path:
@@ -72,10 +133,14 @@ def prepare(work: Path) -> Path:
         rm = AutoModelForSequenceClassification.from_pretrained(model, num_labels=1)
         rm.save_pretrained(work / "rm")
         AutoTokenizer.from_pretrained(model).save_pretrained(work / "rm")
-    rows = [{"prompt": [{"role": "user", "content": f"Tell me about topic number {i}."}],
-             "chosen": [{"role": "assistant", "content": "Here is a short, clear answer. " * 3}],
-             "rejected": [{"role": "assistant", "content": "no " * (10 + i % 20)}]}
-            for i in range(200)]  # fmt: skip
+    rows = [
+        {
+            "prompt": [{"role": "user", "content": f"Tell me about topic number {i}."}],
+            "chosen": [{"role": "assistant", "content": "Here is a short, clear answer. " * 3}],
+            "rejected": [{"role": "assistant", "content": "no " * (10 + i % 20)}],
+        }
+        for i in range(200)
+    ]
     (work / "prefs.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
     return model
 
@@ -110,18 +175,29 @@ def summarize(rows: dict[int, list[dict]]) -> tuple[list[str], dict]:
     from other jobs changes between rounds far more than within one); median and range."""
     import statistics
 
-    table = ["| stage | 1 process (median) | 2 processes (median) | speed-up: median (range) "
-             "| efficiency |", "| --- | ---: | ---: | ---: | ---: |"]  # fmt: skip
+    table = [
+        "| stage | 1 process (median) | 2 processes (median) | speed-up: median (range) "
+        "| efficiency |",
+        "| --- | ---: | ---: | ---: | ---: |",
+    ]
     result = {}
     for stage, unit in (("sft", "tokens/s"), ("reward", "tokens/s"), ("ppo", "s/step")):
         pairs = list(zip((r[stage] for r in rows[1]), (r[stage] for r in rows[2]), strict=True))
         ups = [one / two if stage == "ppo" else two / one for one, two in pairs]
         up = statistics.median(ups)
         one, two = (statistics.median(r[stage] for r in rows[n]) for n in (1, 2))
-        result[stage] = {"unit": unit, "1": one, "2": two, "speedups": ups, "speedup": up,
-                         "efficiency": up / 2}  # fmt: skip
-        table.append(f"| {stage} ({unit}) | {one:.3g} | {two:.3g} | {up:.2f}x "
-                     f"({min(ups):.2f}-{max(ups):.2f}) | {up / 2:.0%} |")  # fmt: skip
+        result[stage] = {
+            "unit": unit,
+            "1": one,
+            "2": two,
+            "speedups": ups,
+            "speedup": up,
+            "efficiency": up / 2,
+        }
+        table.append(
+            f"| {stage} ({unit}) | {one:.3g} | {two:.3g} | {up:.2f}x "
+            f"({min(ups):.2f}-{max(ups):.2f}) | {up / 2:.0%} |"
+        )
     return table, result
 
 
@@ -145,9 +221,14 @@ def main() -> None:
 
     table, result = summarize(rows)
     print("\n".join(table))
-    record = {"machine": f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores",
-              "rounds": args.rounds, "minutes": (time.time() - started) / 60,
-              "global_batch": GLOBAL, "results": result, "runs": rows}  # fmt: skip
+    record = {
+        "machine": f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores",
+        "rounds": args.rounds,
+        "minutes": (time.time() - started) / 60,
+        "global_batch": GLOBAL,
+        "results": result,
+        "runs": rows,
+    }
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(record, indent=2))
     print(f"scale: written to {args.out}")

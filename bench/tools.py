@@ -203,13 +203,17 @@ def write_metrics(results: dict) -> None:
     for backend, row in results["sentiment"]["backends"].items():
         if backend in ("encoder", "vader"):
             metrics.setdefault("sentiment", {})[backend] = {
-                "test_accuracy": row["accuracy"], "test_macro_f1": row["macro_f1"]}  # fmt: skip
+                "test_accuracy": row["accuracy"],
+                "test_macro_f1": row["macro_f1"],
+            }
     for backend, row in results["translate"]["backends"].items():
         metrics.setdefault("translate", {})[backend] = {"chrf": row["chrf"], "bleu": row["bleu"]}
     for backend, row in results["summarize"]["backends"].items():
         if not backend.startswith("("):
             metrics.setdefault("summarize", {})[backend] = {
-                "rougeL": row["rougeL"], "compression": row["compression"]}  # fmt: skip
+                "rougeL": row["rougeL"],
+                "compression": row["compression"],
+            }
     for tool, rows in results["latency"].items():
         for backend, row in rows.items():
             if "latency_s" in row:
@@ -223,20 +227,28 @@ def write_metrics(results: dict) -> None:
 
 
 def table(results: dict) -> str:
-    lines = [f"sentiment ({results['sentiment']['test_tweets']} test tweets)",
-             f"  {'backend':<16}{'accuracy':>10}{'macro-F1':>10}"]  # fmt: skip
+    lines = [
+        f"sentiment ({results['sentiment']['test_tweets']} test tweets)",
+        f"  {'backend':<16}{'accuracy':>10}{'macro-F1':>10}",
+    ]
     for name, row in results["sentiment"]["backends"].items():
         lines.append(f"  {name:<16}{row['accuracy']:>10.3f}{row['macro_f1']:>10.3f}")
-    lines += [f"translate en->pt ({results['translate']['sentences']} held-out sentences)",
-              f"  {'backend':<16}{'chrF':>10}{'BLEU':>10}"]  # fmt: skip
+    lines += [
+        f"translate en->pt ({results['translate']['sentences']} held-out sentences)",
+        f"  {'backend':<16}{'chrF':>10}{'BLEU':>10}",
+    ]
     for name, row in results["translate"]["backends"].items():
         lines.append(f"  {name:<16}{row['chrf']:>10.1f}{row['bleu']:>10.1f}")
     header = "".join(f"{h:>10}" for h in ("compress", "ROUGE-1", "ROUGE-2", "ROUGE-L"))
-    lines += [f"summarize ({results['summarize']['texts']} texts with references)",
-              f"  {'backend':<16}{header}"]  # fmt: skip
+    lines += [
+        f"summarize ({results['summarize']['texts']} texts with references)",
+        f"  {'backend':<16}{header}",
+    ]
     for name, row in results["summarize"]["backends"].items():
-        cells = "".join(f"{row[k]:>10.3f}" if k in row else f"{'':>10}"
-                        for k in ("compression", "rouge1", "rouge2", "rougeL"))  # fmt: skip
+        cells = "".join(
+            f"{row[k]:>10.3f}" if k in row else f"{'':>10}"
+            for k in ("compression", "rouge1", "rouge2", "rougeL")
+        )
         lines.append(f"  {name:<16}{cells}")
     lines += ["latency per call (median, one short input)"]
     for tool, rows in results["latency"].items():

@@ -169,8 +169,10 @@ def write_metrics(results: dict) -> None:
 def table(results: dict) -> str:
     """WER (CER) per set and backend, then the RTF over all sets, as a Markdown table."""
     names = list(results["sets"])
-    lines = ["| backend | " + " | ".join(f"{n} WER (CER)" for n in names) + " | RTF | CPU RTF |",
-             "| --- |" + " ---: |" * (len(names) + 2)]  # fmt: skip
+    lines = [
+        "| backend | " + " | ".join(f"{n} WER (CER)" for n in names) + " | RTF | CPU RTF |",
+        "| --- |" + " ---: |" * (len(names) + 2),
+    ]
     for backend, sets in results["backends"].items():
         cells = [f"{sets[n]['wer']:.3f} ({sets[n]['cer']:.3f})" if n in sets else "" for n in names]
         total = sum(f["audio_seconds"] for f in sets.values())

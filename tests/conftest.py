@@ -56,30 +56,13 @@ def tokenizer_dir(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="session")
 def tiny_model_dir(tokenizer_dir, tmp_path_factory) -> Path:
-    """A 2-layer Llama with hidden size 16 and the real tokenizer: random, fast, deterministic."""
-    import torch
-    from transformers import AutoTokenizer, LlamaConfig, LlamaForCausalLM
+    """A 2-layer Llama with hidden size 16 and the real tokenizer: random, fast, deterministic.
+    Built by the training stages' own `build_tiny`, with the tokenizer read once per session."""
+    from rlhf import models
 
-    tokenizer = AutoTokenizer.from_pretrained(tokenizer_dir)
-    config = LlamaConfig(
-        vocab_size=len(tokenizer),
-        hidden_size=16,
-        intermediate_size=32,
-        num_hidden_layers=2,
-        num_attention_heads=2,
-        num_key_value_heads=1,
-        max_position_embeddings=TINY_CONTEXT,
-        bos_token_id=tokenizer.bos_token_id,
-        eos_token_id=tokenizer.eos_token_id,
-        pad_token_id=tokenizer.pad_token_id,
-        tie_word_embeddings=True,
-    )
-    torch.manual_seed(0)
-    model = LlamaForCausalLM(config)
-    out = tmp_path_factory.mktemp("tiny-llama")
-    model.save_pretrained(out, safe_serialization=True)
-    tokenizer.save_pretrained(out)
-    return out
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(models, "_tokenizer_source", lambda: tokenizer_dir)
+        return models.build_tiny(tmp_path_factory.mktemp("tiny-llama"), context=TINY_CONTEXT)
 
 
 @pytest.fixture

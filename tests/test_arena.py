@@ -10,7 +10,7 @@ from arena_fake import factory
 from assistant import store
 from assistant.errors import DataError, UsageError
 from assistant.rate import arena
-from assistant.store import ratings
+from assistant.store import rating_queries, ratings
 
 
 def _jsonl(path, *objs):
@@ -30,7 +30,7 @@ def test_prompts_file_jsonl_text_and_prepared_pairs(tmp_path):
                     {"role": "user", "content": "c"},
                 ],
                 "system": "S",
-            },  # fmt: skip
+            },
             {"prompt": "2+2?", "chosen": "4", "rejected": "5"},
             {"prompt": "x", "responses": [{"model": "m1", "text": "1"}, "2"], "gold": 1},
         )
@@ -64,7 +64,7 @@ def test_prompts_file_jsonl_text_and_prepared_pairs(tmp_path):
                 }
             ),
             "p.jsonl:3: the conversation must end with a user message",
-        ),  # fmt: skip
+        ),
         ('{"prompt": "x", "responses": ["only one"]}', "p.jsonl:3: 'responses' must list exactly"),
     ],
 )
@@ -81,9 +81,12 @@ def test_contenders_two_models_or_one_model_two_settings():
     a, b = arena.parse_contenders("m@temperature=1.0,seed=3,m@temperature=0.2")
     assert dict(a.overrides) == {"temperature": 1.0, "seed": 3}
     assert b.label == "m@temperature=0.2"
-    for bad, msg in [("m", "exactly two"), ("m,m", "both contenders are m"),
-                     ("m@temp=1,n", "unknown model setting 'temp'"),
-                     ("m@seed=x,n", "is not a int")]:  # fmt: skip
+    for bad, msg in [
+        ("m", "exactly two"),
+        ("m,m", "both contenders are m"),
+        ("m@temp=1,n", "unknown model setting 'temp'"),
+        ("m@seed=x,n", "is not a int"),
+    ]:
         with pytest.raises(UsageError, match=msg):
             arena.parse_contenders(bad)
 
@@ -107,7 +110,7 @@ def test_votes_record_the_model_shown_on_each_side_and_sides_are_shuffled(tmp_pa
         assert left.text.startswith(("alpha", "beta"))
         session.vote(shown, "left")
         swaps.append(shown.swapped)
-        row = ratings.decode(ratings.standing(session.conn)[-1])
+        row = ratings.decode(rating_queries.standing(session.conn)[-1])
         chosen = row["left_model"]
         assert chosen == ("beta" if shown.swapped else "alpha@temperature=0.3")
         assert row["left_text"].startswith(chosen.split("@")[0])
@@ -136,7 +139,7 @@ def test_voting_before_both_answers_are_complete_is_refused(tmp_path):
     with pytest.raises(UsageError, match="wait until both"):
         session.vote(shown, "right")
     session.vote(shown, "skip")  # a skip is fine
-    assert ratings.standing(session.conn)[0]["vote"] == "skip"
+    assert rating_queries.standing(session.conn)[0]["vote"] == "skip"
 
 
 def test_resume_and_undo_across_a_restart(tmp_path):
@@ -158,7 +161,7 @@ def test_resume_and_undo_across_a_restart(tmp_path):
     assert shown.swapped == bool(row["swapped"])
     assert make.made == {}  # nothing regenerated
     again.vote(shown, "right")
-    assert [r["vote"] for r in ratings.standing(again.conn)] == ["left", "right"]
+    assert [r["vote"] for r in rating_queries.standing(again.conn)] == ["left", "right"]
     assert again.next_index() == 2
     # another annotator starts from the beginning
     bob, _ = _session(tmp_path, items, annotator="bob")
@@ -166,9 +169,14 @@ def test_resume_and_undo_across_a_restart(tmp_path):
 
 
 def test_gold_items_record_where_the_better_response_was_shown(tmp_path):
-    items = [arena.Item([{"role": "user", "content": f"q{i}"}],
-                        [arena.Prepared("g1", "good"), arena.Prepared("g2", "bad")], gold=0)
-             for i in range(8)]  # fmt: skip
+    items = [
+        arena.Item(
+            [{"role": "user", "content": f"q{i}"}],
+            [arena.Prepared("g1", "good"), arena.Prepared("g2", "bad")],
+            gold=0,
+        )
+        for i in range(8)
+    ]
     conn = store.connect(tmp_path / "p.db")
     session = arena.ArenaSession(conn, items, [], "ana", shuffle_seed=3)
     for i in range(8):
@@ -177,7 +185,7 @@ def test_gold_items_record_where_the_better_response_was_shown(tmp_path):
         good = "left" if shown.responses["left"].text == "good" else "right"
         assert shown.gold_side == good
         session.vote(shown, good)
-    assert {r["gold_side"] for r in ratings.standing(conn)} == {"left", "right"}
+    assert {r["gold_side"] for r in rating_queries.standing(conn)} == {"left", "right"}
 
 
 def test_enqueued_pairs_play_without_models_and_report_the_winner(tmp_path):
@@ -189,7 +197,7 @@ def test_enqueued_pairs_play_without_models_and_report_the_winner(tmp_path):
                 "prompt": "Say hi",
                 "responses": [{"model": "sft", "text": "hi"}, {"model": "ppo", "text": "hello!"}],
             }
-        ],  # fmt: skip
+        ],
     )
     conn = store.connect(tmp_path / "p.db")
     session = arena.ArenaSession(conn, arena.load_prompts(path), [], "ana")
@@ -225,7 +233,7 @@ def test_a_real_model_under_two_settings_records_its_checkpoint_and_seeds(tmp_pa
     shown = session.show(0)
     left, right = session.generate_pair(shown)
     session.vote(shown, "right")
-    row = ratings.decode(ratings.standing(conn)[0])
+    row = ratings.decode(rating_queries.standing(conn)[0])
     assert row["right_text"] == right.text and row["left_text"] == left.text
     temps = {row["left_params"]["temperature"], row["right_params"]["temperature"]}
     assert temps == {0.0, 1.5}
@@ -286,9 +294,13 @@ def test_human_judge_win_rate_comes_from_the_votes_on_the_queued_pairs(tmp_path)
     from rlhf import winrate
 
     path = tmp_path / "winrate-ppo-vs-sft.jsonl"
-    pairs = [{"prompt": f"Q{i}", "responses": [{"model": "ppo", "text": f"p{i}"},
-                                                {"model": "sft", "text": f"s{i}"}]}
-             for i in range(4)]  # fmt: skip
+    pairs = [
+        {
+            "prompt": f"Q{i}",
+            "responses": [{"model": "ppo", "text": f"p{i}"}, {"model": "sft", "text": f"s{i}"}],
+        }
+        for i in range(4)
+    ]
     arena.enqueue_pairs(path, pairs)
     conn = store.connect(tmp_path / "p.db")
     assert winrate.human_winrate(conn, path, "ppo", "sft") is None  # nothing rated yet

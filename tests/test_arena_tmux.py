@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from assistant import store
+from assistant.store import rating_queries as Q
 from assistant.store import ratings as R
 
 # slow: a real process and terminal (~10 s on a quiet machine, ~30 s on a busy one)
@@ -88,7 +89,7 @@ def test_a_tmux_session_stores_exactly_the_votes_given(tmp_path, parley_home, ti
         subprocess.run(["tmux", "kill-session", "-t", SESSION], capture_output=True)
 
     conn = store.connect()
-    rows = [R.decode(r) for r in R.standing(conn)]
+    rows = [R.decode(r) for r in Q.standing(conn)]
     assert [(r["item_index"], r["vote"]) for r in rows] == [
         (0, "left"),
         (1, "tie"),

@@ -9,6 +9,7 @@ from arena_fake import FakeEngine, factory
 
 from assistant import store
 from assistant.rate import arena
+from assistant.store import rating_queries as Q
 from assistant.store import ratings as R
 from assistant.tui.arena import ArenaApp, ArenaScreen
 from assistant.tui.arena_dialogs import ArenaSetupDialog
@@ -38,7 +39,7 @@ def _text(app, widget_id):
 
 
 def _rows(session):
-    return [R.decode(r) for r in R.standing(session.conn)]
+    return [R.decode(r) for r in Q.standing(session.conn)]
 
 
 async def test_each_key_stores_exactly_the_vote_given(tmp_path):
@@ -197,7 +198,7 @@ async def test_bare_arena_screen_asks_for_its_setup_and_uses_the_chats_engine(tm
         assert _text(app, "#arena-prompt") == "first"
         await pilot.press("2")
         await _ready(pilot)
-    (row,) = [R.decode(r) for r in R.standing(app.conn)]
+    (row,) = [R.decode(r) for r in Q.standing(app.conn)]
     assert row["vote"] == "right" and row["right_text"].startswith("alpha answers first")
     assert row["right_model"] in ("alpha@temperature=0.2", "alpha@temperature=1.0")
     assert row["right_params"]["temperature"] == float(row["right_model"].split("=")[1])

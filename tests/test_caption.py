@@ -107,10 +107,19 @@ def test_the_trainer_lowers_its_loss_on_tiny_data(tmp_path):
     from assistant.tools.caption.train import CaptionTrainConfig, train
 
     out = train(
-        CaptionTrainConfig(output_dir=str(tmp_path / "cap"), steps=24, batch_size=8, eval_every=8,
-                           emoji_limit=8, channels=16, hidden_dim=32, lr=5e-3),
-        progress=False, log=lambda *_: None,
-    )  # fmt: skip
+        CaptionTrainConfig(
+            output_dir=str(tmp_path / "cap"),
+            steps=24,
+            batch_size=8,
+            eval_every=8,
+            emoji_limit=8,
+            channels=16,
+            hidden_dim=32,
+            lr=5e-3,
+        ),
+        progress=False,
+        log=lambda *_: None,
+    )
     meta = json.loads((out / "config.json").read_text())
     assert meta["steps"] == 24 and len(meta["train_loss"]) == 3
     assert meta["train_loss"][-1] < meta["train_loss"][0]
@@ -122,8 +131,13 @@ def test_the_trainer_lowers_its_loss_on_tiny_data(tmp_path):
 
 def test_caption_help_says_what_it_knows():
     env = {"PYTHONPATH": str(Path(__file__).resolve().parents[1])}
-    run = subprocess.run([sys.executable, "-m", "assistant.cli", "tool", "caption", "--help"],
-                         capture_output=True, text=True, env=env, check=False)  # fmt: skip
+    run = subprocess.run(
+        [sys.executable, "-m", "assistant.cli", "tool", "caption", "--help"],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+    )
     assert run.returncode == 0, run.stderr
     assert "emoji" in run.stdout and "never seen a photo" in run.stdout
 
@@ -132,8 +146,13 @@ def test_a_bad_image_from_the_shell_is_one_line_on_stderr(tmp_path):
     fake = tmp_path / "fake.jpg"
     fake.write_bytes(np.arange(200, dtype=np.uint8).tobytes())
     env = {"PYTHONPATH": str(Path(__file__).resolve().parents[1]), "PARLEY_HOME": str(tmp_path)}
-    run = subprocess.run([sys.executable, "-m", "assistant.cli", "tool", "caption", str(fake)],
-                         capture_output=True, text=True, env=env, check=False)  # fmt: skip
+    run = subprocess.run(
+        [sys.executable, "-m", "assistant.cli", "tool", "caption", str(fake)],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+    )
     assert run.returncode != 0
     assert run.stderr.strip().count("\n") == 0, run.stderr
     assert "is not an image Parley can read" in run.stderr and "Traceback" not in run.stderr

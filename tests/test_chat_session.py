@@ -16,7 +16,7 @@ from assistant.chat.session import ChatSession
 from assistant.inference import ToolCall
 from assistant.rate import arena
 from assistant.store import conversations as convs
-from assistant.store import ratings
+from assistant.store import rating_queries, ratings
 from assistant.tools.base import ToolResult
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -164,7 +164,7 @@ def test_tool_events_have_one_shape_in_the_answer_and_in_the_preference():
     parent = session.regenerate_from(first)
     second = session.run_answer(session.start_answer(parent), Feed())
     assert session.pick_best(second) == 1
-    (rating,) = ratings.standing_ratings(session.conn)
+    (rating,) = rating_queries.standing_ratings(session.conn)
     assert (rating.source, rating.vote, rating.left.text) == ("pick", "left", "Plain.")
     assert rating.right.tool_calls == events and rating.right.message_id == first.id
 
@@ -174,7 +174,7 @@ def test_editing_an_answer_records_the_edit_as_preferred_and_ratings_toggle():
     answer, _ = ask(session, "Hello")
     edited = session.edit(answer.conversation_id, answer, "Hi! How can I help?")
     assert (edited.parent_id, edited.finish_reason) == (answer.parent_id, "edited")
-    (rating,) = [ratings.Rating.from_row(r) for r in ratings.standing(session.conn)]
+    (rating,) = [ratings.Rating.from_row(r) for r in rating_queries.standing(session.conn)]
     assert (rating.left.text, rating.left.model) == ("Hi! How can I help?", "human-edit")
     assert (rating.right.text, rating.right.model) == ("Go away.", "fake-model")
     assert rating.context[-1] == {"role": "user", "content": "Hello"}
@@ -202,7 +202,7 @@ def test_the_arena_stores_tool_events_in_the_chat_shape():
     shown = session.show(session.next_index())
     session.generate_pair(shown)
     session.vote(shown, "left")
-    (rating,) = ratings.standing_ratings(conn)
+    (rating,) = rating_queries.standing_ratings(conn)
     alpha = rating.left if rating.left.model == "alpha" else rating.right
     assert alpha.tool_calls == [call.to_dict(), result.to_dict()]
     assert [e["kind"] for e in alpha.tool_calls] == ["call", "result"]
@@ -225,7 +225,7 @@ def test_a_tool_command_is_saved_with_its_result_and_can_be_stopped(monkeypatch)
     from assistant.chat import commands
     from assistant.errors import Cancelled
 
-    def run_slash(name, argv, progress=None, cancel=None):
+    def run_slash(name, argv, progress=None, cancel=None, engine_backend="auto"):
         progress("warming up")
         if cancel.is_set():
             raise Cancelled("stopped")

@@ -7,6 +7,7 @@ import pytest
 from assistant.chat import commands
 from assistant.chat.commands import SlashCommand, parse
 from assistant.errors import UsageError
+from assistant.inference import ToolResult
 
 
 def test_parse_commands_with_shell_quoting():
@@ -47,7 +48,7 @@ def test_complete_builtins():
 def fake_tools(monkeypatch):
     calls = []
 
-    def run_slash(name, argv, progress=None, cancel=None):
+    def run_slash(name, argv, progress=None, cancel=None, engine_backend="auto"):
         calls.append((name, argv))
         return types.SimpleNamespace(tool=name, text=" ".join(argv).upper())
 
@@ -81,12 +82,9 @@ def test_parley_ask_routes_tool_commands_through_the_parser(fake_tools, monkeypa
 
     from assistant.cli import main
 
-    def run_slash(name, argv, progress=None, cancel=None):
+    def run_slash(name, argv, progress=None, cancel=None, engine_backend="auto"):
         fake_tools.append((name, argv))
-        return types.SimpleNamespace(
-            tool=name, backend="bergamot", architecture="transformer", text="boa noite",
-            latency_s=0.1234, confidence=None, images=[],
-        )  # fmt: skip
+        return ToolResult(name, "bergamot", "transformer", "boa noite", latency_s=0.1234)
 
     monkeypatch.setattr(commands.tools, "run_slash", run_slash)
     runner = CliRunner()

@@ -6,6 +6,16 @@ from assistant import store
 from assistant.errors import UsageError
 from assistant.store import conversations as convs
 
+MESSAGES_COLUMNS = {
+    "id", "conversation_id", "parent_id", "role", "content", "model", "params", "seed",
+    "prompt_tokens", "completion_tokens", "tokens_per_second", "seconds", "finish_reason",
+    "meta", "thumbs", "stars", "created_at",
+}  # fmt: skip
+CONVERSATIONS_COLUMNS = {
+    "id", "title", "system_prompt", "model", "temperature", "top_p", "max_new_tokens",
+    "seed", "current_leaf_id", "created_at", "updated_at",
+}  # fmt: skip
+
 
 @pytest.fixture
 def conn(tmp_path):
@@ -14,16 +24,9 @@ def conn(tmp_path):
 
 def test_blank_database_gets_the_exact_schema(conn):
     cols = {r["name"] for r in conn.execute("PRAGMA table_info(messages)")}
-    assert cols == {
-        "id", "conversation_id", "parent_id", "role", "content", "model", "params", "seed",
-        "prompt_tokens", "completion_tokens", "tokens_per_second", "seconds", "finish_reason",
-        "meta", "thumbs", "stars", "created_at",
-    }  # fmt: skip
+    assert cols == MESSAGES_COLUMNS
     cols = {r["name"] for r in conn.execute("PRAGMA table_info(conversations)")}
-    assert cols == {
-        "id", "title", "system_prompt", "model", "temperature", "top_p", "max_new_tokens",
-        "seed", "current_leaf_id", "created_at", "updated_at",
-    }  # fmt: skip
+    assert cols == CONVERSATIONS_COLUMNS
     applied = [r[0] for r in conn.execute("SELECT name FROM _migrations ORDER BY name")]
     assert applied[0] == "0001_conversations"
 
@@ -77,8 +80,11 @@ def test_search_rename_delete_and_settings(tmp_path, conn):
     again = store.connect(tmp_path / "p.db")  # a restart sees it all
     [only] = convs.list_all(again)
     assert (only.title, only.system_prompt, only.temperature, only.seed) == (
-        "Lisbon in May", "Be brief.", 0.7, 5,
-    )  # fmt: skip
+        "Lisbon in May",
+        "Be brief.",
+        0.7,
+        5,
+    )
     assert again.execute("SELECT COUNT(*) FROM messages").fetchone()[0] == 0  # cascaded
     with pytest.raises(UsageError, match="unknown conversation setting"):
         convs.update_settings(again, a.id, colour="red")

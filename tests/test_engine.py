@@ -230,9 +230,14 @@ def test_repetition_penalty_steers_away_from_the_answers_own_tokens():
 
 @pytest.mark.parametrize(
     "kwargs",
-    [{"temperature": -1}, {"top_p": 0}, {"top_p": 1.5}, {"max_new_tokens": 0},
-     {"repetition_penalty": 0}],
-)  # fmt: skip
+    [
+        {"temperature": -1},
+        {"top_p": 0},
+        {"top_p": 1.5},
+        {"max_new_tokens": 0},
+        {"repetition_penalty": 0},
+    ],
+)
 def test_bad_parameters_are_refused(kwargs):
     with pytest.raises(UsageError):
         GenerationParams(**kwargs)

@@ -97,8 +97,10 @@ def test_tool_contents_are_not_in_training(split):
 
 def test_dev_and_test_are_disjoint_and_without_duplicates():
     dev, test = (evalchat.load_items(s) for s in evalchat.SPLITS)
-    prompts = {s: Counter(normalize(i.prompt) for i in items) for s, items in zip(
-        evalchat.SPLITS, (dev, test), strict=True)}  # fmt: skip
+    prompts = {
+        s: Counter(normalize(i.prompt) for i in items)
+        for s, items in zip(evalchat.SPLITS, (dev, test), strict=True)
+    }
     assert not set(prompts["dev"]) & set(prompts["test"])
     assert all(max(c.values()) == 1 for c in prompts.values())
     assert not {i.id for i in dev} & {i.id for i in test}
@@ -114,8 +116,16 @@ def test_sizes_and_coverage():
     checks = Counter(i.data["check"]["kind"] for i in items if i.kind == "instructions")
     assert set(checks) == set(eval_checks.INSTRUCTIONS) and min(checks.values()) >= 10
     tools = Counter(i.data["tool"] for i in items if i.kind == "tools")
-    assert set(tools) == {"translate", "sentiment", "summarize", "imagine", "transcribe",
-                          "caption", "qa", None}  # fmt: skip
+    assert set(tools) == {
+        "translate",
+        "sentiment",
+        "summarize",
+        "imagine",
+        "transcribe",
+        "caption",
+        "qa",
+        None,
+    }
     assert min(tools.values()) >= 16
 
 
@@ -143,8 +153,9 @@ def test_numbers_are_accepted_in_words_too():
 
 
 def test_the_script_rebuilds_the_committed_sets(tmp_path):
-    subprocess.run([sys.executable, str(EVAL / "make_eval.py"), str(tmp_path)], check=True,
-                   capture_output=True)  # fmt: skip
+    subprocess.run(
+        [sys.executable, str(EVAL / "make_eval.py"), str(tmp_path)], check=True, capture_output=True
+    )
     for split in evalchat.SPLITS:
         for name in ("knowledge", "instructions", "tools"):
             rebuilt = (tmp_path / split / f"{name}.jsonl").read_text(encoding="utf-8")
@@ -177,13 +188,17 @@ def test_the_rl_prompts_are_many_in_every_family_with_checkable_facts():
             assert r.get("answers") or r.get("check")
     assert sum(r["lang"] == "pt" for r in rows) >= 40
     assert Counter(r["tool"] for r in rows if r["family"] == "tools")[None] >= 25
-    assert set(Counter(r["check"]["kind"] for r in rows if "check" in r and
-                       r["family"] == "instructions")) == set(eval_checks.INSTRUCTIONS)  # fmt: skip
+    assert set(
+        Counter(r["check"]["kind"] for r in rows if "check" in r and r["family"] == "instructions")
+    ) == set(eval_checks.INSTRUCTIONS)
 
 
 def test_no_rl_prompt_contains_an_eval_prompt():
-    texts = [m["content"] for r in rl_prompts() for m in (
-        r["prompt"] if isinstance(r["prompt"], list) else [{"content": r["prompt"]}])]  # fmt: skip
+    texts = [
+        m["content"]
+        for r in rl_prompts()
+        for m in (r["prompt"] if isinstance(r["prompt"], list) else [{"content": r["prompt"]}])
+    ]
     corpus = "\n".join(f" {normalize(t)} " for t in texts)
     items = evalchat.load_items("dev") + evalchat.load_items("test")
     assert [i.prompt for i in items if f" {normalize(i.prompt)} " in corpus] == []
@@ -191,6 +206,9 @@ def test_no_rl_prompt_contains_an_eval_prompt():
 
 def test_the_script_rebuilds_the_committed_rl_prompts(tmp_path):
     out = tmp_path / "prompts.jsonl"
-    subprocess.run([sys.executable, str(DATA / "rl" / "make_prompts.py"), str(out)], check=True,
-                   capture_output=True)  # fmt: skip
+    subprocess.run(
+        [sys.executable, str(DATA / "rl" / "make_prompts.py"), str(out)],
+        check=True,
+        capture_output=True,
+    )
     assert out.read_text(encoding="utf-8") == RL_PROMPTS.read_text(encoding="utf-8")

@@ -19,12 +19,16 @@ REQUESTS = [
 
 
 def test_scores_right_tool_and_right_call_separately():
-    engine = FakeEngine([
-        render("translate", {"text": "Good night!", "to": "pt"}),  # right call (loose text match)
-        render("sentiment", {"text": "I hated it"}),               # right tool, wrong argument
-        "Here is a picture of a bag for you.",                      # no call at all
-        render("translate", {"text": "long text", "to": "en"}),    # wrong tool
-    ])  # fmt: skip
+    engine = FakeEngine(
+        [
+            render(
+                "translate", {"text": "Good night!", "to": "pt"}
+            ),  # right call (loose text match)
+            render("sentiment", {"text": "I hated it"}),  # right tool, wrong argument
+            "Here is a picture of a bag for you.",  # no call at all
+            render("translate", {"text": "long text", "to": "en"}),  # wrong tool
+        ]
+    )
     result = eval_tools.evaluate(engine, REQUESTS).to_dict()
     assert result["tool_accuracy"] == 0.5 and result["exact_accuracy"] == 0.25
     assert result["per_tool"]["translate"] == {"n": 1, "tool": 1.0, "exact": 1.0}

@@ -55,8 +55,14 @@ def test_samples_have_the_right_shape_and_range(arch):
     config = models.default_config(arch, size=8, num_classes=10)
     model = models.build(arch, config).eval()
     steps = []
-    out = sampling.sample(model, {"arch": arch, "config": config}, [1, 2, 3], seed=0, steps=3,
-                          progress=lambda i, n: steps.append((i, n)))  # fmt: skip
+    out = sampling.sample(
+        model,
+        {"arch": arch, "config": config},
+        [1, 2, 3],
+        seed=0,
+        steps=3,
+        progress=lambda i, n: steps.append((i, n)),
+    )
     assert out.shape == (3, 1, 8, 8)
     assert out.min() >= -1 and out.max() <= 1 and out.std() > 0
     assert steps == ([(1, 3), (2, 3), (3, 3)] if arch == "diffusion" else [])
@@ -68,8 +74,15 @@ def test_training_command_checkpoints_resumes_and_draws_grids(tmp_path):
     from assistant.tools.imagine.train import ImageConfig, train
 
     lines = []
-    config = ImageConfig(arch="vae", dataset="digits", epochs=1, batch_size=16, limit=32,
-                         output_dir=str(tmp_path), threads=1)  # fmt: skip
+    config = ImageConfig(
+        arch="vae",
+        dataset="digits",
+        epochs=1,
+        batch_size=16,
+        limit=32,
+        output_dir=str(tmp_path),
+        threads=1,
+    )
     weights = train(config, progress=False, log=lines.append)
     assert weights == tmp_path / "vae.safetensors"
     assert (tmp_path / "checkpoint-vae.safetensors").is_file()
@@ -142,8 +155,9 @@ def test_vae_interpolates_between_two_classes(tmp_path):
 
 def test_diffusion_reports_step_progress(tmp_path):
     seen = []
-    tools.run_slash("imagine", ["dress", "--steps", "4", "--out", str(tmp_path / "d.png")],
-                    progress=seen.append)  # fmt: skip
+    tools.run_slash(
+        "imagine", ["dress", "--steps", "4", "--out", str(tmp_path / "d.png")], progress=seen.append
+    )
     assert seen == [f"denoising step {i}/4" for i in (1, 2, 3, 4)]
     assert (tmp_path / "d.png").is_file()
 
@@ -172,8 +186,18 @@ def test_done_when_the_cli_draws_a_sneaker_the_judge_recognises(tmp_path):
     the file (4x nearest-neighbour upscaled, so every 4th pixel is the 28x28 sample). The default
     seed is 0, so the command draws the same sneaker each time."""
     out = tmp_path / "x.png"
-    command = [sys.executable, "-m", "assistant.cli", "tool", "imagine", "sneaker",
-               "--arch", "diffusion", "--out", str(out)]  # fmt: skip
+    command = [
+        sys.executable,
+        "-m",
+        "assistant.cli",
+        "tool",
+        "imagine",
+        "sneaker",
+        "--arch",
+        "diffusion",
+        "--out",
+        str(out),
+    ]
     done = subprocess.run(command, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
     assert "1 image of Sneaker by diffusion" in done.stdout

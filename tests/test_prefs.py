@@ -11,6 +11,7 @@ from click.testing import CliRunner
 from assistant import store
 from assistant.cli import main
 from assistant.rate import prefs, prefs_stats
+from assistant.store import rating_queries as Q
 from assistant.store import ratings as R
 
 SYS = {"role": "system", "content": "Be brief."}
@@ -129,7 +130,7 @@ def _bad_file(tmp_path):
                 json.dumps(good | {"prompt": "Hey"}),
             ]
         )
-        + "\n"  # fmt: skip
+        + "\n"
     )
     return path
 
@@ -141,7 +142,7 @@ def test_import_reports_bad_lines_by_number_and_keeps_the_others(tmp_path):
     assert f"{path}:3: no 'rejected' field" in result.output
     assert f"{path}:4:" in result.output
     assert "imported 3 preference(s)" in result.output
-    rows = [R.decode(r) for r in R.standing(store.connect())]
+    rows = [R.decode(r) for r in Q.standing(store.connect())]
     assert [(r["context"][-1]["content"], r["left_text"], r["right_text"]) for r in rows] == [
         ("Hi", "Hello!", "Go away."),
         ("Q", "A", "B"),
@@ -198,14 +199,17 @@ def test_stats_quality_control_on_constructed_annotators(tmp_path):
     _vote(conn, "right", q="q0", a=(f"y{0}", "M2"), b=(f"x{0}", "M1"))  # same choice, sides swapped
     _vote(conn, "tie", q="q0", a=("x0", "M1"), b=("y0", "M2"))
     # gold: bob right on 1 of 2
-    _vote(conn, "left", q="g", a=("good", "gold-chosen"), b=("bad", "gold-rejected"),
-          who="bob", gold_side="left")  # fmt: skip
-    _vote(conn, "left", q="g2", a=("bad", "gold-rejected"), b=("good", "gold-chosen"),
-          who="bob", gold_side="right")  # fmt: skip
+    chosen, rejected = ("good", "gold-chosen"), ("bad", "gold-rejected")
+    for q, a, b, gold_side in (("g", chosen, rejected, "left"), ("g2", rejected, chosen, "right")):
+        _vote(conn, "left", q=q, a=a, b=b, who="bob", gold_side=gold_side)
     stats = prefs_stats.compute(conn, bootstrap=20)
     assert stats["position_bias"]["ana"]["low"] > 0.5  # flagged
-    assert stats["self_consistency"]["ana"] == {"items": 1, "agree": 1, "comparisons": 3,
-                                                "rate": pytest.approx(1 / 3)}  # fmt: skip
+    assert stats["self_consistency"]["ana"] == {
+        "items": 1,
+        "agree": 1,
+        "comparisons": 3,
+        "rate": pytest.approx(1 / 3),
+    }
     (pair,) = stats["agreement"]
     assert pair["annotators"] == ["ana", "bob"] and pair["shared"] == 4
     # ana's latest on q0 is the tie: agreement on q1, q2 only

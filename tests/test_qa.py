@@ -158,10 +158,19 @@ def test_the_trainer_lowers_its_loss_on_tiny_data(tmp_path):
     from assistant.tools.qa.train import QATrainConfig, train
 
     out = train(
-        QATrainConfig(output_dir=str(tmp_path / "reader"), templated=8, hand_repeat=0, layers=1,
-                      batch_size=4, max_steps=12, lr=5e-4, calibrate=0),
-        progress=False, log=lambda *_: None,
-    )  # fmt: skip
+        QATrainConfig(
+            output_dir=str(tmp_path / "reader"),
+            templated=8,
+            hand_repeat=0,
+            layers=1,
+            batch_size=4,
+            max_steps=12,
+            lr=5e-4,
+            calibrate=0,
+        ),
+        progress=False,
+        log=lambda *_: None,
+    )
     meta = json.loads((out / "reader.json").read_text())
     curve = meta["train_loss"]
     assert meta["steps"] == 12 and len(curve) >= 6
@@ -178,12 +187,17 @@ def test_ask_from_the_shell_with_a_bad_document_is_one_line(tmp_path):
     empty = tmp_path / "empty.txt"
     empty.write_text("")
     env = {"PYTHONPATH": str(Path(__file__).resolve().parents[1]), "PARLEY_HOME": str(tmp_path)}
-    run = subprocess.run([sys.executable, "-m", "assistant.cli", "tool", "qa", "--doc",
-                          str(empty), "What?"], capture_output=True, text=True, env=env,
-                         check=False)  # fmt: skip
+    run = subprocess.run(
+        [sys.executable, "-m", "assistant.cli", "tool", "qa", "--doc", str(empty), "What?"],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+    )
     assert run.returncode != 0
-    assert run.stderr.strip().splitlines() == [f"parley: error: {empty} is empty: ask about a "
-                                               "document that has some text"]  # fmt: skip
+    assert run.stderr.strip().splitlines() == [
+        f"parley: error: {empty} is empty: ask about a document that has some text"
+    ]
 
 
 def test_without_the_encoder_wheel_the_tool_says_how_to_install_it(bridge, monkeypatch):

@@ -13,6 +13,7 @@ import time
 import pytest
 
 from assistant import store
+from assistant.store import rating_queries as Q
 from assistant.store import ratings as R
 
 CTX = [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "2+2?"}]
@@ -71,8 +72,8 @@ def test_undo_retracts_the_latest_vote_and_keeps_it_as_history(tmp_path):
     second = R.record(conn, _rating("tie", session_key="s", item_index=1))
     undone = R.retract_last(conn, "ana", "s")
     assert undone["id"] == second
-    assert [r["id"] for r in R.standing(conn)] == [first]
-    assert R.done_items(conn, "ana", "s") == {0}
+    assert [r["id"] for r in Q.standing(conn)] == [first]
+    assert Q.done_items(conn, "ana", "s") == {0}
     assert conn.execute("SELECT count(*) FROM ratings").fetchone()[0] == 2  # not deleted
     assert R.retract_last(conn, "bob", "s") is None
 
@@ -91,10 +92,13 @@ def test_picking_a_regenerated_answer_records_pairs_with_the_branch_context(tmp_
         conn, conv.id, user.id, "assistant", "Nice.", model="m2", meta={"tool_events": events}
     )
     ids = R.record_chat_preference(
-        conn, conversation_id=conv.id, chosen_message_id=b.id,
-        rejected_message_ids=[a.id, c.id], source="pick",
-    )  # fmt: skip
-    rows = [R.decode(r) for r in R.standing(conn)]
+        conn,
+        conversation_id=conv.id,
+        chosen_message_id=b.id,
+        rejected_message_ids=[a.id, c.id],
+        source="pick",
+    )
+    rows = [R.decode(r) for r in Q.standing(conn)]
     assert [r["id"] for r in rows] == ids and len(ids) == 2
     assert all(r["left_text"] == "Paris." and r["vote"] == "left" for r in rows)
     assert [r["right_text"] for r in rows] == ["Lyon.", "Nice."]
@@ -117,10 +121,13 @@ def test_an_edit_is_chosen_over_the_original(tmp_path):
     orig = C.add_message(conn, conv.id, user.id, "assistant", "Go away.", model="m1")
     edit = C.add_message(conn, conv.id, user.id, "assistant", "Hi!", finish_reason="edited")
     (rid,) = R.record_chat_preference(
-        conn, conversation_id=conv.id, chosen_message_id=edit.id,
-        rejected_message_ids=[orig.id], source="edit",
-    )  # fmt: skip
-    row = R.decode(R.standing(conn)[0])
+        conn,
+        conversation_id=conv.id,
+        chosen_message_id=edit.id,
+        rejected_message_ids=[orig.id],
+        source="edit",
+    )
+    row = R.decode(Q.standing(conn)[0])
     assert (row["left_text"], row["left_model"]) == ("Hi!", "human-edit")
     assert (row["right_text"], row["right_model"]) == ("Go away.", "m1")
     assert row["context"][0]["role"] == "system"  # Parley's default system prompt
@@ -171,11 +178,11 @@ def test_two_processes_voting_at_once_lose_nothing(tmp_path):
     conn = store.connect(db)
     counts = dict(conn.execute("SELECT annotator, count(*) FROM ratings GROUP BY annotator"))
     assert counts == {"ana": 200, "bob": 200}
-    key = R.standing(conn)[0]["session_key"]
-    assert R.done_items(conn, "ana", key) == set(range(200))
-    assert R.done_items(conn, "bob", key) == set(range(200))
+    key = Q.standing(conn)[0]["session_key"]
+    assert Q.done_items(conn, "ana", key) == set(range(200))
+    assert Q.done_items(conn, "bob", key) == set(range(200))
     assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
-    by_id = [r["annotator"] for r in R.standing(conn)]
+    by_id = [r["annotator"] for r in Q.standing(conn)]
     switches = sum(a != b for a, b in zip(by_id, by_id[1:], strict=False))
     assert switches > 1  # the two writers interleaved, not one after the other
 
@@ -193,11 +200,11 @@ def test_kill_9_mid_session_loses_no_committed_vote(tmp_path):
     proc.wait()
     conn = store.connect(db)
     assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
-    items = {r["item_index"] for r in R.standing(conn)}
+    items = {r["item_index"] for r in Q.standing(conn)}
     # every vote the process reported as committed is there, and the stored ones are a prefix
     assert set(range(confirmed + 1)) <= items
     assert items == set(range(len(items)))
-    row = R.decode(R.standing(conn)[-1])
+    row = R.decode(Q.standing(conn)[-1])
     assert json.dumps(row["context"])  # the last row is whole, not torn
 
 
@@ -205,17 +212,44 @@ def test_a_blank_database_migrates_to_the_exact_ratings_schema(tmp_path):
     conn = store.connect(tmp_path / "p.db")
     columns = [r["name"] for r in conn.execute("PRAGMA table_info(ratings)")]
     assert columns == [
-        "id", "uid", "source", "annotator", "session_key", "item_index", "pair_key",
+        "id",
+        "uid",
+        "source",
+        "annotator",
+        "session_key",
+        "item_index",
+        "pair_key",
         "context_json",
-        "left_text", "left_model", "left_checkpoint", "left_params_json", "left_tool_calls_json",
+        "left_text",
+        "left_model",
+        "left_checkpoint",
+        "left_params_json",
+        "left_tool_calls_json",
         "left_score",
-        "right_text", "right_model", "right_checkpoint", "right_params_json",
-        "right_tool_calls_json", "right_score",
-        "sides_shown", "swapped", "shuffle_seed", "gold_side", "vote", "reason", "tags_json",
-        "conversation_id", "left_message_id", "right_message_id",
-        "shown_at", "ready_at", "decided_at", "decision_seconds", "created_at", "retracted_at",
+        "right_text",
+        "right_model",
+        "right_checkpoint",
+        "right_params_json",
+        "right_tool_calls_json",
+        "right_score",
+        "sides_shown",
+        "swapped",
+        "shuffle_seed",
+        "gold_side",
+        "vote",
+        "reason",
+        "tags_json",
+        "conversation_id",
+        "left_message_id",
+        "right_message_id",
+        "shown_at",
+        "ready_at",
+        "decided_at",
+        "decision_seconds",
+        "created_at",
+        "retracted_at",
         "meta_json",
-    ]  # fmt: skip
+    ]
     assert conn.execute("PRAGMA foreign_key_list(ratings)").fetchall() == []  # stands on its own
     indexes = {r["name"] for r in conn.execute("PRAGMA index_list(ratings)")}
     assert {"ratings_session", "ratings_pair", "ratings_annotator"} <= indexes

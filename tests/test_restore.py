@@ -229,9 +229,15 @@ def test_a_few_training_steps_lower_the_loss_and_resume(tmp_path):
     assert held_loss() < 0.8 * before
 
     # the real entry point: checkpoint, then resume where it stopped
-    config = stage.RestoreConfig(output_dir=str(tmp_path), steps=2, patch=16, batch_size=4,
-                                 channels="8,16,16", checkpoint_every=2,
-                                 images="coins")  # fmt: skip
+    config = stage.RestoreConfig(
+        output_dir=str(tmp_path),
+        steps=2,
+        patch=16,
+        batch_size=4,
+        channels="8,16,16",
+        checkpoint_every=2,
+        images="coins",
+    )
     lines: list[str] = []
     weights = stage.train(config, progress=False, log=lines.append)
     assert weights.is_file() and (tmp_path / "checkpoint.safetensors").is_file()
@@ -239,9 +245,24 @@ def test_a_few_training_steps_lower_the_loss_and_resume(tmp_path):
 
     from assistant.cli import main as parley
 
-    args = ["train", "restore", "--output-dir", str(tmp_path), "--steps", "3", "--patch", "16",
-            "--batch-size", "4", "--channels", "8,16,16", "--checkpoint-every", "2",
-            "--images", "coins"]  # fmt: skip
+    args = [
+        "train",
+        "restore",
+        "--output-dir",
+        str(tmp_path),
+        "--steps",
+        "3",
+        "--patch",
+        "16",
+        "--batch-size",
+        "4",
+        "--channels",
+        "8,16,16",
+        "--checkpoint-every",
+        "2",
+        "--images",
+        "coins",
+    ]
     result = CliRunner().invoke(parley, args)
     assert result.exit_code == 0, result.output
     assert "resuming from" in result.output and "at step 2" in result.output
@@ -252,9 +273,16 @@ def test_a_few_training_steps_lower_the_loss_and_resume(tmp_path):
     assert model.load(weights)(torch.zeros(1, 1, 8, 8), torch.tensor([0.5])).shape == (1, 1, 8, 8)
 
     # fine-tuning: a new run that starts from those weights instead of random ones
-    warm = stage.RestoreConfig(output_dir=str(tmp_path / "warm"), steps=1, patch=16, batch_size=4,
-                               lr=1e-12, channels="8,16,16", images="coins",
-                               init_from=str(weights))  # fmt: skip
+    warm = stage.RestoreConfig(
+        output_dir=str(tmp_path / "warm"),
+        steps=1,
+        patch=16,
+        batch_size=4,
+        lr=1e-12,
+        channels="8,16,16",
+        images="coins",
+        init_from=str(weights),
+    )
     lines.clear()
     tuned = stage.train(warm, progress=False, log=lines.append)
     assert any(f"starting from the weights in {weights}" in line for line in lines)
@@ -262,8 +290,12 @@ def test_a_few_training_steps_lower_the_loss_and_resume(tmp_path):
     assert all(torch.allclose(start[k], end[k], atol=1e-3) for k in start)
     assert model.read_metadata(tuned)["init_from"] == weights.name
     with pytest.raises(ValueError, match="has widths"):
-        stage.train(stage.RestoreConfig(output_dir=str(tmp_path / "w2"), steps=1, patch=16,
-                                       init_from=str(weights)), progress=False)  # fmt: skip
+        stage.train(
+            stage.RestoreConfig(
+                output_dir=str(tmp_path / "w2"), steps=1, patch=16, init_from=str(weights)
+            ),
+            progress=False,
+        )
 
 
 def test_no_file_is_overwritten_without_force(tmp_path):

@@ -15,11 +15,13 @@ def write_prefs(path: Path, n: int = 12) -> Path:
     rows = []
     for i in range(n):
         prompt = [{"role": "user", "content": f"question {i}?"}]
-        rows.append({
-            "prompt": prompt,
-            "chosen": [{"role": "assistant", "content": "Sure, here it is."}],
-            "rejected": [{"role": "assistant", "content": "no " * (5 + i)}],
-        })  # fmt: skip
+        rows.append(
+            {
+                "prompt": prompt,
+                "chosen": [{"role": "assistant", "content": "Sure, here it is."}],
+                "rejected": [{"role": "assistant", "content": "no " * (5 + i)}],
+            }
+        )
     path.write_text("\n".join(json.dumps(r) for r in rows) + "\n")
     return path
 
@@ -30,11 +32,30 @@ def test_tiny_reward_model_trains_and_reports(tiny_model_dir, tmp_path):
     from rlhf import reward
 
     prefs = write_prefs(tmp_path / "prefs.jsonl")
-    final = reward.main([
-        "--model", str(tiny_model_dir), "--data", str(prefs), "--output_dir", str(tmp_path / "rm"),
-        "--max_steps", "8", "--per_device_train_batch_size", "4", "--learning_rate", "0.01",
-        "--logging_steps", "1", "--eval_fraction", "0.25", "--use_lora", "false", "--seed", "0",
-    ])  # fmt: skip
+    final = reward.main(
+        [
+            "--model",
+            str(tiny_model_dir),
+            "--data",
+            str(prefs),
+            "--output_dir",
+            str(tmp_path / "rm"),
+            "--max_steps",
+            "8",
+            "--per_device_train_batch_size",
+            "4",
+            "--learning_rate",
+            "0.01",
+            "--logging_steps",
+            "1",
+            "--eval_fraction",
+            "0.25",
+            "--use_lora",
+            "false",
+            "--seed",
+            "0",
+        ]
+    )
     logged = [m for m in callbacks.read_metrics(tmp_path / "rm" / "metrics.jsonl") if "loss" in m]
     assert len(logged) == 8 and logged[-1]["loss"] < logged[0]["loss"]
     report = json.loads((tmp_path / "rm" / "eval.json").read_text())
@@ -57,6 +78,8 @@ def test_preference_records_are_checked_with_line_numbers(tmp_path):
 def test_the_held_out_pairs_are_at_least_200_when_the_data_allows():
     from datasets import Dataset
 
-    sizes = {n: len(data.split(Dataset.from_dict({"x": list(range(n))}), 0.2, 0, 200)[1])
-             for n in (10, 400, 800, 2000)}  # fmt: skip
+    sizes = {
+        n: len(data.split(Dataset.from_dict({"x": list(range(n))}), 0.2, 0, 200)[1])
+        for n in (10, 400, 800, 2000)
+    }
     assert sizes == {10: 3, 400: 120, 800: 200, 2000: 400}

@@ -20,10 +20,14 @@ CONFIGS = Path(__file__).resolve().parents[1] / "rlhf" / "accelerate"
 
 @pytest.mark.parametrize(
     "stage, classes",
-    [("sft", ("SFTRun", "SFTConfig")), ("reward", ("RewardRun", "RewardConfig")),
-     ("ppo", ("PPORun", "PPOConfig")), ("rloo", ("RLOORun", "RLOOConfig")),
-     ("dpo", ("DPORun", "DPOConfig"))],
-)  # fmt: skip
+    [
+        ("sft", ("SFTRun", "SFTConfig")),
+        ("reward", ("RewardRun", "RewardConfig")),
+        ("ppo", ("PPORun", "PPOConfig")),
+        ("rloo", ("RLOORun", "RLOOConfig")),
+        ("dpo", ("DPORun", "DPOConfig")),
+    ],
+)
 def test_every_shipped_recipe_builds_its_stage(stage, classes):
     module = importlib.import_module(f"rlhf.{stage}")
     trl = importlib.import_module("trl.experimental.ppo" if stage == "ppo" else "trl")
@@ -50,9 +54,14 @@ def test_gpu_recipes_cover_sft_reward_ppo_on_360m_to_17b_lora_and_full():
 
 @pytest.mark.parametrize(
     "name, kind",
-    [("single", "NO"), ("ddp", "MULTI_GPU"), ("fsdp", "FSDP"), ("zero2", "DEEPSPEED"),
-     ("zero3", "DEEPSPEED")],
-)  # fmt: skip
+    [
+        ("single", "NO"),
+        ("ddp", "MULTI_GPU"),
+        ("fsdp", "FSDP"),
+        ("zero2", "DEEPSPEED"),
+        ("zero3", "DEEPSPEED"),
+    ],
+)
 def test_accelerate_configs_load_as_the_launcher_reads_them(name, kind):
     from accelerate.commands.config.config_args import load_config_from_file
 
@@ -96,8 +105,17 @@ def test_stages_launch_under_torchrun_and_a_failed_stage_is_one_error(monkeypatc
 
     monkeypatch.setattr(subprocess, "run", fake_run)
     distributed.run_stage("rlhf.sft", ["--config", "sft-cpu-tiny"], nproc=2)
-    assert launched[0][1:] == ["-m", "torch.distributed.run", "--standalone", "--nproc_per_node",
-                               "2", "-m", "rlhf.sft", "--config", "sft-cpu-tiny"]  # fmt: skip
+    assert launched[0][1:] == [
+        "-m",
+        "torch.distributed.run",
+        "--standalone",
+        "--nproc_per_node",
+        "2",
+        "-m",
+        "rlhf.sft",
+        "--config",
+        "sft-cpu-tiny",
+    ]
     with pytest.raises(ParleyError, match=r"rlhf.ppo on 2 processes failed \(exit 1\)"):
         distributed.run_stage("rlhf.ppo", [], nproc=2)
 

@@ -34,12 +34,32 @@ def run_sft(model_dir, data_path, out, *extra) -> Path:
     from rlhf import sft
 
     argv = [
-        "--model", str(model_dir), "--data", str(data_path), "--output_dir", str(out),
-        "--name", "sft-test", "--use_lora", "false", "--per_device_train_batch_size", "2",
-        "--learning_rate", "0.01", "--lr_scheduler_type", "constant", "--max_length", "48",
-        "--logging_steps", "1", "--eval_fraction", "0", "--seed", "0",
+        "--model",
+        str(model_dir),
+        "--data",
+        str(data_path),
+        "--output_dir",
+        str(out),
+        "--name",
+        "sft-test",
+        "--use_lora",
+        "false",
+        "--per_device_train_batch_size",
+        "2",
+        "--learning_rate",
+        "0.01",
+        "--lr_scheduler_type",
+        "constant",
+        "--max_length",
+        "48",
+        "--logging_steps",
+        "1",
+        "--eval_fraction",
+        "0",
+        "--seed",
+        "0",
         *extra,
-    ]  # fmt: skip
+    ]
     return sft.main(argv)
 
 
@@ -75,9 +95,18 @@ def test_tiny_sft_learns_saves_registers_and_generates(tiny_model_dir, tiny_data
 def test_lora_run_writes_adapter_and_merged_model(tiny_model_dir, tiny_data, tmp_path):
     out = tmp_path / "run"
     final = run_sft(
-        tiny_model_dir, tiny_data, out, "--use_lora", "true", "--lora_r", "4", "--max_steps", "2",
-        "--save_steps", "2",
-    )  # fmt: skip
+        tiny_model_dir,
+        tiny_data,
+        out,
+        "--use_lora",
+        "true",
+        "--lora_r",
+        "4",
+        "--max_steps",
+        "2",
+        "--save_steps",
+        "2",
+    )
     assert (out / "adapter" / "adapter_config.json").exists()
     merged = weights(final)
     assert not any("lora" in k for k in merged)

@@ -23,11 +23,35 @@ def test_two_process_sft_reports_world_size_two(tiny_model_dir, tmp_path):
     data.write_text("".join(json.dumps(r) + "\n" for r in rows))
     out = tmp_path / "run"
     torchrun = Path(sys.executable).with_name("torchrun")
-    cmd = [str(torchrun), "--nproc_per_node", "2", "--master_port", "29533", "-m", "rlhf.sft",
-           "--model", str(tiny_model_dir), "--data", str(data), "--output_dir", str(out),
-           "--use_lora", "false", "--max_steps", "2", "--per_device_train_batch_size", "2",
-           "--eval_fraction", "0", "--max_length", "96", "--save_steps", "2",
-           "--register", "false"]  # fmt: skip
+    cmd = [
+        str(torchrun),
+        "--nproc_per_node",
+        "2",
+        "--master_port",
+        "29533",
+        "-m",
+        "rlhf.sft",
+        "--model",
+        str(tiny_model_dir),
+        "--data",
+        str(data),
+        "--output_dir",
+        str(out),
+        "--use_lora",
+        "false",
+        "--max_steps",
+        "2",
+        "--per_device_train_batch_size",
+        "2",
+        "--eval_fraction",
+        "0",
+        "--max_length",
+        "96",
+        "--save_steps",
+        "2",
+        "--register",
+        "false",
+    ]
     env = {**os.environ, "OMP_NUM_THREADS": "1"}  # no --use_cpu: a CPU machine needs none
     run = subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True, timeout=600)
     assert run.returncode == 0, run.stderr[-2000:]

@@ -22,8 +22,10 @@ class EchoTool(Tool):
     parameters = {"text": "what to say", "loud": "shout"}
 
     def backends(self):
-        return [BackendInfo("plain", "string ops", True, {"accuracy": 1.0}, default=True),
-                BackendInfo("other", "string ops", True)]  # fmt: skip
+        return [
+            BackendInfo("plain", "string ops", True, {"accuracy": 1.0}, default=True),
+            BackendInfo("other", "string ops", True),
+        ]
 
     def parse(self, argv):
         parser = ArgParser(self)
@@ -141,9 +143,17 @@ def test_parley_tool_list_and_run():
     runner = CliRunner()
     listed = runner.invoke(main, ["tool", "list"])
     assert listed.exit_code == 0, listed.output
-    expected = ["translate:", "* bergamot", "RNN (bi-GRU encoder, GRU decoder, attention)",
-                "sentiment:", "* encoder", "vader", "summarize:", "extractive",
-                "weights present"]  # fmt: skip
+    expected = [
+        "translate:",
+        "* bergamot",
+        "RNN (bi-GRU encoder, GRU decoder, attention)",
+        "sentiment:",
+        "* encoder",
+        "vader",
+        "summarize:",
+        "extractive",
+        "weights present",
+    ]
     for text in expected:
         assert text in listed.output
     ran = runner.invoke(main, ["tool", "translate", "--to", "pt", "Good morning, my friend"])
@@ -157,8 +167,13 @@ def test_parley_tool_list_and_run():
     assert bad.exit_code == 2 and "supported pairs" in bad.stderr
     helped = runner.invoke(main, ["tool", "restore", "--help"])
     assert helped.exit_code == 0, helped.output
-    for text in ("usage: parley tool restore", "  --samples K ", "fills averaged",
-                 "backends:", "diffusion (default)"):  # fmt: skip
+    for text in (
+        "usage: parley tool restore",
+        "  --samples K ",
+        "fills averaged",
+        "backends:",
+        "diffusion (default)",
+    ):
         assert text in helped.output, text
 
 
@@ -171,9 +186,14 @@ def test_tool_help_reads_as_the_shell_command(flag):
     text = helped.output
     assert text.startswith("usage: parley tool translate [--backend bergamot|rnn|hf]")
     assert "/translate" not in text and "\n  source " not in text
-    for line in ("--from en|pt, -f en|pt", "source language code (guessed when absent)",
-                 "--to pt|en, -t pt|en  target language code", "--json ", "TEXT ",
-                 "bergamot (default): transformer"):  # fmt: skip
+    for line in (
+        "--from en|pt, -f en|pt",
+        "source language code (guessed when absent)",
+        "--to pt|en, -t pt|en  target language code",
+        "--json ",
+        "TEXT ",
+        "bergamot (default): transformer",
+    ):
         assert line in text, line
 
 

@@ -37,12 +37,22 @@ def tiny_bart_dir(minilm_tokenizer_dir, tmp_path_factory) -> Path:
 
     tok = AutoTokenizer.from_pretrained(minilm_tokenizer_dir)
     config = BartConfig(
-        vocab_size=len(tok), d_model=16, encoder_layers=1, decoder_layers=1,
-        encoder_attention_heads=2, decoder_attention_heads=2, encoder_ffn_dim=32,
-        decoder_ffn_dim=32, max_position_embeddings=512, pad_token_id=tok.pad_token_id,
-        bos_token_id=tok.cls_token_id, eos_token_id=tok.sep_token_id,
-        decoder_start_token_id=tok.cls_token_id, forced_bos_token_id=None, forced_eos_token_id=None,
-    )  # fmt: skip
+        vocab_size=len(tok),
+        d_model=16,
+        encoder_layers=1,
+        decoder_layers=1,
+        encoder_attention_heads=2,
+        decoder_attention_heads=2,
+        encoder_ffn_dim=32,
+        decoder_ffn_dim=32,
+        max_position_embeddings=512,
+        pad_token_id=tok.pad_token_id,
+        bos_token_id=tok.cls_token_id,
+        eos_token_id=tok.sep_token_id,
+        decoder_start_token_id=tok.cls_token_id,
+        forced_bos_token_id=None,
+        forced_eos_token_id=None,
+    )
     torch.manual_seed(0)
     out = tmp_path_factory.mktemp("tiny-bart")
     BartForConditionalGeneration(config).save_pretrained(out)
@@ -97,10 +107,16 @@ def test_sentiment_hf_with_a_tiny_classifier(minilm_tokenizer_dir, tmp_path):
     from transformers import AutoTokenizer, BertConfig, BertForSequenceClassification
 
     tok = AutoTokenizer.from_pretrained(minilm_tokenizer_dir)
-    config = BertConfig(vocab_size=len(tok), hidden_size=16, num_hidden_layers=1,
-                        num_attention_heads=2, intermediate_size=32, num_labels=2,
-                        id2label={0: "NEGATIVE", 1: "POSITIVE"},
-                        label2id={"NEGATIVE": 0, "POSITIVE": 1})  # fmt: skip
+    config = BertConfig(
+        vocab_size=len(tok),
+        hidden_size=16,
+        num_hidden_layers=1,
+        num_attention_heads=2,
+        intermediate_size=32,
+        num_labels=2,
+        id2label={0: "NEGATIVE", 1: "POSITIVE"},
+        label2id={"NEGATIVE": 0, "POSITIVE": 1},
+    )
     torch.manual_seed(0)
     BertForSequenceClassification(config).save_pretrained(tmp_path)
     tok.save_pretrained(tmp_path)

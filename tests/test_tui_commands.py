@@ -87,8 +87,11 @@ async def test_settings_panel_changes_sampling_for_this_conversation():
         await send(pilot, app, "Count")
         conv = convs.get(store.connect(), app.conversation.id)
         assert (conv.system_prompt, conv.temperature, conv.max_new_tokens, conv.seed) == (
-            "Be terse.", 1.5, 3, 7,
-        )  # fmt: skip
+            "Be terse.",
+            1.5,
+            3,
+            7,
+        )
         params = engine.params[-1]
         assert (params.temperature, params.max_new_tokens, params.seed) == (1.5, 3, 7)
         view = app.query_one(AssistantMessageView)
@@ -176,13 +179,13 @@ async def test_tool_commands_show_backend_latency_confidence_and_images(monkeypa
     Image.new("RGB", (8, 8), "red").save(png)
     ran = []
 
-    def run_slash(name, argv, progress=None, cancel=None):
+    def run_slash(name, argv, progress=None, cancel=None, engine_backend="auto"):
         ran.append((name, argv))
         progress("warming up")
-        return types.SimpleNamespace(
-            tool=name, backend="bergamot", architecture="transformer", text="boa [i]noite[/i]",
-            latency_s=0.25, confidence=0.93, images=[png],
-        )  # fmt: skip
+        text = "boa [i]noite[/i]"
+        return ToolResult(
+            name, "bergamot", "transformer", text, 0.25, confidence=0.93, images=[png]
+        )
 
     fake = types.SimpleNamespace(names=lambda: ["translate"], run_slash=run_slash)
     monkeypatch.setattr(commands, "tools", fake)
@@ -260,5 +263,9 @@ async def test_message_keys_follow_the_keymap_too():
         view = app.query_one(AssistantMessageView)
         view.focus()
         await pilot.press("u")
-        assert store.connect().execute("SELECT thumbs FROM messages WHERE id = ?",
-                                       (view.message.id,)).fetchone()[0] == 1  # fmt: skip
+        assert (
+            store.connect()
+            .execute("SELECT thumbs FROM messages WHERE id = ?", (view.message.id,))
+            .fetchone()[0]
+            == 1
+        )

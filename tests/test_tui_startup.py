@@ -52,9 +52,13 @@ def test_first_frame_is_up_with_the_prompt_focused_before_torch_is_imported(tmp_
     )
     env = {**os.environ, "PARLEY_HOME": str(tmp_path)}
     out = subprocess.run(
-        [sys.executable, "-c", script], cwd=ROOT, env=env, capture_output=True, text=True,
+        [sys.executable, "-c", script],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
         timeout=60,
-    )  # fmt: skip
+    )
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip().endswith(
         "{'focused': True, 'torch': False, 'torch after screens': False} "

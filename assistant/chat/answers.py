@@ -122,11 +122,15 @@ def run_tool(
     cancel: threading.Event,
     feed: ToolFeed,
     db_path: str | None,
+    engine_backend: str = "auto",
 ) -> convs.Message | None:
     """Run a tool command and save its result under the user's message `user`; None when it
-    was stopped or failed (`feed` heard which)."""
+    was stopped or failed (`feed` heard which). `engine_backend`: the chat's inference backend,
+    which a tool's `llm` backend loads the chat model on too."""
     try:
-        result = commands.run_tool(command, progress=feed.progress, cancel=cancel)
+        result = commands.run_tool(
+            command, progress=feed.progress, cancel=cancel, engine_backend=engine_backend
+        )
     except Cancelled:
         feed.stopped()
         return None

@@ -91,13 +91,16 @@ def is_tool(name: str) -> bool:
     return name in tool_names()
 
 
-def run_tool(command: SlashCommand, progress=None, cancel=None) -> Any:
+def run_tool(command: SlashCommand, progress=None, cancel=None, engine_backend="auto") -> Any:
     """Run a tool command through `assistant.tools.run_slash`; returns its ToolResult. Setting
-    the `cancel` event stops it (`assistant.errors.Cancelled`)."""
+    the `cancel` event stops it (`assistant.errors.Cancelled`); `engine_backend` is the inference
+    backend a tool's `llm` backend loads the chat model on."""
     if command.name not in tool_names():
         known = ", ".join(f"/{n}" for n in names())
         raise UsageError(f"unknown command /{command.name}; known: {known}")
-    return tools.run_slash(command.name, command.argv, progress=progress, cancel=cancel)
+    return tools.run_slash(
+        command.name, command.argv, progress=progress, cancel=cancel, engine_backend=engine_backend
+    )
 
 
 def help_texts() -> dict[str, str]:

@@ -41,14 +41,18 @@ class ChatSession:
         *,
         model: str | None = None,
         dtype: str = "float32",
+        backend: str = "auto",
         engine_factory: EngineFactory | None = None,
         db_path: str | None = None,
         settings: dict[str, Any] | None = None,
     ) -> None:
         """`settings`: defaults for new conversations (temperature, top_p, max_new_tokens, seed,
-        system_prompt), e.g. from the config file and command-line flags."""
+        system_prompt), e.g. from the config file and command-line flags. `backend`: the
+        inference backend ("auto", "llamacpp", "transformers") of the chat's engine, and of the
+        models its tools and `/arena` load."""
         self.model_name = model
         self.dtype = dtype
+        self.backend = backend
         self.engine_factory = engine_factory or load_engine
         self.db_path = db_path
         self.defaults = {k: v for k, v in (settings or {}).items() if k in SAMPLING}
@@ -92,7 +96,10 @@ class ChatSession:
         meanwhile; a failure is raised, and raised again to the answers waiting for it."""
         try:
             with self._gen_lock:  # never swap the engine under a running answer
-                engine = self.engine_factory(name, self.dtype, progress)
+                if self.engine_factory is load_engine:  # the real one, on the chat's backend
+                    engine = load_engine(name, self.dtype, progress, backend=self.backend)
+                else:
+                    engine = self.engine_factory(name, self.dtype, progress)
         except Exception as e:
             if serial == self._load_serial:
                 self.engine_error = e
@@ -315,7 +322,7 @@ class ChatSession:
     ) -> convs.Message | None:
         """Run the tool command (blocking) and save its result under `user`."""
         try:
-            return answers.run_tool(command, user, cancel, feed, self.db_path)
+            return answers.run_tool(command, user, cancel, feed, self.db_path, self.backend)
         finally:
             self.tool_runs.pop(cancel, None)
             self._work_ended(cancel)

@@ -57,8 +57,9 @@ def _default_annotator() -> str:
     default=None,
     help="The ratings database (default: parley.db in $PARLEY_HOME).",
 )
-def arena(prompts_file, models, annotator, system, shuffle_seed, backend, dtype, db_path,
-          **sampling):  # fmt: skip
+def arena(
+    prompts_file, models, annotator, system, shuffle_seed, backend, dtype, db_path, **sampling
+):
     """Rate two models' answers side by side, one key a vote.
 
     \b

@@ -104,16 +104,9 @@ def _run_tool(command, as_json: bool) -> None:
         raise UsageError(f"unknown command /{command.name}; tool commands: {tools}")
     result = commands.run_tool(command, progress=None if as_json else progress)
     if as_json:
-        record = {
-            "tool": result.tool,
-            "backend": result.backend,
-            "architecture": result.architecture,
-            "text": result.text,
-            "latency_s": round(result.latency_s, 3),
-            "confidence": result.confidence,
-            "images": [str(p) for p in result.images],
-        }
-        click.echo(json.dumps(record, ensure_ascii=False))
+        from assistant.cli.tool import result_json
+
+        click.echo(result_json(result, latency_digits=3, with_data=False))
         return
     click.echo(result.text)
     for path in result.images:

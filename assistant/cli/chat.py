@@ -6,7 +6,6 @@ parley chat --model my-sft -t 0.7    # a trained checkpoint, warmer sampling
 
 from __future__ import annotations
 
-import functools
 import importlib
 import os
 import sys
@@ -58,10 +57,6 @@ def chat(ctx, model, backend, dtype, system, db_path, engine_spec, **sampling):
     if ctx.get_parameter_source("dtype").name == "DEFAULT" and "dtype" in config.chat:
         dtype = config.chat["dtype"]
     factory = _engine_factory(engine_spec) if engine_spec else None
-    if factory is None and backend != "auto":
-        from assistant.chat.answers import load_engine
-
-        factory = functools.partial(load_engine, backend=backend)
     if (model or config.chat.get("model")) and factory is None:
         from assistant import models
 
@@ -79,6 +74,7 @@ def chat(ctx, model, backend, dtype, system, db_path, engine_spec, **sampling):
     app = ChatApp(
         model=model,
         dtype=dtype,
+        backend=backend,
         engine_factory=factory,
         db_path=db_path,
         config=config,

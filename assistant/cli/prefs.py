@@ -22,14 +22,30 @@ def prefs_group() -> None:
 
 
 @prefs_group.command("export")
-@click.option("--out", "-o", required=True, type=click.Path(), help="FILE.jsonl (or a directory "
-              "for --format hf).")  # fmt: skip
-@click.option("--format", "fmt", type=click.Choice(["trl", "hf"]), default="trl", show_default=True,
-              help="trl: JSONL, one {prompt, chosen, rejected} a line; hf: a datasets "
-              "directory (Dataset.save_to_disk) with the same columns.")  # fmt: skip
-@click.option("--ties", type=click.Choice(["drop", "keep"]), default="drop", show_default=True,
-              help="drop: ties are left out; keep: each tie becomes two mirrored rows (A over B "
-              "and B over A, marked \"tie\": true).")  # fmt: skip
+@click.option(
+    "--out",
+    "-o",
+    required=True,
+    type=click.Path(),
+    help="FILE.jsonl (or a directory for --format hf).",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["trl", "hf"]),
+    default="trl",
+    show_default=True,
+    help="trl: JSONL, one {prompt, chosen, rejected} a line; hf: a datasets "
+    "directory (Dataset.save_to_disk) with the same columns.",
+)
+@click.option(
+    "--ties",
+    type=click.Choice(["drop", "keep"]),
+    default="drop",
+    show_default=True,
+    help="drop: ties are left out; keep: each tie becomes two mirrored rows (A over B "
+    'and B over A, marked "tie": true).',
+)
 @click.option("--redact", is_flag=True, help="Leave out who rated (the annotator field).")
 @DB_OPTION
 def export_cmd(out, fmt, ties, redact, db_path):
@@ -55,8 +71,11 @@ def export_cmd(out, fmt, ties, redact, db_path):
 @prefs_group.command("import")
 @click.argument("file", type=click.Path(dir_okay=False))
 @click.option("--strict", is_flag=True, help="Import nothing if any line is malformed.")
-@click.option("--annotator", default=None, help="Who rated, for lines without an annotator field "
-              "(default: import:<file name>).")  # fmt: skip
+@click.option(
+    "--annotator",
+    default=None,
+    help="Who rated, for lines without an annotator field (default: import:<file name>).",
+)
 @DB_OPTION
 def import_cmd(file, strict, annotator, db_path):
     """Import TRL preference JSONL (from `parley prefs export`, another annotator, or a public
@@ -92,11 +111,20 @@ def import_cmd(file, strict, annotator, db_path):
 
 
 @prefs_group.command("stats")
-@click.option("--plot", type=click.Path(dir_okay=False), default=None,
-              help="Also draw the leaderboard and position bias into FILE.png.")  # fmt: skip
+@click.option(
+    "--plot",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Also draw the leaderboard and position bias into FILE.png.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the statistics as JSON.")
-@click.option("--bootstrap", type=click.IntRange(min=10), default=200, show_default=True,
-              help="Bootstrap resamples for the leaderboard's intervals.")  # fmt: skip
+@click.option(
+    "--bootstrap",
+    type=click.IntRange(min=10),
+    default=200,
+    show_default=True,
+    help="Bootstrap resamples for the leaderboard's intervals.",
+)
 @DB_OPTION
 def stats_cmd(plot, as_json, bootstrap, db_path):
     """Counts per annotator and model, left/right position bias, self-consistency on repeated

@@ -14,10 +14,31 @@ answer goes to stdout; which backend ran, how long it took and how sure it is go
 from __future__ import annotations
 
 import json
+from typing import TYPE_CHECKING
 
 import click
 
 from assistant.cli.options import progress
+
+if TYPE_CHECKING:
+    from assistant.inference.events import ToolResult
+
+
+def result_json(result: ToolResult, latency_digits: int = 4, with_data: bool = True) -> str:
+    """A tool's result as the one JSON line `--json` prints (`parley tool NAME` and
+    `parley ask /NAME`)."""
+    record = {
+        "tool": result.tool,
+        "backend": result.backend,
+        "architecture": result.architecture,
+        "text": result.text,
+        "latency_s": round(result.latency_s, latency_digits),
+        "confidence": result.confidence,
+        "images": [str(p) for p in result.images],
+    }
+    if with_data:
+        record["data"] = result.data
+    return json.dumps(record, ensure_ascii=False, default=str)
 
 
 class ToolGroup(click.Group):
@@ -112,17 +133,7 @@ def _tool_command(tool_) -> click.Command:
             return
         result = tools.run_slash(tool_.name, words, progress=progress)
         if as_json:
-            record = {
-                "tool": result.tool,
-                "backend": result.backend,
-                "architecture": result.architecture,
-                "text": result.text,
-                "latency_s": round(result.latency_s, 4),
-                "confidence": result.confidence,
-                "images": [str(p) for p in result.images],
-                "data": result.data,
-            }
-            click.echo(json.dumps(record, ensure_ascii=False, default=str))
+            click.echo(result_json(result))
             return
         click.echo(result.text)
         for path in result.images:

@@ -24,9 +24,12 @@ class ChatTemplate:
 
         def tojson(x: Any, ensure_ascii=False, indent=None, separators=None, sort_keys=False):
             return json.dumps(
-                x, ensure_ascii=ensure_ascii, indent=indent, separators=separators,
+                x,
+                ensure_ascii=ensure_ascii,
+                indent=indent,
+                separators=separators,
                 sort_keys=sort_keys,
-            )  # fmt: skip
+            )
 
         env = ImmutableSandboxedEnvironment(
             trim_blocks=True, lstrip_blocks=True, extensions=[loopcontrols]

@@ -46,7 +46,7 @@ from assistant.rate.arena_inputs import (  # noqa: F401  (re-exported: the arena
     parse_item,
     session_key,
 )
-from assistant.store import ratings
+from assistant.store import rating_queries, ratings
 
 
 @dataclass
@@ -91,7 +91,7 @@ def session_votes(conn: Any, key: str) -> list[dict[str, Any]]:
     """The standing votes of a session: item, annotator, vote, and the winning model (None for
     tie, both_bad and skip)."""
     out = []
-    for r in ratings.standing_ratings(conn, session_key=key):
+    for r in rating_queries.standing_ratings(conn, session_key=key):
         winner = {"left": r.left.model, "right": r.right.model}.get(r.vote)
         out.append(
             {
@@ -110,10 +110,11 @@ def session_votes(conn: Any, key: str) -> list[dict[str, Any]]:
 EngineFactory = Callable[[str], Any]
 
 
-def load_engine(name: str) -> Any:
+def load_engine(name: str, backend: str = "auto") -> Any:
+    """A contender's engine on `backend` (the chat's own when the chat starts the arena)."""
     from assistant.inference import load_engine
 
-    return load_engine(name)
+    return load_engine(name, backend=backend)
 
 
 class ArenaSession:
@@ -156,7 +157,7 @@ class ArenaSession:
         return len(self.items)
 
     def done(self) -> set[int]:
-        return ratings.done_items(self.conn, self.annotator, self.key)
+        return rating_queries.done_items(self.conn, self.annotator, self.key)
 
     def next_index(self) -> int | None:
         """The first item this annotator has no standing vote or skip on; None when all are."""
@@ -184,8 +185,9 @@ class ArenaSession:
         gold_side = None
         if item.gold is not None:
             gold_side = "left" if (item.gold == 1) == swapped else "right"
-        return Shown(index, context, {"left": left, "right": right}, swapped, self.shuffle_seed,
-                     gold_side)  # fmt: skip
+        return Shown(
+            index, context, {"left": left, "right": right}, swapped, self.shuffle_seed, gold_side
+        )
 
     def params_for(self, shown: Shown, contender: Contender) -> dict[str, Any]:
         params = {**self.base_params, **dict(contender.overrides)}

@@ -165,8 +165,10 @@ def parse_item(obj: Any, lineno: int) -> Item:
         messages.insert(0, {"role": "system", "content": str(obj["system"])})
     responses, gold = None, obj.get("gold")
     if "chosen" in obj or "rejected" in obj:
-        responses = [_prepared(obj.get("chosen"), "gold-chosen"),
-                     _prepared(obj.get("rejected"), "gold-rejected")]  # fmt: skip
+        responses = [
+            _prepared(obj.get("chosen"), "gold-chosen"),
+            _prepared(obj.get("rejected"), "gold-rejected"),
+        ]
         gold = 0
     elif "responses" in obj:
         given = obj["responses"]

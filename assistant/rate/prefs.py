@@ -37,7 +37,7 @@ from pathlib import Path
 from typing import Any
 
 from assistant.errors import DataError, UsageError
-from assistant.store import ratings
+from assistant.store import rating_queries, ratings
 
 FORMATS = ("trl", "hf")
 TIES = ("drop", "keep")
@@ -53,24 +53,21 @@ class ExportSummary:
     skips: int = 0
 
     def line(self, out: Path) -> str:
-        ties = f"{self.ties_kept} ties kept (2 rows each)" if self.ties_kept else (
-            f"{self.ties_dropped} ties dropped"
-        )  # fmt: skip
+        ties = (
+            f"{self.ties_kept} ties kept (2 rows each)"
+            if self.ties_kept
+            else (f"{self.ties_dropped} ties dropped")
+        )
         return (
             f"wrote {self.rows} rows to {out}: {self.pairs} preferences, {ties}, "
             f"{self.both_bad} both-bad and {self.skips} skips left out"
         )
 
 
-def export_rows(conn: Any, *, ties: str = "drop", redact: bool = False) -> Iterator[dict]:
-    """The standing ratings as TRL preference rows (see the module docstring)."""
-    yield from _export(conn, ties, redact, ExportSummary())
-
-
 def _export(conn: Any, ties: str, redact: bool, summary: ExportSummary) -> Iterator[dict]:
     if ties not in TIES:
         raise UsageError(f"--ties is drop or keep, not {ties!r}")
-    for r in ratings.standing_ratings(conn):
+    for r in rating_queries.standing_ratings(conn):
         vote = r.vote
         if vote == "skip":
             summary.skips += 1
@@ -372,5 +369,8 @@ def training_pairs(conn: Any) -> TrainingPairs:
         out.rows.append(row)
         out.by_source[row["source"]] = out.by_source.get(row["source"], 0) + 1
     out.ties_dropped, out.both_bad, out.skips = (
-        summary.ties_dropped, summary.both_bad, summary.skips)  # fmt: skip
+        summary.ties_dropped,
+        summary.both_bad,
+        summary.skips,
+    )
     return out

@@ -26,7 +26,7 @@ from itertools import combinations
 from typing import Any
 
 from assistant.stats import wilson
-from assistant.store import ratings
+from assistant.store import rating_queries
 from assistant.store.ratings import Rating
 
 VOTE_KINDS = ("left", "right", "tie", "both_bad", "skip")
@@ -145,7 +145,7 @@ def _without_reimports(rows: list[Rating]) -> list[Rating]:
 
 def compute(conn: Any, bootstrap: int = 200) -> dict[str, Any]:
     """Every statistic above, as plain data."""
-    rows = _without_reimports(ratings.standing_ratings(conn))
+    rows = _without_reimports(rating_queries.standing_ratings(conn))
     per_annotator: dict[str, Counter] = defaultdict(Counter)
     per_model: dict[str, Counter] = defaultdict(Counter)
     for r in rows:

@@ -12,6 +12,8 @@ Every write is one `store.transaction` (BEGIN IMMEDIATE), so several processes c
 database at once. Undo is a recorded retraction (`retracted_at`), never a delete: a rating that was
 given and taken back is still history; every reader filters `retracted_at IS NULL`.
 
+Reading the ratings in force: `assistant.store.rating_queries`.
+
 Chat pairs: `record_chat_preference` turns "the user picked this regenerated answer" or "the user
 edited this answer" into rows whose chosen side is `left` (`sides_shown = 0`: no screen sides).
 """
@@ -214,43 +216,6 @@ def retract_last(
             return None
         conn.execute("UPDATE ratings SET retracted_at = ? WHERE id = ?", (time.time(), row["id"]))
     return row
-
-
-def standing_ratings(conn: sqlite3.Connection, **where: Any) -> list[Rating]:
-    """`standing`, as typed records."""
-    return [Rating.from_row(row) for row in standing(conn, **where)]
-
-
-def standing(
-    conn: sqlite3.Connection,
-    *,
-    annotator: str | None = None,
-    session_key: str | None = None,
-    include_skips: bool = True,
-) -> list[sqlite3.Row]:
-    """The ratings in force (not retracted), oldest first."""
-    where = ["retracted_at IS NULL"]
-    args: list[Any] = []
-    if annotator is not None:
-        where.append("annotator = ?")
-        args.append(annotator)
-    if session_key is not None:
-        where.append("session_key = ?")
-        args.append(session_key)
-    if not include_skips:
-        where.append("vote != 'skip'")
-    sql = f"SELECT * FROM ratings WHERE {' AND '.join(where)} ORDER BY id"
-    return conn.execute(sql, args).fetchall()
-
-
-def done_items(conn: sqlite3.Connection, annotator: str, session_key: str) -> set[int]:
-    """Item indices this annotator has a standing vote (or skip) on in this session."""
-    rows = conn.execute(
-        "SELECT DISTINCT item_index FROM ratings WHERE annotator = ? AND session_key = ? "
-        "AND retracted_at IS NULL AND item_index IS NOT NULL",
-        (annotator, session_key),
-    )
-    return {r[0] for r in rows}
 
 
 def decode(row: sqlite3.Row) -> dict[str, Any]:

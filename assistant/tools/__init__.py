@@ -112,9 +112,11 @@ def run_slash(
     argv: list[str],
     progress: Progress | None = None,
     cancel: threading.Event | None = None,
+    engine_backend: str = "auto",
 ) -> ToolResult:
     """Run a slash command (`/translate --to pt good night` -> "translate", ["--to", ...]);
-    setting `cancel` stops it (`Cancelled`) at its next step."""
+    setting `cancel` stops it (`Cancelled`) at its next step. `engine_backend`: the inference
+    backend an `llm` tool backend loads the chat model on (the chat passes its own)."""
     from assistant.tools.text import require_utf8
 
     tool = get(name)
@@ -122,7 +124,13 @@ def run_slash(
     words = [require_utf8(w, f"/{tool.name} argument {i}") for i, w in enumerate(argv, 1)]
     arguments = tool.parse(words)
     backend = arguments.pop("backend", None)
-    return tool.run(backend=backend, progress=progress, cancel=cancel, **arguments)
+    return tool.run(
+        backend=backend,
+        progress=progress,
+        cancel=cancel,
+        engine_backend=engine_backend,
+        **arguments,
+    )
 
 
 def run_call(name: str, arguments: dict[str, Any], progress: Progress | None = None) -> ToolResult:

@@ -38,10 +38,17 @@ Progress = Callable[[str], None]
 
 class Reporter:
     """A running tool's `progress`: passes its messages on, and stops the tool (raises
-    `Cancelled`) once `cancel` is set, at its next message or `check()`."""
+    `Cancelled`) once `cancel` is set, at its next message or `check()`. It also carries the
+    inference backend a tool's `llm` backend loads the chat model on (`engine_backend`: the
+    chat's own, from `parley chat --backend`)."""
 
-    def __init__(self, progress: Progress | None = None, cancel: threading.Event | None = None):
-        self.progress, self.cancel = progress, cancel
+    def __init__(
+        self,
+        progress: Progress | None = None,
+        cancel: threading.Event | None = None,
+        engine_backend: str = "auto",
+    ):
+        self.progress, self.cancel, self.engine_backend = progress, cancel, engine_backend
 
     def __call__(self, message: str) -> None:
         self.check()
@@ -140,6 +147,14 @@ class Tool:
     def backends(self) -> list[BackendInfo]:
         raise NotImplementedError
 
+    def backend_table(self, *rows: tuple[str, str, bool]) -> list[BackendInfo]:
+        """`backends()` from (name, architecture, weights present) rows, the first one the
+        default, each with the figures `bench/tools.py` measured for it."""
+        return [
+            BackendInfo(name, architecture, present, measured(self.name, name), default=i == 0)
+            for i, (name, architecture, present) in enumerate(rows)
+        ]
+
     def parser(self) -> ArgParser:
         """The parser of this tool's command words: `parse` uses it, and `parley tool NAME
         --help` prints its usage and options."""
@@ -173,8 +188,11 @@ class Tool:
         backend: str | None = None,
         progress: Progress | None = None,
         cancel: threading.Event | None = None,
+        engine_backend: str = "auto",
         **arguments: Any,
     ) -> ToolResult:
+        """Run the tool; `engine_backend` is the inference backend its `llm` backend loads the
+        chat model on ("auto", "llamacpp", "transformers")."""
         unknown = sorted(set(arguments) - set(self.parameters))
         if self.parameters and unknown:
             raise UsageError(
@@ -183,7 +201,10 @@ class Tool:
             )
         info = self.backend(backend)
         start = time.perf_counter()
-        reporter = progress if isinstance(progress, Reporter) else Reporter(progress, cancel)
+        if isinstance(progress, Reporter):
+            reporter = progress
+        else:
+            reporter = Reporter(progress, cancel, engine_backend)
         reporter.check()
         out = self.execute(info.name, progress=reporter, **arguments)
         return ToolResult(

@@ -43,8 +43,13 @@ def embed(sentences: list[str], batch_size: int = 64, max_length: int = 128):
     rows = []
     with torch.inference_mode():
         for i in range(0, len(sentences), batch_size):
-            batch = tokenizer(sentences[i : i + batch_size], padding=True, truncation=True,
-                              max_length=max_length, return_tensors="pt")  # fmt: skip
+            batch = tokenizer(
+                sentences[i : i + batch_size],
+                padding=True,
+                truncation=True,
+                max_length=max_length,
+                return_tensors="pt",
+            )
             hidden = model(**batch).last_hidden_state
             mask = batch["attention_mask"].unsqueeze(-1).to(hidden.dtype)
             pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1.0)

@@ -51,3 +51,23 @@ def load(
 
 
 _cache: dict[tuple[Path, str], tuple[Any, Any]] = {}
+
+
+def generate(
+    hf_model: Any, tokenizer: Any, texts: list[str], max_length: int, max_new_tokens: int
+) -> list[str]:
+    """A seq2seq model's greedy outputs for `texts` (each cut to `max_length` tokens), decoded:
+    what the `hf` backends of summarize and translate run."""
+    import torch
+
+    inputs = tokenizer(
+        texts, return_tensors="pt", padding=True, truncation=True, max_length=max_length
+    )
+    with torch.inference_mode():
+        ids = hf_model.generate(
+            input_ids=inputs["input_ids"],
+            attention_mask=inputs["attention_mask"],
+            max_new_tokens=max_new_tokens,
+            num_beams=1,
+        )
+    return tokenizer.batch_decode(ids, skip_special_tokens=True)

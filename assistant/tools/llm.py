@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from assistant.tools.base import Progress
+from assistant.tools.base import Progress, Reporter
 
 _engines: dict[str | None, Any] = {}
 
@@ -24,9 +24,11 @@ def use_engine(engine: Any, model: str | None = None) -> None:
 
 
 def chat_engine(model: str | None, progress: Progress | None = None) -> Any:
-    """The engine for `model` (None: the embedded one), loaded on first use."""
+    """The engine for `model` (None: the embedded one), loaded on first use on the inference
+    backend the tool's run carries (`Reporter.engine_backend`: the chat's own; else "auto")."""
     from assistant.inference import load_engine
 
+    backend = progress.engine_backend if isinstance(progress, Reporter) else "auto"
     if model not in _engines:
-        _engines[model] = load_engine(model, progress=progress)
+        _engines[model] = load_engine(model, backend=backend, progress=progress)
     return _engines[model]

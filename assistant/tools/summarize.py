@@ -26,7 +26,6 @@ from assistant.tools.base import (
     BackendInfo,
     Output,
     Progress,
-    measured,
 )
 from assistant.tools.llm import _engines as _engines  # shared cache; tests clear it
 from assistant.tools.llm import chat_engine
@@ -53,14 +52,11 @@ class SummarizeTool(TextTool):
     }
 
     def backends(self) -> list[BackendInfo]:
-        return [
-            BackendInfo("llm", "decoder-only transformer (the chat model)", _llm_present(),
-                        measured(self.name, "llm"), default=True),
-            BackendInfo("extractive", "sentence embeddings (MiniLM-L6 encoder)",
-                        embeddings.available(), measured(self.name, "extractive")),
-            BackendInfo("hf", "transformer encoder-decoder (BART/T5)",
-                        hf.model_dir(None, HF_ENV) is not None, measured(self.name, "hf")),
-        ]  # fmt: skip
+        return self.backend_table(
+            ("llm", "decoder-only transformer (the chat model)", _llm_present()),
+            ("extractive", "sentence embeddings (MiniLM-L6 encoder)", embeddings.available()),
+            ("hf", "transformer encoder-decoder (BART/T5)", hf.model_dir(None, HF_ENV) is not None),
+        )
 
     max_chars = MAX_CHARS
     text_metavar = "TEXT|@FILE"
@@ -176,14 +172,7 @@ def _llm_present() -> bool:
 
 
 def _hf(text: str, model: str | None, progress: Progress | None) -> str:
-    import torch
-
     seq2seq, tokenizer = hf.load(model, HF_ENV, "BART/T5", "AutoModelForSeq2SeqLM", progress)
     prefix = "summarize: " if seq2seq.config.model_type == "t5" else ""
     limit = min(getattr(tokenizer, "model_max_length", 1024) or 1024, 1024)
-    inputs = tokenizer(prefix + text, return_tensors="pt", truncation=True, max_length=limit)
-    with torch.inference_mode():
-        ids = seq2seq.generate(input_ids=inputs["input_ids"],
-                               attention_mask=inputs["attention_mask"],
-                               max_new_tokens=142, num_beams=1)  # fmt: skip
-    return tokenizer.decode(ids[0], skip_special_tokens=True)
+    return hf.generate(seq2seq, tokenizer, [prefix + text], limit, max_new_tokens=142)[0]

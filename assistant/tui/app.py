@@ -65,7 +65,7 @@ class ChatApp(GenerationMixin, QueueMixin, MessageActionsMixin, ChatCommandsMixi
     ]
 
     def __init__(self, *, config: Config | None = None, **session: Any) -> None:
-        """`session`: the `ChatSession`'s arguments (model, dtype, engine_factory, db_path,
+        """`session`: the `ChatSession`'s arguments (model, dtype, backend, engine_factory, db_path,
         settings); a model or dtype given as None is the config file's."""
         super().__init__()
         self.config = config or Config()

@@ -63,10 +63,12 @@ class ArenaScreen(Screen[None]):
         Binding("escape", "leave", "Leave"),
     ]
 
-    def __init__(self, session: arena.ArenaSession | None = None) -> None:
+    def __init__(self, session: arena.ArenaSession | None = None, backend: str = "auto") -> None:
         """With no session (the chat's `/arena`), a dialog asks for the prompts file, models and
-        annotator first, and the chat's database and loaded engine are used."""
+        annotator first, and the chat's database and loaded engine are used; other models load
+        on `backend` (the chat's)."""
         super().__init__()
+        self.backend = backend
         self.session: arena.ArenaSession = session  # type: ignore[assignment]
         self.shown: arena.Shown | None = None
         self.texts: dict[str, str] = {"left": "", "right": ""}
@@ -150,7 +152,7 @@ class ArenaScreen(Screen[None]):
         def engine_factory(name: str) -> Any:
             if loaded is not None and getattr(loaded, "name", None) == name:
                 return loaded  # the chat's engine: no second copy of the weights
-            return arena.load_engine(name)
+            return arena.load_engine(name, backend=self.backend)
 
         return arena.ArenaSession(
             conn, items, contenders, answer["annotator"], engine_factory=engine_factory
@@ -170,7 +172,7 @@ class ArenaScreen(Screen[None]):
             self.query_one("#arena-prompt", Static).update(
                 _literal(
                     f"All {self.session.n} items are rated. u undoes the last vote; escape leaves."
-                )  # fmt: skip
+                )
             )
             for side in ("left", "right"):
                 self.query_one(f"#{side}-text", Static).update("")
@@ -199,7 +201,7 @@ class ArenaScreen(Screen[None]):
         self.query_one("#arena-progress", Static).update(
             _literal(
                 f"{where} · {done} of {self.session.n} rated · annotator {self.session.annotator}"
-            )  # fmt: skip
+            )
         )
 
     def _generate(self, shown: arena.Shown, side: str, cancel: threading.Event) -> None:

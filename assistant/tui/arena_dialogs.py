@@ -89,16 +89,27 @@ class ArenaSetupDialog(ModalScreen[dict | None]):
     def compose(self) -> ComposeResult:
         with Vertical():
             yield Static("Arena: rate two models' answers (enter starts, esc cancels)")
-            yield Input(self.defaults.get("prompts", ""), placeholder="prompts file (JSONL or "
-                        "text, one prompt a line)", id="setup-prompts")  # fmt: skip
-            yield Input(self.defaults.get("models", ""), placeholder="models: A,B or "
-                        "M@temperature=0.2,M@temperature=1.0", id="setup-models")  # fmt: skip
-            yield Input(self.defaults.get("annotator", ""), placeholder="annotator",
-                        id="setup-annotator")  # fmt: skip
+            yield Input(
+                self.defaults.get("prompts", ""),
+                placeholder="prompts file (JSONL or text, one prompt a line)",
+                id="setup-prompts",
+            )
+            yield Input(
+                self.defaults.get("models", ""),
+                placeholder="models: A,B or M@temperature=0.2,M@temperature=1.0",
+                id="setup-models",
+            )
+            yield Input(
+                self.defaults.get("annotator", ""), placeholder="annotator", id="setup-annotator"
+            )
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
-        self.dismiss({k: self.query_one(f"#setup-{k}", Input).value.strip()
-                      for k in ("prompts", "models", "annotator")})  # fmt: skip
+        self.dismiss(
+            {
+                k: self.query_one(f"#setup-{k}", Input).value.strip()
+                for k in ("prompts", "models", "annotator")
+            }
+        )
 
     def action_cancel(self) -> None:
         self.dismiss(None)

@@ -117,7 +117,7 @@ class ChatCommandsMixin:
     def action_arena(self: ChatApp) -> None:
         from assistant.tui.arena import ArenaScreen
 
-        self.push_screen(ArenaScreen())
+        self.push_screen(ArenaScreen(backend=self.session.backend))
 
     def action_help(self: ChatApp) -> None:
         from assistant.tui.help_screen import HelpScreen

@@ -26,7 +26,7 @@ from typing import Any
 
 from assistant.errors import UsageError
 from assistant.tools import trained
-from assistant.tools.base import ArgParser, BackendInfo, Output, Progress, Tool, measured
+from assistant.tools.base import ArgParser, BackendInfo, Output, Progress, Tool
 from assistant.tools.files import NamedFile, named_path, open_image
 
 ARCHITECTURE = "CNN encoder + GRU decoder with attention (beam search)"
@@ -63,10 +63,7 @@ class CaptionTool(Tool):
     }
 
     def backends(self) -> list[BackendInfo]:
-        return [
-            BackendInfo("rnn", ARCHITECTURE, weights_dir() is not None, measured(self.name, "rnn"),
-                        default=True),
-        ]  # fmt: skip
+        return self.backend_table(("rnn", ARCHITECTURE, weights_dir() is not None))
 
     def parse(self, argv: list[str]) -> dict[str, Any]:
         parser = ArgParser(self)

@@ -55,13 +55,20 @@ class Encoder(nn.Module):
         super().__init__()
 
         def block(cin: int, cout: int, pool: bool = True) -> list[nn.Module]:
-            layers = [nn.Conv2d(cin, cout, 3, padding=1, bias=False), nn.BatchNorm2d(cout),
-                      nn.ReLU(inplace=True)]  # fmt: skip
+            layers = [
+                nn.Conv2d(cin, cout, 3, padding=1, bias=False),
+                nn.BatchNorm2d(cout),
+                nn.ReLU(inplace=True),
+            ]
             return layers + [nn.MaxPool2d(2)] if pool else layers
 
         # one conv per scale keeps a training step cheap on a CPU: 64 -> 32 -> 16 -> 8
-        self.net = nn.Sequential(*block(3, 32), *block(32, 64), *block(64, channels),
-                                 *block(channels, channels, pool=False))  # fmt: skip
+        self.net = nn.Sequential(
+            *block(3, 32),
+            *block(32, 64),
+            *block(64, channels),
+            *block(channels, channels, pool=False),
+        )
 
     def forward(self, images: torch.Tensor) -> torch.Tensor:
         return self.net(images).flatten(2).transpose(1, 2)

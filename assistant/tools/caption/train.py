@@ -116,8 +116,9 @@ def train(config: CaptionTrainConfig, progress: bool = True, log=print) -> Path:
         pick = torch.randint(len(emoji_y), (half,), generator=generator)
         scene_seed = config.seed * 1_000_003 + step
         scene_x, scene_captions = data.scenes("train", config.batch_size - half, scene_seed)
-        images = torch.cat([data.augment(emoji_x[pick], generator),
-                            torch.from_numpy(scene_x).float() / 127.5 - 1])  # fmt: skip
+        images = torch.cat(
+            [data.augment(emoji_x[pick], generator), torch.from_numpy(scene_x).float() / 127.5 - 1]
+        )
         targets = encode([emoji_captions[i] for i in pick.tolist()] + scene_captions, index)
         loss = loss_of(images, targets)
         optimizer.zero_grad()
@@ -135,9 +136,13 @@ def train(config: CaptionTrainConfig, progress: bool = True, log=print) -> Path:
             window = []
             log(f"step {step + 1}: train loss {float(loss):.3f}, held-out loss {current:.3f}")
             # the latest weights, not the best on the test split: choosing by it would leak
-            meta = {"steps": step + 1, "held_out_loss": round(current, 4), "train_loss": curve,
-                    "cpu_minutes": round(spent, 2),
-                    "train": training.settings(config)}  # fmt: skip
+            meta = {
+                "steps": step + 1,
+                "held_out_loss": round(current, 4),
+                "train_loss": curve,
+                "cpu_minutes": round(spent, 2),
+                "train": training.settings(config),
+            }
             cap.save(model, words, out_dir, meta)
         if last:
             if step + 1 < config.steps:

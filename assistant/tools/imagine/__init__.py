@@ -92,10 +92,15 @@ class ImagineTool(Tool):
 
     def backends(self) -> list[BackendInfo]:
         return [
-            BackendInfo(arch, ARCHITECTURES[arch], weights_path(arch).is_file(),
-                        _metrics(arch) or measured(self.name, arch), default=arch == "diffusion")
+            BackendInfo(
+                arch,
+                ARCHITECTURES[arch],
+                weights_path(arch).is_file(),
+                _metrics(arch) or measured(self.name, arch),
+                default=arch == "diffusion",
+            )
             for arch in ("diffusion", "gan", "vae")
-        ]  # fmt: skip
+        ]
 
     def parser(self) -> ArgParser:
         parser = ArgParser(self)
@@ -185,8 +190,15 @@ class ImagineTool(Tool):
                     progress(f"denoising step {i}/{total}")
 
             with torch.inference_mode():
-                images = sampling.sample(model, info, labels, seed=seed, steps=steps,
-                                         guidance=guidance, progress=step_progress)  # fmt: skip
+                images = sampling.sample(
+                    model,
+                    info,
+                    labels,
+                    seed=seed,
+                    steps=steps,
+                    guidance=guidance,
+                    progress=step_progress,
+                )
         seconds = time.perf_counter() - start
         files = _files(out_path or _default_path(what, backend, seed, n), n)
         sampling.save_png(
@@ -203,9 +215,15 @@ class ImagineTool(Tool):
             text="; ".join([text, *notes]),
             confidence=confidence,
             images=[files[0]],
-            data={"class": what, "files": [str(f) for f in files], "seed": seed, "n": n,
-                  "weights": str(weights_path(backend)), "samples_per_s": round(n / seconds, 2)},
-        )  # fmt: skip
+            data={
+                "class": what,
+                "files": [str(f) for f in files],
+                "seed": seed,
+                "n": n,
+                "weights": str(weights_path(backend)),
+                "samples_per_s": round(n / seconds, 2),
+            },
+        )
 
 
 def _metrics(arch: str) -> dict[str, Any]:

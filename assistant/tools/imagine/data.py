@@ -107,8 +107,11 @@ def train_classifier(path: Path, epochs: int = 3, seed: int = 0, log=print) -> d
     accuracy = float((predict(net, xt) == yt).float().mean())
     info = {"test_accuracy": round(accuracy, 4), "epochs": epochs, "seed": seed}
     path.parent.mkdir(parents=True, exist_ok=True)
-    save_file({k: v.contiguous() for k, v in net.state_dict().items()}, str(path),
-              metadata={"parley": json.dumps(info)})  # fmt: skip
+    save_file(
+        {k: v.contiguous() for k, v in net.state_dict().items()},
+        str(path),
+        metadata={"parley": json.dumps(info)},
+    )
     log(f"classifier test accuracy {accuracy:.4f} -> {path}")
     return info
 

@@ -167,10 +167,16 @@ def classifier():
         def __init__(self) -> None:
             super().__init__()
             self.body = nn.Sequential(
-                nn.Conv2d(1, 32, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
-                nn.Conv2d(32, 64, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
-                nn.Flatten(), nn.Linear(64 * 7 * 7, 128), nn.ReLU(),
-            )  # fmt: skip
+                nn.Conv2d(1, 32, 3, padding=1),
+                nn.ReLU(),
+                nn.MaxPool2d(2),
+                nn.Conv2d(32, 64, 3, padding=1),
+                nn.ReLU(),
+                nn.MaxPool2d(2),
+                nn.Flatten(),
+                nn.Linear(64 * 7 * 7, 128),
+                nn.ReLU(),
+            )
             self.drop = nn.Dropout(0.3)
             self.head = nn.Linear(128, 10)
 
@@ -201,8 +207,10 @@ def save(
     """Write fp16 weights plus the metadata `load` needs (atomically: tmp file, then rename)."""
     from safetensors.torch import save_file
 
-    state = {k: v.detach().to(torch.float16 if v.is_floating_point() else v.dtype).contiguous()
-             for k, v in model.state_dict().items()}  # fmt: skip
+    state = {
+        k: v.detach().to(torch.float16 if v.is_floating_point() else v.dtype).contiguous()
+        for k, v in model.state_dict().items()
+    }
     info = {"arch": arch, "config": config, "classes": classes, **meta}
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -32,7 +32,6 @@ from assistant.tools.base import (
     Output,
     Progress,
     Tool,
-    measured,
 )
 from assistant.tools.files import NamedFile
 from assistant.tools.llm import _engines as _engines  # shared cache; tests clear it
@@ -78,13 +77,12 @@ class QATool(Tool):
     def backends(self) -> list[BackendInfo]:
         from assistant.tools.summarize import _llm_present
 
-        return [
-            BackendInfo("encoder", "MiniLM-L6 encoder + answer-span head (extractive, BERT-style)",
-                        embeddings.available() and weights_dir() is not None,
-                        measured("qa", "encoder"), default=True),
-            BackendInfo("llm", "decoder-only transformer (the chat model) over retrieved passages",
-                        _llm_present(), measured("qa", "llm")),
-        ]  # fmt: skip
+        encoder = "MiniLM-L6 encoder + answer-span head (extractive, BERT-style)"
+        llm = "decoder-only transformer (the chat model) over retrieved passages"
+        return self.backend_table(
+            ("encoder", encoder, embeddings.available() and weights_dir() is not None),
+            ("llm", llm, _llm_present()),
+        )
 
     def parse(self, argv: list[str]) -> dict[str, Any]:
         parser = ArgParser(self)
@@ -138,8 +136,11 @@ class QATool(Tool):
             return Output(NO_ANSWER, confidence=confidence, data=data)
         quote = _sentence_with(passages[passage], answer)
         data["context"] = quote
-        return Output(f"{answer}\n(passage {passage + 1} of {len(passages)}: “{quote}”)",
-                      confidence=confidence, data=data)  # fmt: skip
+        return Output(
+            f"{answer}\n(passage {passage + 1} of {len(passages)}: “{quote}”)",
+            confidence=confidence,
+            data=data,
+        )
 
 
 class AskTool(QATool):

@@ -64,8 +64,10 @@ def _fact(rng: random.Random) -> tuple[str, list[tuple[str, str]]]:
     kind = rng.randrange(14)
     if kind == 0:
         return f"{p} was born in {town} in {year}.", [
-            (f"Where was {p} born?", town), (f"When was {p} born?", year),
-            (f"In which year was {p} born?", year)]  # fmt: skip
+            (f"Where was {p} born?", town),
+            (f"When was {p} born?", year),
+            (f"In which year was {p} born?", year),
+        ]
     if kind == 1:
         b, p2 = rng.choice(BUILDINGS), _person(rng)
         return f"The {b} of {town} was built in {year} by {p2}.", [
@@ -75,7 +77,9 @@ def _fact(rng: random.Random) -> tuple[str, list[tuple[str, str]]]:
     if kind == 2:
         c = f"{rng.choice(LAST)} & {rng.choice(LAST)}"
         return f"The firm {c} was founded in {year} by {p}.", [
-            (f"Who founded {c}?", p), (f"When was {c} founded?", year)]  # fmt: skip
+            (f"Who founded {c}?", p),
+            (f"When was {c} founded?", year),
+        ]
     if kind == 3:
         river = rng.choice(LAST)
         return f"The {river} River is {num} kilometres long.", [
@@ -83,21 +87,26 @@ def _fact(rng: random.Random) -> tuple[str, list[tuple[str, str]]]:
     if kind == 4:
         job = rng.choice(JOBS)
         return f"{p} works as a {job} in {town}.", [
-            (f"What is {p}'s job?", job), (f"What does {p} do for a living?", job),
-            (f"Where does {p} work?", town)]  # fmt: skip
+            (f"What is {p}'s job?", job),
+            (f"What does {p} do for a living?", job),
+            (f"Where does {p} work?", town),
+        ]
     if kind == 5:
         month, fest = rng.choice(MONTHS), rng.choice(LAST)
         return f"The {fest} festival takes place every {month} in {town}.", [
             (f"When does the {fest} festival take place?", f"every {month}"),
-            (f"Where is the {fest} festival held?", town)]  # fmt: skip
+            (f"Where is the {fest} festival held?", town),
+        ]
     if kind == 6:
         animal, food = rng.choice(ANIMALS), rng.choice(FOODS)
         return f"Near {town}, the {animal} eats mainly {food}.", [
-            (f"What does the {animal} eat near {town}?", food)]  # fmt: skip
+            (f"What does the {animal} eat near {town}?", food)
+        ]
     if kind == 7:
         colour = rng.choice(COLOURS)
         return f"{p}'s favourite colour is {colour}.", [
-            (f"What is {p}'s favourite colour?", colour)]  # fmt: skip
+            (f"What is {p}'s favourite colour?", colour)
+        ]
     if kind == 8:
         b = rng.choice(BUILDINGS)
         return f"A ticket to the {b} in {town} costs {num} euros.", [
@@ -106,7 +115,8 @@ def _fact(rng: random.Random) -> tuple[str, list[tuple[str, str]]]:
     if kind == 9:
         b, material = rng.choice(BUILDINGS), rng.choice(MATERIALS)
         return f"The {b} of {town} is made of {material}.", [
-            (f"What is the {b} of {town} made of?", material)]  # fmt: skip
+            (f"What is the {b} of {town} made of?", material)
+        ]
     if kind == 10:
         big = f"{rng.randint(2, 950)},{rng.randint(0, 999):03d}"
         return f"{town} has a population of about {big} people.", [
@@ -115,16 +125,21 @@ def _fact(rng: random.Random) -> tuple[str, list[tuple[str, str]]]:
     if kind == 11:
         title = rng.choice(TITLES)
         return f"{p} wrote the novel {title} in {year}.", [
-            (f"Who wrote {title}?", p), (f"When did {p} write {title}?", year)]  # fmt: skip
+            (f"Who wrote {title}?", p),
+            (f"When did {p} write {title}?", year),
+        ]
     if kind == 12:
         team, reason = rng.choice(TEAMS), rng.choice(REASONS)
         return f"The {team} won the cup in {year} because {reason}.", [
             (f"Why did the {team} win the cup in {year}?", reason),
-            (f"When did the {team} win the cup?", year)]  # fmt: skip
+            (f"When did the {team} win the cup?", year),
+        ]
     device, purpose = rng.choice(DEVICES), rng.choice(PURPOSES)
     return f"{p} invented the {device} in {year} to {purpose}.", [
-        (f"Who invented the {device}?", p), (f"Why did {p} invent the {device}?", purpose),
-        (f"When was the {device} invented?", year)]  # fmt: skip
+        (f"Who invented the {device}?", p),
+        (f"Why did {p} invent the {device}?", purpose),
+        (f"When was the {device} invented?", year),
+    ]
 
 
 def templated(count: int, seed: int, no_answer: float = 0.25) -> list[dict]:

@@ -61,8 +61,10 @@ def save(reader: SpanReader, layers: int, directory: Path, meta: dict) -> None:
 
     directory.mkdir(parents=True, exist_ok=True)
     params = dict(reader.named_parameters())
-    state = {n: params[n].detach().to(torch.float16).contiguous()
-             for n in trainable_names(reader, layers)}  # fmt: skip
+    state = {
+        n: params[n].detach().to(torch.float16).contiguous()
+        for n in trainable_names(reader, layers)
+    }
     save_file(state, str(directory / "reader.safetensors"))
     (directory / "reader.json").write_text(json.dumps({"layers": layers, **meta}, indent=1) + "\n")
 
@@ -95,8 +97,15 @@ class Span:
 
 
 def encode(tokenizer, questions: list[str], contexts: list[str]):
-    return tokenizer(questions, contexts, truncation="only_second", max_length=MAX_LENGTH,
-                     padding=True, return_offsets_mapping=True, return_tensors="pt")  # fmt: skip
+    return tokenizer(
+        questions,
+        contexts,
+        truncation="only_second",
+        max_length=MAX_LENGTH,
+        padding=True,
+        return_offsets_mapping=True,
+        return_tensors="pt",
+    )
 
 
 @torch.inference_mode()
@@ -120,8 +129,9 @@ def read(reader: SpanReader, tokenizer, question: str, passages: list[str]) -> l
     return spans
 
 
-def answer(reader: SpanReader, tokenizer, question: str, passages: list[str],
-           nearest: list[int]) -> Span:  # fmt: skip
+def answer(
+    reader: SpanReader, tokenizer, question: str, passages: list[str], nearest: list[int]
+) -> Span:
     """The best span over the `nearest` passages (indices into `passages`); its `passage` is the
     index into `passages`. Whether it beats "no answer" is `margin > threshold`."""
     spans = read(reader, tokenizer, question, [passages[i] for i in nearest])

@@ -109,8 +109,9 @@ def hand_examples(split: str = "train") -> list[dict]:
         answer = row["answers"][0] if row["answers"] else ""
         holding = [i for i in ranked if answer and answer in passages[i]]
         if holding:
-            out.append({"question": row["question"], "context": passages[holding[0]],
-                        "answer": answer})  # fmt: skip
+            out.append(
+                {"question": row["question"], "context": passages[holding[0]], "answer": answer}
+            )
         other = next(i for i in ranked if not answer or answer not in passages[i])
         out.append({"question": row["question"], "context": passages[other], "answer": ""})
     return out
@@ -128,8 +129,11 @@ def features(tokenizer, examples: list[dict]):
             a = e["context"].index(e["answer"])
             b = a + len(e["answer"])
             seq = batch.sequence_ids(row)
-            inside = [k for k, (x, y) in enumerate(batch["offset_mapping"][row].tolist())
-                      if seq[k] == 1 and y > a and x < b]  # fmt: skip
+            inside = [
+                k
+                for k, (x, y) in enumerate(batch["offset_mapping"][row].tolist())
+                if seq[k] == 1 and y > a and x < b
+            ]
             if inside:  # (an answer cut off by the length limit stays "no answer")
                 s, t = inside[0], inside[-1]
         starts.append(s)
@@ -153,8 +157,10 @@ def calibrate(reader, tokenizer, split: str = "train") -> tuple[float, dict]:
 
     def scores(threshold: float) -> dict:
         preds = [(s.text if s.margin > threshold else "", r["answers"]) for s, r in spans]
-        return {"exact_match": sum(exact_match(p, a) for p, a in preds) / len(preds),
-                "f1": sum(f1(p, a) for p, a in preds) / len(preds)}  # fmt: skip
+        return {
+            "exact_match": sum(exact_match(p, a) for p, a in preds) / len(preds),
+            "f1": sum(f1(p, a) for p, a in preds) / len(preds),
+        }
 
     candidates = sorted({round(s.margin, 3) for s, _ in spans} | {0.0})
     best = max(candidates, key=lambda t: (scores(t)["f1"], -abs(t)))
@@ -182,8 +188,9 @@ def train(config: QATrainConfig, progress: bool = True, log=print) -> Path:
         param.requires_grad = name in trainable
         if name in trainable:
             (head if name.startswith("qa.") else body).append(param)
-    optimizer = torch.optim.AdamW([{"params": body, "lr": config.lr},
-                                   {"params": head, "lr": config.lr * 10}])  # fmt: skip
+    optimizer = torch.optim.AdamW(
+        [{"params": body, "lr": config.lr}, {"params": head, "lr": config.lr * 10}]
+    )
     steps_per_epoch = -(-len(examples) // config.batch_size)
     total = config.max_steps or config.epochs * steps_per_epoch
     scheduler = torch.optim.lr_scheduler.LambdaLR(
@@ -220,15 +227,24 @@ def train(config: QATrainConfig, progress: bool = True, log=print) -> Path:
     if config.calibrate:
         threshold, train_scores = calibrate(reader, tokenizer, "train")
     minutes = (time.process_time() - start) / 60
-    log(f"{step} steps, {minutes:.1f} CPU min; no-answer threshold {threshold:.2f}; hand-written "
-        f"train EM {train_scores['exact_match']:.3f} F1 {train_scores['f1']:.3f}")  # fmt: skip
+    log(
+        f"{step} steps, {minutes:.1f} CPU min; no-answer threshold {threshold:.2f}; hand-written "
+        f"train EM {train_scores['exact_match']:.3f} F1 {train_scores['f1']:.3f}"
+    )
     window = max(1, len(losses) // 10)
-    curve = [round(sum(losses[k : k + window]) / len(losses[k : k + window]), 4)
-             for k in range(0, len(losses), window)]  # fmt: skip
-    meta = {"threshold": threshold, "steps": step, "examples": len(examples),
-            "cpu_minutes": round(minutes, 2), "train_loss": curve,
-            "train_scores": {k: round(v, 4) for k, v in train_scores.items()},
-            "train": training.settings(config)}  # fmt: skip
+    curve = [
+        round(sum(losses[k : k + window]) / len(losses[k : k + window]), 4)
+        for k in range(0, len(losses), window)
+    ]
+    meta = {
+        "threshold": threshold,
+        "steps": step,
+        "examples": len(examples),
+        "cpu_minutes": round(minutes, 2),
+        "train_loss": curve,
+        "train_scores": {k: round(v, 4) for k, v in train_scores.items()},
+        "train": training.settings(config),
+    }
     reader_module.save(reader, config.layers, out_dir, meta)
     reader_module.load.cache_clear()
     return out_dir

@@ -43,7 +43,6 @@ from assistant.tools.base import (
     Progress,
     Tool,
     free_path,
-    measured,
     refuse_overwrite,
 )
 from assistant.tools.restore.restorer import INPAINT_SAMPLES, INPAINT_STEPS, RESAMPLE
@@ -83,12 +82,11 @@ class RestoreTool(Tool):
     def backends(self) -> list[BackendInfo]:
         from assistant.tools.restore.model import default_weights
 
-        return [
-            BackendInfo("diffusion", ARCHITECTURE, default_weights().is_file(),
-                        measured(self.name, "diffusion"), default=True),
-            BackendInfo("classical", "non-local means + biharmonic inpainting (scikit-image)",
-                        True, measured(self.name, "classical")),
-        ]  # fmt: skip
+        classical = "non-local means + biharmonic inpainting (scikit-image)"
+        return self.backend_table(
+            ("diffusion", ARCHITECTURE, default_weights().is_file()),
+            ("classical", classical, True),
+        )
 
     def parser(self) -> ArgParser:
         parser = ArgParser(self)
@@ -144,9 +142,16 @@ class RestoreTool(Tool):
             level = estimate_noise(pixels) if noise is None else float(noise)
             damage, found = detect_damage(pixels, level)
         out_path = _output_path(photo_path, out, bool(force))
-        restored, info = restore(pixels, damage, noise=None if noise is None else float(noise),
-                                 method=backend, steps=steps, seed=int(seed or 0),
-                                 progress=progress, samples=samples)  # fmt: skip
+        restored, info = restore(
+            pixels,
+            damage,
+            noise=None if noise is None else float(noise),
+            method=backend,
+            steps=steps,
+            seed=int(seed or 0),
+            progress=progress,
+            samples=samples,
+        )
         save_png(restored, out_path, alpha)
         before = photo_path
         if photo_path.suffix.lower() != ".png" or alpha is not None or notes:
@@ -160,15 +165,24 @@ class RestoreTool(Tool):
         )
         kind = "grey" if pixels.ndim == 2 else "colour"
         text = "; ".join(
-            [f"restored {photo_path.name} ({size[0]}x{size[1]}, {kind}) -> {out_path}",
-             found, noise_line, *notes, *info.notes]
-        )  # fmt: skip
+            [
+                f"restored {photo_path.name} ({size[0]}x{size[1]}, {kind}) -> {out_path}",
+                found,
+                noise_line,
+                *notes,
+                *info.notes,
+            ]
+        )
         return Output(
             text=text,
             images=[before, out_path],
-            data={"out": str(out_path), "noise": info.noise, "noise_estimated":
-                  info.noise_estimated, "damaged_fraction": round(info.damaged_fraction, 5)},
-        )  # fmt: skip
+            data={
+                "out": str(out_path),
+                "noise": info.noise,
+                "noise_estimated": info.noise_estimated,
+                "damaged_fraction": round(info.damaged_fraction, 5),
+            },
+        )
 
 
 def _output_path(photo: Path, out: str | None, force: bool) -> Path:

@@ -147,9 +147,17 @@ def diffusion_plane(
             y1 = min(m.shape[0], -(-(rows[-1] + 1 + MARGIN) // 4) * 4)
             x1 = min(m.shape[1], -(-(cols[-1] + 1 + MARGIN) // 4) * 4)
             known = torch.from_numpy(~m[y0:y1, x0:x1])[None, None]
-            x = sampler.inpaint(net, to_model(padded[y0:y1, x0:x1]), known, sigma_in=sigma,
-                                steps=steps or INPAINT_STEPS, resample=RESAMPLE, seed=seed,
-                                progress=progress, samples=samples)  # fmt: skip
+            x = sampler.inpaint(
+                net,
+                to_model(padded[y0:y1, x0:x1]),
+                known,
+                sigma_in=sigma,
+                steps=steps or INPAINT_STEPS,
+                resample=RESAMPLE,
+                seed=seed,
+                progress=progress,
+                samples=samples,
+            )
             filled = (x[0, 0].numpy() + 1) / 2
             box = out[y0:y1, x0:x1]
             out[y0:y1, x0:x1] = np.where(m[y0:y1, x0:x1], filled, box)
@@ -167,8 +175,9 @@ def classical_plane(noise: float) -> Callable[[Any, Any], Any]:
         out = inpaint_biharmonic(tile, mask) if mask.any() else tile
         if noise > 0:
             s = noise / 255
-            out = denoise_nl_means(out, h=0.8 * s, sigma=s, patch_size=5, patch_distance=6,
-                                   fast_mode=True)  # fmt: skip
+            out = denoise_nl_means(
+                out, h=0.8 * s, sigma=s, patch_size=5, patch_distance=6, fast_mode=True
+            )
         return np.asarray(out, dtype=np.float32)
 
     return run
@@ -196,8 +205,9 @@ def restore(
     if noise is None:
         noise = estimate_noise(pixels, mask)
         noise = 0.0 if noise < CLEAN_BELOW else noise
-    info = Info(noise=round(float(noise), 2), noise_estimated=estimated,
-                damaged_fraction=float(mask.mean()))  # fmt: skip
+    info = Info(
+        noise=round(float(noise), 2), noise_estimated=estimated, damaged_fraction=float(mask.mean())
+    )
     if noise <= 0 and not mask.any():
         info.notes.append("no noise or damage to remove: the photo is unchanged")
         return pixels.copy(), info
@@ -228,9 +238,15 @@ def restore(
                 progress(f"restoring {label}: step {done}/{total}")
 
         if method == "diffusion":
-            fn = diffusion_plane(net, noise * gain, steps or 0, seed + i, tick,
-                                 samples or INPAINT_SAMPLES,
-                                 fill="diffusion" if i == 0 else "biharmonic")  # fmt: skip
+            fn = diffusion_plane(
+                net,
+                noise * gain,
+                steps or 0,
+                seed + i,
+                tick,
+                samples or INPAINT_SAMPLES,
+                fill="diffusion" if i == 0 else "biharmonic",
+            )
         else:
             fn = classical_plane(noise * gain)
         if progress:

@@ -80,8 +80,18 @@ def inpaint(
     import torch
 
     if samples > 1:
-        many = inpaint(net, y.repeat_interleave(samples, 0), known.repeat_interleave(samples, 0),
-                       sigma_in, steps, resample, seed, progress, sigma_max, eta)  # fmt: skip
+        many = inpaint(
+            net,
+            y.repeat_interleave(samples, 0),
+            known.repeat_interleave(samples, 0),
+            sigma_in,
+            steps,
+            resample,
+            seed,
+            progress,
+            sigma_max,
+            eta,
+        )
         return many.view(y.shape[0], samples, *many.shape[1:]).mean(1)
 
     gen = torch.Generator().manual_seed(seed)

@@ -64,9 +64,11 @@ class RestoreConfig:
     seed: int = field(default=0, metadata={"help": "patch sampling and init seed"})
     init_from: str | None = field(
         default=None,
-        metadata={"help": "start from these weights (e.g. the shipped ones) instead of random; "
-                  "ignored when resuming from a checkpoint"},
-    )  # fmt: skip
+        metadata={
+            "help": "start from these weights (e.g. the shipped ones) instead of random; "
+            "ignored when resuming from a checkpoint"
+        },
+    )
 
 
 parse = training.parser(RestoreConfig, __doc__, PROG)
@@ -252,8 +254,11 @@ def train(config: RestoreConfig, progress: bool = True, log=print) -> Path:
         from safetensors.torch import save_file
 
         out_dir.mkdir(parents=True, exist_ok=True)
-        save_file(_checkpoint_tensors(net, ema, optimizer), str(tmp),
-                  metadata={k: json.dumps(v) for k, v in meta.items()})  # fmt: skip
+        save_file(
+            _checkpoint_tensors(net, ema, optimizer),
+            str(tmp),
+            metadata={k: json.dumps(v) for k, v in meta.items()},
+        )
         tmp.replace(ckpt_path)
 
     while step < config.steps and (time.monotonic() - start) < config.max_minutes * 60:
@@ -275,8 +280,14 @@ def train(config: RestoreConfig, progress: bool = True, log=print) -> Path:
         if step % config.checkpoint_every == 0 or step == config.steps:
             psnr = validation_psnr(ema, val_plane)
             minutes = round((time.monotonic() - start) / 60, 2)
-            history.append({"step": step, "loss": round(loss.item(), 5),
-                            "val_psnr_25": round(psnr, 3), "minutes": minutes})  # fmt: skip
+            history.append(
+                {
+                    "step": step,
+                    "loss": round(loss.item(), 5),
+                    "val_psnr_25": round(psnr, 3),
+                    "minutes": minutes,
+                }
+            )
             log(json.dumps(history[-1]))
             checkpoint()
     bar.close()

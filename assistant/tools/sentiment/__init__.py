@@ -23,7 +23,6 @@ from assistant.tools.base import (
     BackendInfo,
     Output,
     Progress,
-    measured,
     quiet_weights_loading,
 )
 from assistant.tools.text import TextTool
@@ -48,16 +47,13 @@ class SentimentTool(TextTool):
     def backends(self) -> list[BackendInfo]:
         import importlib.util
 
-        return [
-            BackendInfo("encoder", "BERT-style encoder (MiniLM-L6) + trained head",
-                        weights_dir() is not None, measured(self.name, "encoder"),
-                        default=True),
-            BackendInfo("vader", "lexicon and rules (VADER)",
-                        importlib.util.find_spec("vaderSentiment") is not None,
-                        measured(self.name, "vader")),
-            BackendInfo("hf", "transformer sequence classifier (any HF dir)",
-                        hf.model_dir(None, HF_ENV) is not None, measured(self.name, "hf")),
-        ]  # fmt: skip
+        vader_present = importlib.util.find_spec("vaderSentiment") is not None
+        hf_present = hf.model_dir(None, HF_ENV) is not None
+        return self.backend_table(
+            ("encoder", "BERT-style encoder (MiniLM-L6) + trained head", weights_dir() is not None),
+            ("vader", "lexicon and rules (VADER)", vader_present),
+            ("hf", "transformer sequence classifier (any HF dir)", hf_present),
+        )
 
     def answer(self, backend: str, text: str, progress: Progress | None, model=None) -> Output:
         if backend == "encoder":

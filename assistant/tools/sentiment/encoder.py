@@ -65,9 +65,12 @@ class SentimentEncoder(nn.Module):
         self.encoder = encoder
         size = encoder.config.hidden_size
         self.head = nn.Sequential(
-            nn.Dropout(dropout), nn.Linear(size, hidden), nn.GELU(), nn.Dropout(dropout),
+            nn.Dropout(dropout),
+            nn.Linear(size, hidden),
+            nn.GELU(),
+            nn.Dropout(dropout),
             nn.Linear(hidden, len(LABELS)),
-        )  # fmt: skip
+        )
 
     def features(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
         """Mean-pooled last hidden states (B, 384): what the head sees."""
@@ -146,16 +149,28 @@ def load(directory: Path):
     return model, tokenizer
 
 
+def batches(tokenizer, texts: list[str], max_length: int, steps=iter):
+    """`texts` tokenized 64 at a time, shortest first (less padding per batch), each cut at
+    `max_length` tokens: (indices into `texts`, encoding). `steps` may wrap the batch starts
+    (a progress bar)."""
+    order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+    for i in steps(range(0, len(order), 64)):
+        index = order[i : i + 64]
+        texts_ = [texts[j] for j in index]
+        yield (
+            index,
+            tokenizer(
+                texts_, padding=True, truncation=True, max_length=max_length, return_tensors="pt"
+            ),
+        )
+
+
 def predict(texts: list[str], directory: Path, max_length: int = 128) -> list[dict[str, float]]:
     """Class probabilities for each text (longer texts are cut at `max_length` tokens)."""
     model, tokenizer = load(directory)
-    order = sorted(range(len(texts)), key=lambda i: len(texts[i]))  # less padding per batch
     probs_by_index: dict[int, dict[str, float]] = {}
     with torch.inference_mode():
-        for i in range(0, len(order), 64):
-            index = order[i : i + 64]
-            batch = tokenizer([texts[j] for j in index], padding=True, truncation=True,
-                              max_length=max_length, return_tensors="pt")  # fmt: skip
+        for index, batch in batches(tokenizer, texts, max_length):
             probs = torch.softmax(model(batch["input_ids"], batch["attention_mask"]), dim=-1)
             for j, row in zip(index, probs, strict=True):
                 probs_by_index[j] = dict(zip(LABELS, map(float, row), strict=True))

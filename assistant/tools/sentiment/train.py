@@ -130,9 +130,14 @@ def train(config: SentimentConfig, progress: bool = True, log=print) -> Path:
     train_fn = _train_head if config.mode == "head" else _train_lora
     train_fn(model, tokenizer, train, val, label_id, loss_fn, config, progress, log)
     out_dir = trained.output_dir(config.output_dir, "sentiment", "encoder")
-    meta = {"mode": config.mode, "rank": rank, "alpha": config.alpha,
-            "train_examples": len(train), "seconds": round(time.monotonic() - start, 1),
-            "config": training.settings(config)}  # fmt: skip
+    meta = {
+        "mode": config.mode,
+        "rank": rank,
+        "alpha": config.alpha,
+        "train_examples": len(train),
+        "seconds": round(time.monotonic() - start, 1),
+        "config": training.settings(config),
+    }
     model.eval()
     encoder.save(model, out_dir, meta)
     encoder.load.cache_clear()
@@ -146,17 +151,18 @@ def train(config: SentimentConfig, progress: bool = True, log=print) -> Path:
 
 def _features(model, tokenizer, texts: list[str], max_length: int, progress: bool, desc: str):
     """The frozen encoder's pooled features for `texts`, computed once (sorted by length)."""
+    import functools
+
     import torch
     from tqdm import tqdm
 
-    order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+    from assistant.tools.sentiment.encoder import batches
+
     out = torch.empty(len(texts), model.encoder.config.hidden_size)
     model.eval()
     with torch.inference_mode():
-        for i in tqdm(range(0, len(order), 64), desc=desc, disable=not progress):
-            index = order[i : i + 64]
-            enc = tokenizer([texts[j] for j in index], padding=True, truncation=True,
-                            max_length=max_length, return_tensors="pt")  # fmt: skip
+        bar = functools.partial(tqdm, desc=desc, disable=not progress)
+        for index, enc in batches(tokenizer, texts, max_length, bar):
             out[index] = model.features(enc["input_ids"], enc["attention_mask"])
     return out
 
@@ -167,11 +173,13 @@ def _train_head(model, tokenizer, train, val, label_id, loss_fn, config, progres
 
     import torch
 
-    x = _features(model, tokenizer, [t for t, _ in train], config.max_length, progress,
-                  "encoding train")  # fmt: skip
+    x = _features(
+        model, tokenizer, [t for t, _ in train], config.max_length, progress, "encoding train"
+    )
     y = torch.tensor([label_id[label] for _, label in train])
-    xv = _features(model, tokenizer, [t for t, _ in val], config.max_length, progress,
-                   "encoding val")  # fmt: skip
+    xv = _features(
+        model, tokenizer, [t for t, _ in val], config.max_length, progress, "encoding val"
+    )
     yv = torch.tensor([label_id[label] for _, label in val])
     head = model.head
     optimizer = torch.optim.AdamW(head.parameters(), lr=config.lr, weight_decay=0.01)
@@ -217,12 +225,18 @@ def _train_lora(model, tokenizer, train, val, label_id, loss_fn, config, progres
     model.train()
     for epoch in range(epochs):
         rng.shuffle(train)
-        bar = tqdm(range(0, len(train), config.batch_size), desc=f"epoch {epoch + 1}",
-                   disable=not progress)  # fmt: skip
+        bar = tqdm(
+            range(0, len(train), config.batch_size), desc=f"epoch {epoch + 1}", disable=not progress
+        )
         for i in bar:
             batch = train[i : i + config.batch_size]
-            enc = tokenizer([t for t, _ in batch], padding=True, truncation=True,
-                            max_length=config.max_length, return_tensors="pt")  # fmt: skip
+            enc = tokenizer(
+                [t for t, _ in batch],
+                padding=True,
+                truncation=True,
+                max_length=config.max_length,
+                return_tensors="pt",
+            )
             target = torch.tensor([label_id[label] for _, label in batch])
             with autocast:
                 logits = model(enc["input_ids"], enc["attention_mask"])

@@ -27,7 +27,7 @@ from typing import Any
 
 from assistant.errors import UsageError
 from assistant.tools import trained
-from assistant.tools.base import ArgParser, BackendInfo, Output, Progress, Tool, measured
+from assistant.tools.base import ArgParser, BackendInfo, Output, Progress, Tool
 
 CHUNK_SECONDS = 25.0
 RNN_ARCHITECTURE = "RNN (2-layer bi-GRU, CTC, greedy decoding)"
@@ -52,12 +52,10 @@ class TranscribeTool(Tool):
     def backends(self) -> list[BackendInfo]:
         from assistant.tools.transcribe import whisper
 
-        return [
-            BackendInfo("whisper", whisper.ARCHITECTURE, whisper.available(),
-                        measured(self.name, "whisper"), default=True),
-            BackendInfo("rnn", RNN_ARCHITECTURE, weights_dir() is not None,
-                        measured(self.name, "rnn")),
-        ]  # fmt: skip
+        return self.backend_table(
+            ("whisper", whisper.ARCHITECTURE, whisper.available()),
+            ("rnn", RNN_ARCHITECTURE, weights_dir() is not None),
+        )
 
     def parse(self, argv: list[str]) -> dict[str, Any]:
         parser = ArgParser(self)

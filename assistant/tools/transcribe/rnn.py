@@ -83,8 +83,14 @@ class CTCRecognizer(nn.Module):
         c = config
         self.input = nn.Sequential(nn.Linear(c.n_mels * c.stack, c.hidden_dim), nn.ReLU())
         dropout = c.dropout if c.layers > 1 else 0.0  # GRU drops out between layers only
-        self.rnn = nn.GRU(c.hidden_dim, c.hidden_dim, num_layers=c.layers, batch_first=True,
-                          bidirectional=True, dropout=dropout)  # fmt: skip
+        self.rnn = nn.GRU(
+            c.hidden_dim,
+            c.hidden_dim,
+            num_layers=c.layers,
+            batch_first=True,
+            bidirectional=True,
+            dropout=dropout,
+        )
         self.dropout = nn.Dropout(c.dropout)
         self.output = nn.Linear(2 * c.hidden_dim, len(ALPHABET) + 1)
 

@@ -119,13 +119,29 @@ def synthesise(text: str, voice: str, speed: int, pitch: int, out: Path, sox_eff
         raise UsageError(INSTALL)
     speech = subprocess.run(
         ["espeak-ng", "-v", voice, "-s", str(speed), "-p", str(pitch), "--stdout", text],
-        capture_output=True, check=True,
-    ).stdout  # fmt: skip
+        capture_output=True,
+        check=True,
+    ).stdout
     subprocess.run(
-        ["sox", "-q", "-t", "wav", "-", "-r", "16000", "-c", "1", "-b", "16", str(out),
-         *sox_effects],
-        input=speech, capture_output=True, check=True,
-    )  # fmt: skip
+        [
+            "sox",
+            "-q",
+            "-t",
+            "wav",
+            "-",
+            "-r",
+            "16000",
+            "-c",
+            "1",
+            "-b",
+            "16",
+            str(out),
+            *sox_effects,
+        ],
+        input=speech,
+        capture_output=True,
+        check=True,
+    )
 
 
 def channel_effects(rng: random.Random) -> list[str]:
@@ -149,11 +165,18 @@ def build_corpus(directory: Path, size: int, seed: int, progress: bool = True) -
     sentences = [s for s in sentence_pool(seed) if s not in banned]
     rng = random.Random(seed + len(rows))
     with manifest.open("a", encoding="utf-8") as f:
-        for i in tqdm(range(len(rows), size), desc="speaking corpus (espeak-ng)",
-                      disable=not progress):  # fmt: skip
+        for i in tqdm(
+            range(len(rows), size), desc="speaking corpus (espeak-ng)", disable=not progress
+        ):
             row = {"id": f"{i:06d}", "text": sentences[i % len(sentences)], **random_voice(rng)}
-            synthesise(row["text"], row["voice"], row["speed"], row["pitch"],
-                       directory / f"{row['id']}.wav", channel_effects(rng))  # fmt: skip
+            synthesise(
+                row["text"],
+                row["voice"],
+                row["speed"],
+                row["pitch"],
+                directory / f"{row['id']}.wav",
+                channel_effects(rng),
+            )
             f.write(json.dumps(row) + "\n")
             f.flush()
             rows.append(row)
@@ -255,9 +278,13 @@ def train(config: TranscribeConfig, progress: bool = True, log=print) -> Path:
         current = val_loss()
         history.append({"step": step, "val_loss": round(current, 4)})
         log(f"step {step}: validation loss {current:.3f}")
-        meta = {"utterances": len(rows), "steps": step, "cpu_minutes": round(spent(), 2),
-                "history": earlier + [h for h in history if "val_loss" in h],
-                "train": training.settings(config, skip=("output_dir", "corpus_dir"))}  # fmt: skip
+        meta = {
+            "utterances": len(rows),
+            "steps": step,
+            "cpu_minutes": round(spent(), 2),
+            "history": earlier + [h for h in history if "val_loss" in h],
+            "train": training.settings(config, skip=("output_dir", "corpus_dir")),
+        }
         rnn.save(model, out_dir, meta)
         save_file({k: v.contiguous() for k, v in model.state_dict().items()}, str(state_file))
 
@@ -268,8 +295,11 @@ def train(config: TranscribeConfig, progress: bool = True, log=print) -> Path:
     stop = False
     try:
         for epoch in range(config.epochs):
-            bar = tqdm(batches(train, train_lengths, config.batch_size, rng),
-                       desc=f"epoch {epoch + 1}", disable=not progress)  # fmt: skip
+            bar = tqdm(
+                batches(train, train_lengths, config.batch_size, rng),
+                desc=f"epoch {epoch + 1}",
+                disable=not progress,
+            )
             for batch in bar:
                 loss = loss_of([train[i] for i in batch], True)
                 elapsed = spent() / config.max_cpu_minutes

@@ -25,7 +25,6 @@ from assistant.tools.base import (
     BackendInfo,
     Output,
     Progress,
-    measured,
 )
 from assistant.tools.text import TextTool, chunks, guess_language, split_sentences
 
@@ -51,15 +50,11 @@ class TranslateTool(TextTool):
     def backends(self) -> list[BackendInfo]:
         from assistant.tools.translate import bergamot, hf
 
-        rnn_present = weights_dir() is not None
-        return [
-            BackendInfo("bergamot", bergamot.ARCHITECTURE, bergamot.available(),
-                        measured(self.name, "bergamot"), default=True),
-            BackendInfo("rnn", "RNN (bi-GRU encoder, GRU decoder, attention)", rnn_present,
-                        measured(self.name, "rnn")),
-            BackendInfo("hf", hf.ARCHITECTURE, hf.model_dir() is not None,
-                        measured(self.name, "hf")),
-        ]  # fmt: skip
+        return self.backend_table(
+            ("bergamot", bergamot.ARCHITECTURE, bergamot.available()),
+            ("rnn", "RNN (bi-GRU encoder, GRU decoder, attention)", weights_dir() is not None),
+            ("hf", hf.ARCHITECTURE, hf.model_dir() is not None),
+        )
 
     def options(self, parser: ArgParser) -> None:
         parser.add_argument("--to", "-t", metavar="pt|en")

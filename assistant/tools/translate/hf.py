@@ -29,12 +29,5 @@ def translate(
         prefix = f"translate {NAMES[source]} to {NAMES[target]}: "
     elif f">>{target}<<" in tokenizer.get_vocab():
         prefix = f">>{target}<< "
-    import torch
-
-    inputs = tokenizer([prefix + p for p in pieces], return_tensors="pt", padding=True,
-                       truncation=True, max_length=512)  # fmt: skip
-    with torch.inference_mode():
-        ids = hf_model.generate(input_ids=inputs["input_ids"],
-                                attention_mask=inputs["attention_mask"],
-                                max_new_tokens=256, num_beams=1)  # fmt: skip
-    return [t.strip() for t in tokenizer.batch_decode(ids, skip_special_tokens=True)]
+    texts = [prefix + p for p in pieces]
+    return [t.strip() for t in hf.generate(hf_model, tokenizer, texts, 512, max_new_tokens=256)]

@@ -197,8 +197,9 @@ def train(config: TranslateConfig, progress: bool = True, log=print) -> Path:
 
     start, best, history = time.monotonic(), float("inf"), []
     for epoch in range(config.epochs):
-        bar = tqdm(batches(train, config.batch_size, rng), desc=f"epoch {epoch + 1}",
-                   disable=not progress)  # fmt: skip
+        bar = tqdm(
+            batches(train, config.batch_size, rng), desc=f"epoch {epoch + 1}", disable=not progress
+        )
         for batch in bar:
             loss = loss_of(batch)
             optimizer.zero_grad()
