@@ -36,7 +36,7 @@ PRESETS: dict[str, dict[str, Any]] = {
                   "pair_prompts": 360, "heldout_pair_prompts": 100, "win_prompts": 120,
                   "max_new_tokens": 48, "temperatures": (0.7, 1.0, 1.3), "min_rm_accuracy": 0.7,
                   "eval_split": "test", "eval_limit": None, "eval_tokens": 128, "bon": 4,
-                  "max_margins": 3.0, "methods": ("ppo", "bon")},
+                  "max_margins": 3.0, "methods": ("ppo",)},
 }  # fmt: skip
 METHODS = ("ppo", "rloo", "dpo", "bon")
 DATA = Path(__file__).resolve().parents[1] / "data"

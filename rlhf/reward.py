@@ -48,6 +48,7 @@ class RewardRun:
     use_lora: bool = setting(True, "LoRA adapters (else all weights)")
     lora_r: int = setting(16, "LoRA rank")
     lora_alpha: int = setting(32, "LoRA scaling numerator")
+    lora_top_layers: int = setting(0, "LoRA in the last N layers only (0: all); cheaper backward")
     resume: bool = setting(False, "continue from the last checkpoint")
     interrupt_at_step: int = setting(0, "testing: stop as if killed here")
 
@@ -79,17 +80,22 @@ def chat_texts(tokenizer, prompts, completions) -> list[str]:
     return out
 
 
-def score(model, tokenizer, prompts, completions, batch_size: int = 8) -> list[float]:
-    """The reward model's score of each (prompt, completion); conversational or plain text."""
+def score(model, tokenizer, prompts, completions, batch_size: int = 16) -> list[float]:
+    """The reward model's score of each (prompt, completion); conversational or plain text.
+    Batches hold texts of similar length (less padding: on a CPU the forward passes are the
+    cost), and the scores come back in the given order."""
     import torch
 
     texts = chat_texts(tokenizer, prompts, completions)
-    out: list[float] = []
+    order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+    out: list[float] = [0.0] * len(texts)
     model.eval()
     with torch.no_grad():
-        for i in range(0, len(texts), batch_size):
-            batch = tokenizer(texts[i : i + batch_size], return_tensors="pt", padding=True)
-            out += model(**batch).logits[:, 0].float().tolist()
+        for i in range(0, len(order), batch_size):
+            picked = order[i : i + batch_size]
+            batch = tokenizer([texts[j] for j in picked], return_tensors="pt", padding=True)
+            for j, value in zip(picked, model(**batch).logits[:, 0].float().tolist(), strict=True):
+                out[j] = value
     return out
 
 
@@ -185,7 +191,9 @@ def train(run: RewardRun, args: RewardConfig) -> Path:
     with distributed.main_first(args):  # one rank converts or builds it
         start = models.model_dir(run.model, out)
     tokenizer = models.load_tokenizer(start)
-    peft = models.lora_config(run.lora_r, run.lora_alpha, 0.0, "all-linear", "SEQ_CLS")
+    peft = models.lora_config(
+        run.lora_r, run.lora_alpha, 0.0, "all-linear", "SEQ_CLS", run.lora_top_layers, start
+    )
     args.model_init_kwargs = {"dtype": "float32", "use_safetensors": True}
     with distributed.fsdp_on_cpu():
         trainer = RewardTrainer(
