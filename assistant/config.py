@@ -21,14 +21,14 @@ from typing import Any
 
 from assistant import paths
 from assistant.errors import ConfigError
+from assistant.inference.params import PER_CHAT
 
+# [chat]: the model, its dtype, the system prompt and the per-conversation sampling settings
+# (declared in `assistant.inference.params`; a float setting may be written as an integer).
 CHAT_KEYS = {
     "model": str,
     "dtype": str,
-    "temperature": (int, float),
-    "top_p": (int, float),
-    "max_new_tokens": int,
-    "seed": int,
+    **{s.name: (int, float) if s.type is float else s.type for s in PER_CHAT},
     "system_prompt": str,
 }
 

@@ -3,7 +3,7 @@
     nice python bench/caption.py                 # ~2 minutes on a busy 2-core CPU
     nice python bench/caption.py --scenes 100    # fewer Fashion-MNIST test scenes
 
-Held-out pairs (`rlhf/caption_data.py`): the 193 test emoji (every 7th Noto emoji; the model never
+Held-out pairs (`caption/data.py`): the 193 test emoji (every 7th Noto emoji; the model never
 saw them) drawn on white with a margin, and 300 scenes of Fashion-MNIST test images. Scored per
 set, one reference caption per image:
 - BLEU-4 (sacrebleu, corpus level) and CIDEr-D (Vedantam et al. 2015: TF-IDF n-gram cosine,
@@ -113,11 +113,11 @@ def main() -> None:
     import torch
     from PIL import Image
 
+    from assistant.tools.caption import data, weights_dir
     from assistant.tools.caption import model as cap
-    from rlhf import caption_data as data
 
     torch.set_num_threads(1)
-    directory = cap.weights_dir()
+    directory = weights_dir()
     if directory is None:
         sys.exit("no captioner weights; run `parley train caption`")
     captioner, words = cap.load(directory)

@@ -26,7 +26,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from assistant.chat_context import DEFAULT_SYSTEM_PROMPT  # noqa: E402
-from assistant.engine import GenerationParams  # noqa: E402
+from assistant.inference import GenerationParams  # noqa: E402
 from rlhf.evalchat import cell  # noqa: E402
 
 SYSTEMS = {

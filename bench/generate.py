@@ -36,11 +36,11 @@ def messages() -> list[dict[str, str]]:
 
 
 def engine_variant(engine) -> Run:
-    from assistant.engine import GenerationParams
+    from assistant.inference import GenerationParams
 
     def run(tokens: int) -> dict:
-        if hasattr(engine, "forget"):
-            engine.forget()  # cold: no prompt left in the cache from the last run
+        if hasattr(engine.backend, "forget"):  # llama.cpp's prompt cache
+            engine.backend.forget()  # cold: no prompt left in the cache from the last run
         done = engine.reply(messages(), GenerationParams(temperature=0.0, max_new_tokens=tokens))
         decode_seconds = done.seconds - (done.first_token_seconds or 0.0)
         return {
@@ -61,9 +61,9 @@ def transformers_variant(dtype: str) -> Run:
 
 
 def parley_llamacpp_variant(gguf: Callable[[], Path]) -> Run:
-    from assistant.llamacpp import LlamaCppEngine
+    from assistant.inference import gguf_engine
 
-    return engine_variant(LlamaCppEngine(gguf(), name="bench"))
+    return engine_variant(gguf_engine(gguf(), name="bench"))
 
 
 def embedded() -> Path:
@@ -73,7 +73,8 @@ def embedded() -> Path:
 
 
 def q8_export() -> Path:
-    from assistant import gguf_export, models
+    from assistant import models
+    from assistant.inference import gguf_export
 
     return gguf_export.ensure_gguf(models.ensure_embedded(), "q8_0")
 
@@ -82,10 +83,11 @@ def llamacpp_reference() -> Run:
     """llama.cpp through llama-cpp-python's own `Llama` API: same file, prompt ids, threads."""
     from llama_cpp import Llama
 
-    from assistant.llamacpp import LlamaCppEngine, n_threads
+    from assistant.inference import gguf_engine
+    from assistant.inference.llamacpp_backend import n_threads
     from assistant.models import embedded_gguf
 
-    prompter = LlamaCppEngine(embedded_gguf(), name="prompt")
+    prompter = gguf_engine(embedded_gguf(), name="prompt")
     ids = prompter.encode(prompter.with_system(messages()))
     prompter.close()
     llm = Llama(
@@ -166,12 +168,11 @@ def measure(chosen: list[str], runs: int, tokens: int) -> list[dict]:
 def measure_pair(runs: int, tokens: int) -> dict:
     """The arena's pair: one engine answering twice at once (batched) vs one answer; and two
     engines (as two different models would be) side by side."""
-    from assistant.engine import GenerationParams
-    from assistant.llamacpp import LlamaCppEngine, generate_pair
+    from assistant.inference import GenerationParams, generate_pair, gguf_engine
     from assistant.models import embedded_gguf
 
-    engine = LlamaCppEngine(embedded_gguf(), name="pair")
-    other = LlamaCppEngine(embedded_gguf(), name="other model")
+    engine = gguf_engine(embedded_gguf(), name="pair")
+    other = gguf_engine(embedded_gguf(), name="other model")
     a = GenerationParams(temperature=0.8, top_p=0.95, max_new_tokens=tokens, seed=1)
     b = GenerationParams(temperature=0.8, top_p=0.95, max_new_tokens=tokens, seed=2)
     engine.reply(messages(), GenerationParams(temperature=0.0, max_new_tokens=8))
@@ -179,8 +180,8 @@ def measure_pair(runs: int, tokens: int) -> dict:
     cpu: dict[str, list] = {"one": [], "pair": [], "two_engines": []}
 
     def timed(key: str, fn: Callable[[], object]) -> object:
-        engine.forget()
-        other.forget()
+        engine.backend.forget()
+        other.backend.forget()
         t0, c0 = time.perf_counter(), time.process_time()
         result = fn()
         out[key].append(time.perf_counter() - t0)
@@ -241,9 +242,10 @@ def pair_table(pair: dict) -> str:
 
 def main() -> None:
     # The same thread settings as `parley chat`: OpenMP spins unless the CPU is busy (the rule in
-    # assistant.llamacpp), and MKL keeps one thread so that its idle workers, left spinning by
-    # the transformers variants, do not take the cores from llama.cpp (2x slower measured here).
-    from assistant.threads import quiet_torch_threads
+    # assistant.inference.llamacpp_backend), and MKL keeps one thread so that its idle workers,
+    # left spinning by the transformers variants, do not take the cores from llama.cpp (2x slower
+    # measured here).
+    from assistant.inference.threads import quiet_torch_threads
 
     quiet_torch_threads()
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -266,7 +268,7 @@ def main() -> None:
         print(pair_table(pair))
     import torch
 
-    from assistant.llamacpp import n_threads
+    from assistant.inference.llamacpp_backend import n_threads
 
     args.out.parent.mkdir(parents=True, exist_ok=True)
     meta = {

@@ -4,7 +4,7 @@
     .venv/bin/python bench/images.py --arch gan --n-fid 2000  # quicker, noisier FID
 
 For each architecture (the shipped weights in `assistant/tools/imagine/weights/`):
-- conditional accuracy: the Fashion-MNIST classifier Parley trained apart (`rlhf/image_data.py`,
+- conditional accuracy: the Fashion-MNIST classifier Parley trained apart (`imagine/data.py`,
   its own test accuracy is reported) labels `--n-acc` samples, asked for in equal numbers per
   class; the share it labels as the class asked for;
 - FID on that classifier's 128-d penultimate features: `--n-fid` samples (classes balanced) against
@@ -75,7 +75,7 @@ def main() -> None:
     import torch
 
     from assistant.tools.imagine import WEIGHTS_DIR, models
-    from rlhf.image_data import features, load, load_classifier, predict
+    from assistant.tools.imagine.data import features, load, load_classifier, predict
 
     torch.set_num_threads(args.threads)
     judge, judge_info = load_classifier(WEIGHTS_DIR / "classifier.safetensors")

@@ -32,7 +32,7 @@ from assistant.tools.base import METRICS_FILE  # noqa: E402
 def evaluate(backend: str, rows: list[dict], docs: dict[str, str]) -> dict:
     from assistant.tools.qa import QATool
     from assistant.tools.qa.passages import retrieve, split_passages
-    from rlhf.qa import exact_match, f1
+    from assistant.tools.qa.train import exact_match, f1
 
     tool = QATool()
     records = []
@@ -73,7 +73,7 @@ def main() -> None:
 
     import torch
 
-    from rlhf import qa_data
+    from assistant.tools.qa import data as qa_data
 
     torch.set_num_threads(1)
     rows, docs = qa_data.questions("test"), qa_data.documents()

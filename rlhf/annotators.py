@@ -62,8 +62,8 @@ def _words(text: str) -> list[str]:
     return re.findall(r"[A-Za-zÀ-ÿ0-9']+", text)
 
 
-# How the engine shows a tool call that failed (`assistant.engine._run_call`): an error, not an
-# answer, however short and polite it reads.
+# How the engine shows a tool call that failed (`assistant.inference.tool_loop._run_call`): an
+# error, not an answer, however short and polite it reads.
 TOOL_ERROR = re.compile(r"^\((?:tool call not understood|[\w-]+ failed): ")
 
 

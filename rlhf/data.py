@@ -211,9 +211,10 @@ DB = "db"  # `--data db` / `--prefs db`: the user's stored ratings
 
 def human_pairs_file(out_dir: Path, database: str | Path | None = None) -> tuple[Path, dict]:
     """The ratings in Parley's database (`$PARLEY_HOME`, or `database`) as a TRL pairs file in
-    `out_dir`, through `assistant.prefs.training_pairs`; returns it and what went in (counts by
+    `out_dir`, through `assistant.rate.prefs.training_pairs`; returns it and what went in (counts by
     source and the rating ids, for the lineage)."""
-    from assistant import paths, prefs, store
+    from assistant import paths, store
+    from assistant.rate import prefs
 
     db_path = Path(database) if database else paths.database_path()
     if not db_path.exists():

@@ -117,7 +117,7 @@ def answer(engine, messages, params, patience: int) -> str:
     import inspect
     import threading
 
-    from assistant.engine import Done, TextChunk
+    from assistant.inference import Done, TextChunk
 
     # the engine runs calls itself and shows their results; here we want the model's own words
     signature = inspect.signature(engine.generate, follow_wrapped=False)
@@ -137,7 +137,7 @@ def answer(engine, messages, params, patience: int) -> str:
 def evaluate(engine, requests: list[dict[str, Any]], describe_tools: bool = False,
              max_new_tokens: int = 128, patience: int = 24, progress=None) -> ToolEval:  # fmt: skip
     """Greedy answers to every request, scored (see the module docstring)."""
-    from assistant.engine import GenerationParams
+    from assistant.inference import GenerationParams
 
     system = DEFAULT_SYSTEM_PROMPT + (TOOLS_PROMPT if describe_tools else "")
     params = GenerationParams(temperature=0.0, max_new_tokens=max_new_tokens, seed=0)

@@ -36,7 +36,7 @@ from pathlib import Path
 from typing import Any
 
 from assistant import toolcall
-from assistant.engine import Done, GenerationParams
+from assistant.inference import Done, GenerationParams
 from assistant.stats import wilson
 from rlhf import eval_checks
 from rlhf.eval_tools import arguments_match
@@ -325,15 +325,21 @@ def record_path(model: str, split: str, home: Path | None = None) -> Path:
     return folder / f"chat-{slug}-{split}-{time.strftime('%Y%m%d-%H%M%S')}.json"
 
 
-def load_engine(model: str, workers: int, context_window: int = 1024, progress=None):
+def load_engine(
+    model: str, workers: int, context_window: int = 1024, progress=None, backend: str = "auto"
+):
     """The engine for the battery: on llama.cpp, `workers` sequences decoded together in a
     short window; on transformers, one answer at a time. Returns (engine, workers)."""
-    from assistant import inference, llamacpp, models
+    from assistant import inference, models
 
     spec = models.resolve(model)
-    if llamacpp.choose_backend(spec, None, progress) == "llamacpp":
-        engine = llamacpp.LlamaCppEngine.from_spec(
-            spec, progress=progress, context_window=context_window, n_seq=workers
+    if inference.choose_backend(spec, backend, progress) == "llamacpp":
+        engine = inference.load_engine(
+            spec,
+            backend="llamacpp",
+            progress=progress,
+            context_window=context_window,
+            n_seq=workers,
         )
         return engine, workers
-    return inference.load_engine(model, progress=progress), 1
+    return inference.load_engine(spec, backend="transformers", progress=progress), 1

@@ -49,7 +49,7 @@ def replies(engine, chats: list, params: list, workers: int | None = None) -> li
 
 def answers(engine, prompts: list, seed: int, temperature: float, max_new: int) -> list[str]:
     from assistant.chat_context import chat_context
-    from assistant.engine import GenerationParams
+    from assistant.inference import GenerationParams
 
     params = GenerationParams(temperature=temperature, top_p=1.0, max_new_tokens=max_new, seed=seed)
     return replies(engine, [chat_context(p) for p in prompts], [params] * len(prompts))
@@ -163,7 +163,7 @@ def compare(prompts: list, a: list[str], b: list[str], outcomes: list[float], ju
 
 def queue_for_humans(model_a, model_b, prompts: list[str], path: Path, seed: int = 0) -> str:
     """`--judge human`: both models' answers as an arena prompts file; returns the session key."""
-    from assistant.arena import enqueue_pairs
+    from assistant.rate.arena import enqueue_pairs
 
     a = answers(model_a, prompts, seed, 0.7, 64)
     b = answers(model_b, prompts, seed, 0.7, 64)
@@ -179,7 +179,7 @@ def human_winrate(conn, path: Path, model: str, against: str) -> dict[str, Any] 
     """`--judge human`, once rated: `model`'s win rate over the votes on the queued pairs in
     `path` (ties count half; both-bad counts as a tie; skips do not count). None before any vote.
     Every annotator's standing vote counts once."""
-    from assistant.arena import load_prompts, session_key, session_votes
+    from assistant.rate.arena import load_prompts, session_key, session_votes
 
     votes = session_votes(conn, session_key(load_prompts(path), []))
     counted = [v for v in votes if v["vote"] != "skip"]

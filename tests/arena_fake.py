@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 
-from assistant.engine import Done, GenerationParams, Started, TextChunk
+from assistant.inference import Done, GenerationParams, Started, TextChunk
 
 
 class FakeEngine:

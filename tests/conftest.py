@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from assistant.llamacpp import choose_wait_policy
+from assistant.inference.llamacpp_backend import choose_wait_policy
 
 # Test modules import llama_cpp at collection, before the engine could choose: choose now.
 choose_wait_policy()
@@ -84,11 +84,12 @@ def tiny_model_dir(tokenizer_dir, tmp_path_factory) -> Path:
 
 @pytest.fixture
 def tiny_engine(tiny_model_dir):
-    from assistant.engine import Engine
+    from assistant.inference import Engine
+    from assistant.inference.transformers_backend import TransformersBackend
     from assistant.models import ModelSpec, load
 
     model, tokenizer = load(ModelSpec("tiny", "local", str(tiny_model_dir)))
-    return Engine(model, tokenizer, name="tiny")
+    return Engine(TransformersBackend(model, tokenizer), name="tiny")
 
 
 @pytest.fixture(scope="session")
@@ -117,3 +118,15 @@ def embedded_ready(converted_embedded, parley_home) -> Path:
     target.parent.mkdir(parents=True, exist_ok=True)
     target.symlink_to(converted_embedded, target_is_directory=True)
     return target
+
+
+@pytest.fixture
+def torch_one_thread():
+    """torch on one thread for the test (the tool tests' tiny nets run no faster on two, and the
+    machine is shared), the setting put back after."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)

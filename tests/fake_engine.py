@@ -1,4 +1,4 @@
-"""A scripted stand-in for `assistant.engine.Engine`: same events, no model, no torch.
+"""A scripted stand-in for `assistant.inference.Engine`: same events, no model, no torch.
 
     engine = FakeEngine(["Paris is the capital of France."])
     for event in engine.generate([{"role": "user", "content": "Capital?"}]): ...
@@ -16,7 +16,7 @@ import os
 import threading
 import time
 
-from assistant.engine import Done, GenerationParams, Started, TextChunk
+from assistant.inference import Done, GenerationParams, Started, TextChunk
 
 
 class FakeEngine:
@@ -83,12 +83,27 @@ def factory(model, dtype, progress):
     )
 
 
-def make_app(engine=None, **kwargs):
-    """A ChatApp on this test's database with a fake engine (imported late: textual)."""
+def held_until(release: threading.Event, engine, progress_message: str = ""):
+    """An engine factory whose load waits until `release` is set (saying `progress_message`
+    first), for `make_app(factory=...)`."""
+
+    def factory(model, dtype, progress):
+        if progress_message:
+            progress(progress_message)
+        release.wait(10)
+        return engine
+
+    return factory
+
+
+def make_app(engine=None, factory=None, **kwargs):
+    """A ChatApp on this test's database with a fake engine, or the engine `factory` (imported
+    late: textual)."""
     from assistant.tui.app import ChatApp
 
     engine = engine if engine is not None else FakeEngine()
-    return ChatApp(engine_factory=lambda model, dtype, progress: engine, **kwargs)
+    factory = factory or (lambda model, dtype, progress: engine)
+    return ChatApp(engine_factory=factory, **kwargs)
 
 
 async def settle(pilot, app):

@@ -7,8 +7,9 @@ import json
 import pytest
 from arena_fake import factory
 
-from assistant import arena, store
+from assistant import store
 from assistant.errors import DataError, UsageError
+from assistant.rate import arena
 from assistant.store import ratings
 
 
@@ -204,12 +205,13 @@ def test_enqueued_pairs_play_without_models_and_report_the_winner(tmp_path):
 
 
 def test_a_real_model_under_two_settings_records_its_checkpoint_and_seeds(tmp_path, tiny_model_dir):
-    from assistant.engine import Engine
+    from assistant.inference import Engine
+    from assistant.inference.transformers_backend import TransformersBackend
     from assistant.models import ModelSpec, load
 
     def tiny(name):
         model, tokenizer = load(ModelSpec(name, "local", str(tiny_model_dir)))
-        return Engine(model, tokenizer, name=name)
+        return Engine(TransformersBackend(model, tokenizer), name=name)
 
     conn = store.connect(tmp_path / "p.db")
     session = arena.ArenaSession(

@@ -7,7 +7,8 @@ import threading
 
 from arena_fake import FakeEngine, factory
 
-from assistant import arena, store
+from assistant import store
+from assistant.rate import arena
 from assistant.store import ratings as R
 from assistant.tui.arena import ArenaApp, ArenaScreen
 from assistant.tui.arena_dialogs import ArenaSetupDialog

@@ -71,7 +71,7 @@ def test_a_model_call_cannot_open_a_file(tmp_path, monkeypatch):
 
 @needs_font
 def test_the_shipped_captioner_names_emoji_it_learned(tmp_path):
-    from rlhf.caption_data import emoji_split, on_white
+    from assistant.tools.caption.data import emoji_split, on_white
 
     rgba, names = emoji_split("train")
     rgb, names = on_white(rgba[::10]), names[::10]  # 116 emoji it was trained on
@@ -89,12 +89,12 @@ def test_the_shipped_captioner_names_emoji_it_learned(tmp_path):
 @needs_font
 @needs_fashion
 def test_a_clothing_scene_gets_its_items_in_reading_order():
-    from rlhf.caption_data import scenes
+    from assistant.tools.caption.data import scenes
 
     pixels, captions = scenes("test", 12, seed=3)
-    from assistant.tools.caption import model
+    from assistant.tools.caption import model, weights_dir
 
-    directory = model.weights_dir()
+    directory = weights_dir()
     said = [model.caption(Image.fromarray(p.transpose(1, 2, 0)), directory)[0] for p in pixels]
     assert sum(s == c for s, c in zip(said, captions, strict=True)) >= 6, list(
         zip(said, captions, strict=True)
@@ -104,9 +104,9 @@ def test_a_clothing_scene_gets_its_items_in_reading_order():
 @needs_font
 @needs_fashion
 def test_the_trainer_lowers_its_loss_on_tiny_data(tmp_path):
-    from rlhf.caption import CaptionTrainConfig, main
+    from assistant.tools.caption.train import CaptionTrainConfig, train
 
-    out = main(
+    out = train(
         CaptionTrainConfig(output_dir=str(tmp_path / "cap"), steps=24, batch_size=8, eval_every=8,
                            emoji_limit=8, channels=16, hidden_dim=32, lr=5e-3),
         progress=False, log=lambda *_: None,
@@ -141,26 +141,20 @@ def test_a_bad_image_from_the_shell_is_one_line_on_stderr(tmp_path):
 
 @needs_font
 async def test_caption_in_the_chat_shows_the_image_and_its_caption(tmp_path):
-    from fake_engine import FakeEngine, make_app, send
-
-    from assistant.tui.message_view import ToolMessageView
+    from tool_chat import image_captions, tool_in_chat
 
     picture = _emoji_png(tmp_path / "my snail.png", "\U0001f40c")
-    engine = FakeEngine()
-    app = make_app(engine)
-    async with app.run_test(size=(110, 40)) as pilot:
-        await send(pilot, app, f'/caption "@{picture}"')
-        view = app.query_one(ToolMessageView)
+    async with tool_in_chat(f'/caption "@{picture}"') as (view, engine):
         assert view.header_text().startswith("/caption · rnn (CNN encoder + GRU decoder")
         assert view.message.meta["images"] == [str(picture)]
-        assert [str(w.render()) for w in view.query(".tool-image-path")] == [f"image: {picture}"]
+        assert image_captions(view) == [f"image: {picture}"]
         assert len(view.query(".tool-image")) == 1
         assert str(view.query_one(".body").render()) == "snail"
         assert engine.calls == []
 
 
 def test_training_without_the_emoji_font_says_how_to_install_it(tmp_path, monkeypatch):
-    from rlhf import caption_data
+    from assistant.tools.caption import data as caption_data
 
     monkeypatch.setattr(caption_data, "EMOJI_FONT", tmp_path / "missing.ttf")
     caption_data.emoji.cache_clear()

@@ -4,8 +4,8 @@ import types
 
 import pytest
 
-from assistant import commands
-from assistant.commands import SlashCommand, parse
+from assistant.chat import commands
+from assistant.chat.commands import SlashCommand, parse
 from assistant.errors import UsageError
 
 

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from test_prefs import two_plus_two
 
 from assistant import store
 from assistant.cli import main
@@ -34,17 +35,7 @@ def _database(path: Path, conversations: int = 300) -> None:
         c = convs.create(conn, title=f"chat {i}")
         q = convs.add_message(conn, c.id, None, "user", f"question {i} " + "x" * 400)
         convs.add_message(conn, c.id, q.id, "assistant", f"answer {i}", finish_reason="eos")
-    R.record(
-        conn,
-        R.Rating(
-            source="arena",
-            annotator="ana",
-            context=[{"role": "user", "content": "2+2?"}],
-            left=R.Response("4", "a"),
-            right=R.Response("5", "b"),
-            vote="left",
-        ),
-    )
+    R.record(conn, two_plus_two())
     conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     conn.close()
 

@@ -217,8 +217,7 @@ def test_only_rank_zero_writes(two):
 
 
 def test_fsdp2_on_cpu_shards_and_saves_a_checkpoint_that_loads(fsdp, one, inputs):
-    from assistant.engine import Done, GenerationParams
-    from assistant.inference import load_engine
+    from assistant.inference import Done, GenerationParams, load_engine
 
     for stage in ("sft", "reward"):
         record = info(fsdp / stage)

@@ -8,16 +8,10 @@ import threading
 import pytest
 import torch
 
-from assistant.engine import (
-    DEFAULT_SYSTEM_PROMPT,
-    Done,
-    Engine,
-    GenerationParams,
-    Started,
-    TextChunk,
-    _sample,
-)
+from assistant.chat_context import DEFAULT_SYSTEM_PROMPT
 from assistant.errors import UsageError
+from assistant.inference import Done, Engine, GenerationParams, Started, TextChunk
+from assistant.inference.transformers_backend import TransformersBackend, _sample
 
 HELLO = [{"role": "user", "content": "Hello there, who are you?"}]
 
@@ -77,7 +71,8 @@ class EosAfter(torch.nn.Module):
 
 def test_stops_on_eos(tiny_engine):
     eos = tiny_engine.tokenizer.eos_token_id
-    engine = Engine(EosAfter(tiny_engine.model, eos, k=3), tiny_engine.tokenizer, name="eos")
+    model = EosAfter(tiny_engine.backend.model, eos, k=3)
+    engine = Engine(TransformersBackend(model, tiny_engine.tokenizer), name="eos")
     done = engine.reply(HELLO, GenerationParams(temperature=0, max_new_tokens=50))
     assert done.finish_reason == "eos"
     assert done.completion_tokens == 3
@@ -127,23 +122,25 @@ class CountsPrompt(torch.nn.Module):
 
 def test_esc_while_a_long_prompt_is_read_stops_after_one_chunk(tiny_engine):
     cancel = threading.Event()
-    model = CountsPrompt(tiny_engine.model, cancel)
-    engine = Engine(model, tiny_engine.tokenizer, name="counted")
-    engine.prefill_chunk = 16
+    model = CountsPrompt(tiny_engine.backend.model, cancel)
+    backend = TransformersBackend(model, tiny_engine.tokenizer)
+    backend.prefill_chunk = 16
+    engine = Engine(backend, name="counted")
     long_prompt = [{"role": "user", "content": " ".join(f"word{i}" for i in range(40))}]
     *_, done = engine.generate(long_prompt, GenerationParams(max_new_tokens=8), cancel)
-    assert done.prompt_tokens > 4 * engine.prefill_chunk
+    assert done.prompt_tokens > 4 * backend.prefill_chunk
     assert (done.finish_reason, done.completion_tokens, done.text) == ("cancelled", 0, "")
-    assert model.tokens == engine.prefill_chunk  # one chunk read, not the whole prompt
+    assert model.tokens == backend.prefill_chunk  # one chunk read, not the whole prompt
 
 
 def test_a_prompt_read_in_chunks_gives_the_same_answer(tiny_engine):
     prompt = [{"role": "user", "content": " ".join(f"word{i}" for i in range(40))}]
     sampled = GenerationParams(temperature=1.0, top_p=1.0, max_new_tokens=12, seed=3)
     whole = tiny_engine.reply(prompt, sampled)
-    model = CountsPrompt(tiny_engine.model)
-    chunked = Engine(model, tiny_engine.tokenizer, name="tiny")
-    chunked.prefill_chunk = 16
+    model = CountsPrompt(tiny_engine.backend.model)
+    backend = TransformersBackend(model, tiny_engine.tokenizer)
+    backend.prefill_chunk = 16
+    chunked = Engine(backend, name="tiny")
     again = chunked.reply(prompt, sampled)
     assert len(set(whole.text.split())) > 3  # a varied answer, not one token repeated
     assert again.text == whole.text and again.completion_tokens == whole.completion_tokens

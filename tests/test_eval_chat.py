@@ -11,7 +11,7 @@ import pytest
 from click.testing import CliRunner
 
 from assistant.cli import main
-from assistant.engine import Done, GenerationParams, Started, TextChunk
+from assistant.inference import Done, GenerationParams, Started, TextChunk
 from assistant.toolcall import render
 from rlhf import eval_checks, evalchat
 
@@ -196,7 +196,7 @@ def test_a_failing_answer_is_raised_not_swallowed():
 
 
 def test_the_model_default_system_prompt_comes_from_the_chat_template():
-    from assistant.chat_template import ChatTemplate
+    from assistant.inference.chat_template import ChatTemplate
 
     source = (
         "{% for m in messages %}{% if loop.first and m['role'] != 'system' %}"
@@ -218,7 +218,7 @@ def scripted(monkeypatch):
     """`parley eval chat` on scripted engines: every model answers "Madrid" (or its script)."""
     engines = {}
 
-    def load_engine(model, workers, context_window=1024, progress=None):
+    def load_engine(model, workers, context_window=1024, progress=None, backend="auto"):
         engines[model] = ScriptedEngine({}, name=model, default="Madrid.")
         return engines[model], workers
 
@@ -275,7 +275,7 @@ def test_the_real_embedded_model_on_a_handful_of_items(parley_home):
         items = evalchat.load_items("dev", limit=4)
         result = evalchat.run(engine, items, params=GenerationParams(max_new_tokens=48),
                               workers=workers)  # fmt: skip
-        assert engine.max_batch_seen >= 2  # answers shared forward passes
+        assert engine.backend.max_batch_seen >= 2  # answers shared forward passes
     finally:
         engine.close()
     assert result["answers"] == 12 and result["tokens"] > 12

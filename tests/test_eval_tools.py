@@ -66,22 +66,13 @@ def test_shipped_heldout_requests_are_valid_and_unseen_in_training():
 
 
 def test_scores_the_models_own_call_not_the_engines_tool_result():
-    """The engine runs calls and shows their results (`runs_tools`); the eval asks it not to."""
-    from assistant.engine import Done, TextChunk, runs_tools
+    """The engine runs calls and shows their results (`tool_loop`); the eval asks it not to."""
+    from test_tools_engine import ScriptedEngine
 
-    class ToolRunningEngine:
-        name = "runs-tools"
-        run_tools = True
+    def tool_runner(name, arguments):
+        raise AssertionError("the eval must not run tools")
 
-        @staticmethod
-        def tool_runner(name, arguments):
-            raise AssertionError("the eval must not run tools")
-
-        @runs_tools
-        def generate(self, messages, params=None, cancel=None):
-            text = render("sentiment", {"text": "I loved it"})
-            yield TextChunk(text)
-            yield Done(text, "eos", 1, 1, 0.1, 0.1, 0)
-
-    result = eval_tools.evaluate(ToolRunningEngine(), REQUESTS[1:2]).to_dict()
+    engine = ScriptedEngine(render("sentiment", {"text": "I loved it"}))  # the real tool loop
+    engine.tool_runner = tool_runner
+    result = eval_tools.evaluate(engine, REQUESTS[1:2]).to_dict()
     assert result["exact_accuracy"] == 1.0

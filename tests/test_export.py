@@ -6,7 +6,7 @@ from click.testing import CliRunner
 
 from assistant import store
 from assistant.cli import main
-from assistant.export import export, to_markdown
+from assistant.rate.export import export, to_markdown
 from assistant.store import conversations as convs
 
 

@@ -10,8 +10,7 @@ import shutil
 import numpy as np
 import pytest
 
-from assistant import gguf_export
-from assistant.engine import GenerationParams
+from assistant.inference import GenerationParams, gguf_export
 
 PROMPTS = [
     "Hi",
@@ -108,7 +107,7 @@ def test_other_architectures_and_tokenizers_are_refused(tiny_model_dir, tmp_path
 def test_chat_template_renders_as_transformers_does(tiny_model_dir):
     from transformers import AutoTokenizer
 
-    from assistant.chat_template import ChatTemplate
+    from assistant.inference.chat_template import ChatTemplate
 
     tokenizer = AutoTokenizer.from_pretrained(tiny_model_dir)
     template = ChatTemplate(tokenizer.chat_template)
@@ -130,10 +129,10 @@ def test_chat_template_renders_as_transformers_does(tiny_model_dir):
 
 def test_f32_export_greedy_tokens_equal_transformers(tiny_model_dir, tiny_engine, tmp_path):
     pytest.importorskip("llama_cpp", reason="llama-cpp-python is not installed (`make install`)")
-    from assistant.llamacpp import LlamaCppEngine
+    from assistant.inference import gguf_engine
 
     path = gguf_export.export(tiny_model_dir, tmp_path / "tiny.gguf", "f32")
-    fast = LlamaCppEngine(path, name="tiny", threads=2)
+    fast = gguf_engine(path, name="tiny", threads=2)
     try:
         params = GenerationParams(temperature=0.0, max_new_tokens=24)
         for prompt in PROMPTS:

@@ -19,20 +19,14 @@ from assistant import tools
 from assistant.errors import UsageError
 from assistant.tools.imagine import WEIGHTS_DIR, models, sampling
 from assistant.tools.imagine.classes import FASHION_CLASSES, match
-from rlhf.image_data import load_classifier, predict
+from assistant.tools.imagine.data import load_classifier, predict
 
-
-@pytest.fixture(autouse=True)
-def one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("torch_one_thread")
 
 
 @pytest.fixture(scope="module")
 def digits():
-    from rlhf.image_data import load
+    from assistant.tools.imagine.data import load
 
     x, y, classes = load("digits", "train")
     return x[:32], y[:32], classes
@@ -40,7 +34,7 @@ def digits():
 
 @pytest.mark.parametrize("arch", ["gan", "vae", "diffusion"])
 def test_each_architecture_learns_on_digits(arch, digits):
-    from rlhf.images import Trainer
+    from assistant.tools.imagine.train import Trainer
 
     x, y, classes = digits
     torch.manual_seed(0)
@@ -71,17 +65,17 @@ def test_samples_have_the_right_shape_and_range(arch):
 
 
 def test_training_command_checkpoints_resumes_and_draws_grids(tmp_path):
-    from rlhf.images import ImageConfig, main
+    from assistant.tools.imagine.train import ImageConfig, train
 
     lines = []
     config = ImageConfig(arch="vae", dataset="digits", epochs=1, batch_size=16, limit=32,
                          output_dir=str(tmp_path), threads=1)  # fmt: skip
-    weights = main(config, progress=False, log=lines.append)
+    weights = train(config, progress=False, log=lines.append)
     assert weights == tmp_path / "vae.safetensors"
     assert (tmp_path / "checkpoint-vae.safetensors").is_file()
     assert Image.open(tmp_path / "samples-vae-epoch-1.png").size == (2 * 82, 2 * 102)
     config.epochs = 2
-    main(config, progress=False, log=lines.append)
+    train(config, progress=False, log=lines.append)
     assert any(line.startswith("resuming from") and "after epoch 1" in line for line in lines)
     info = models.read_info(weights)
     assert info["epochs"] == 2 and info["steps"] == 4 and info["classes"][3] == "3"

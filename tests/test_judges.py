@@ -64,8 +64,8 @@ def test_concise_counts_numbers_as_words_and_a_tool_error_as_no_answer():
 
 
 def test_tool_errors_are_recognised_as_the_engine_writes_them():
-    from assistant.engine import _run_call
     from assistant.errors import ParleyError
+    from assistant.inference.tool_loop import _run_call
     from assistant.toolcall import parse
 
     def failing(name, arguments):

@@ -9,9 +9,18 @@ import pytest
 
 pytest.importorskip("llama_cpp", reason="llama-cpp-python is not installed (`make install`)")
 
-from assistant.engine import Done, Engine, GenerationParams, Started, TextChunk  # noqa: E402
-from assistant.inference import load_engine  # noqa: E402
-from assistant.llamacpp import LlamaCppEngine, choose_backend, generate_pair  # noqa: E402
+from assistant.inference import (  # noqa: E402
+    Done,
+    GenerationParams,
+    Started,
+    TextChunk,
+    choose_backend,
+    generate_pair,
+    gguf_engine,
+    load_engine,
+)
+from assistant.inference.llamacpp_backend import N_BATCH, LlamaCppBackend  # noqa: E402
+from assistant.inference.transformers_backend import TransformersBackend  # noqa: E402
 from assistant.models import embedded_gguf, embedded_spec  # noqa: E402
 
 GREEDY = GenerationParams(temperature=0.0, max_new_tokens=24)
@@ -20,7 +29,7 @@ QUESTIONS = ["What is the capital of France?", "Name three colours.", "Say hello
 
 @pytest.fixture(scope="module")
 def engine():
-    engine = LlamaCppEngine(embedded_gguf(), name="smollm2-135m-instruct")
+    engine = gguf_engine(embedded_gguf(), name="smollm2-135m-instruct")
     yield engine
     engine.close()
 
@@ -62,7 +71,12 @@ def test_length_limit_seed_and_sampling(engine):
     hot = GenerationParams(temperature=1.0, top_p=0.95, max_new_tokens=16, seed=7)
     first, again = engine.reply(story, hot), engine.reply(story, hot)
     assert first.text == again.text and first.seed == 7
-    others = {engine.reply(story, GenerationParams(1.0, 0.95, 16, seed=s)).text for s in (1, 2, 3)}
+    others = {
+        engine.reply(
+            story, GenerationParams(temperature=1.0, top_p=0.95, max_new_tokens=16, seed=s)
+        ).text
+        for s in (1, 2, 3)
+    }
     assert len(others | {first.text}) > 1
 
 
@@ -79,7 +93,9 @@ def test_a_repetition_penalty_breaks_a_loop(engine):
 def test_cancel_stops_between_tokens_and_keeps_the_partial_answer(engine):
     cancel = threading.Event()
     seen = []
-    for event in engine.generate(ask("Tell me a long story."), GenerationParams(0.0), cancel):
+    for event in engine.generate(
+        ask("Tell me a long story."), GenerationParams(temperature=0.0), cancel
+    ):
         if isinstance(event, TextChunk):
             seen.append(event.text)
             if len(seen) == 3:
@@ -91,10 +107,8 @@ def test_cancel_stops_between_tokens_and_keeps_the_partial_answer(engine):
 
 
 def test_esc_during_a_long_prompt_stops_reading_it_within_one_chunk(engine):
-    from assistant.llamacpp import N_BATCH
-
     cancel = threading.Event()
-    before = engine.evaluated_tokens
+    before = engine.backend.evaluated_tokens
     events = engine.generate(ask("The cat sat on the mat. " * 700), GREEDY, cancel)
     started = next(events)
     cancel.set()  # Esc right after sending a long paste
@@ -102,7 +116,7 @@ def test_esc_during_a_long_prompt_stops_reading_it_within_one_chunk(engine):
     assert started.prompt_tokens > 8 * N_BATCH and done.finish_reason == "cancelled"
     after = engine.reply(ask("What is the capital of France?"), GREEDY)  # the worker's next job
     assert "Paris" in after.text
-    read = engine.evaluated_tokens - before - after.prompt_tokens - after.completion_tokens
+    read = engine.backend.evaluated_tokens - before - after.prompt_tokens - after.completion_tokens
     assert read <= N_BATCH  # at most the chunk under way when Esc came, not the whole prompt
 
 
@@ -112,18 +126,20 @@ def test_concurrent_answers_are_batched_and_equal_to_one_at_a_time(engine):
     assert [d.text for d in pair] == alone
     same = generate_pair(engine, ask(QUESTIONS[2]), GREEDY, engine, ask(QUESTIONS[2]), GREEDY)
     assert same[0].text == same[1].text == engine.reply(ask(QUESTIONS[2]), GREEDY).text
-    assert engine.max_batch_seen == 2  # the two sequences went through llama_decode together
+    assert (
+        engine.backend.max_batch_seen == 2
+    )  # the two sequences went through llama_decode together
 
 
 def test_a_second_turn_reuses_the_cache_and_answers_as_a_fresh_engine_would(engine):
     first = engine.reply(ask("What is the capital of France?"), GREEDY)
     turn2 = [*ask("What is the capital of France?"), {"role": "assistant", "content": first.text}]
     turn2.append({"role": "user", "content": "And of Italy?"})
-    before = engine.evaluated_tokens
+    before = engine.backend.evaluated_tokens
     second = engine.reply(turn2, GREEDY)
-    evaluated = engine.evaluated_tokens - before - second.completion_tokens
+    evaluated = engine.backend.evaluated_tokens - before - second.completion_tokens
     assert evaluated < second.prompt_tokens - first.prompt_tokens  # the old turns were cached
-    fresh = LlamaCppEngine(embedded_gguf(), name="fresh")
+    fresh = gguf_engine(embedded_gguf(), name="fresh")
     try:
         assert fresh.reply(turn2, GREEDY).text == second.text
     finally:
@@ -134,10 +150,8 @@ def test_backend_choice(monkeypatch, tiny_model_dir):
     from assistant.models import ModelSpec
 
     assert choose_backend(embedded_spec()) == "llamacpp"
-    monkeypatch.setenv("PARLEY_BACKEND", "transformers")
-    assert choose_backend(embedded_spec()) == "transformers"
+    assert choose_backend(embedded_spec(), "transformers") == "transformers"
     assert choose_backend(embedded_spec(), "llamacpp") == "llamacpp"
-    monkeypatch.delenv("PARLEY_BACKEND")
     assert choose_backend(ModelSpec("tiny", "local", str(tiny_model_dir))) == "llamacpp"
     assert choose_backend(ModelSpec("x", "hub", "org/x")) == "transformers"
     from assistant.errors import UsageError
@@ -151,12 +165,11 @@ def test_backend_choice(monkeypatch, tiny_model_dir):
 def test_engine_load_picks_llamacpp_and_exports_a_checkpoint(monkeypatch, tiny_model_dir):
     engine = load_engine(str(tiny_model_dir), progress=lambda m: None)
     try:
-        assert isinstance(engine, LlamaCppEngine)
-        assert engine.gguf_path.parent == tiny_model_dir / ".parley-gguf"
+        assert isinstance(engine.backend, LlamaCppBackend)
+        assert engine.backend.gguf_path.parent == tiny_model_dir / ".parley-gguf"
         assert engine.context_window == 128
         assert engine.reply(ask("Hi"), GREEDY).completion_tokens > 0
     finally:
         engine.close()
-    monkeypatch.setenv("PARLEY_BACKEND", "transformers")
-    reference = load_engine(str(tiny_model_dir))
-    assert type(reference) is Engine
+    reference = load_engine(str(tiny_model_dir), backend="transformers")
+    assert isinstance(reference.backend, TransformersBackend)

@@ -12,10 +12,12 @@ import pytest
 
 pytest.importorskip("llama_cpp", reason="llama-cpp-python is not installed (`make install`)")
 
-from assistant import gguf_export  # noqa: E402
-from assistant.engine import GenerationParams  # noqa: E402
-from assistant.inference import load_engine  # noqa: E402
-from assistant.llamacpp import LlamaCppEngine  # noqa: E402
+from assistant.inference import (  # noqa: E402
+    GenerationParams,  # noqa: E402
+    gguf_engine,
+    gguf_export,  # noqa: E402
+    load_engine,
+)
 from assistant.models import embedded_gguf  # noqa: E402
 
 PROMPTS = [
@@ -31,8 +33,8 @@ GREEDY = GenerationParams(temperature=0.0, max_new_tokens=24)
 def test_f32_export_answers_exactly_as_transformers_and_q4_1_starts_alike(embedded_ready):
     reference = load_engine(None, backend="transformers")
     expected = [reference.reply([{"role": "user", "content": p}], GREEDY).text for p in PROMPTS]
-    f32 = LlamaCppEngine(gguf_export.ensure_gguf(embedded_ready.resolve(), "f32"), name="f32")
-    q4 = LlamaCppEngine(embedded_gguf(), name="q4_1")
+    f32 = gguf_engine(gguf_export.ensure_gguf(embedded_ready.resolve(), "f32"), name="f32")
+    q4 = gguf_engine(embedded_gguf(), name="q4_1")
     try:
         for prompt, want in zip(PROMPTS, expected, strict=True):
             messages = [{"role": "user", "content": prompt}]
@@ -48,7 +50,7 @@ def test_the_repetition_penalty_is_the_same_on_both_backends(embedded_ready):
     params = GenerationParams(temperature=0.0, max_new_tokens=48, repetition_penalty=1.3)
     messages = [{"role": "user", "content": "Write a poem about the sea."}]
     want = load_engine(None, backend="transformers").reply(messages, params).text
-    f32 = LlamaCppEngine(gguf_export.ensure_gguf(embedded_ready.resolve(), "f32"), name="f32")
+    f32 = gguf_engine(gguf_export.ensure_gguf(embedded_ready.resolve(), "f32"), name="f32")
     try:
         assert f32.reply(messages, params).text == want
     finally:

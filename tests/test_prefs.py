@@ -8,8 +8,9 @@ import json
 import pytest
 from click.testing import CliRunner
 
-from assistant import prefs, prefs_stats, store
+from assistant import store
 from assistant.cli import main
+from assistant.rate import prefs, prefs_stats
 from assistant.store import ratings as R
 
 SYS = {"role": "system", "content": "Be brief."}
@@ -246,19 +247,24 @@ def test_importing_a_file_without_ids_twice_stores_it_once(tmp_path):
     assert stats["self_consistency"] == {}  # no annotator rated any pair twice
 
 
+def two_plus_two(**changes) -> R.Rating:
+    """A rating of "4" (model a) over "5" (model b) for "2+2?", with `changes`."""
+    rating = {
+        "source": "arena",
+        "annotator": "ana",
+        "context": [{"role": "user", "content": "2+2?"}],
+        "left": R.Response("4", "a"),
+        "right": R.Response("5", "b"),
+        "vote": "left",
+    }
+    return R.Rating(**(rating | changes))
+
+
 def test_stats_count_a_line_imported_twice_before_deduplication_once(tmp_path):
     conn = store.connect()
+    meta = {"file": "old.jsonl", "line": 1}
     twice = [
-        R.Rating(
-            source="import",
-            annotator="import:old",
-            context=[{"role": "user", "content": "2+2?"}],
-            left=R.Response("4", "a"),
-            right=R.Response("5", "b"),
-            vote="left",
-            sides_shown=False,
-            meta={"file": "old.jsonl", "line": 1},
-        )
+        two_plus_two(source="import", annotator="import:old", sides_shown=False, meta=meta)
         for _ in range(2)
     ]
     R.record_many(conn, twice)

@@ -8,8 +8,9 @@ import json
 
 import pytest
 
-from assistant import paths, prefs, store
+from assistant import paths, store
 from assistant.errors import DataError
+from assistant.rate import prefs
 from assistant.store import conversations as C
 from assistant.store import ratings as R
 from rlhf import data

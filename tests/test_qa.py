@@ -133,7 +133,7 @@ def test_the_llm_backend_answers_from_passages_and_cites_one(bridge):
 
 
 def test_answer_scores_follow_squad():
-    from rlhf.qa import exact_match, f1
+    from assistant.tools.qa.train import exact_match, f1
 
     assert exact_match("the Harbour Library.", ["Harbour Library"]) == 1.0
     assert exact_match("", []) == 1.0 and exact_match("1891", []) == 0.0
@@ -142,7 +142,7 @@ def test_answer_scores_follow_squad():
 
 
 def test_the_hand_written_set_is_consistent():
-    from rlhf import qa_data
+    from assistant.tools.qa import data as qa_data
 
     docs = qa_data.documents()
     train, test = qa_data.questions("train"), qa_data.questions("test")
@@ -155,9 +155,9 @@ def test_the_hand_written_set_is_consistent():
 
 @needs_minilm
 def test_the_trainer_lowers_its_loss_on_tiny_data(tmp_path):
-    from rlhf.qa import QATrainConfig, main
+    from assistant.tools.qa.train import QATrainConfig, train
 
-    out = main(
+    out = train(
         QATrainConfig(output_dir=str(tmp_path / "reader"), templated=8, hand_repeat=0, layers=1,
                       batch_size=4, max_steps=12, lr=5e-4, calibrate=0),
         progress=False, log=lambda *_: None,

@@ -130,7 +130,8 @@ def test_an_edit_is_chosen_over_the_original(tmp_path):
 # One `parley arena` session without the screen: the same ArenaSession.vote the TUI calls.
 VOTER = """
 import os, sys, time
-from assistant import arena, store
+from assistant import store
+from assistant.rate import arena
 conn = store.connect(sys.argv[1])
 name, n = sys.argv[2], int(sys.argv[3])
 items = [arena.Item([{"role": "user", "content": f"q{i}"}],

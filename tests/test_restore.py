@@ -15,22 +15,14 @@ from assistant.errors import DataError, UsageError
 from assistant.tools.restore import image as restore_image
 from assistant.tools.restore import restorer
 
-
-@pytest.fixture(autouse=True)
-def one_thread():
-    import torch
-
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("torch_one_thread")
 
 
 def heldout_crop(size: int = 64) -> np.ndarray:
-    """A crop of `camera`, which training never saw (rlhf.restore.TEST_IMAGES)."""
+    """A crop of `camera`, which training never saw (assistant.tools.restore.train.TEST_IMAGES)."""
     import skimage.data
 
-    from rlhf.restore import TEST_IMAGES
+    from assistant.tools.restore.train import TEST_IMAGES
 
     assert "camera" in TEST_IMAGES
     return skimage.data.camera()[200 : 200 + size, 200 : 200 + size].astype(np.float32) / 255
@@ -215,7 +207,7 @@ def test_a_few_training_steps_lower_the_loss_and_resume(tmp_path):
     import torch
 
     from assistant.tools.restore import model
-    from rlhf import restore as stage
+    from assistant.tools.restore import train as stage
 
     torch.manual_seed(0)
     net = model.build(model.NetConfig(channels=(8, 16, 16), emb_dim=32, groups=4))
@@ -241,7 +233,7 @@ def test_a_few_training_steps_lower_the_loss_and_resume(tmp_path):
                                  channels="8,16,16", checkpoint_every=2,
                                  images="coins")  # fmt: skip
     lines: list[str] = []
-    weights = stage.main(config, progress=False, log=lines.append)
+    weights = stage.train(config, progress=False, log=lines.append)
     assert weights.is_file() and (tmp_path / "checkpoint.safetensors").is_file()
     from click.testing import CliRunner
 
@@ -264,13 +256,13 @@ def test_a_few_training_steps_lower_the_loss_and_resume(tmp_path):
                                lr=1e-12, channels="8,16,16", images="coins",
                                init_from=str(weights))  # fmt: skip
     lines.clear()
-    tuned = stage.main(warm, progress=False, log=lines.append)
+    tuned = stage.train(warm, progress=False, log=lines.append)
     assert any(f"starting from the weights in {weights}" in line for line in lines)
     start, end = model.load(weights).state_dict(), model.load(tuned).state_dict()
     assert all(torch.allclose(start[k], end[k], atol=1e-3) for k in start)
     assert model.read_metadata(tuned)["init_from"] == weights.name
     with pytest.raises(ValueError, match="has widths"):
-        stage.main(stage.RestoreConfig(output_dir=str(tmp_path / "w2"), steps=1, patch=16,
+        stage.train(stage.RestoreConfig(output_dir=str(tmp_path / "w2"), steps=1, patch=16,
                                        init_from=str(weights)), progress=False)  # fmt: skip
 
 

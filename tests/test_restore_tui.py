@@ -7,10 +7,9 @@ restored result inline, one above the other.
 from pathlib import Path
 
 import numpy as np
-from fake_engine import FakeEngine, make_app, screen_text, send, settle
+from fake_engine import FakeEngine, make_app, screen_text, settle
 from PIL import Image
-
-from assistant.tui.message_view import ToolMessageView
+from tool_chat import image_captions, tool_in_chat
 
 
 async def test_restore_in_the_chat_shows_before_and_after(tmp_path):
@@ -18,16 +17,12 @@ async def test_restore_in_the_chat_shows_before_and_after(tmp_path):
     grey[20, 4:60] = 255  # a white scratch for the damage detector
     photo = tmp_path / "old photo.png"
     Image.fromarray(grey).save(photo)
-    engine = FakeEngine()
-    app = make_app(engine)
-    async with app.run_test(size=(110, 40)) as pilot:
-        await send(pilot, app, f'/restore "@{photo}" --noise 10 --steps 2')
-        view = app.query_one(ToolMessageView)
+    async with tool_in_chat(f'/restore "@{photo}" --noise 10 --steps 2') as (view, engine):
         assert view.header_text().startswith("/restore · diffusion (diffusion")
         images = [Path(p) for p in view.message.meta["images"]]
         assert images == [photo, tmp_path / "old photo-restored.png"]
         assert Image.open(images[1]).size == (64, 48)
-        captions = [str(w.render()) for w in view.query(".tool-image-path")]
+        captions = image_captions(view)
         assert captions == [f"image: {photo}", f"image: {images[1]}"]
         assert len(view.query(".tool-image")) == 2  # both pictures inline
         assert "found damage" in str(view.query_one(".body").render())

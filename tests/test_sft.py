@@ -51,8 +51,7 @@ def weights(model_dir: Path) -> dict:
 
 def test_tiny_sft_learns_saves_registers_and_generates(tiny_model_dir, tiny_data, tmp_path):
     from assistant import models
-    from assistant.engine import GenerationParams
-    from assistant.inference import load_engine
+    from assistant.inference import GenerationParams, load_engine
 
     out = tmp_path / "run"
     final = run_sft(tiny_model_dir, tiny_data, out, "--max_steps", "12", "--save_steps", "6")

@@ -2,7 +2,8 @@
 
 import doctest
 
-from assistant import prefs_stats, stats
+from assistant import stats
+from assistant.rate import prefs_stats
 from rlhf import evalchat, winrate
 
 

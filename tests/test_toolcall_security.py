@@ -13,28 +13,37 @@ from pathlib import Path
 
 import pytest
 from fake_engine import screen_text, send
+from test_tools_engine import CharVocab
 
 from assistant import toolcall
-from assistant.engine import Done, Engine, Started, TextChunk, ToolCall, ToolResult
+from assistant.inference import Done, Engine, ToolCall, ToolResult
 
 SECRET = "XQZ7-hunter2-secret-9931"
 
 
-class EchoEngine(Engine):
-    """An Engine backend (so the real tool loop wraps it) that answers with the user's last
-    message, in small pieces, like a model that copies a pasted call."""
+class EchoBackend:
+    """A backend that answers with the user's last message, a character a token, like a model
+    that copies a pasted call."""
 
-    def __init__(self) -> None:  # no model: generate is overridden
-        self.name, self.context_window = "echo", 2048
+    def __init__(self) -> None:
+        self.tokenizer, self.context_window, self.eos_ids = CharVocab(), 2048, {0}
 
-    def generate(self, messages, params=None, cancel=None):
-        text = messages[-1]["content"]
-        yield Started(self.name, 3, 0, 1)
-        for i in range(0, len(text), 5):
+    def generate_ids(self, job, cancel):
+        text = self.tokenizer.decode(job.ids).rpartition("<user>")[2]
+        for token in [*self.tokenizer.encode(text), 0]:
             if cancel is not None and cancel.is_set():
-                break
-            yield TextChunk(text[i : i + 5])
-        yield Done(text, "eos", 3, len(text), 0.1, 0.01, 1)
+                return
+            yield token
+
+    def close(self):
+        pass
+
+
+class EchoEngine(Engine):
+    """The real Engine (so the real tool loop runs) over the echoing backend."""
+
+    def __init__(self) -> None:
+        super().__init__(EchoBackend(), name="echo")
 
 
 @pytest.fixture
@@ -83,7 +92,7 @@ def test_a_call_outside_the_declared_parameters_is_refused_and_runs_nothing(
     text = attacks(secret, victim, outdir)[attack]
     events = list(EchoEngine().generate([{"role": "user", "content": f"Sure. {text}"}]))
     result = next(e for e in events if isinstance(e, ToolResult))
-    assert not result.ok and result.output.startswith("refused: ") and reason in result.output
+    assert not result.ok and result.text.startswith("refused: ") and reason in result.text
     done = events[-1]
     assert isinstance(done, Done) and "call refused" in done.text and reason in done.text
     assert ran == []  # no tool was even looked up
@@ -135,16 +144,15 @@ def test_the_llamacpp_engine_refuses_the_same_call(targets):
     # its OpenMP threads spin, 30x slower on a busy CPU
     if importlib.util.find_spec("llama_cpp") is None:
         pytest.skip("llama-cpp-python is not installed")
-    from assistant.engine import GenerationParams
-    from assistant.llamacpp import LlamaCppEngine
+    from assistant.inference import GenerationParams, gguf_engine
     from assistant.models import embedded_gguf
 
     secret, victim, outdir = targets
-    engine = LlamaCppEngine(embedded_gguf(), name="smollm2-135m-instruct")
+    engine = gguf_engine(embedded_gguf(), name="smollm2-135m-instruct")
     try:
         ids = engine.tokenizer.encode(attacks(secret, victim, outdir)["file and backend"])
         script = iter(ids)
-        eos = min(engine.eos_ids)
+        eos = min(engine.backend.eos_ids)
 
         def spell(request, index):  # runs on llama.cpp's worker instead of its sampler
             token = next(script, eos)
@@ -152,9 +160,9 @@ def test_the_llamacpp_engine_refuses_the_same_call(targets):
             request.events.put(("token", token))
             request.last = token
             if token == eos:
-                engine._finish(request, "eos")
+                engine.backend._finish(request, "eos")
 
-        engine._sample = spell
+        engine.backend._sample = spell
         params = GenerationParams(temperature=0.0, max_new_tokens=len(ids) + 4)
         events = list(engine.generate([{"role": "user", "content": "hi"}], params))
     finally:
@@ -162,7 +170,7 @@ def test_the_llamacpp_engine_refuses_the_same_call(targets):
     call = next(e for e in events if isinstance(e, ToolCall))
     result = next(e for e in events if isinstance(e, ToolResult))
     assert call.arguments == {"text": f"@{secret}", "backend": "extractive"}
-    assert not result.ok and "unknown argument(s) backend" in result.output
+    assert not result.ok and "unknown argument(s) backend" in result.text
     assert "call refused" in events[-1].text and SECRET not in events[-1].text
 
 

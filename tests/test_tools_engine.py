@@ -8,38 +8,59 @@ import threading
 import pytest
 
 from assistant import toolcall
-from assistant.engine import (
-    Done,
-    Engine,
-    GenerationParams,
-    Started,
-    TextChunk,
-    ToolCall,
-    ToolResult,
-)
 from assistant.errors import UsageError
+from assistant.inference import Done, Engine, GenerationParams, TextChunk, ToolCall, ToolResult
 from assistant.tools.base import ToolResult as ToolAnswer
 
 CALL = toolcall.render("translate", {"text": "good night", "to": "pt"})
 
 
+class CharVocab:
+    """A tokenizer whose ids are code points (0 is EOS): enough for the engine's prompt fitting."""
+
+    eos_token_id = 0
+
+    def encode(self, text, add_special_tokens=False):
+        return [ord(c) for c in text]
+
+    def decode(self, ids, skip_special_tokens=False):
+        return "".join(chr(i) for i in ids if i)
+
+    def apply_chat_template(self, messages, **_):
+        return self.encode("".join(f"<{m['role']}>{m['content']}" for m in messages))
+
+
+class ScriptedBackend:
+    """A backend that "samples" a fixed text, one character a token, then EOS."""
+
+    def __init__(self, text: str) -> None:
+        self.text, self.seen_cancel = text, None
+        self.tokenizer, self.context_window, self.eos_ids = CharVocab(), 4096, {0}
+
+    def generate_ids(self, job, cancel):
+        tokens, sent = [*self.tokenizer.encode(self.text), 0], 0
+        try:
+            for token in tokens:
+                if cancel is not None and cancel.is_set():
+                    return
+                sent += 1
+                yield token
+        finally:
+            self.seen_cancel = sent < len(tokens)  # stopped before the end of the script
+
+    def close(self):
+        pass
+
+
 class ScriptedEngine(Engine):
-    """An Engine backend that streams a fixed text in small pieces (like a real backend would)."""
+    """The real Engine (stream, tool loop, cancellation) over a scripted backend."""
 
-    def __init__(self, text: str) -> None:  # no model: generate is overridden
-        self.text, self.name, self.seen_cancel = text, "scripted", None
+    def __init__(self, text: str) -> None:
+        super().__init__(ScriptedBackend(text), name="scripted")
 
-    def generate(self, messages, params=None, cancel=None):
-        yield Started(self.name, 3, 0, 1)
-        emitted = ""
-        for i in range(0, len(self.text), 4):
-            if cancel is not None and cancel.is_set():
-                break
-            emitted += self.text[i : i + 4]
-            yield TextChunk(self.text[i : i + 4])
-        finish = "cancelled" if emitted != self.text else "eos"
-        self.seen_cancel = finish == "cancelled"
-        yield Done(emitted, finish, 3, len(emitted), 0.1, 0.01, 1)
+    @property
+    def seen_cancel(self):
+        return self.backend.seen_cancel
 
 
 def fake_runner(calls):
@@ -78,7 +99,7 @@ def test_a_failing_call_is_an_answer_not_a_crash():
     engine.tool_runner = fake_runner(calls := [])
     events = list(engine.generate([{"role": "user", "content": "x"}]))
     result = next(e for e in events if isinstance(e, ToolResult))
-    assert calls and not result.ok and "already Portuguese" in result.output
+    assert calls and not result.ok and "already Portuguese" in result.text
     assert events[-1].text.startswith("(translate failed: the text is already Portuguese")
 
 
@@ -89,7 +110,7 @@ def test_a_call_that_does_not_validate_is_refused_before_the_runner():
     result = next(e for e in events if isinstance(e, ToolResult))
     assert calls == [] and not result.ok
     reason = "translate: 'to' must be one of pt, en, got 'fr'"
-    assert result.output == f"refused: {reason}"
+    assert result.text == f"refused: {reason}"
     assert events[-1].text == f"(translate call refused: {reason})"
 
 
@@ -119,7 +140,7 @@ def test_user_cancel_still_stops_and_runs_nothing():
 
 def test_the_real_decode_loop_runs_a_call(tiny_engine, monkeypatch):
     """The tiny Llama with its sampler forced to spell a call: the base Engine's own loop."""
-    from assistant import engine as engine_module
+    from assistant.inference import transformers_backend as engine_module
 
     ids = tiny_engine.tokenizer.encode(
         f"Let me translate. {CALL} trailing", add_special_tokens=False
@@ -138,7 +159,7 @@ def test_the_real_decode_loop_runs_a_call(tiny_engine, monkeypatch):
 @pytest.mark.parametrize("text", ["/translate --to pt good night"])
 def test_default_runner_is_the_registry(text):
     """run_tool_call goes to assistant.tools.run_call (real bergamot, no model)."""
-    from assistant.engine import run_tool_call
+    from assistant.inference.tool_loop import run_tool_call
 
     result = run_tool_call("translate", {"text": "good night", "to": "pt"})
     assert result.backend == "bergamot" and result.text.lower().startswith("boa noite")

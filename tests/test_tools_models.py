@@ -113,11 +113,12 @@ def test_sentiment_encoder_loads_trained_weights_from_parley_home(parley_home):
     """A head saved by the training code is found under $PARLEY_HOME and wins over shipped ones."""
     import torch
 
+    from assistant.tools import trained
     from assistant.tools.sentiment import encoder
 
     torch.manual_seed(0)
     model, _ = encoder.build(rank=2, alpha=4.0)  # LoRA path: adapters merged at load
-    directory = encoder.trained_dir()
+    directory = trained.trained_dir("sentiment", "encoder")
     encoder.save(model, directory, {"mode": "lora", "rank": 2, "alpha": 4.0})
     encoder.load.cache_clear()
     result = tools.run_slash("sentiment", ["this", "is", "fine"])
@@ -130,14 +131,15 @@ def test_translate_rnn_with_tiny_weights(parley_home):
     """A tiny GRU seq2seq and BPE, saved by the training code's functions, run by the tool."""
     import torch
 
+    from assistant.tools import trained
     from assistant.tools.translate import rnn
-    from rlhf.translate import train_tokenizer
+    from assistant.tools.translate.train import train_tokenizer
 
     pairs = [("good night", "boa noite"), ("good morning", "bom dia"), ("my friend", "meu amigo")]
     tokenizer = train_tokenizer(pairs * 5, vocab_size=60)
     torch.manual_seed(0)
     model = rnn.Seq2Seq(rnn.RNNConfig(tokenizer.get_vocab_size(), 8, 8))
-    rnn.save(model, tokenizer, rnn.trained_dir(), {"pairs": 3})
+    rnn.save(model, tokenizer, trained.trained_dir("translate", "rnn"), {"pairs": 3})
     rnn.load.cache_clear()
     argv = ["--backend", "rnn", "--to", "pt", "Good night. My friend."]
     result = tools.run_slash("translate", argv)
@@ -147,9 +149,9 @@ def test_translate_rnn_with_tiny_weights(parley_home):
 
 
 def test_shipped_sentiment_encoder_says_positive_and_negative():
-    from assistant.tools.sentiment import encoder
+    from assistant.tools.sentiment import weights_dir
 
-    if encoder.weights_dir() is None:
+    if weights_dir() is None:
         pytest.skip("no shipped sentiment weights")
     loved = tools.run_slash("sentiment", ["I absolutely loved this film"])
     hated = tools.run_slash("sentiment", ["This was the worst, most boring film I have ever seen"])

@@ -35,7 +35,7 @@ def write_wav(path: Path, samples: np.ndarray, rate: int = 16000) -> Path:
 
 
 def speak(path: Path, text: str, voice: str = "en-us") -> Path:
-    from rlhf.transcribe import synthesise
+    from assistant.tools.transcribe.train import synthesise
 
     synthesise(text, voice, 160, 50, path)
     return path
@@ -150,9 +150,9 @@ def test_rnn_transcribes_a_long_recording_in_pieces_with_a_progress_bar(tmp_path
 
 @needs_speech
 def test_the_trainer_learns_on_tiny_data(tmp_path):
-    from rlhf import transcribe as stage
+    from assistant.tools.transcribe import train as stage
 
-    stage.main(
+    stage.train(
         stage.TranscribeConfig(output_dir=str(tmp_path / "model"),
                                corpus_dir=str(tmp_path / "corpus"), utterances=8, hidden_dim=32,
                                layers=1, batch_size=4, lr=3e-3, max_steps=24, save_every=12,
@@ -167,7 +167,7 @@ def test_the_trainer_learns_on_tiny_data(tmp_path):
     assert config["steps"] == 24 and len(config["history"]) == 2
     manifest = (tmp_path / "corpus" / "manifest.jsonl").read_text().splitlines()
     assert len(manifest) == 8 and len(list((tmp_path / "corpus").glob("*.wav"))) == 8
-    stage.main(
+    stage.train(
         stage.TranscribeConfig(output_dir=str(tmp_path / "model"),
                                corpus_dir=str(tmp_path / "corpus"), utterances=8, hidden_dim=32,
                                layers=1, batch_size=4, max_steps=28, save_every=12),

@@ -3,7 +3,7 @@ model, Esc, persistence across restarts, literal text, the status line, copy and
 
 import threading
 
-from fake_engine import FakeEngine, make_app, screen_text, send, settle
+from fake_engine import FakeEngine, held_until, make_app, screen_text, send, settle
 
 from assistant import store
 from assistant.store import conversations as convs
@@ -54,14 +54,7 @@ async def test_a_prompt_sent_while_loading_waits_for_the_model():
     release = threading.Event()
     engine = FakeEngine(["Ready now."])
 
-    def slow_factory(model, dtype, progress):
-        progress("reading weights 1/2")
-        release.wait(10)
-        return engine
-
-    from assistant.tui.app import ChatApp
-
-    app = ChatApp(engine_factory=slow_factory)
+    app = make_app(factory=held_until(release, engine, "reading weights 1/2"))
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
         app.prompt.value = "hello?"
@@ -268,13 +261,7 @@ async def test_a_paste_with_carriage_returns_opens_the_composer_with_every_line(
 async def test_escape_while_the_model_loads_cancels_the_waiting_prompt():
     release = threading.Event()
 
-    def slow_factory(model, dtype, progress):
-        release.wait(10)
-        return FakeEngine(["never asked"])
-
-    from assistant.tui.app import ChatApp
-
-    app = ChatApp(engine_factory=slow_factory)
+    app = make_app(factory=held_until(release, FakeEngine(["never asked"])))
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
         app.prompt.value = "hello?"
@@ -495,18 +482,15 @@ async def test_a_question_after_an_unanswered_one_goes_beside_it():
     release = threading.Event()
     engine = FakeEngine(["Second answer."])
 
-    def slow_factory(model, dtype, progress):
-        release.wait(10)
-        return engine
-
-    from assistant.tui.app import ChatApp
-
-    app = ChatApp(engine_factory=slow_factory)
+    app = make_app(factory=held_until(release, engine))
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
         app.prompt.value = "first question"
         await pilot.press("enter")
-        await pilot.pause(0.2)
+        for _ in range(500):  # the answer waits for the model
+            if app.session.generating:
+                break
+            await pilot.pause(0.02)
         await pilot.press("escape")  # stopped before the model was ready: no answer
         release.set()
         await settle(pilot, app)

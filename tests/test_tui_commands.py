@@ -8,9 +8,10 @@ from pathlib import Path
 from fake_engine import FakeEngine, make_app, screen_text, send, settle
 from textual.widgets import DataTable, Input, TextArea
 
-from assistant import commands, store
+from assistant import store
+from assistant.chat import commands
 from assistant.config import Config
-from assistant.engine import ToolCall, ToolResult
+from assistant.inference import ToolCall, ToolResult
 from assistant.store import conversations as convs
 from assistant.tui.help_screen import HelpScreen
 from assistant.tui.message_view import AssistantMessageView, ToolMessageView
@@ -207,7 +208,7 @@ async def test_tool_calls_the_model_makes_are_shown_with_the_answer():
     script = [
         [
             ToolCall("sentiment", {"text": "great"}),
-            ToolResult("sentiment", "positive", backend="vader", seconds=0.01, confidence=0.98),
+            ToolResult("sentiment", "vader", "", "positive", latency_s=0.01, confidence=0.98),
             "It reads as positive.",
         ]
     ]

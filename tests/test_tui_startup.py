@@ -25,7 +25,7 @@ def test_first_frame_is_up_with_the_prompt_focused_before_torch_is_imported(tmp_
         """
         import asyncio, sys, threading
         from assistant.tui.app import ChatApp
-        from assistant.tui.generation import load_engine
+        from assistant.chat.session import load_engine
 
         release = threading.Event()
         seen = {}
@@ -36,7 +36,7 @@ def test_first_frame_is_up_with_the_prompt_focused_before_torch_is_imported(tmp_
             raise RuntimeError("test over")
 
         async def main():
-            assert ChatApp().engine_factory is load_engine  # the real path imports lazily
+            assert ChatApp().session.engine_factory is load_engine  # the real path imports lazily
             app = ChatApp(engine_factory=factory)
             async with app.run_test(size=(100, 30)) as pilot:
                 first = {"focused": app.focused is app.prompt, "torch": "torch" in sys.modules}

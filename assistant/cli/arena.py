@@ -1,11 +1,12 @@
 """`parley arena`: a preference-rating session in the terminal (the TUI in assistant/tui/arena.py,
-the session logic in assistant/arena.py)."""
+the session logic in assistant/rate/arena.py)."""
 
 from __future__ import annotations
 
 import click
 
-from assistant.cli.options import dtype_option
+from assistant.cli.options import dtype_option, sampling_option
+from assistant.rate.arena_inputs import PARAM_KEYS
 
 
 def _default_annotator() -> str:
@@ -30,20 +31,15 @@ def _default_annotator() -> str:
     "--models",
     default=None,
     help="Two contenders: A,B or one model under two settings, "
-    "e.g. M@temperature=0.2,M@temperature=1.0,seed=3 (keys: temperature, top_p, "
-    "max_new_tokens, seed). Not needed when every item brings its two responses.",
+    f"e.g. M@temperature=0.2,M@temperature=1.0,seed=3 (keys: {', '.join(PARAM_KEYS)}). "
+    "Not needed when every item brings its two responses.",
 )
 @click.option("--annotator", "-a", default=None, help="Who is rating (default: your login name).")
-@click.option(
-    "--temperature",
-    "-t",
-    type=click.FloatRange(min=0),
-    default=0.7,
-    show_default=True,
-    help="Sampling temperature, unless a contender sets its own.",
+@sampling_option(
+    "temperature", default=0.7, help="Sampling temperature, unless a contender sets its own."
 )
-@click.option("--top-p", type=click.FloatRange(0, 1, min_open=True), default=0.9, show_default=True)
-@click.option("--max-new-tokens", "-n", type=click.IntRange(min=1), default=256, show_default=True)
+@sampling_option("top_p")
+@sampling_option("max_new_tokens", default=256)
 @click.option(
     "--system", default=None, help="System prompt for items without one (default: Parley's)."
 )
@@ -61,8 +57,8 @@ def _default_annotator() -> str:
     default=None,
     help="The ratings database (default: parley.db in $PARLEY_HOME).",
 )
-def arena(prompts_file, models, annotator, temperature, top_p, max_new_tokens, system,
-          shuffle_seed, dtype, db_path):  # fmt: skip
+def arena(prompts_file, models, annotator, system, shuffle_seed, backend, dtype, db_path,
+          **sampling):  # fmt: skip
     """Rate two models' answers side by side, one key a vote.
 
     \b
@@ -78,12 +74,12 @@ def arena(prompts_file, models, annotator, temperature, top_p, max_new_tokens, s
     parley arena --prompts prompts.txt --models smollm2-135m-instruct,./my-ckpt
     parley arena -p prompts.jsonl --models M@temperature=0.2,M@temperature=1.2 -a ana
     """
-    from assistant.threads import quiet_torch_threads
+    from assistant.inference.threads import quiet_torch_threads
 
     quiet_torch_threads()
-    from assistant import arena as arena_mod
     from assistant import store
     from assistant.models import resolve
+    from assistant.rate import arena as arena_mod
 
     items = arena_mod.load_prompts(prompts_file)
     contenders = arena_mod.parse_contenders(models) if models else []
@@ -95,7 +91,7 @@ def arena(prompts_file, models, annotator, temperature, top_p, max_new_tokens, s
         from assistant.inference import load_engine
 
         # the session puts the system prompt into each item's context itself
-        return load_engine(name, dtype=dtype)
+        return load_engine(name, backend=backend, dtype=dtype)
 
     session = arena_mod.ArenaSession(
         conn,
@@ -103,7 +99,7 @@ def arena(prompts_file, models, annotator, temperature, top_p, max_new_tokens, s
         contenders,
         annotator or _default_annotator(),
         system_prompt=system,
-        base_params={"temperature": temperature, "top_p": top_p, "max_new_tokens": max_new_tokens},
+        base_params=sampling,
         shuffle_seed=shuffle_seed,
         engine_factory=engine_factory,
     )

@@ -22,7 +22,7 @@ from assistant.errors import UsageError
     is_flag=True,
     help="Print one JSON record (model, parameters, text, token counts, seconds).",
 )
-def ask(prompt, model, dtype, temperature, top_p, max_new_tokens, seed, system, as_json):
+def ask(prompt, model, backend, dtype, system, as_json, **sampling):
     """Answer PROMPT and stream the answer to stdout. PROMPT `-` reads it from stdin.
 
     \b
@@ -42,20 +42,21 @@ def ask(prompt, model, dtype, temperature, top_p, max_new_tokens, seed, system, 
             'empty prompt: ask something, e.g. parley ask "What is the capital of '
             'France?" (or pass - and pipe it on stdin)'
         )
-    from assistant.threads import quiet_torch_threads
+    from assistant.inference.threads import quiet_torch_threads
 
     quiet_torch_threads()
-    from assistant import commands
-    from assistant.engine import Done, GenerationParams, TextChunk
-    from assistant.inference import load_engine
+    from assistant.chat import commands
+    from assistant.inference import Done, GenerationParams, TextChunk, load_engine
 
     command = commands.parse(prompt)
     if command is not None:
         _run_tool(command, as_json)
         return
     prompt = commands.unescape(prompt)
-    params = GenerationParams(temperature, top_p, max_new_tokens, seed)
-    engine = load_engine(model, dtype=dtype, progress=None if as_json else progress)
+    params = GenerationParams(**sampling)
+    engine = load_engine(
+        model, backend=backend, dtype=dtype, progress=None if as_json else progress
+    )
     messages = []
     if system:
         messages.append({"role": "system", "content": system})
@@ -85,13 +86,13 @@ def ask(prompt, model, dtype, temperature, top_p, max_new_tokens, seed, system, 
         click.echo(json.dumps(record, ensure_ascii=False))
     else:
         sys.stdout.write("\n")
-        if seed is None:  # a random seed: say which, so the answer can be had again
+        if sampling["seed"] is None:  # a random seed: say which, so the answer can be had again
             click.echo(f"seed {done.seed} (--seed {done.seed} gives this answer again)", err=True)
 
 
 def _run_tool(command, as_json: bool) -> None:
     """A slash command in `parley ask`: only tool commands make sense outside the chat."""
-    from assistant import commands
+    from assistant.chat import commands
 
     tools = ", ".join(f"/{n}" for n in commands.tool_names()) or "none installed"
     if command.name in commands.BUILTINS:

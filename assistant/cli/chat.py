@@ -6,6 +6,7 @@ parley chat --model my-sft -t 0.7    # a trained checkpoint, warmer sampling
 
 from __future__ import annotations
 
+import functools
 import importlib
 import os
 import sys
@@ -14,8 +15,7 @@ import click
 
 from assistant.cli.options import dtype_option, model_option, sampling_options
 from assistant.errors import UsageError
-
-SAMPLING = ("temperature", "top_p", "max_new_tokens", "seed")
+from assistant.inference.params import PER_CHAT
 
 
 @click.command()
@@ -31,22 +31,22 @@ SAMPLING = ("temperature", "top_p", "max_new_tokens", "seed")
     help="module:callable(model, dtype, progress) that builds the engine (tests use a fake).",
 )
 @click.pass_context
-def chat(ctx, model, dtype, temperature, top_p, max_new_tokens, seed, system, db_path, engine_spec):
+def chat(ctx, model, backend, dtype, system, db_path, engine_spec, **sampling):
     """Chat with a model in the terminal: conversations are saved, answers can be rated.
 
     F1 lists every key; / starts a command (/help, /new, /model, /system, /export, /clear);
     ctrl+p opens the command palette; ctrl+q quits. Defaults come from the config file
     ($PARLEY_HOME/config.toml, [chat] and [keymap]); flags given here win.
     """
-    from assistant.threads import quiet_torch_threads
+    from assistant.inference.threads import quiet_torch_threads
 
     quiet_torch_threads()
     from assistant import config as config_module
 
     config = config_module.load()
-    settings = {k: v for k, v in config.chat.items() if k in (*SAMPLING, "system_prompt")}
-    given = {"temperature": temperature, "top_p": top_p, "max_new_tokens": max_new_tokens}
-    given.update(seed=seed, system_prompt=system)
+    names = [s.name for s in PER_CHAT]
+    settings = {k: v for k, v in config.chat.items() if k in (*names, "system_prompt")}
+    given = {**sampling, "system_prompt": system}
     if system:
         from assistant.tools.text import require_utf8
 
@@ -58,6 +58,10 @@ def chat(ctx, model, dtype, temperature, top_p, max_new_tokens, seed, system, db
     if ctx.get_parameter_source("dtype").name == "DEFAULT" and "dtype" in config.chat:
         dtype = config.chat["dtype"]
     factory = _engine_factory(engine_spec) if engine_spec else None
+    if factory is None and backend != "auto":
+        from assistant.chat.answers import load_engine
+
+        factory = functools.partial(load_engine, backend=backend)
     if (model or config.chat.get("model")) and factory is None:
         from assistant import models
 
@@ -81,7 +85,7 @@ def chat(ctx, model, dtype, temperature, top_p, max_new_tokens, seed, system, db
         settings=settings,
     )
     app.run()
-    if app.engine is not None:
+    if app.session.engine is not None:
         # Everything is saved and the terminal restored by now. With torch loaded in a worker
         # thread, interpreter teardown has crashed (SIGSEGV) now and then on this machine; skip it.
         sys.stdout.flush()

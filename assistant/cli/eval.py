@@ -8,8 +8,13 @@ import time
 
 import click
 
-from assistant.cli.options import dtype_option, model_option, progress
-from assistant.engine import GenerationParams
+from assistant.cli.options import (
+    backend_option,
+    dtype_option,
+    model_option,
+    progress,
+    sampling_option,
+)
 
 
 @click.group("eval")
@@ -41,38 +46,10 @@ class ProgressBar:
         click.echo(end, err=True, nl=False)
 
 
-# A repetition penalty is offered only where the engine's sampling settings have one.
-_HAS_PENALTY = "repetition_penalty" in GenerationParams.__dataclass_fields__
-
-
 def _sampling(f):
-    defaults = GenerationParams()
-    options = [
-        click.option(
-            "--temperature",
-            "-t",
-            type=click.FloatRange(min=0),
-            default=None,
-            help=f"0 means greedy [default: Parley's, {defaults.temperature}].",
-        ),
-        click.option(
-            "--top-p",
-            type=click.FloatRange(0, 1, min_open=True),
-            default=None,
-            help=f"Nucleus sampling mass [default: Parley's, {defaults.top_p}].",
-        ),
-    ]
-    if _HAS_PENALTY:
-        options.append(
-            click.option(
-                "--repetition-penalty",
-                type=click.FloatRange(min=0),
-                default=None,
-                help="Repetition penalty [default: Parley's].",
-            )
-        )
-    for option in reversed(options):
-        f = option(f)
+    """--temperature, --top-p, --repetition-penalty: Parley's defaults unless given."""
+    for name in ("repetition_penalty", "top_p", "temperature"):
+        f = sampling_option(name, parleys_default=True)(f)
     return f
 
 
@@ -99,12 +76,9 @@ def _sampling(f):
     help="System prompt (default: Parley's; 'model': the chat template's own).",
 )
 @_sampling
-@click.option(
-    "--max-new-tokens",
-    "-n",
-    type=click.IntRange(min=1),
+@sampling_option(
+    "max_new_tokens",
     default=128,
-    show_default=True,
     help="Longest answer; an answer still going there counts as 'no end'.",
 )
 @click.option(
@@ -120,6 +94,7 @@ def _sampling(f):
     show_default=True,
     help="Answers decoded together (llama.cpp).",
 )
+@backend_option
 @click.option(
     "--by-category",
     is_flag=True,
@@ -135,6 +110,7 @@ def chat_cmd(
     max_new_tokens,
     limit,
     workers,
+    backend,
     by_category,
     as_json,
     **sampling,
@@ -143,6 +119,7 @@ def chat_cmd(
     with a 95% interval; the record is written under $PARLEY_HOME/evals/ (or the run).
 
     Sampling and system prompt are Parley's built-in defaults (not config.toml's) unless given."""
+    from assistant.inference import GenerationParams
     from assistant.models import EMBEDDED_NAME
     from rlhf import evalchat
 
@@ -152,7 +129,7 @@ def chat_cmd(
     names = [model or EMBEDDED_NAME] + ([against] if against else [])
     results = []
     for name in names:
-        engine, n = evalchat.load_engine(name, workers, progress=progress)
+        engine, n = evalchat.load_engine(name, workers, progress=progress, backend=backend)
         try:
             prompt = evalchat.model_default_system(engine) if system == "model" else system
             results.append(evalchat.run(engine, items, prompt, params, seeds, n, ProgressBar(name)))
@@ -191,13 +168,15 @@ def chat_cmd(
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 @click.option("--verbose", "-v", is_flag=True, help="Show each request as it is scored.")
-def tools_cmd(model, dtype, requests_file, limit, describe_tools, as_json, verbose) -> None:
+def tools_cmd(
+    model, backend, dtype, requests_file, limit, describe_tools, as_json, verbose
+) -> None:
     """Tool-routing accuracy on held-out tool requests: right tool, and right call (arguments)."""
     from assistant.inference import load_engine
     from rlhf import eval_tools
 
     requests = eval_tools.load_requests(requests_file or eval_tools.HELDOUT)[:limit]
-    engine = load_engine(model, dtype=dtype, progress=progress)
+    engine = load_engine(model, backend=backend, dtype=dtype, progress=progress)
     result = eval_tools.evaluate(
         engine, requests, describe_tools, progress=progress if verbose else None
     )
@@ -219,7 +198,9 @@ def _slug(model: str) -> str:
     return "".join(c if c.isalnum() or c in "-_." else "_" for c in _name(model))
 
 
-def _human_judge(model: str, against: str, prompts: list[str], seed: int) -> dict | None:
+def _human_judge(
+    model: str, against: str, prompts: list[str], seed: int, backend: str
+) -> dict | None:
     """The first call queues both models' answers for the arena; once rated, the next call
     returns the win rate from the votes."""
     from pathlib import Path
@@ -235,7 +216,8 @@ def _human_judge(model: str, against: str, prompts: list[str], seed: int) -> dic
             return result
         click.echo(f"no votes yet on {queued}; rate them with:")
     else:
-        a, b = load_engine(model, progress=progress), load_engine(against, progress=progress)
+        a = load_engine(model, backend=backend, progress=progress)
+        b = load_engine(against, backend=backend, progress=progress)
         key = winrate.queue_for_humans(a, b, prompts, queued, seed)
         click.echo(f"queued {len(prompts)} pairs (session {key}); rate them with:")
     click.echo(f"  parley arena --prompts {queued}")
@@ -255,20 +237,23 @@ JUDGE_HELP = "An annotator (judge, concise, polite, on_topic), reward-model, or 
 @click.option("--limit", type=click.IntRange(min=1), default=None, help="Only the first N prompts.")
 @click.option("--max-new-tokens", type=click.IntRange(min=1), default=64, show_default=True)
 @click.option("--seed", type=int, default=0, show_default=True)
+@backend_option
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
-def winrate_cmd(model, against, judge, reward_model, prompts, limit, max_new_tokens, seed, as_json):
+def winrate_cmd(
+    model, against, judge, reward_model, prompts, limit, max_new_tokens, seed, backend, as_json
+):
     """How often MODEL's answer beats AGAINST's on held-out prompts, with a 95% interval."""
     from assistant.inference import load_engine
     from rlhf import winrate
 
     prompt_list = winrate.read_prompts(prompts or winrate.HELDOUT_PROMPTS)[:limit]
     if judge == "human":
-        result = _human_judge(model, against, prompt_list, seed)
+        result = _human_judge(model, against, prompt_list, seed, backend)
         if result is None:
             return
     else:
-        a = load_engine(model, progress=progress)
-        b = load_engine(against, progress=progress)
+        a = load_engine(model, backend=backend, progress=progress)
+        b = load_engine(against, backend=backend, progress=progress)
         result = winrate.winrate(
             a, b, prompt_list, judge, reward_model, 0.7, max_new_tokens, seed, (model, against)
         )

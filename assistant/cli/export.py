@@ -32,7 +32,7 @@ from assistant.errors import UsageError
 def export_cmd(ids, all_, fmt, output, include_stopped, list_):
     """Export chat conversations: Markdown to read, JSONL ({"messages": [...]}) to train on."""
     from assistant import store
-    from assistant.export import export, unfinished_answers
+    from assistant.rate.export import export, unfinished_answers
     from assistant.store import conversations as convs
 
     conn = store.connect()

@@ -1,12 +1,18 @@
-"""Options shared by the commands that generate text."""
+"""Options shared by the commands that generate text. The sampling options are derived from
+`assistant.inference.SETTINGS`, where each setting's name, default, range and help are declared.
+
+`$PARLEY_BACKEND` is read here and only here, as the default of `--backend`.
+"""
 
 from __future__ import annotations
 
-import os
+from collections.abc import Callable
+from typing import Any
 
 import click
 
-from assistant.models import DTYPES
+from assistant.inference.loader import BACKENDS, DEFAULT_DTYPE, DTYPES
+from assistant.inference.params import PER_CHAT, SETTINGS
 
 model_option = click.option(
     "--model",
@@ -18,70 +24,57 @@ model_option = click.option(
 _dtype = click.option(
     "--dtype",
     type=click.Choice(DTYPES),
-    default="float32",
+    default=DEFAULT_DTYPE,
     show_default=True,
     help="Weights' dtype on the transformers backend; bfloat16 decodes faster on CPUs with bf16.",
 )
-
-
-def _set_backend(ctx: click.Context, param: click.Parameter, value: str | None) -> None:
-    if value:  # read by inference.load_engine, wherever the command loads its engines
-        os.environ["PARLEY_BACKEND"] = value
-
-
-_backend = click.option(
+backend_option = click.option(
     "--backend",
-    type=click.Choice(["auto", "llamacpp", "transformers"]),
-    default=None,
-    expose_value=False,
-    callback=_set_backend,
-    help="Inference backend (default auto: llama.cpp where installed and the model is a Llama; "
-    "also $PARLEY_BACKEND).",
+    type=click.Choice(BACKENDS, case_sensitive=False),
+    default="auto",
+    envvar="PARLEY_BACKEND",
+    show_default=True,
+    help="Inference backend: auto is llama.cpp where installed and the model is a Llama "
+    "(also $PARLEY_BACKEND).",
 )
 
 
 def dtype_option(f):
     """--dtype and --backend."""
-    return _backend(_dtype(f))
+    return backend_option(_dtype(f))
+
+
+def sampling_option(name: str, *, parleys_default: bool = False, **overrides: Any) -> Callable:
+    """The click option of one sampling setting, as declared in `SETTINGS`; `overrides` replace
+    its click keywords (a command's own default or help). `parleys_default`: no default here
+    (None), so the command can tell Parley's default from a value given."""
+    setting = SETTINGS[name]
+    if setting.type is float:
+        kind: Any = click.FloatRange(setting.low, setting.high, min_open=setting.low_open)
+    elif setting.low is not None:
+        kind = click.IntRange(setting.low, setting.high)
+    else:
+        kind = setting.type
+    kwargs: dict[str, Any] = {
+        "type": kind,
+        "default": setting.default,
+        "show_default": setting.default is not None,
+        "help": setting.help,
+    }
+    if parleys_default:
+        help_ = setting.help.rstrip(".")
+        kwargs.update(default=None, help=f"{help_} [default: Parley's, {setting.default}].")
+    kwargs.update(overrides)
+    flags = [setting.flag, *([setting.short] if setting.short else [])]
+    return click.option(*flags, **kwargs)
 
 
 def sampling_options(f):
-    """--temperature, --top-p, --max-new-tokens, --seed, --system."""
-    for option in reversed(
-        [
-            click.option(
-                "--temperature",
-                "-t",
-                type=click.FloatRange(min=0),
-                default=0.2,
-                show_default=True,
-                help="0 means greedy.",
-            ),
-            click.option(
-                "--top-p",
-                type=click.FloatRange(0, 1, min_open=True),
-                default=0.9,
-                show_default=True,
-                help="Nucleus sampling mass.",
-            ),
-            click.option(
-                "--max-new-tokens",
-                "-n",
-                type=click.IntRange(min=1),
-                default=512,
-                show_default=True,
-                help="Longest answer in tokens.",
-            ),
-            click.option(
-                "--seed",
-                type=int,
-                default=None,
-                help="Same seed, same answer (default: a random seed, reported).",
-            ),
-            click.option("--system", default=None, help="System prompt (default: Parley's)."),
-        ]
-    ):
-        f = option(f)
+    """The per-conversation settings (--temperature, --top-p, --max-new-tokens, --seed) and
+    --system."""
+    f = click.option("--system", default=None, help="System prompt (default: Parley's).")(f)
+    for setting in reversed(PER_CHAT):
+        f = sampling_option(setting.name)(f)
     return f
 
 

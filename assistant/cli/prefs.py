@@ -1,5 +1,5 @@
 """`parley prefs export|import|stats`: ratings out as TRL preference data, in from JSONL, and
-quality control with a leaderboard. The formats are described in `assistant/prefs.py`."""
+quality control with a leaderboard. The formats are described in `assistant/rate/prefs.py`."""
 
 from __future__ import annotations
 
@@ -44,7 +44,8 @@ def export_cmd(out, fmt, ties, redact, db_path):
     parley prefs export --out prefs.jsonl
     parley prefs export --out prefs-ds --format hf --ties keep --redact
     """
-    from assistant import prefs, store
+    from assistant import store
+    from assistant.rate import prefs
 
     conn = store.connect(db_path)
     summary = prefs.export(conn, out, fmt=fmt, ties=ties, redact=redact)
@@ -68,7 +69,8 @@ def import_cmd(file, strict, annotator, db_path):
     was imported before, so importing a file twice stores it once. A pair whose chosen and
     rejected texts are identical is reported and not stored.
     """
-    from assistant import prefs, store
+    from assistant import store
+    from assistant.rate import prefs
 
     conn = store.connect(db_path)
     report = prefs.import_file(conn, file, strict=strict, annotator=annotator)
@@ -100,7 +102,8 @@ def stats_cmd(plot, as_json, bootstrap, db_path):
     """Counts per annotator and model, left/right position bias, self-consistency on repeated
     pairs, agreement between annotators (raw and Cohen's kappa), accuracy on gold items, and a
     Bradley-Terry leaderboard with bootstrap 95% intervals."""
-    from assistant import prefs_stats, store
+    from assistant import store
+    from assistant.rate import prefs_stats
 
     conn = store.connect(db_path)
     stats = prefs_stats.compute(conn, bootstrap=bootstrap)

@@ -40,7 +40,7 @@ class ToolGroup(click.Group):
 @click.group("tool", cls=ToolGroup)
 def tool() -> None:
     """Run a tool: translate, sentiment, summarize, ... (`parley tool list` shows them all)."""
-    from assistant.threads import quiet_torch_threads
+    from assistant.inference.threads import quiet_torch_threads
 
     quiet_torch_threads()  # the same thread setting as `chat` and `ask`, before torch loads
 

@@ -1,7 +1,10 @@
-"""`parley train STAGE --config RECIPE.yaml [--key value ...]`: one training stage per subcommand.
+"""`parley train STAGE ...`: one training stage per subcommand.
 
-Each stage's command lives in its own module and is loaded only when it runs (training imports
-torch, TRL and `rlhf`, lazily). Add a stage with one line in `STAGES`.
+The chat model's stages (`sft`, `reward`, `ppo`, `rloo`, `dpo`; `rlhf/`) take
+`--config RECIPE.yaml [--key value ...]`; a tool's model (`translate`, `image`, ...) is trained by
+the trainer beside the tool (`assistant/tools/<tool>/train.py`, listed in
+`assistant.cli.train_tools.TRAINERS`). Each command is loaded only when it runs (training imports
+torch, TRL and `rlhf`, lazily). Add a chat stage with one line in `STAGES`.
 """
 
 from __future__ import annotations
@@ -9,6 +12,7 @@ from __future__ import annotations
 import click
 
 from assistant.cli.lazy import LazyGroup
+from assistant.cli.train_tools import TRAINERS, command
 
 # stage name -> "module:attribute" of a click command
 STAGES: dict[str, str] = {
@@ -17,18 +21,19 @@ STAGES: dict[str, str] = {
     "ppo": "assistant.cli.train_chat:ppo",
     "rloo": "assistant.cli.train_chat:rloo",
     "dpo": "assistant.cli.train_chat:dpo",
-    "restore": "assistant.cli.train_restore:restore",
-    "translate": "assistant.cli.train_tools:translate",
-    "sentiment": "assistant.cli.train_tools:sentiment",
-    "transcribe": "assistant.cli.train_tools:transcribe",
-    "image": "assistant.cli.train_image:image",
-    "caption": "assistant.cli.train_vision:caption",
-    "qa": "assistant.cli.train_vision:qa",
 }
 
 
 class LazyStages(LazyGroup):
     lazy_commands = STAGES
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *TRAINERS})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name in TRAINERS:
+            return command(cmd_name)
+        return super().get_command(ctx, cmd_name)
 
 
 @click.group("train", cls=LazyStages)

@@ -91,10 +91,15 @@ def create(conn: sqlite3.Connection, title: str = "New chat", **settings: Any) -
 
 
 def get(conn: sqlite3.Connection, conversation_id: int) -> Conversation:
-    row = conn.execute("SELECT * FROM conversations WHERE id = ?", (conversation_id,)).fetchone()
+    missing = f"no conversation with id {conversation_id}; see the sidebar for ids"
+    return _conversation(_row(conn, "conversations", conversation_id, missing))
+
+
+def _row(conn: sqlite3.Connection, table: str, row_id: int, missing: str) -> sqlite3.Row:
+    row = conn.execute(f"SELECT * FROM {table} WHERE id = ?", (row_id,)).fetchone()
     if row is None:
-        raise UsageError(f"no conversation with id {conversation_id}; see the sidebar for ids")
-    return _conversation(row)
+        raise UsageError(missing)
+    return row
 
 
 def list_all(conn: sqlite3.Connection, search: str = "", limit: int = 500) -> list[Conversation]:
@@ -191,10 +196,7 @@ def add_message(
 
 
 def get_message(conn: sqlite3.Connection, message_id: int) -> Message:
-    row = conn.execute("SELECT * FROM messages WHERE id = ?", (message_id,)).fetchone()
-    if row is None:
-        raise UsageError(f"no message with id {message_id}")
-    return _message(row)
+    return _message(_row(conn, "messages", message_id, f"no message with id {message_id}"))
 
 
 def messages(conn: sqlite3.Connection, conversation_id: int) -> list[Message]:

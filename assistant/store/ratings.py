@@ -24,7 +24,7 @@ import sqlite3
 import time
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 from assistant import store
@@ -76,6 +76,40 @@ class Rating:
     decided_at: float | None = None
     uid: str | None = None
     meta: dict[str, Any] = field(default_factory=dict)
+    id: int | None = None  # set once stored (`from_row`)
+
+    @classmethod
+    def from_row(cls, row: sqlite3.Row) -> Rating:
+        """A stored rating as it was recorded: the one way a ratings row is read. Every field
+        is the column of its name (`left_text` is `left.text`, `tags_json` is `tags`)."""
+        r = decode(row)
+
+        def side(name: str) -> Response:
+            resp = Response(**{f.name: r[f"{name}_{f.name}"] for f in fields(Response)})
+            resp.params, resp.tool_calls = resp.params or {}, resp.tool_calls or []
+            return resp
+
+        rating = cls(
+            **{f.name: r[f.name] for f in fields(cls) if f.name not in ("left", "right")},
+            left=side("left"),
+            right=side("right"),
+        )
+        rating.sides_shown = bool(rating.sides_shown)
+        rating.swapped = None if rating.swapped is None else bool(rating.swapped)
+        rating.reason, rating.tags, rating.meta = (
+            rating.reason or "",
+            rating.tags or [],
+            rating.meta or {},
+        )
+        return rating
+
+    def response(self, side: str) -> Response:
+        """The `left` or `right` response."""
+        return {"left": self.left, "right": self.right}[side]
+
+    @property
+    def pair_key(self) -> str:
+        return pair_key(self.context, self.left.text, self.right.text)
 
     def validate(self) -> None:
         if self.vote not in VOTES:
@@ -182,6 +216,11 @@ def retract_last(
     return row
 
 
+def standing_ratings(conn: sqlite3.Connection, **where: Any) -> list[Rating]:
+    """`standing`, as typed records."""
+    return [Rating.from_row(row) for row in standing(conn, **where)]
+
+
 def standing(
     conn: sqlite3.Connection,
     *,
@@ -215,7 +254,7 @@ def done_items(conn: sqlite3.Connection, annotator: str, session_key: str) -> se
 
 
 def decode(row: sqlite3.Row) -> dict[str, Any]:
-    """A ratings row as a dict with its JSON columns parsed."""
+    """A ratings row as a dict with its JSON columns parsed (`Rating.from_row` reads it)."""
     out = dict(row)
     for key in list(out):
         if key.endswith("_json"):

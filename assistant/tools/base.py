@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any, ClassVar, NoReturn
 
 from assistant.errors import Cancelled, UsageError
+from assistant.inference.events import ToolResult  # the engine's event when the model calls a tool
 
 Progress = Callable[[str], None]
 
@@ -72,27 +73,6 @@ class BackendInfo:
     weights_present: bool
     metrics: dict[str, Any] = field(default_factory=dict)
     default: bool = False
-
-
-@dataclass
-class ToolResult:
-    """What a tool answered, and which backend answered it how fast and how sure."""
-
-    tool: str
-    backend: str
-    architecture: str
-    text: str
-    latency_s: float
-    confidence: float | None = None
-    images: list[Path] = field(default_factory=list)
-    data: dict[str, Any] = field(default_factory=dict)
-
-    def summary(self) -> str:
-        """One line for a status bar: `translate · bergamot (transformer) · 0.12 s · 93%`."""
-        parts = [self.tool, f"{self.backend} ({self.architecture})", f"{self.latency_s:.2f} s"]
-        if self.confidence is not None:
-            parts.append(f"confidence {self.confidence:.0%}")
-        return " · ".join(parts)
 
 
 @dataclass

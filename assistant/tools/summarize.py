@@ -6,8 +6,8 @@
     /summarize TEXT   or   /summarize @FILE     (in `parley chat` / `parley ask`)
 
 - `llm` (default): abstractive, by the chat model (`--model`, default the embedded one) through
-  `assistant.engine`. A text longer than the model's window is first cut down extractively to the
-  sentences that fit (in their original order), then summarised.
+  `assistant.inference`. A text longer than the model's window is first cut down extractively to
+  the sentences that fit (in their original order), then summarised.
 - `extractive`: the sentences closest to the whole text's meaning (MiniLM sentence embeddings,
   centrality with a redundancy penalty), in their original order. No NLTK data is needed.
 - `hf`: any local BART/T5 encoder-decoder (`--model DIR` or PARLEY_SUMMARIZE_MODEL).
@@ -17,28 +17,21 @@ Text up to 100,000 characters (or a UTF-8 file) is accepted; binary files are re
 
 from __future__ import annotations
 
-import os
 import re
-from pathlib import Path
-from typing import Any
 
 from assistant.errors import UsageError
-from assistant.tools import embeddings
+from assistant.tools import embeddings, hf
 from assistant.tools.base import (
     ArgParser,
     BackendInfo,
     Output,
     Progress,
-    Tool,
-    check_text,
     measured,
-    quiet_weights_loading,
-    read_file_argument,
 )
 from assistant.tools.llm import _engines as _engines  # shared cache; tests clear it
 from assistant.tools.llm import chat_engine
 from assistant.tools.llm import use_engine as use_engine  # tests hand it a tiny engine
-from assistant.tools.text import split_sentences
+from assistant.tools.text import TextTool, split_sentences
 
 MAX_CHARS = 100_000
 HF_ENV = "PARLEY_SUMMARIZE_MODEL"
@@ -49,7 +42,7 @@ PROMPT = (
 )
 
 
-class SummarizeTool(Tool):
+class SummarizeTool(TextTool):
     name = "summarize"
     description = "Summarize a text (or a file: @PATH) in a few sentences."
     usage = "/summarize [--backend llm|extractive|hf] [--sentences N] [--model M] TEXT|@FILE"
@@ -66,30 +59,19 @@ class SummarizeTool(Tool):
             BackendInfo("extractive", "sentence embeddings (MiniLM-L6 encoder)",
                         embeddings.available(), measured(self.name, "extractive")),
             BackendInfo("hf", "transformer encoder-decoder (BART/T5)",
-                        _hf_dir(None) is not None, measured(self.name, "hf")),
+                        hf.model_dir(None, HF_ENV) is not None, measured(self.name, "hf")),
         ]  # fmt: skip
 
-    def parser(self) -> ArgParser:
-        parser = ArgParser(self)
+    max_chars = MAX_CHARS
+    text_metavar = "TEXT|@FILE"
+    model_metavar = "M"
+
+    def options(self, parser: ArgParser) -> None:
         parser.add_argument("--sentences", "-n", type=int, metavar="N")
-        parser.add_argument("--model", metavar="M")
-        parser.add_argument("text", nargs="*", metavar="TEXT|@FILE")
-        return parser
 
-    def parse(self, argv: list[str]) -> dict[str, Any]:
-        args = self.parser().parse(argv)
-        args["text"] = read_file_argument(" ".join(args.get("text") or []))
-        return args
-
-    def execute(
-        self,
-        backend: str,
-        progress: Progress | None = None,
-        text: str = "",
-        sentences: int | None = None,
-        model: str | None = None,
+    def answer(
+        self, backend: str, text: str, progress: Progress | None, sentences=None, model=None
     ) -> Output:
-        text = check_text(str(text), limit=MAX_CHARS)
         text = prose(text) or text
         if sentences is not None and int(sentences) < 1:
             raise UsageError(f"--sentences must be at least 1, got {sentences}")
@@ -152,7 +134,7 @@ def extract(text: str, keep: int | None = None, redundancy: float = 0.5) -> str:
 
 
 def _llm(text: str, model: str | None, progress: Progress | None) -> str:
-    from assistant.engine import GenerationParams
+    from assistant.inference import GenerationParams
 
     engine = chat_engine(model, progress)
     if len(text) > LLM_INPUT_CHARS:  # documented chunking: cut down extractively first
@@ -193,36 +175,10 @@ def _llm_present() -> bool:
     return importlib.util.find_spec(models.EMBEDDED_PACKAGE) is not None
 
 
-def _hf_dir(model: str | None) -> Path | None:
-    value = model or os.environ.get(HF_ENV)
-    if not value:
-        return None
-    path = Path(value).expanduser()
-    return path if (path / "config.json").exists() else None
-
-
-_hf_cache: dict[Path, Any] = {}
-
-
 def _hf(text: str, model: str | None, progress: Progress | None) -> str:
-    path = _hf_dir(model)
-    if path is None:
-        where = model or os.environ.get(HF_ENV)
-        raise UsageError(
-            f"no BART/T5 directory at {where}; pass --model DIR"
-            if where
-            else f"the hf backend needs a model: --model DIR (or set {HF_ENV})"
-        )
     import torch
-    from transformers import AutoModelForSeq2SeqLM, AutoTokenizer
 
-    if path not in _hf_cache:
-        if progress:
-            progress(f"loading {path}")
-        with quiet_weights_loading():
-            seq2seq = AutoModelForSeq2SeqLM.from_pretrained(path).eval()
-        _hf_cache[path] = (seq2seq, AutoTokenizer.from_pretrained(path))
-    seq2seq, tokenizer = _hf_cache[path]
+    seq2seq, tokenizer = hf.load(model, HF_ENV, "BART/T5", "AutoModelForSeq2SeqLM", progress)
     prefix = "summarize: " if seq2seq.config.model_type == "t5" else ""
     limit = min(getattr(tokenizer, "model_max_length", 1024) or 1024, 1024)
     inputs = tokenizer(prefix + text, return_tensors="pt", truncation=True, max_length=limit)

@@ -1,4 +1,5 @@
-"""Plain-text helpers the tools share: sentence splitting and a small language guess.
+"""Plain-text helpers the tools share: sentence splitting, a small language guess, and `TextTool`
+(the base of the tools whose words are one text: translate, sentiment, summarize).
 
 No NLTK data is needed (none is available offline): sentences split on end punctuation followed by
 space and a capital/digit/quote, with common abbreviations kept whole.
@@ -12,8 +13,17 @@ space and a capital/digit/quote, with common abbreviations kept whole.
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from assistant.errors import UsageError
+from assistant.tools.base import (
+    ArgParser,
+    Output,
+    Progress,
+    Tool,
+    check_text,
+    read_file_argument,
+)
 
 _ABBREVIATIONS = {
     "mr", "mrs", "ms", "dr", "prof", "sr", "jr", "st", "vs", "etc", "e.g", "i.e", "no", "fig",
@@ -114,3 +124,38 @@ def decode_utf8(data: bytes, what: str) -> str:
             f"{what} is not UTF-8 text (byte 0x{data[e.start]:02x} at position {e.start}): "
             f"{ICONV_HINT}"
         ) from None
+
+
+class TextTool(Tool):
+    """A tool whose words end in one text (`/sentiment I loved it`; `@FILE` for a file's text),
+    with `--model` for its backend that runs any model you point it at. Its parser is the tool's
+    own flags (`options`), `--model`, then the text, which `parse` joins and reads; `execute`
+    refuses an empty text or one over `max_chars`, then hands it to the tool's `answer`."""
+
+    text_metavar = "TEXT"
+    model_metavar = "DIR"
+    max_chars = 20_000
+
+    def options(self, parser: ArgParser) -> None:
+        """Add this tool's flags; `--backend` is every tool's already."""
+
+    def answer(self, backend: str, text: str, progress: Progress | None, **options: Any) -> Output:
+        raise NotImplementedError
+
+    def parser(self) -> ArgParser:
+        parser = ArgParser(self)
+        self.options(parser)
+        parser.add_argument("--model", metavar=self.model_metavar)
+        parser.add_argument("text", nargs="*", metavar=self.text_metavar)
+        return parser
+
+    def parse(self, argv: list[str]) -> dict[str, Any]:
+        args = self.parser().parse(argv)
+        args["text"] = read_file_argument(" ".join(args.get("text") or []))
+        return args
+
+    def execute(
+        self, backend: str, progress: Progress | None = None, text: str = "", **options: Any
+    ) -> Output:
+        text = check_text(str(text), limit=self.max_chars)
+        return self.answer(backend, text, progress, **options)

@@ -4,12 +4,16 @@
 
 Layout: the conversation list on the left, the thread on the right, the prompt and a status line
 under it. The first frame shows with the prompt focused while the model loads in a worker; a prompt
-sent meanwhile waits for it. Conversations, answers and ratings go straight to the SQLite store.
+sent meanwhile waits for it. What the chat does (answers, tool commands, the queue, every write to
+the store) is the `ChatSession`'s (`assistant.chat.session`); this app shows it: it runs the
+session's blocking calls in thread workers, and its widgets post what the user asks for up to it
+(`MessageView.Requested`).
 """
 
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from typing import Any
 
 from textual import on, work
@@ -19,12 +23,13 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Input, Static
 
-from assistant import commands, store
+from assistant.chat import commands
+from assistant.chat.session import ChatSession
 from assistant.config import Config
 from assistant.errors import ParleyError
 from assistant.store import conversations as convs
 from assistant.tui.chat_commands import ChatCommandsMixin
-from assistant.tui.generation import EngineFactory, GenerationMixin, load_engine
+from assistant.tui.generation import GenerationMixin
 from assistant.tui.literal import literal
 from assistant.tui.message_actions import MessageActionsMixin
 from assistant.tui.message_view import (
@@ -38,9 +43,6 @@ from assistant.tui.prompt import PromptInput
 from assistant.tui.queued import QueueMixin
 from assistant.tui.sidebar import Sidebar
 from assistant.tui.status_bar import StatusBar
-
-NEW_TITLE = "New chat"
-SAMPLING = ("temperature", "top_p", "max_new_tokens", "seed", "system_prompt")
 
 
 class ChatApp(GenerationMixin, QueueMixin, MessageActionsMixin, ChatCommandsMixin, App):
@@ -62,28 +64,38 @@ class ChatApp(GenerationMixin, QueueMixin, MessageActionsMixin, ChatCommandsMixi
         Binding("f1", "help", "Help", id="help"),
     ]
 
-    def __init__(
-        self,
-        *,
-        model: str | None = None,
-        dtype: str = "float32",
-        engine_factory: EngineFactory | None = None,
-        db_path: str | None = None,
-        config: Config | None = None,
-        settings: dict[str, Any] | None = None,
-    ) -> None:
-        """`settings`: defaults for new conversations (temperature, top_p, max_new_tokens, seed,
-        system_prompt), e.g. from the config file and command-line flags."""
+    def __init__(self, *, config: Config | None = None, **session: Any) -> None:
+        """`session`: the `ChatSession`'s arguments (model, dtype, engine_factory, db_path,
+        settings); a model or dtype given as None is the config file's."""
         super().__init__()
         self.config = config or Config()
-        self.model_name = model or self.config.chat.get("model")
-        self.dtype = dtype or self.config.chat.get("dtype", "float32")
-        self.engine_factory = engine_factory or load_engine
-        self.db_path = db_path
-        self.defaults = {k: v for k, v in (settings or {}).items() if k in SAMPLING}
-        self.conversation: convs.Conversation | None = None
-        self._init_generation()
-        self._init_queue()
+        session["model"] = session.get("model") or self.config.chat.get("model")
+        dtype = session.get("dtype", "float32")  # as the CLI gives it; None: the config's
+        session["dtype"] = dtype or self.config.chat.get("dtype", "float32")
+        self.session = ChatSession(**session)
+        self.quitting = False
+
+    # what the session holds, as the screens read it
+    @property
+    def conversation(self) -> convs.Conversation | None:
+        return self.session.conversation
+
+    @property
+    def conn(self) -> sqlite3.Connection:
+        return self.session.conn
+
+    @property
+    def defaults(self) -> dict[str, Any]:
+        return self.session.defaults
+
+    @property
+    def model_name(self) -> str | None:
+        return self.session.model_name
+
+    @property
+    def engine(self) -> Any:
+        """The loaded engine (None until then): `/arena` reuses it rather than load a copy."""
+        return self.session.engine
 
     def get_default_screen(self) -> Screen:
         screen = Screen(id="_default")
@@ -123,7 +135,7 @@ class ChatApp(GenerationMixin, QueueMixin, MessageActionsMixin, ChatCommandsMixi
     # --- lifecycle ---
 
     async def on_mount(self) -> None:
-        self.conn = store.connect(self.db_path)
+        self.session.conn  # noqa: B018  (opened here, on the UI thread)
         if self.config.keymap:
             self.set_keymap(self.config.keymap)
         self.status.model = self.model_name or "smollm2-135m-instruct"
@@ -142,7 +154,7 @@ class ChatApp(GenerationMixin, QueueMixin, MessageActionsMixin, ChatCommandsMixi
         warm_markdown()
 
     def on_unmount(self) -> None:
-        self.conn.close()
+        self.session.close()
 
     async def action_quit(self) -> None:
         """Quit; a running answer is stopped and saved first (as stopped). Queued messages are
@@ -162,24 +174,8 @@ class ChatApp(GenerationMixin, QueueMixin, MessageActionsMixin, ChatCommandsMixi
         found = convs.list_all(self.conn, self.sidebar.query_text)
         await self.sidebar.show(found, self.conversation.id if self.conversation else None)
 
-    def ensure_conversation(self, first_text: str = "") -> convs.Conversation:
-        """The open conversation, created (and titled by the first message) when needed."""
-        if self.conversation is None:
-            settings = {k: v for k, v in self.defaults.items() if v is not None}
-            self.conversation = convs.create(
-                self.conn, title=_title(first_text), model=self.model_name, **settings
-            )
-        elif (
-            first_text
-            and self.conversation.title == NEW_TITLE
-            and not convs.branch(self.conn, self.conversation.id)
-        ):
-            convs.rename(self.conn, self.conversation.id, _title(first_text))
-        self.conversation = convs.get(self.conn, self.conversation.id)
-        return self.conversation
-
     async def open_conversation(self, conversation_id: int | None) -> None:
-        self.conversation = convs.get(self.conn, conversation_id) if conversation_id else None
+        self.session.open(conversation_id)
         await self.render_branch()
         await self.refresh_sidebar()
         if conversation_id:
@@ -196,12 +192,9 @@ class ChatApp(GenerationMixin, QueueMixin, MessageActionsMixin, ChatCommandsMixi
             if to_prompt:
                 self.prompt.focus()
             return
-        branch = convs.branch(self.conn, self.conversation.id)
-        views = []
-        for message in branch:
-            siblings = convs.siblings(self.conn, message.id)
-            position = [s.id for s in siblings].index(message.id) + 1
-            views.append(view_for(message, (position, len(siblings))))
+        placed = self.session.branch()
+        branch = [message for message, _ in placed]
+        views = [view_for(message, position) for message, position in placed]
         views += self._reattach_live(branch)
         views += self.queued_views(self.conversation.id)
         await thread.mount_all(views)
@@ -218,7 +211,7 @@ class ChatApp(GenerationMixin, QueueMixin, MessageActionsMixin, ChatCommandsMixi
         """A new view for an answer still streaming at the end of this branch (the user left the
         conversation and came back): it shows the text so far and takes the rest."""
         views = []
-        for live in list(self.live.values()):
+        for live in list(self.session.answers.values()):
             if branch and live.parent_id == branch[-1].id:
                 view = AssistantMessageView(
                     None, model=live.view.model, streamed=live.text, tool_events=live.tool_events
@@ -266,9 +259,7 @@ class ChatApp(GenerationMixin, QueueMixin, MessageActionsMixin, ChatCommandsMixi
 
         async def done(title: str | None) -> None:
             if title is not None and title.strip():
-                convs.rename(self.conn, target, title)
-                if self.conversation and self.conversation.id == target:
-                    self.conversation = convs.get(self.conn, target)
+                self.session.rename(target, title)
                 await self.refresh_sidebar()
 
         title = convs.get(self.conn, target).title
@@ -284,8 +275,7 @@ class ChatApp(GenerationMixin, QueueMixin, MessageActionsMixin, ChatCommandsMixi
 
         async def done(yes: bool | None) -> None:
             if yes:
-                convs.delete(self.conn, target)
-                self.queued.pop(target, None)
+                self.session.delete(target)
                 if self.conversation and self.conversation.id == target:
                     await self.open_conversation(None)
                 await self.refresh_sidebar()
@@ -322,26 +312,22 @@ class ChatApp(GenerationMixin, QueueMixin, MessageActionsMixin, ChatCommandsMixi
         or tool command to finish (see `assistant.tui.queued`)."""
         command = commands.parse(text)
         adds_to_chat = command is None or commands.is_tool(command.name)
-        if adds_to_chat and self.conversation and self.busy(self.conversation.id):
+        if adds_to_chat and self.conversation and self.session.busy(self.conversation.id):
             await self.queue_message(self.conversation.id, text)
             return
         if command is not None:
             await self.run_command(command)
             return
-        text = commands.unescape(text)
-        conversation = self.ensure_conversation(text)
-        parent = self.reply_parent(conversation)
-        user = convs.add_message(self.conn, conversation.id, parent, "user", text)
-        await self.show_new_message(conversation, user)
+        user, beside = self.session.add_user_message(commands.unescape(text))
+        await self.show_new_message(user, beside)
         await self.answer(user.id)
 
     async def answer(self, parent_id: int) -> None:
         """Stream a new answer to the branch ending at `parent_id`."""
-        assert self.conversation is not None
         view = AssistantMessageView(None, model=self.status.model)
         await self.thread.mount(view)
         self.thread.scroll_end(animate=False)
-        self.generate_answer(self.conversation.id, parent_id, view)
+        self.generate_answer(parent_id, view)
         await self.refresh_sidebar()  # a new conversation shows up at once
 
     def action_focus_prompt(self) -> None:
@@ -360,11 +346,6 @@ class ChatApp(GenerationMixin, QueueMixin, MessageActionsMixin, ChatCommandsMixi
 
     def message_views(self) -> list[MessageView]:
         return list(self.thread.query(MessageView))
-
-
-def _title(text: str) -> str:
-    words = " ".join(text.split())
-    return (words[:48] + "…" if len(words) > 48 else words) or NEW_TITLE
 
 
 if __name__ == "__main__":

@@ -29,8 +29,8 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
-from assistant import arena
 from assistant.errors import ParleyError
+from assistant.rate import arena
 from assistant.tui.arena_dialogs import ArenaSetupDialog, ReasonDialog
 
 _CONTROL = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|[\x00-\x08\x0b-\x1f\x7f-\x9f]")

@@ -7,14 +7,14 @@ from typing import TYPE_CHECKING, Any
 
 from textual.widgets import Static
 
-from assistant import commands, models
+from assistant import models
+from assistant.chat import commands
 from assistant.errors import UsageError
-from assistant.export import export
-from assistant.store import conversations as convs
+from assistant.rate.export import export
 from assistant.tui.literal import literal
 
 if TYPE_CHECKING:
-    from assistant.commands import SlashCommand
+    from assistant.chat.commands import SlashCommand
     from assistant.tui.app import ChatApp
 
 
@@ -47,38 +47,20 @@ class ChatCommandsMixin:
         return commands.names()
 
     async def start_tool(self: ChatApp, command: SlashCommand) -> None:
-        conversation = self.ensure_conversation(command.raw)
-        user = convs.add_message(
-            self.conn,
-            conversation.id,
-            self.reply_parent(conversation),
-            "user",
-            command.raw,
-            meta={"command": command.name},
-        )
-        await self.show_new_message(conversation, user)
+        user, beside, cancel = self.session.start_tool(command)
+        await self.show_new_message(user, beside)
         placeholder = Static(literal(f"running /{command.name}…"), classes="message tool pending")
         await self.thread.mount(placeholder)
         self.thread.scroll_end(animate=False)
-        self.run_tool(command, conversation.id, user.id, placeholder)
+        self.run_tool(command, user, cancel, placeholder)
 
     async def clear_conversation(self: ChatApp) -> None:
         """A fresh conversation that keeps this one's system prompt and sampling settings."""
-        if self.conversation is not None:
-            c = self.conversation
-            self.defaults.update(
-                system_prompt=c.system_prompt,
-                temperature=c.temperature,
-                top_p=c.top_p,
-                max_new_tokens=c.max_new_tokens,
-                seed=c.seed,
-            )
+        self.session.keep_settings_for_next()
         await self.action_new_conversation()
 
     async def set_system_prompt(self: ChatApp, text: str) -> None:
-        conversation = self.ensure_conversation()
-        convs.update_settings(self.conn, conversation.id, system_prompt=text.strip() or None)
-        self.conversation = convs.get(self.conn, conversation.id)
+        self.session.set_system_prompt(text)
         self.notify("system prompt set" if text.strip() else "system prompt back to the default")
         await self.refresh_sidebar()
 
@@ -86,11 +68,9 @@ class ChatCommandsMixin:
 
     async def switch_model(self: ChatApp, name: str) -> None:
         spec = models.resolve(name)  # a clear error if there is no such model
-        if self.conversation is not None:
-            convs.update_settings(self.conn, self.conversation.id, model=spec.name)
-        self.model_name = spec.name
+        must_load = self.session.use_model(spec.name)
         self.status.model = spec.name
-        if getattr(self.engine, "name", None) != spec.name:
+        if must_load:
             self.load_model(spec.name)
         self.notify(f"model: {spec.name}")
 
@@ -108,40 +88,20 @@ class ChatCommandsMixin:
     # --- settings, export, help, arena ---
 
     def action_settings(self: ChatApp) -> None:
-        from assistant.engine import DEFAULT_SYSTEM_PROMPT
+        from assistant.chat_context import DEFAULT_SYSTEM_PROMPT
         from assistant.tui.settings_screen import SettingsScreen
 
-        conversation = self.conversation or self.draft_conversation()
+        conversation = self.conversation or self.session.draft_conversation()
 
         async def done(settings: dict[str, Any] | None) -> None:
             if settings is None:
                 return
-            if self.conversation is None:  # no chat yet: they apply to the one about to start
-                self.defaults.update(settings)
+            if self.session.apply_settings(settings):
+                self.notify("settings saved for this conversation")
+            else:  # no chat yet: they apply to the one about to start
                 self.notify("settings saved for the new conversation")
-                return
-            convs.update_settings(self.conn, self.conversation.id, **settings)
-            self.conversation = convs.get(self.conn, self.conversation.id)
-            self.notify("settings saved for this conversation")
 
         self.push_screen(SettingsScreen(conversation, DEFAULT_SYSTEM_PROMPT), done)
-
-    def draft_conversation(self: ChatApp) -> convs.Conversation:
-        """What the next new conversation will be (nothing stored until a message is sent)."""
-        d = self.defaults
-        return convs.Conversation(
-            id=0,
-            title="New chat",
-            system_prompt=d.get("system_prompt"),
-            model=self.model_name,
-            temperature=d.get("temperature", 0.2),
-            top_p=d.get("top_p", 0.9),
-            max_new_tokens=d.get("max_new_tokens", 512),
-            seed=d.get("seed"),
-            current_leaf_id=None,
-            created_at=0.0,
-            updated_at=0.0,
-        )
 
     def action_export(self: ChatApp, fmt: str = "md", path: str | None = None) -> None:
         if self.conversation is None:

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from assistant.store import conversations as convs
-from assistant.store import ratings
 from assistant.tui.message_view import AssistantMessageView, MessageView, UserMessageView
 
 if TYPE_CHECKING:
@@ -15,6 +13,22 @@ if TYPE_CHECKING:
 
 class MessageActionsMixin:
     """Mixed into ChatApp: `self` is the app."""
+
+    async def on_message_view_requested(self: ChatApp, event: MessageView.Requested) -> None:
+        """A message's own keys (c, +, -, 1-5, left/right, r, e, b), posted up by its view."""
+        view, arguments = event.view, event.arguments
+        if event.action == "copy":
+            self.copy_message(view)
+        elif event.action == "rate":
+            self.rate_message(view, **arguments)
+        elif event.action == "sibling":
+            await self.show_sibling(view, arguments["step"])
+        elif event.action == "regenerate":
+            await self.regenerate(view)
+        elif event.action == "edit":
+            self.edit_message(view)
+        elif event.action == "pick":
+            self.pick_best(view)
 
     def target_message(self: ChatApp, role: str | None = "assistant") -> MessageView | None:
         """The focused message, else the last one (of `role`) in the thread."""
@@ -55,10 +69,7 @@ class MessageActionsMixin:
         if not isinstance(view, AssistantMessageView) or view.message is None:
             self.notify("only a finished answer can be rated", severity="warning")
             return
-        current = {"thumbs": view.message.thumbs, "stars": view.message.stars}
-        # pressing the same rating again takes it back
-        rating = {k: (None if current[k] == v else v) for k, v in rating.items()}
-        view.message = convs.rate(self.conn, view.message.id, **rating)
+        view.message = self.session.rate(view.message, **rating)  # the same again takes it back
         view.refresh_header()
 
     def action_rate(self: ChatApp, kind: str, value: int) -> None:
@@ -69,24 +80,19 @@ class MessageActionsMixin:
     async def show_sibling(self: ChatApp, view: MessageView, step: int) -> None:
         if view.message is None:
             return
-        siblings = convs.siblings(self.conn, view.message.id)
-        ids = [s.id for s in siblings]
-        index = ids.index(view.message.id) + step
-        if not 0 <= index < len(ids):
+        depth = self.message_views().index(view)
+        if not self.session.show_sibling(view.message, step):
             self.notify("no more branches that way", severity="information", timeout=2)
             return
-        depth = self.message_views().index(view)
-        convs.show(self.conn, ids[index])
         await self.render_branch(focus_index=depth)
 
     async def regenerate(self: ChatApp, view: MessageView) -> None:
         """A new answer beside this one (or to this user message); both are kept."""
-        if view.message is None or self.conversation is None:
+        if view.message is None:
             return
-        parent = view.message.id if view.message.role == "user" else view.message.parent_id
+        parent = self.session.regenerate_from(view.message)
         if parent is None:
             return
-        convs.set_current_leaf(self.conn, self.conversation.id, parent)
         await self.render_branch()
         await self.answer(parent)
 
@@ -112,31 +118,11 @@ class MessageActionsMixin:
         async def done(text: str | None) -> None:
             if text is None or not text.strip() or text == message.content:
                 return
+            edited = self.session.edit(conversation_id, message, text)
+            await self.render_branch()
             if isinstance(view, UserMessageView):
-                edited = convs.add_message(
-                    self.conn, conversation_id, message.parent_id, "user", text
-                )
-                await self.render_branch()
                 await self.answer(edited.id)
                 return
-            edited = convs.add_message(
-                self.conn,
-                conversation_id,
-                message.parent_id,
-                "assistant",
-                text,
-                model=message.model,
-                finish_reason="edited",
-                meta={"edited_from": message.id},
-            )
-            ratings.record_chat_preference(
-                self.conn,
-                conversation_id=conversation_id,
-                chosen_message_id=edited.id,
-                rejected_message_ids=[message.id],
-                source="edit",
-            )
-            await self.render_branch()
             self.notify("edited answer saved; recorded as preferred over the original")
 
         title = "Edit your message (a new branch)" if message.role == "user" else "Edit the answer"
@@ -146,15 +132,8 @@ class MessageActionsMixin:
         message = view.message
         if message is None or message.role != "assistant":
             return
-        others = [s.id for s in convs.siblings(self.conn, message.id) if s.id != message.id]
+        others = self.session.pick_best(message)
         if not others:
             self.notify("only one answer here: regenerate (r) first, then pick the best")
             return
-        ratings.record_chat_preference(
-            self.conn,
-            conversation_id=message.conversation_id,
-            chosen_message_id=message.id,
-            rejected_message_ids=others,
-            source="pick",
-        )
-        self.notify(f"picked as best of {len(others) + 1}; saved as a preference")
+        self.notify(f"picked as best of {others + 1}; saved as a preference")

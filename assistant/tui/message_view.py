@@ -79,27 +79,34 @@ class MessageView(Vertical, can_focus=True):
         pos, count = self.branch_pos
         return f" · ‹{pos}/{count}›" if count > 1 else ""
 
-    # Actions hand the message to the app, which owns the store.
+    class Requested(TextualMessage):
+        """The user asked for something done to this message (`action`: copy, rate, sibling,
+        regenerate, edit, pick); the app does it, through the chat session."""
+
+        def __init__(self, view: MessageView, action: str, **arguments: int) -> None:
+            super().__init__()
+            self.view, self.action, self.arguments = view, action, arguments
+
     def action_copy(self) -> None:
-        self.app.copy_message(self)
+        self.post_message(self.Requested(self, "copy"))
 
     def action_thumbs(self, value: int) -> None:
-        self.app.rate_message(self, thumbs=value)
+        self.post_message(self.Requested(self, "rate", thumbs=value))
 
     def action_stars(self, value: int) -> None:
-        self.app.rate_message(self, stars=value)
+        self.post_message(self.Requested(self, "rate", stars=value))
 
-    async def action_sibling(self, step: int) -> None:
-        await self.app.show_sibling(self, step)
+    def action_sibling(self, step: int) -> None:
+        self.post_message(self.Requested(self, "sibling", step=step))
 
-    async def action_regenerate(self) -> None:
-        await self.app.regenerate(self)
+    def action_regenerate(self) -> None:
+        self.post_message(self.Requested(self, "regenerate"))
 
     def action_edit(self) -> None:
-        self.app.edit_message(self)
+        self.post_message(self.Requested(self, "edit"))
 
     def action_pick(self) -> None:
-        self.app.pick_best(self)
+        self.post_message(self.Requested(self, "pick"))
 
 
 class UserMessageView(MessageView):

@@ -8,7 +8,7 @@ from textual import events
 from textual.suggester import Suggester
 from textual.widgets import Input
 
-from assistant import commands
+from assistant.chat import commands
 
 
 class CommandSuggester(Suggester):

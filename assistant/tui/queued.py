@@ -8,7 +8,8 @@ there is no answer to follow (it failed, or was stopped before the model was rea
 text goes back to the prompt instead of being stored after an unanswered question.
 
 A message typed when the conversation ends in such an unanswered question goes beside it (a new
-branch, as an edit would), not under it: `reply_parent` says where.
+branch, as an edit would), not under it: `ChatSession.reply_parent` says where. The queue is the
+session's (`ChatSession.queue`, `take_queued`); here it is shown.
 """
 
 from __future__ import annotations
@@ -17,11 +18,11 @@ from typing import TYPE_CHECKING
 
 from textual.widgets import Static
 
-from assistant.store import conversations as convs
 from assistant.tui.literal import literal
 from assistant.tui.message_view import UserMessageView
 
 if TYPE_CHECKING:
+    from assistant.store.conversations import Message
     from assistant.tui.app import ChatApp
 
 
@@ -35,64 +36,41 @@ class QueuedMessage(Static):
 
 
 class QueueMixin:
-    """Mixed into ChatApp: `self` is the app."""
+    """Mixed into ChatApp: `self` is the app; the queue itself is the session's."""
 
-    def _init_queue(self: ChatApp) -> None:
-        self.queued: dict[int, list[str]] = {}  # conversation id -> texts, oldest first
-
-    def busy(self: ChatApp, conversation_id: int) -> bool:
-        """An answer or a tool command still working on this conversation."""
-        lives = list(self.live.values())
-        tools = list(self.tool_runs.values())
-        return any(live.conversation_id == conversation_id for live in lives) or (
-            conversation_id in tools
-        )
-
-    def reply_parent(self: ChatApp, conversation: convs.Conversation) -> int | None:
-        """The message a new one in this conversation follows: the current leaf, unless that is
-        a question left without an answer (it failed, or was stopped before it began); then the
-        new one becomes its sibling, so no stored path has two questions in a row."""
-        leaf_id = conversation.current_leaf_id
-        if leaf_id is None:
-            return None
-        leaf = convs.get_message(self.conn, leaf_id)
-        return leaf.parent_id if leaf.role == "user" else leaf.id
-
-    async def show_new_message(self: ChatApp, conversation: convs.Conversation, message) -> None:
-        """Show a message just stored in `conversation` (as it was before the message)."""
-        if message.parent_id != conversation.current_leaf_id:  # beside an unanswered question
+    async def show_new_message(self: ChatApp, message: Message, beside: bool) -> None:
+        """Show a user message just stored (`beside`: next to an unanswered question, so the
+        branch on screen changed)."""
+        if beside:
             await self.render_branch()
             return
-        siblings = [s.id for s in convs.siblings(self.conn, message.id)]
-        await self.thread.mount(
-            UserMessageView(message, (siblings.index(message.id) + 1, len(siblings)))
-        )
+        await self.thread.mount(UserMessageView(message, self.session.sibling_position(message.id)))
 
     async def queue_message(self: ChatApp, conversation_id: int, text: str) -> None:
-        self.queued.setdefault(conversation_id, []).append(text)
+        self.session.queue(conversation_id, text)
         await self.thread.mount(QueuedMessage(text))
         self.thread.scroll_end(animate=False)
 
     def queued_views(self: ChatApp, conversation_id: int) -> list[QueuedMessage]:
-        return [QueuedMessage(text) for text in self.queued.get(conversation_id, [])]
+        return [QueuedMessage(text) for text in self.session.queued.get(conversation_id, [])]
 
     async def send_queued(self: ChatApp, conversation_id: int) -> None:
         """The work on this conversation ended: send the first message waiting for it (the rest
         wait for its answer). Only for the open conversation; another one sends when opened."""
-        if self.closing or self.busy(conversation_id) or not self.queued.get(conversation_id):
+        session = self.session
+        if self.closing or session.busy(conversation_id) or not session.queued.get(conversation_id):
             return
         if self.conversation is None or self.conversation.id != conversation_id:
             return
-        texts = self.queued.pop(conversation_id)
+        texts, sendable = session.take_queued(conversation_id)
         for view in list(self.thread.query(QueuedMessage)):
             await view.remove()
-        branch = convs.branch(self.conn, conversation_id)
-        if branch and branch[-1].role == "user":  # no answer came: do not stack two questions
+        if not sendable:  # no answer came: do not stack two questions
             self._back_to_prompt(texts)
             return
         first, rest = texts[0], texts[1:]
         if rest:
-            self.queued[conversation_id] = rest
+            session.queued[conversation_id] = rest
         await self.submit(first)
         for text in rest:
             await self.thread.mount(QueuedMessage(text))

@@ -1,4 +1,5 @@
-"""Per-conversation settings: system prompt and sampling (temperature, top_p, max tokens, seed).
+"""Per-conversation settings: system prompt and sampling (the fields of
+`assistant.inference.params.PER_CHAT`: temperature, top_p, max new tokens, seed).
 
 Dismisses with a dict of the changed settings (keys of `conversations.SETTINGS`), or None.
 """
@@ -13,33 +14,22 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Static, TextArea
 
+from assistant.inference.params import PER_CHAT
 from assistant.store.conversations import Conversation
 from assistant.tui.literal import literal
 
-FIELDS = [
-    ("temperature", "temperature (0 = greedy)"),
-    ("top_p", "top_p (0-1]"),
-    ("max_new_tokens", "max new tokens"),
-    ("seed", "seed (blank = random each answer)"),
-]
+FIELDS = [(s.name, s.label) for s in PER_CHAT]
 
 
 def check(values: dict[str, str]) -> dict[str, Any]:
     """Typed settings from the form's strings; raises ValueError with a line for the user."""
-    out: dict[str, Any] = {}
     try:
-        out["temperature"] = float(values["temperature"])
-        out["top_p"] = float(values["top_p"])
-        out["max_new_tokens"] = int(values["max_new_tokens"])
-        out["seed"] = int(values["seed"]) if values["seed"].strip() else None
+        out = {s.name: s.parse(values[s.name]) for s in PER_CHAT}
     except ValueError as e:
         raise ValueError(f"not a number: {e}") from e
-    if out["temperature"] < 0:
-        raise ValueError("temperature must be >= 0")
-    if not 0 < out["top_p"] <= 1:
-        raise ValueError("top_p must be in (0, 1]")
-    if out["max_new_tokens"] < 1:
-        raise ValueError("max new tokens must be >= 1")
+    for setting in PER_CHAT:
+        if problem := setting.problem(out[setting.name]):
+            raise ValueError(f"{setting.label.split(' (')[0]} {problem}")
     return out
 
 

@@ -6,7 +6,7 @@
 
 - `rnn` (default): Parley's captioner, a small CNN encoder and a GRU decoder with attention over
   its 8x8 feature grid, decoded by beam search (`model.py`); trained by `parley train caption`
-  (`rlhf/caption.py`) on rendered Noto colour emoji named by their Unicode names and on scenes of
+  (`train.py`) on rendered Noto colour emoji named by their Unicode names and on scenes of
   one to three Fashion-MNIST items. Weights ship in `weights/`.
 
 What it knows: emoji-style pictures (faces, hands, animals, food, plants, vehicles, objects, signs
@@ -21,12 +21,13 @@ files, so it is refused with the command the person can type instead.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from assistant.errors import DataError, UsageError
+from assistant.errors import UsageError
+from assistant.tools import trained
 from assistant.tools.base import ArgParser, BackendInfo, Output, Progress, Tool, measured
+from assistant.tools.files import NamedFile, named_path, open_image
 
 ARCHITECTURE = "CNN encoder + GRU decoder with attention (beam search)"
 MAX_PIXELS = 40_000_000
@@ -36,36 +37,20 @@ KNOWS = (
     "and Fashion-MNIST clothing scenes; it has never seen a photo."
 )
 
-
-@dataclass(frozen=True)
-class ImageFile:
-    """An image a person named in a slash command: its path and pixels (a PIL image)."""
-
-    path: Path
-    image: Any
+SHIPPED_DIR = Path(__file__).with_name("weights")
+WEIGHTS = ("model.safetensors", "config.json")  # the files a weights directory must hold
 
 
-def read_image(value: str) -> ImageFile:
+def read_image(value: str) -> NamedFile:
     """Open `@image.png` (or `image.png`); anything that is not a readable image is one line."""
-    from PIL import Image, UnidentifiedImageError
+    path = named_path(value)
 
-    text = str(value).strip()
-    path = Path(text[1:] if text.startswith("@") and len(text) > 1 else text).expanduser()
-    if not path.is_file():
-        raise UsageError(f"no such image: {path}")
-    if path.stat().st_size == 0:
-        raise DataError(f"{path} is empty; give a PNG or JPEG image")
-    try:
-        with Image.open(path) as im:
-            if im.width * im.height > MAX_PIXELS:
-                raise UsageError(f"{path.name} is {im.width}x{im.height}; the limit is 40 MP")
-            im.load()
-            image = im.copy()
-    except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError) as e:
-        raise DataError(
-            f"{path} is not an image Parley can read ({type(e).__name__}); give a PNG or JPEG"
-        ) from None
-    return ImageFile(path, image)
+    def too_big(width: int, height: int) -> str | None:
+        if width * height > MAX_PIXELS:
+            return f"{path.name} is {width}x{height}; the limit is 40 MP"
+        return None
+
+    return NamedFile(path, open_image(path, "image", too_big))
 
 
 class CaptionTool(Tool):
@@ -79,7 +64,7 @@ class CaptionTool(Tool):
 
     def backends(self) -> list[BackendInfo]:
         return [
-            BackendInfo("rnn", ARCHITECTURE, _weights() is not None, measured(self.name, "rnn"),
+            BackendInfo("rnn", ARCHITECTURE, weights_dir() is not None, measured(self.name, "rnn"),
                         default=True),
         ]  # fmt: skip
 
@@ -100,7 +85,7 @@ class CaptionTool(Tool):
         image: Any = None,
         beam: int | None = None,
     ) -> Output:
-        if not isinstance(image, ImageFile):
+        if not isinstance(image, NamedFile):
             named = str(image or "").strip().lstrip("@") or "IMAGE"
             raise UsageError(
                 f"caption reads only an image a person attaches: type /caption @{named}"
@@ -108,25 +93,20 @@ class CaptionTool(Tool):
         beam = 1 if beam is None else int(beam)
         if not 1 <= beam <= MAX_BEAM:
             raise UsageError(f"--beam must be 1 to {MAX_BEAM}; got {beam}")
-        directory = _weights()
+        directory = weights_dir()
         if directory is None:
             raise UsageError("the captioner has no weights; run `parley train caption`")
         from assistant.tools.caption import model
 
-        text, confidence = model.caption(image.image, directory, beam=beam)
+        text, confidence = model.caption(image.content, directory, beam=beam)
         return Output(
             text,
             confidence=confidence,
             images=[image.path],
-            data={"image": str(image.path), "size": list(image.image.size), "beam": beam},
+            data={"image": str(image.path), "size": list(image.content.size), "beam": beam},
         )
 
 
-def _weights() -> Path | None:
-    # the same order as model.weights_dir(), checked without importing torch
-    from assistant import paths
-
-    for directory in (paths.home() / "tools" / "caption-rnn", Path(__file__).with_name("weights")):
-        if (directory / "model.safetensors").exists() and (directory / "config.json").exists():
-            return directory
-    return None
+def weights_dir() -> Path | None:
+    """The trained weights (`$PARLEY_HOME/tools/caption/rnn/`), else the shipped ones."""
+    return trained.find("caption", "rnn", WEIGHTS, SHIPPED_DIR)

@@ -1,10 +1,10 @@
 """The `rnn` captioner: a small CNN encoder and a GRU decoder with additive attention over the
 CNN's 8x8 feature grid ("Show, Attend and Tell", Xu et al. 2015), decoded by beam search.
 
-`parley train caption` (rlhf/caption.py) trains it on rendered Noto emoji named by their Unicode
+`parley train caption` (`train.py`) trains it on rendered Noto emoji named by their Unicode
 names and on Fashion-MNIST scenes with template captions. The trained model ships under `weights/`
 (fp16 safetensors + a JSON config with the word list); one trained later under
-`$PARLEY_HOME/tools/caption-rnn/` takes precedence. This module imports torch: the tool imports it
+`$PARLEY_HOME/tools/caption/rnn/` takes precedence. This module imports torch: the tool imports it
 only when a caption is asked for.
 """
 
@@ -19,8 +19,6 @@ from typing import Any
 
 import torch
 from torch import nn
-
-from assistant import paths
 
 SHIPPED_DIR = Path(__file__).with_name("weights")
 SIZE = 64  # the encoder sees 64x64 RGB
@@ -165,18 +163,6 @@ def prepare(image: Any) -> torch.Tensor:
     image = image.resize((SIZE, SIZE), Image.Resampling.LANCZOS)
     array = np.asarray(image, dtype=np.float32) / 127.5 - 1.0
     return torch.from_numpy(array).permute(2, 0, 1).contiguous()
-
-
-def trained_dir() -> Path:
-    """Where `parley train caption` writes by default (wins over the shipped weights)."""
-    return paths.home() / "tools" / "caption-rnn"
-
-
-def weights_dir() -> Path | None:
-    for directory in (trained_dir(), SHIPPED_DIR):
-        if (directory / "model.safetensors").exists() and (directory / "config.json").exists():
-            return directory
-    return None
 
 
 def save(model: Captioner, words: list[str], directory: Path, meta: dict) -> None:

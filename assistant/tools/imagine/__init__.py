@@ -7,12 +7,12 @@
 
 The words name one of the ten classes (T-shirt/top, Trouser, Pullover, Dress, Coat, Sandal,
 Shirt, Sneaker, Bag, Ankle boot; synonyms such as "jeans" or "trainers" work, `classes.py`).
-Backends, all class-conditional and trained by `parley train image --arch ...` (`rlhf/images.py`):
+Backends, all class-conditional and trained by `parley train image --arch ...` (`train.py`):
 - `diffusion` (default): a diffusers `UNet2DModel` sampled with DDIM and classifier-free guidance;
   it reports each denoising step through `progress`.
 - `gan`: a DCGAN generator. `vae`: a convolutional VAE's decoder; it alone can `--interpolate`
   between two classes (one latent, the class embedding blended, `--n` frames).
-Weights the user trained (`$PARLEY_HOME/models/imagine/ARCH.safetensors`) are used before the
+Weights the user trained (`$PARLEY_HOME/tools/imagine/ARCH/ARCH.safetensors`) are used before the
 shipped ones (`weights/`). Each image is saved as a PNG (4x upscaled, nearest neighbour) and,
 for several, a grid; the grid (or the single image) is what the chat shows. The confidence is
 the shipped Fashion-MNIST classifier's mean probability that the images show the asked class.
@@ -49,10 +49,9 @@ _cache: dict[tuple[str, float], tuple[Any, dict]] = {}
 
 def weights_path(arch: str) -> Path:
     """The weights `arch` runs with: the user's own training first, else the shipped file."""
-    from assistant import paths
+    from assistant.tools import trained
 
-    trained = paths.models_dir() / "imagine" / f"{arch}.safetensors"
-    return trained if trained.is_file() else WEIGHTS_DIR / f"{arch}.safetensors"
+    return trained.file("imagine", arch, f"{arch}.safetensors", WEIGHTS_DIR)
 
 
 def load_model(arch: str):

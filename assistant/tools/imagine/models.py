@@ -159,7 +159,7 @@ def unet(config: dict[str, Any]):
 
 
 def classifier():
-    """The Fashion-MNIST judge (trained by `rlhf.image_data`):
+    """The Fashion-MNIST judge (trained by `assistant.tools.imagine.data`):
     conv32-pool-conv64-pool-fc128-fc10 with dropout; the fc128 are `.features(x)`.
     """
 

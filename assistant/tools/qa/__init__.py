@@ -21,12 +21,11 @@ conversation (a paragraph the person pasted); it never opens a file.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from assistant.errors import UsageError
-from assistant.tools import embeddings
+from assistant.tools import embeddings, trained
 from assistant.tools.base import (
     ArgParser,
     BackendInfo,
@@ -35,6 +34,7 @@ from assistant.tools.base import (
     Tool,
     measured,
 )
+from assistant.tools.files import NamedFile
 from assistant.tools.llm import _engines as _engines  # shared cache; tests clear it
 from assistant.tools.llm import chat_engine
 from assistant.tools.llm import use_engine as use_engine  # tests hand it a tiny engine
@@ -47,16 +47,11 @@ LLM_PROMPT = (
     "{question}"
 )
 
-
-@dataclass(frozen=True)
-class DocumentFile:
-    """A document a person named in a command: where it came from and its text."""
-
-    path: Path
-    text: str
+SHIPPED_DIR = Path(__file__).with_name("weights")
+WEIGHTS = ("reader.safetensors", "reader.json")  # the files a weights directory must hold
 
 
-def read_document(value: str) -> DocumentFile:
+def read_document(value: str) -> NamedFile:
     from assistant.tools.base import check_text, read_file_argument
 
     name = str(value).strip()
@@ -67,7 +62,7 @@ def read_document(value: str) -> DocumentFile:
         if str(e).startswith("empty text"):
             raise UsageError(f"{name} is empty: ask about a document that has some text") from None
         raise
-    return DocumentFile(Path(name).expanduser(), text)
+    return NamedFile(Path(name).expanduser(), text)
 
 
 class QATool(Tool):
@@ -85,7 +80,7 @@ class QATool(Tool):
 
         return [
             BackendInfo("encoder", "MiniLM-L6 encoder + answer-span head (extractive, BERT-style)",
-                        embeddings.available() and _reader_weights() is not None,
+                        embeddings.available() and weights_dir() is not None,
                         measured("qa", "encoder"), default=True),
             BackendInfo("llm", "decoder-only transformer (the chat model) over retrieved passages",
                         _llm_present(), measured("qa", "llm")),
@@ -155,8 +150,8 @@ class AskTool(QATool):
 
 
 def _document_text(document: Any, question: str) -> str:
-    if isinstance(document, DocumentFile):
-        return document.text
+    if isinstance(document, NamedFile):
+        return document.content
     text = str(document or "").strip()
     if re.fullmatch(r"@\S+", text):  # a model's call naming a file: it may not open one
         raise UsageError(
@@ -174,7 +169,7 @@ def _extract(question, passages, nearest) -> tuple[str, int, float]:
 
     from assistant.tools.qa import reader as reader_module
 
-    directory = _reader_weights()
+    directory = weights_dir()
     if directory is None:
         raise UsageError("the qa reader has no weights; run `parley train qa`")
     reader, tokenizer, meta = reader_module.load(directory)
@@ -187,7 +182,7 @@ def _extract(question, passages, nearest) -> tuple[str, int, float]:
 
 
 def _ask_llm(question, passages, nearest, model, progress) -> tuple[str, int]:
-    from assistant.engine import GenerationParams
+    from assistant.inference import GenerationParams
 
     engine = chat_engine(model, progress)
     shown = "\n\n".join(f"Passage {n + 1}: {passages[i]}" for n, (i, _) in enumerate(nearest))
@@ -212,11 +207,6 @@ def _sentence_with(passage: str, answer: str) -> str:
     return passage
 
 
-def _reader_weights() -> Path | None:
-    # the same order as reader.weights_dir(), checked without importing torch
-    from assistant import paths
-
-    for directory in (paths.home() / "tools" / "qa-reader", Path(__file__).with_name("weights")):
-        if (directory / "reader.safetensors").exists() and (directory / "reader.json").exists():
-            return directory
-    return None
+def weights_dir() -> Path | None:
+    """The trained weights (`$PARLEY_HOME/tools/qa/encoder/`), else the shipped ones."""
+    return trained.find("qa", "encoder", WEIGHTS, SHIPPED_DIR)

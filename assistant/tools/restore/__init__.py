@@ -7,7 +7,8 @@
 
 - `diffusion` (default): Parley's small diffusion model (an EDM-style convolutional UNet denoiser,
   `model.py`), trained by `parley train restore` on bundled photographs; weights ship in
-  `weights/` (weights the user trains, in `$PARLEY_HOME/models/restore/`, are used instead).
+  `weights/` (weights the user trains, in `$PARLEY_HOME/tools/restore/diffusion/`, are used
+  instead).
   Denoising starts the reverse process at the photo's own noise level; masked regions
   are filled by RePaint-style sampling that keeps the known pixels (`sampler.py`); the fill is
   the mean of `--samples` such fills drawn together (their posterior-mean estimate).

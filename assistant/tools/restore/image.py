@@ -46,28 +46,23 @@ def read_photo(path: Any) -> tuple[Any, Any, list[str]]:
     from pathlib import Path
 
     import numpy as np
-    from PIL import Image, UnidentifiedImageError
 
     from assistant.errors import DataError, UsageError
+    from assistant.tools.files import open_image
 
     path = Path(path).expanduser()
-    if not path.is_file():
-        raise UsageError(f"no such photo: {path}")
-    try:
-        with Image.open(path) as im:
-            im.load()
-            image = im.copy()
-    except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError) as e:
-        raise DataError(
-            f"{path} is not an image Parley can read ({type(e).__name__}); give a PNG or JPEG"
-        ) from None
-    notes: list[str] = []
-    w, h = image.size
-    if w * h > MAX_PIXELS:
-        raise UsageError(
+
+    def too_big(w: int, h: int) -> str | None:
+        if w * h <= MAX_PIXELS:
+            return None
+        return (
             f"{path.name} is {w}x{h} ({w * h / 1e6:.1f} MP); the limit is "
             f"{MAX_PIXELS / 1e6:.1f} MP (2048x2048) — downscale or crop it first"
         )
+
+    image = open_image(path, "photo", too_big)
+    notes: list[str] = []
+    w, h = image.size
     if min(w, h) < MIN_SIDE:
         raise UsageError(f"{path.name} is {w}x{h}; give a photo at least {MIN_SIDE}x{MIN_SIDE}")
     if getattr(image, "n_frames", 1) > 1:

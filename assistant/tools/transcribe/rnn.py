@@ -5,9 +5,9 @@ characters (a-z, apostrophe, space), decoded greedily.
               3 frames stacked (one step = 30 ms)
     model:    Linear(192 -> H) + ReLU, 2-layer bi-GRU(H = 192), Linear(2H -> 29); CTC blank = 0
 
-`parley train transcribe` (rlhf/transcribe.py) trains it on espeak-ng speech. The trained model
+`parley train transcribe` (`train.py`) trains it on espeak-ng speech. The trained model
 ships under `weights/` (fp16 safetensors + config.json, README.md says how it was made); a model
-trained later under `$PARLEY_HOME/tools/transcribe-rnn/` takes precedence. This module imports
+trained later under `$PARLEY_HOME/tools/transcribe/rnn/` takes precedence. This module imports
 torch: the tool imports it only when the rnn backend runs.
 """
 
@@ -21,8 +21,6 @@ from pathlib import Path
 import numpy as np
 import torch
 from torch import nn
-
-from assistant import paths
 
 SHIPPED_DIR = Path(__file__).with_name("weights")
 ALPHABET = " abcdefghijklmnopqrstuvwxyz'"  # index + 1; 0 is the CTC blank
@@ -115,18 +113,6 @@ class CTCRecognizer(nn.Module):
             previous = i
         text = " ".join(decode_ids(kept).split())
         return text, (sum(probs) / len(probs) if probs else 0.0)
-
-
-def trained_dir() -> Path:
-    """Where `parley train transcribe` writes by default (wins over the shipped weights)."""
-    return paths.home() / "tools" / "transcribe-rnn"
-
-
-def weights_dir() -> Path | None:
-    for directory in (trained_dir(), SHIPPED_DIR):
-        if (directory / "model.safetensors").exists() and (directory / "config.json").exists():
-            return directory
-    return None
 
 
 def save(model: CTCRecognizer, directory: Path, meta: dict) -> None:

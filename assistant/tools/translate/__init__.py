@@ -16,26 +16,28 @@ language is guessed, and without `--to` it is the other one of en/pt.
 
 from __future__ import annotations
 
-from typing import Any
+from pathlib import Path
 
 from assistant.errors import UsageError
+from assistant.tools import trained
 from assistant.tools.base import (
     ArgParser,
     BackendInfo,
     Output,
     Progress,
-    Tool,
-    check_text,
     measured,
-    read_file_argument,
 )
-from assistant.tools.text import chunks, guess_language, split_sentences
+from assistant.tools.text import TextTool, chunks, guess_language, split_sentences
+
+SHIPPED_DIR = Path(__file__).with_name("weights")
+WEIGHTS = ("model.safetensors", "tokenizer.json")  # the files a weights directory must hold
 
 LANGUAGES = {"en": "English", "pt": "Portuguese"}
 MAX_CHARS = 20_000
 
 
-class TranslateTool(Tool):
+class TranslateTool(TextTool):
+    max_chars = MAX_CHARS
     name = "translate"
     description = "Translate text between English and Portuguese."
     usage = "/translate [--to pt|en] [--from en|pt] [--backend bergamot|rnn|hf] TEXT"
@@ -49,7 +51,7 @@ class TranslateTool(Tool):
     def backends(self) -> list[BackendInfo]:
         from assistant.tools.translate import bergamot, hf
 
-        rnn_present = _rnn_weights() is not None
+        rnn_present = weights_dir() is not None
         return [
             BackendInfo("bergamot", bergamot.ARCHITECTURE, bergamot.available(),
                         measured(self.name, "bergamot"), default=True),
@@ -59,29 +61,13 @@ class TranslateTool(Tool):
                         measured(self.name, "hf")),
         ]  # fmt: skip
 
-    def parser(self) -> ArgParser:
-        parser = ArgParser(self)
+    def options(self, parser: ArgParser) -> None:
         parser.add_argument("--to", "-t", metavar="pt|en")
         parser.add_argument("--from", "-f", dest="source", metavar="en|pt")
-        parser.add_argument("--model", metavar="DIR")
-        parser.add_argument("text", nargs="*", metavar="TEXT")
-        return parser
 
-    def parse(self, argv: list[str]) -> dict[str, Any]:
-        args = self.parser().parse(argv)
-        args["text"] = read_file_argument(" ".join(args.get("text") or []))
-        return args
-
-    def execute(
-        self,
-        backend: str,
-        progress: Progress | None = None,
-        text: str = "",
-        to: str | None = None,
-        source: str | None = None,
-        model: str | None = None,
+    def answer(
+        self, backend: str, text: str, progress: Progress | None, to=None, source=None, model=None
     ) -> Output:
-        text = check_text(str(text), limit=MAX_CHARS)
         source = _language(source) if source else guess_language(text) or "en"
         target = _language(to) if to else ("en" if source == "pt" else "pt")
         if source == target:
@@ -94,7 +80,7 @@ class TranslateTool(Tool):
             _check_pair(backend, source, target, bergamot.PAIRS)
             out = bergamot.translate_many(pieces, source, target)
         elif backend == "rnn":
-            directory = _rnn_weights()
+            directory = weights_dir()
             _check_pair(backend, source, target, (("en", "pt"),))
             if directory is None:
                 raise UsageError("the rnn translator has no weights; run `parley train translate`")
@@ -130,16 +116,6 @@ def _check_pair(backend: str, source: str, target: str, pairs) -> None:
         )
 
 
-def _rnn_weights():
-    # Checked without importing torch (rnn.py imports it): the same order as rnn.weights_dir().
-    from pathlib import Path
-
-    from assistant import paths
-
-    for directory in (
-        paths.home() / "tools" / "translate-rnn",
-        Path(__file__).with_name("weights"),
-    ):
-        if (directory / "model.safetensors").exists() and (directory / "tokenizer.json").exists():
-            return directory
-    return None
+def weights_dir() -> Path | None:
+    """The trained weights (`$PARLEY_HOME/tools/translate/rnn/`), else the shipped ones."""
+    return trained.find("translate", "rnn", WEIGHTS, SHIPPED_DIR)

@@ -7,12 +7,9 @@ prefix, added when the vocabulary has it); T5 gets the "translate English to Por
 
 from __future__ import annotations
 
-import functools
-import os
 from pathlib import Path
-from typing import Any
 
-from assistant.errors import UsageError
+from assistant.tools import hf
 
 ARCHITECTURE = "transformer encoder-decoder (MarianMT/T5)"
 ENV = "PARLEY_TRANSLATE_MODEL"
@@ -20,40 +17,13 @@ NAMES = {"en": "English", "pt": "Portuguese"}
 
 
 def model_dir(model: str | None = None) -> Path | None:
-    value = model or os.environ.get(ENV)
-    if not value:
-        return None
-    path = Path(value).expanduser()
-    return path if (path / "config.json").exists() else None
-
-
-@functools.cache
-def _load(path: Path) -> tuple[Any, Any]:
-    from transformers import AutoModelForSeq2SeqLM, AutoTokenizer
-
-    from assistant.tools.base import quiet_weights_loading
-
-    tokenizer = AutoTokenizer.from_pretrained(path)
-    with quiet_weights_loading():
-        model = AutoModelForSeq2SeqLM.from_pretrained(path)
-    model.eval()
-    return model, tokenizer
+    return hf.model_dir(model, ENV)
 
 
 def translate(
     pieces: list[str], source: str, target: str, model: str | None, progress=None
 ) -> list[str]:
-    path = model_dir(model)
-    if path is None:
-        where = model or os.environ.get(ENV)
-        raise UsageError(
-            f"no MarianMT/T5 directory at {where}; pass --model DIR"
-            if where
-            else f"the hf backend needs a model: --model DIR (or set {ENV})"
-        )
-    if progress:
-        progress(f"loading {path}")
-    hf_model, tokenizer = _load(path)
+    hf_model, tokenizer = hf.load(model, ENV, "MarianMT/T5", "AutoModelForSeq2SeqLM", progress)
     prefix = ""
     if hf_model.config.model_type == "t5":
         prefix = f"translate {NAMES[source]} to {NAMES[target]}: "

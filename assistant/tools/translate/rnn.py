@@ -1,10 +1,10 @@
 """The `rnn` translate backend: a GRU encoder-decoder with attention (Luong et al. 2015, "general"
 score, input feeding), English -> Portuguese, over a joint BPE vocabulary.
 
-`parley train translate` (rlhf/translate.py) trains it by sequence-level distillation from the
+`parley train translate` (`train.py`) trains it by sequence-level distillation from the
 bergamot backend. The trained model ships in the repo under `weights/` (fp16 safetensors + the
 tokenizer JSON + a small config), so a fresh install translates with no training; a model trained
-later under `$PARLEY_HOME/tools/translate-rnn/` takes precedence. This module imports torch: the
+later under `$PARLEY_HOME/tools/translate/rnn/` takes precedence. This module imports torch: the
 tool imports it only when the rnn backend runs.
 """
 
@@ -17,8 +17,6 @@ from pathlib import Path
 
 import torch
 from torch import nn
-
-from assistant import paths
 
 PAIRS = (("en", "pt"),)
 ARCHITECTURE = "RNN (bi-GRU encoder, GRU decoder, attention)"
@@ -114,18 +112,6 @@ class Seq2Seq(nn.Module):
         return out, [sum(p) / len(p) if p else 0.0 for p in probs]
 
 
-def trained_dir() -> Path:
-    """Where `parley train translate` writes by default (wins over the shipped weights)."""
-    return paths.home() / "tools" / "translate-rnn"
-
-
-def weights_dir() -> Path | None:
-    for directory in (trained_dir(), SHIPPED_DIR):
-        if (directory / "model.safetensors").exists() and (directory / "tokenizer.json").exists():
-            return directory
-    return None
-
-
 def save(model: Seq2Seq, tokenizer, directory: Path, meta: dict) -> None:
     """fp16 safetensors (half the size; fp32 at load) + tokenizer + config/meta."""
     from safetensors.torch import save_file
@@ -158,11 +144,8 @@ def encode_batch(tokenizer, texts: list[str], max_len: int = 96) -> torch.Tensor
     return torch.tensor([r + [PAD] * (width - len(r)) for r in rows], dtype=torch.long)
 
 
-def translate_many(sentences: list[str], directory: Path | None = None) -> tuple[list[str], float]:
+def translate_many(sentences: list[str], directory: Path) -> tuple[list[str], float]:
     """English sentences -> Portuguese, and the mean per-token probability (a confidence)."""
-    directory = directory or weights_dir()
-    if directory is None:
-        raise FileNotFoundError("no rnn translator weights")
     model, tokenizer = load(directory)
     texts: list[str] = []
     confidences: list[float] = []

@@ -1,8 +1,8 @@
 """Train the `rnn` speech recogniser (bi-GRU + CTC over characters) on synthetic espeak-ng speech.
 
-    parley train transcribe                    # corpus, model -> $PARLEY_HOME/tools/transcribe-rnn
+    parley train transcribe                    # corpus, model -> $PARLEY_HOME/tools/transcribe/rnn
     parley train transcribe --utterances 200 --max-cpu-minutes 1 --output-dir /tmp/asr  # smoke run
-    python -m rlhf.transcribe --help
+    python -m assistant.tools.transcribe.train --help
 
 1. Corpus: English sentences from the chitchat-dataset wheel (MIT; 3 to 12 words, letters only),
    spoken by espeak-ng (Debian) with a random English accent (7 of them) and voice variant (21),
@@ -19,25 +19,26 @@
 
 from __future__ import annotations
 
-import argparse
 import json
 import math
 import random
 import re
 import shutil
-import signal
 import subprocess
 import time
 import wave
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
 from assistant import paths
 from assistant.errors import UsageError
+from assistant.tools import trained, training
 
-DATA_DIR = Path(__file__).resolve().parents[1] / "data" / "transcribe"
+PROG = "python -m assistant.tools.transcribe.train"
+
+DATA_DIR = Path(__file__).resolve().parents[3] / "data" / "transcribe"
 ACCENTS = ["en-us", "en-gb", "en-gb-scotland", "en-gb-x-rp", "en-gb-x-gbclan", "en-gb-x-gbcwmd",
            "en-029"]  # fmt: skip
 VARIANTS = ["", "m1", "m2", "m3", "m4", "m5", "m6", "m7", "f1", "f2", "f3", "f4", "f5",
@@ -47,9 +48,7 @@ INSTALL = "speech synthesis needs espeak-ng and sox: apt-get install espeak-ng s
 
 @dataclass
 class TranscribeConfig:
-    output_dir: str | None = field(
-        default=None, metadata={"help": "where the model goes (default $PARLEY_HOME/tools/...)"}
-    )
+    output_dir: str | None = training.output_dir_field("transcribe", "rnn")
     corpus_dir: str | None = field(
         default=None, metadata={"help": "synthetic corpus (WAVs + manifest), built if short"}
     )
@@ -68,6 +67,9 @@ class TranscribeConfig:
     noise: float = field(default=0.5, metadata={"help": "share of utterances given noise"})
     seed: int = field(default=0, metadata={"help": "corpus sampling, noise and init seed"})
     threads: int = field(default=1, metadata={"help": "torch CPU threads (0: default)"})
+
+
+parse = training.parser(TranscribeConfig, __doc__, PROG)
 
 
 def heldout_rows() -> list[dict]:
@@ -199,17 +201,15 @@ def batches(rows: list[dict], lengths: list[int], batch_size: int, rng: random.R
     return out
 
 
-def main(config: TranscribeConfig, progress: bool = True) -> Path:
+def train(config: TranscribeConfig, progress: bool = True, log=print) -> Path:
     import torch
     from safetensors.torch import load_file, save_file
     from tqdm import tqdm
 
     from assistant.tools.transcribe import rnn
 
-    torch.manual_seed(config.seed)
-    if config.threads:
-        torch.set_num_threads(config.threads)
-    out_dir = Path(config.output_dir) if config.output_dir else rnn.trained_dir()
+    training.start(config)
+    out_dir = trained.output_dir(config.output_dir, "transcribe", "rnn")
     corpus = Path(config.corpus_dir) if config.corpus_dir else paths.home() / "corpora" / "speech"
     rows = build_corpus(corpus, config.utterances, config.seed, progress)
     lengths = [(corpus / f"{r['id']}.wav").stat().st_size for r in rows]
@@ -222,7 +222,7 @@ def main(config: TranscribeConfig, progress: bool = True) -> Path:
         model.load_state_dict(load_file(str(state_file)))
         meta = json.loads((out_dir / "config.json").read_text())
         step, before, earlier = meta["steps"], meta["cpu_minutes"], meta["history"]
-        print(f"resuming from step {step} ({before:.1f} CPU-minutes in)")
+        log(f"resuming from step {step} ({before:.1f} CPU-minutes in)")
     optimizer = torch.optim.Adam(model.parameters(), lr=config.lr)
     ctc = torch.nn.CTCLoss(blank=0, zero_infinity=True)
     noise_rng = np.random.default_rng(config.seed + step)
@@ -254,10 +254,10 @@ def main(config: TranscribeConfig, progress: bool = True) -> Path:
     def checkpoint() -> None:
         current = val_loss()
         history.append({"step": step, "val_loss": round(current, 4)})
-        print(f"step {step}: validation loss {current:.3f}")
+        log(f"step {step}: validation loss {current:.3f}")
         meta = {"utterances": len(rows), "steps": step, "cpu_minutes": round(spent(), 2),
                 "history": earlier + [h for h in history if "val_loss" in h],
-                "train": _asdict(config)}  # fmt: skip
+                "train": training.settings(config, skip=("output_dir", "corpus_dir"))}  # fmt: skip
         rnn.save(model, out_dir, meta)
         save_file({k: v.contiguous() for k, v in model.state_dict().items()}, str(state_file))
 
@@ -290,34 +290,14 @@ def main(config: TranscribeConfig, progress: bool = True) -> Path:
             if stop:
                 break
     except KeyboardInterrupt:  # Ctrl-C or SIGTERM (see `cli`) keeps what was learnt
-        print(f"interrupted at step {step}")
+        log(f"interrupted at step {step}")
         checkpoint()
-    print(f"trained {step} steps in {spent():.1f} CPU-minutes")
+    log(f"trained {step} steps in {spent():.1f} CPU-minutes")
     with (out_dir / "train_log.jsonl").open("a", encoding="utf-8") as f:
         f.writelines(json.dumps(h) + "\n" for h in history)
     rnn.load.cache_clear()
     return out_dir
 
 
-def _asdict(config: TranscribeConfig) -> dict:
-    skip = ("output_dir", "corpus_dir")
-    return {f.name: getattr(config, f.name) for f in fields(config) if f.name not in skip}
-
-
-def cli(argv: list[str] | None = None, prog: str = "python -m rlhf.transcribe") -> None:
-    parser = argparse.ArgumentParser(
-        prog=prog, description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    for f in fields(TranscribeConfig):
-        kind = {"int": int, "float": float}.get(str(f.type), str)
-        parser.add_argument(f"--{f.name.replace('_', '-')}", type=kind, default=f.default,
-                            help=f.metadata.get("help"))  # fmt: skip
-    args = parser.parse_args(argv)
-    # a background run ignores SIGINT; either signal stops it with a checkpoint, to resume from
-    signal.signal(signal.SIGINT, signal.default_int_handler)
-    signal.signal(signal.SIGTERM, signal.default_int_handler)
-    print(main(TranscribeConfig(**vars(args))))
-
-
 if __name__ == "__main__":
-    cli()
+    training.script(parse, train)

@@ -1,10 +1,10 @@
 """Train the `caption` tool's captioner (CNN encoder + GRU decoder with attention).
 
-    parley train caption                 # -> $PARLEY_HOME/tools/caption-rnn
+    parley train caption                 # -> $PARLEY_HOME/tools/caption/rnn
     parley train caption --steps 20 --output-dir /tmp/cap     # a quick smoke run
-    nice python -m rlhf.caption --help
+    nice python -m assistant.tools.caption.train --help
 
-Data (`rlhf/caption_data.py`): the training emoji of `fonts-noto-color-emoji`, re-rendered each
+Data (``data.py``): the training emoji of `fonts-noto-color-emoji`, re-rendered each
 step at a random scale, shift and background, and fresh Fashion-MNIST scenes each step; half of
 every batch is each. Teacher forcing, cross-entropy with label smoothing, Adam with warm-up and
 linear decay. Every `--eval-every` steps the held-out captions' loss is logged and the weights are
@@ -14,18 +14,19 @@ test split. Stops after `--steps` or `--max-cpu-minutes` of this process's CPU t
 
 from __future__ import annotations
 
-import argparse
 import time
 from collections import Counter
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from pathlib import Path
+
+from assistant.tools import trained, training
+
+PROG = "python -m assistant.tools.caption.train"
 
 
 @dataclass
 class CaptionTrainConfig:
-    output_dir: str | None = field(
-        default=None, metadata={"help": "where the model goes (default $PARLEY_HOME/tools/...)"}
-    )
+    output_dir: str | None = training.output_dir_field("caption", "rnn")
     steps: int = field(default=600, metadata={"help": "optimizer steps"})
     batch_size: int = field(default=64, metadata={"help": "pairs per step (half emoji)"})
     lr: float = field(default=2e-3, metadata={"help": "Adam learning rate"})
@@ -38,6 +39,9 @@ class CaptionTrainConfig:
     emoji_limit: int = field(default=0, metadata={"help": "use only N training emoji (0: all)"})
     seed: int = field(default=0, metadata={"help": "sampling and init seed"})
     threads: int = field(default=1, metadata={"help": "torch CPU threads (0: default)"})
+
+
+parse = training.parser(CaptionTrainConfig, __doc__, PROG)
 
 
 def vocabulary(captions: list[str]) -> list[str]:
@@ -59,18 +63,16 @@ def encode(captions: list[str], index: dict[str, int], max_len: int = 16):
     return torch.tensor([r + [PAD] * (width - len(r)) for r in rows], dtype=torch.long)
 
 
-def main(config: CaptionTrainConfig, progress: bool = True, log=print) -> Path:
+def train(config: CaptionTrainConfig, progress: bool = True, log=print) -> Path:
     import numpy as np
     import torch
     from tqdm import tqdm
 
+    from assistant.tools.caption import data
     from assistant.tools.caption import model as cap
-    from rlhf import caption_data as data
 
-    torch.manual_seed(config.seed)
-    if config.threads:
-        torch.set_num_threads(config.threads)
-    out_dir = Path(config.output_dir) if config.output_dir else cap.trained_dir()
+    training.start(config)
+    out_dir = trained.output_dir(config.output_dir, "caption", "rnn")
     emoji_rgba, emoji_captions = data.emoji_split("train")
     if config.emoji_limit:
         emoji_rgba = emoji_rgba[: config.emoji_limit]
@@ -135,8 +137,7 @@ def main(config: CaptionTrainConfig, progress: bool = True, log=print) -> Path:
             # the latest weights, not the best on the test split: choosing by it would leak
             meta = {"steps": step + 1, "held_out_loss": round(current, 4), "train_loss": curve,
                     "cpu_minutes": round(spent, 2),
-                    "train": {f.name: getattr(config, f.name) for f in fields(config)
-                              if f.name != "output_dir"}}  # fmt: skip
+                    "train": training.settings(config)}  # fmt: skip
             cap.save(model, words, out_dir, meta)
         if last:
             if step + 1 < config.steps:
@@ -146,17 +147,5 @@ def main(config: CaptionTrainConfig, progress: bool = True, log=print) -> Path:
     return out_dir
 
 
-def cli(argv: list[str] | None = None, prog: str = "python -m rlhf.caption") -> None:
-    parser = argparse.ArgumentParser(
-        prog=prog, description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    for f in fields(CaptionTrainConfig):
-        kind = {"int": int, "float": float}.get(str(f.type), str)
-        parser.add_argument(f"--{f.name.replace('_', '-')}", type=kind, default=f.default,
-                            help=f.metadata.get("help"))  # fmt: skip
-    args = parser.parse_args(argv)
-    print(main(CaptionTrainConfig(**vars(args))))
-
-
 if __name__ == "__main__":
-    cli()
+    training.script(parse, train)

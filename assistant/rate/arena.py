@@ -34,7 +34,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from assistant.arena_inputs import (  # noqa: F401  (re-exported: the arena's whole API here)
+from assistant.chat_context import chat_context
+from assistant.errors import UsageError
+from assistant.rate.arena_inputs import (  # noqa: F401  (re-exported: the arena's whole API here)
     Contender,
     Item,
     Message,
@@ -44,8 +46,6 @@ from assistant.arena_inputs import (  # noqa: F401  (re-exported: the arena's wh
     parse_item,
     session_key,
 )
-from assistant.chat_context import chat_context
-from assistant.errors import UsageError
 from assistant.store import ratings
 
 
@@ -91,15 +91,15 @@ def session_votes(conn: Any, key: str) -> list[dict[str, Any]]:
     """The standing votes of a session: item, annotator, vote, and the winning model (None for
     tie, both_bad and skip)."""
     out = []
-    for row in ratings.standing(conn, session_key=key):
-        winner = {"left": row["left_model"], "right": row["right_model"]}.get(row["vote"])
+    for r in ratings.standing_ratings(conn, session_key=key):
+        winner = {"left": r.left.model, "right": r.right.model}.get(r.vote)
         out.append(
             {
-                "item_index": row["item_index"],
-                "annotator": row["annotator"],
-                "vote": row["vote"],
+                "item_index": r.item_index,
+                "annotator": r.annotator,
+                "vote": r.vote,
                 "winner": winner,
-                "models": [row["left_model"], row["right_model"]],
+                "models": [r.left.model, r.right.model],
             }
         )
     return out
@@ -219,7 +219,7 @@ class ArenaSession:
         return response
 
     def _generate(self, shown, contender, on_text, cancel) -> ratings.Response:
-        from assistant.engine import Done, GenerationParams, TextChunk, ToolCall, ToolResult
+        from assistant.inference import Done, GenerationParams, TextChunk, ToolCall, ToolResult
 
         engine = self.engine(contender.model)
         params = GenerationParams(**self.params_for(shown, contender))
@@ -228,10 +228,8 @@ class ArenaSession:
         for event in engine.generate(shown.context, params, cancel):
             if isinstance(event, TextChunk) and on_text:
                 on_text(event.text)
-            elif isinstance(event, ToolCall):
-                tool_calls.append({"name": event.name, "arguments": event.arguments})
-            elif isinstance(event, ToolResult) and tool_calls:
-                tool_calls[-1].update(output=event.output, backend=event.backend, ok=event.ok)
+            elif isinstance(event, ToolCall | ToolResult):  # as the chat keeps them
+                tool_calls.append(event.to_dict())
             elif isinstance(event, Done):
                 done = event
         if done is None:
@@ -312,17 +310,15 @@ class ArenaSession:
         row = ratings.retract_last(self.conn, self.annotator, self.key)
         if row is None:
             return None
-        r = ratings.decode(row)
-        shown = Shown(
-            r["item_index"], r["context"], {}, bool(r["swapped"]), r["shuffle_seed"], r["gold_side"]
-        )
-        if r["vote"] != "skip":
+        r = ratings.Rating.from_row(row)
+        shown = Shown(r.item_index, r.context, {}, bool(r.swapped), r.shuffle_seed, r.gold_side)
+        if r.vote != "skip":
             for side in ("left", "right"):
+                was = r.response(side)
                 shown.responses[side] = ratings.Response(
-                    r[f"{side}_text"], r[f"{side}_model"], r[f"{side}_checkpoint"],
-                    r[f"{side}_params"], r[f"{side}_tool_calls"],
-                )  # fmt: skip
-                shown.sides[side] = Prepared(r[f"{side}_model"], r[f"{side}_text"])
+                    was.text, was.model, was.checkpoint, was.params, was.tool_calls
+                )
+                shown.sides[side] = Prepared(was.model, was.text)
             self._revisit[shown.index] = shown
         return shown.index
 

@@ -1,8 +1,8 @@
 """Train the `rnn` translator (English -> Portuguese) by sequence-level distillation from bergamot.
 
-    parley train translate       # corpus, tokenizer, model -> $PARLEY_HOME/tools/translate-rnn
+    parley train translate       # corpus, tokenizer, model -> $PARLEY_HOME/tools/translate/rnn
     parley train translate --sentences 2000 --epochs 1 --output-dir /tmp/rnn   # a quick smoke run
-    python -m rlhf.translate --help
+    python -m assistant.tools.translate.train --help
 
 1. Corpus: English sentences from the chitchat-dataset wheel (MIT; 3 to 16 words, deduplicated)
    plus the project-written `data/translate/sentences.txt`, each translated by the bergamot backend
@@ -15,25 +15,25 @@
 
 from __future__ import annotations
 
-import argparse
 import csv
 import math
 import random
 import re
 import time
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from assistant import paths
+from assistant.tools import trained, training
 
-DATA_DIR = Path(__file__).resolve().parents[1] / "data" / "translate"
+PROG = "python -m assistant.tools.translate.train"
+
+DATA_DIR = Path(__file__).resolve().parents[3] / "data" / "translate"
 
 
 @dataclass
 class TranslateConfig:
-    output_dir: str | None = field(
-        default=None, metadata={"help": "where the model goes (default $PARLEY_HOME/tools/...)"}
-    )
+    output_dir: str | None = training.output_dir_field("translate", "rnn")
     corpus: str | None = field(
         default=None, metadata={"help": "parallel corpus TSV, built if missing or short"}
     )
@@ -47,6 +47,9 @@ class TranslateConfig:
     max_minutes: float = field(default=30.0, metadata={"help": "stop training after this long"})
     seed: int = field(default=0, metadata={"help": "corpus sampling and init seed"})
     threads: int = field(default=0, metadata={"help": "torch CPU threads (0: default)"})
+
+
+parse = training.parser(TranslateConfig, __doc__, PROG)
 
 
 def heldout_pairs() -> list[tuple[str, str]]:
@@ -146,16 +149,14 @@ def pad(seqs: list[list[int]]):
     return torch.tensor([s + [0] * (width - len(s)) for s in seqs], dtype=torch.long)
 
 
-def main(config: TranslateConfig, progress: bool = True) -> Path:
+def train(config: TranslateConfig, progress: bool = True, log=print) -> Path:
     import torch
     from tqdm import tqdm
 
     from assistant.tools.translate import rnn
 
-    torch.manual_seed(config.seed)
-    if config.threads:
-        torch.set_num_threads(config.threads)
-    out_dir = Path(config.output_dir) if config.output_dir else rnn.trained_dir()
+    training.start(config)
+    out_dir = trained.output_dir(config.output_dir, "translate", "rnn")
     corpus_path = (
         Path(config.corpus) if config.corpus else paths.home() / "corpora" / "translate-en-pt.tsv"
     )
@@ -210,33 +211,17 @@ def main(config: TranslateConfig, progress: bool = True) -> Path:
                 break
         current = val_loss()
         history.append({"epoch": epoch + 1, "val_loss": round(current, 4)})
-        print(f"epoch {epoch + 1}: validation loss {current:.3f}")
+        log(f"epoch {epoch + 1}: validation loss {current:.3f}")
         if current < best:
             best = current
             meta = {"pairs": len(pairs), "history": history, "corpus": "chitchat+project"}
-            rnn.save(model, tokenizer, out_dir, {**meta, "train": _asdict(config)})
+            rnn.save(model, tokenizer, out_dir, {**meta, "train": training.settings(config)})
         if time.monotonic() - start > config.max_minutes * 60:
-            print(f"stopped after {config.max_minutes} minutes")
+            log(f"stopped after {config.max_minutes} minutes")
             break
     rnn.load.cache_clear()
     return out_dir
 
 
-def _asdict(config: TranslateConfig) -> dict:
-    return {f.name: getattr(config, f.name) for f in fields(config) if f.name != "output_dir"}
-
-
-def cli(argv: list[str] | None = None, prog: str = "python -m rlhf.translate") -> None:
-    parser = argparse.ArgumentParser(
-        prog=prog, description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    for f in fields(TranslateConfig):
-        kind = {"int": int, "float": float}.get(str(f.type), str)
-        parser.add_argument(f"--{f.name.replace('_', '-')}", type=kind, default=f.default,
-                            help=f.metadata.get("help"))  # fmt: skip
-    args = parser.parse_args(argv)
-    print(main(TranslateConfig(**vars(args))))
-
-
 if __name__ == "__main__":
-    cli()
+    training.script(parse, train)

@@ -21,23 +21,24 @@ from __future__ import annotations
 import math
 import random
 from collections import Counter, defaultdict
+from collections.abc import Callable
 from itertools import combinations
 from typing import Any
 
 from assistant.stats import wilson
 from assistant.store import ratings
+from assistant.store.ratings import Rating
 
 VOTE_KINDS = ("left", "right", "tie", "both_bad", "skip")
 
 
-def outcome(row: dict[str, Any]) -> str:
+def outcome(rating: Rating) -> str:
     """The vote as "first"/"second"/"tie"/"both_bad", responses ordered by their text."""
-    vote = row["vote"]
+    vote = rating.vote
     if vote in ("tie", "both_bad"):
         return vote
-    chosen = row["left_text"] if vote == "left" else row["right_text"]
-    other = row["right_text"] if vote == "left" else row["left_text"]
-    return "first" if chosen <= other else "second"
+    chosen, other = (rating.left, rating.right) if vote == "left" else (rating.right, rating.left)
+    return "first" if chosen.text <= other.text else "second"
 
 
 def cohen_kappa(a: list[str], b: list[str]) -> float | None:
@@ -127,20 +128,14 @@ def leaderboard(
     return sorted(rows, key=lambda r: -r["score"])
 
 
-def _without_reimports(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def _without_reimports(rows: list[Rating]) -> list[Rating]:
     """One line of one file imported twice (before imports were deduplicated) counts once: its
     copies would read as perfectly self-consistent repeats."""
     seen: set[tuple] = set()
     out = []
     for r in rows:
-        if r["source"] == "import" and (r["meta"] or {}).get("file"):
-            key = (
-                r["meta"]["file"],
-                r["meta"].get("line"),
-                r["pair_key"],
-                r["vote"],
-                r["left_text"],
-            )
+        if r.source == "import" and r.meta.get("file"):
+            key = (r.meta["file"], r.meta.get("line"), r.pair_key, r.vote, r.left.text)
             if key in seen:
                 continue
             seen.add(key)
@@ -150,38 +145,43 @@ def _without_reimports(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 def compute(conn: Any, bootstrap: int = 200) -> dict[str, Any]:
     """Every statistic above, as plain data."""
-    rows = _without_reimports([ratings.decode(r) for r in ratings.standing(conn)])
+    rows = _without_reimports(ratings.standing_ratings(conn))
     per_annotator: dict[str, Counter] = defaultdict(Counter)
     per_model: dict[str, Counter] = defaultdict(Counter)
     for r in rows:
-        per_annotator[r["annotator"]][r["vote"]] += 1
-        if r["vote"] == "skip":
+        per_annotator[r.annotator][r.vote] += 1
+        if r.vote == "skip":
             continue
         for side, other in (("left", "right"), ("right", "left")):
-            m = r[f"{side}_model"]
+            m = r.response(side).model
             per_model[m]["rated"] += 1
-            if r["vote"] == side:
+            if r.vote == side:
                 per_model[m]["wins"] += 1
-            elif r["vote"] == other:
+            elif r.vote == other:
                 per_model[m]["losses"] += 1
             else:
-                per_model[m][r["vote"]] += 1
-    decided = [r for r in rows if r["vote"] != "skip"]
+                per_model[m][r.vote] += 1
+    decided = [r for r in rows if r.vote != "skip"]
 
     bias = {}
-    shown = [r for r in decided if r["sides_shown"] and r["vote"] in ("left", "right")]
-    for who in sorted({r["annotator"] for r in shown}) + [None]:
-        mine = [r for r in shown if who is None or r["annotator"] == who]
+    shown = [r for r in decided if r.sides_shown and r.vote in ("left", "right")]
+    for who in sorted({r.annotator for r in shown}) + [None]:
+        mine = [r for r in shown if who is None or r.annotator == who]
         if not mine:
             continue
-        k = sum(r["vote"] == "left" for r in mine)
+        k = sum(r.vote == "left" for r in mine)
         lo, hi = wilson(k, len(mine))
-        bias[who or "(all)"] = {"left": k, "n": len(mine), "share": k / len(mine), "low": lo,
-                                "high": hi}  # fmt: skip
+        bias[who or "(all)"] = {
+            "left": k,
+            "n": len(mine),
+            "share": k / len(mine),
+            "low": lo,
+            "high": hi,
+        }
 
-    by_pair: dict[tuple[str, str], list[dict]] = defaultdict(list)
+    by_pair: dict[tuple[str, str], list[Rating]] = defaultdict(list)
     for r in decided:
-        by_pair[r["annotator"], r["pair_key"]].append(r)
+        by_pair[r.annotator, r.pair_key].append(r)
     consistency: dict[str, dict[str, Any]] = {}
     for (who, _), rs in by_pair.items():
         if len(rs) < 2:
@@ -204,22 +204,28 @@ def compute(conn: Any, bootstrap: int = 200) -> dict[str, Any]:
             continue
         la, lb = [latest[k][a] for k in shared], [latest[k][b] for k in shared]
         raw = sum(x == y for x, y in zip(la, lb, strict=True)) / len(shared)
-        agreement.append({"annotators": [a, b], "shared": len(shared), "agreement": raw,
-                          "kappa": cohen_kappa(la, lb)})  # fmt: skip
+        agreement.append(
+            {
+                "annotators": [a, b],
+                "shared": len(shared),
+                "agreement": raw,
+                "kappa": cohen_kappa(la, lb),
+            }
+        )
 
     gold: dict[str, dict[str, Any]] = {}
     for r in decided:
-        if r["gold_side"]:
-            g = gold.setdefault(r["annotator"], {"items": 0, "correct": 0})
+        if r.gold_side:
+            g = gold.setdefault(r.annotator, {"items": 0, "correct": 0})
             g["items"] += 1
-            g["correct"] += r["vote"] == r["gold_side"]
+            g["correct"] += r.vote == r.gold_side
     for g in gold.values():
         g["accuracy"] = g["correct"] / g["items"]
 
     matches = [
-        (r["left_model"], r["right_model"], {"left": 1.0, "right": 0.0}.get(r["vote"], 0.5))
+        (r.left.model, r.right.model, {"left": 1.0, "right": 0.0}.get(r.vote, 0.5))
         for r in decided
-        if not r["gold_side"] and r["left_model"] != r["right_model"]
+        if not r.gold_side and r.left.model != r.right.model
     ]
     return {
         "annotators": {k: dict(v) for k, v in sorted(per_annotator.items())},
@@ -234,50 +240,72 @@ def compute(conn: Any, bootstrap: int = 200) -> dict[str, Any]:
 
 def report(stats: dict[str, Any]) -> str:
     """The statistics as the text `parley prefs stats` prints."""
-    out = ["Votes per annotator (standing, undone votes left out):"]
-    for who, c in stats["annotators"].items():
-        out.append(f"  {who:<20} " + "  ".join(f"{k} {c.get(k, 0)}" for k in VOTE_KINDS))
-    if not stats["annotators"]:
-        out.append("  (no votes yet: `parley arena` or `parley prefs import`)")
-    out.append("Per model:")
-    for m, c in stats["models"].items():
-        out.append(f"  {m:<32} rated {c.get('rated', 0)}  wins {c.get('wins', 0)}  "
-                   f"losses {c.get('losses', 0)}  ties {c.get('tie', 0)}  "
-                   f"both bad {c.get('both_bad', 0)}")  # fmt: skip
-    if not stats["models"]:
-        out.append("  (none)")
-    out.append("Position bias (share of decisive side-by-side votes for the LEFT side, 95% CI):")
-    for who, b in stats["position_bias"].items():
-        flag = "  <- biased" if b["low"] > 0.5 or b["high"] < 0.5 else ""
-        out.append(f"  {who:<20} {b['share']:.2f} [{b['low']:.2f}, {b['high']:.2f}] "
-                   f"of {b['n']}{flag}")  # fmt: skip
-    if not stats["position_bias"]:
-        out.append("  (no decisive side-by-side votes)")
-    out.append("Self-consistency on repeated pairs:")
-    for who, c in stats["self_consistency"].items():
-        out.append(f"  {who:<20} {c['rate']:.2f} ({c['agree']}/{c['comparisons']} agree, "
-                   f"{c['items']} repeated pairs)")  # fmt: skip
-    if not stats["self_consistency"]:
-        out.append("  (no pair rated twice by the same annotator)")
-    out.append("Agreement between annotators on shared pairs (raw agreement, Cohen's kappa):")
-    for a in stats["agreement"]:
-        kappa = "n/a" if a["kappa"] is None else f"{a['kappa']:.2f}"
-        out.append(f"  {a['annotators'][0]} ~ {a['annotators'][1]}: {a['agreement']:.2f}, "
-                   f"kappa {kappa} on {a['shared']} pairs")  # fmt: skip
-    if not stats["agreement"]:
-        out.append("  (no pair rated by two annotators)")
-    out.append("Gold items (accuracy):")
-    for who, g in stats["gold"].items():
-        out.append(f"  {who:<20} {g['accuracy']:.2f} ({g['correct']}/{g['items']})")
-    if not stats["gold"]:
-        out.append("  (no gold items rated)")
-    out.append("Leaderboard (Bradley-Terry, Elo scale, bootstrap 95% interval):")
-    for i, r in enumerate(stats["leaderboard"], 1):
-        out.append(f"  {i}. {r['model']:<32} {r['score']:7.1f} [{r['low']:.1f}, {r['high']:.1f}]"
-                   f"  {r['games']} games, win rate {r['win_rate']:.2f}")  # fmt: skip
-    if not stats["leaderboard"]:
-        out.append("  (no votes between two different models yet)")
+    out = []
+    for key, (heading, line, empty) in _SECTIONS.items():
+        entries = stats[key]
+        pairs = entries.items() if isinstance(entries, dict) else enumerate(entries, 1)
+        out.append(heading)
+        out += [f"  {line(k, v)}" for k, v in pairs] or [f"  ({empty})"]
     return "\n".join(out)
+
+
+def _kappa(a: dict[str, Any]) -> str:
+    return "n/a" if a["kappa"] is None else f"{a['kappa']:.2f}"
+
+
+# stats key: (heading, one entry's line from (name or rank, entry), what it says with none)
+_SECTIONS: dict[str, tuple[str, Callable[[Any, Any], str], str]] = {
+    "annotators": (
+        "Votes per annotator (standing, undone votes left out):",
+        lambda who, c: f"{who:<20} " + "  ".join(f"{k} {c.get(k, 0)}" for k in VOTE_KINDS),
+        "no votes yet: `parley arena` or `parley prefs import`",
+    ),
+    "models": (
+        "Per model:",
+        lambda m, c: (
+            f"{m:<32} rated {c.get('rated', 0)}  wins {c.get('wins', 0)}  losses "
+            f"{c.get('losses', 0)}  ties {c.get('tie', 0)}  both bad {c.get('both_bad', 0)}"
+        ),
+        "none",
+    ),
+    "position_bias": (
+        "Position bias (share of decisive side-by-side votes for the LEFT side, 95% CI):",
+        lambda who, b: (
+            f"{who:<20} {b['share']:.2f} [{b['low']:.2f}, {b['high']:.2f}] of {b['n']}"
+            + ("  <- biased" if b["low"] > 0.5 or b["high"] < 0.5 else "")
+        ),
+        "no decisive side-by-side votes",
+    ),
+    "self_consistency": (
+        "Self-consistency on repeated pairs:",
+        lambda who, c: (
+            f"{who:<20} {c['rate']:.2f} ({c['agree']}/{c['comparisons']} agree, "
+            f"{c['items']} repeated pairs)"
+        ),
+        "no pair rated twice by the same annotator",
+    ),
+    "agreement": (
+        "Agreement between annotators on shared pairs (raw agreement, Cohen's kappa):",
+        lambda _, a: (
+            f"{a['annotators'][0]} ~ {a['annotators'][1]}: {a['agreement']:.2f}, "
+            f"kappa {_kappa(a)} on {a['shared']} pairs"
+        ),
+        "no pair rated by two annotators",
+    ),
+    "gold": (
+        "Gold items (accuracy):",
+        lambda who, g: f"{who:<20} {g['accuracy']:.2f} ({g['correct']}/{g['items']})",
+        "no gold items rated",
+    ),
+    "leaderboard": (
+        "Leaderboard (Bradley-Terry, Elo scale, bootstrap 95% interval):",
+        lambda i, r: (
+            f"{i}. {r['model']:<32} {r['score']:7.1f} [{r['low']:.1f}, {r['high']:.1f}]"
+            f"  {r['games']} games, win rate {r['win_rate']:.2f}"
+        ),
+        "no votes between two different models yet",
+    ),
+}
 
 
 def plot(stats: dict[str, Any], path: str) -> None:
@@ -290,9 +318,12 @@ def plot(stats: dict[str, Any], path: str) -> None:
     board = list(reversed(stats["leaderboard"]))
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 1.5 + 0.5 * max(len(board), 2)))
     ys = range(len(board))
-    ax1.errorbar([r["score"] for r in board], ys, fmt="o",
-                 xerr=[[r["score"] - r["low"] for r in board],
-                       [r["high"] - r["score"] for r in board]])  # fmt: skip
+    ax1.errorbar(
+        [r["score"] for r in board],
+        ys,
+        fmt="o",
+        xerr=[[r["score"] - r["low"] for r in board], [r["high"] - r["score"] for r in board]],
+    )
     ax1.set_yticks(list(ys), [r["model"] for r in board])
     ax1.set_xlabel("Bradley-Terry score (Elo scale), 95% bootstrap interval")
     bias = stats["position_bias"]

@@ -131,7 +131,7 @@ def augment(rgba, generator):
 @functools.cache
 def fashion(split: str) -> tuple[np.ndarray, np.ndarray]:
     """Fashion-MNIST images (n, 28, 28) uint8 and labels, from the Debian package."""
-    from rlhf.image_data import load
+    from assistant.tools.imagine.data import load
 
     x, y, _ = load("fashion-mnist", split)
     return ((x[:, 0].numpy() + 1) * 127.5).round().astype(np.uint8), y.numpy()

@@ -1,8 +1,8 @@
 """Train the `/imagine` tool's image models: a DCGAN, a VAE, or a DDPM, all class-conditional.
 
-    parley train image --arch diffusion                        # Fashion-MNIST, -> $PARLEY_HOME
+    parley train image --arch diffusion     # Fashion-MNIST -> $PARLEY_HOME/tools/imagine/diffusion
     parley train image --arch gan --dataset digits --epochs 2 --output-dir /tmp/gan
-    python -m rlhf.images --help
+    python -m assistant.tools.imagine.train --help
 
 - gan: non-saturating GAN loss, Adam(2e-4, 0.5, 0.999) for both nets, projection discriminator.
 - vae: Bernoulli likelihood (BCE on pixels in [0, 1]) + KL to N(0, I), Adam 1e-3.
@@ -18,23 +18,29 @@ early (after a checkpoint). The tool's weights file is `ARCH.safetensors` in the
 
 from __future__ import annotations
 
-import argparse
 import json
 import time
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from pathlib import Path
 
+from assistant.tools import trained, training
+
+PROG = "python -m assistant.tools.imagine.train"
 ARCHS = ("gan", "vae", "diffusion")
 
 
 @dataclass
 class ImageConfig:
-    arch: str = field(default="diffusion", metadata={"help": "gan, vae or diffusion"})
-    dataset: str = field(default="fashion-mnist", metadata={"help": "fashion-mnist or digits"})
+    arch: str = field(
+        default="diffusion", metadata={"help": "gan, vae or diffusion", "choices": ARCHS}
+    )
+    dataset: str = field(
+        default="fashion-mnist",
+        metadata={"help": "fashion-mnist or digits", "choices": ("fashion-mnist", "digits")},
+    )
     epochs: int = field(default=5, metadata={"help": "passes over the training set"})
-    output_dir: str | None = field(
-        default=None,
-        metadata={"help": "weights, checkpoint, grids (default $PARLEY_HOME/models/imagine)"},
+    output_dir: str | None = training.output_dir_field(
+        "imagine", "ARCH", "weights, checkpoint, grids"
     )
     batch_size: int = field(default=128, metadata={"help": "images per step"})
     lr: float | None = field(default=None, metadata={"help": "learning rate (default per arch)"})
@@ -43,6 +49,9 @@ class ImageConfig:
     limit: int | None = field(default=None, metadata={"help": "use only the first N images"})
     threads: int = field(default=2, metadata={"help": "torch CPU threads"})
     seed: int = field(default=0, metadata={"help": "init, shuffling and noise seed"})
+
+
+parse = training.parser(ImageConfig, __doc__, PROG)
 
 
 class Trainer:
@@ -185,26 +194,24 @@ def sample_grid(trainer: Trainer, info: dict, path: Path, per_class: int = 8) ->
     return sampling.save_png(sampling.grid(images, per_class), path, scale=2)
 
 
-def main(config: ImageConfig, progress: bool = True, log=print) -> Path:
+def train(config: ImageConfig, progress: bool = True, log=print) -> Path:
     """Train (or resume); returns the path of the tool's weights file for this arch."""
     import torch
     from safetensors.torch import load_file, save_file
     from tqdm import tqdm
 
-    from assistant import paths
     from assistant.tools.imagine import models
-    from rlhf.image_data import load
+    from assistant.tools.imagine.data import load
 
     if config.arch not in ARCHS:
         raise ValueError(f"--arch must be one of {', '.join(ARCHS)}; got {config.arch!r}")
     if config.epochs < 1:
         raise ValueError(f"--epochs must be at least 1; got {config.epochs}")
-    torch.manual_seed(config.seed)
-    torch.set_num_threads(max(1, config.threads))
+    training.start(config)
     x, y, classes = load(config.dataset, "train")
     if config.limit:
         x, y = x[: config.limit], y[: config.limit]
-    out_dir = Path(config.output_dir) if config.output_dir else paths.models_dir() / "imagine"
+    out_dir = trained.output_dir(config.output_dir, "imagine", config.arch)
     out_dir.mkdir(parents=True, exist_ok=True)
     arch_config = models.default_config(config.arch, size=x.shape[-1], num_classes=len(classes))
     trainer = Trainer(config.arch, arch_config, config.lr)
@@ -285,16 +292,5 @@ def main(config: ImageConfig, progress: bool = True, log=print) -> Path:
     return weights
 
 
-def parse_args(argv: list[str] | None = None, prog: str = "python -m rlhf.images") -> ImageConfig:
-    parser = argparse.ArgumentParser(prog=prog, description=__doc__.split("\n")[0])
-    for f in fields(ImageConfig):
-        kind = {"lr": float, "max_steps": int, "max_minutes": float, "limit": int}.get(f.name)
-        kind = kind or (type(f.default) if f.default is not None else str)
-        choices = {"arch": ARCHS, "dataset": ("fashion-mnist", "digits")}.get(f.name)
-        parser.add_argument(f"--{f.name.replace('_', '-')}", type=kind, default=f.default,
-                            choices=choices, help=f.metadata.get("help"))  # fmt: skip
-    return ImageConfig(**vars(parser.parse_args(argv)))
-
-
 if __name__ == "__main__":
-    main(parse_args())
+    training.script(parse, train)

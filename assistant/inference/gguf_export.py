@@ -1,6 +1,7 @@
 """Export a Llama-architecture Hugging Face checkpoint (safetensors dir) to GGUF for llama.cpp.
 
-    python -m assistant.gguf_export CHECKPOINT_DIR [--type q8_0|q4_1|q4_0|f16|f32] [--out FILE]
+    python -m assistant.inference.gguf_export CHECKPOINT_DIR [--type q8_0|q4_1|q4_0|f16|f32]
+        [--out FILE]
 
 Parley's llama.cpp backend calls `ensure_gguf(dir)` the first time it runs a checkpoint: the file is
 written once into `CHECKPOINT_DIR/.parley-gguf/`, named after the weights' fingerprint (so a changed

@@ -19,7 +19,7 @@ import json
 import random
 from pathlib import Path
 
-DATA_DIR = Path(__file__).resolve().parents[1] / "data" / "qa"
+DATA_DIR = Path(__file__).resolve().parents[3] / "data" / "qa"
 
 _FIRST = """Ilse Anna Tomas Marta Jonas Petra Luis Greta Omar Nadia Felix Irene Hugo Lena Pavel Rosa
 Emil Clara Tariq Ines Viktor Alma Bruno Sofia Kasper Maya Dario Eva"""

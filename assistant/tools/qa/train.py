@@ -1,11 +1,11 @@
 """Train the `qa` tool's answer-span reader: the top layers of the shipped MiniLM-L6 encoder and a
 start/end head, SQuAD 2.0 style ("no answer" = the [CLS] span).
 
-    parley train qa                               # -> $PARLEY_HOME/tools/qa-reader
+    parley train qa                               # -> $PARLEY_HOME/tools/qa/encoder
     parley train qa --templated 64 --hand-repeat 1 --max-steps 5 --output-dir /tmp/qa   # smoke
-    nice python -m rlhf.qa --help
+    nice python -m assistant.tools.qa.train --help
 
-Data (`rlhf/qa_data.py`): templated questions over invented passages, plus the hand-written
+Data (``data.py``): templated questions over invented passages, plus the hand-written
 training questions over the four training documents (`data/qa/train.jsonl`), each seen in the
 passage that holds its answer and, as a no-answer example, in the nearest passage that does not.
 The held-out documents and questions (`data/qa/test.jsonl`) are never read here.
@@ -16,21 +16,22 @@ training questions asked of their whole documents (retrieval included), as the t
 
 from __future__ import annotations
 
-import argparse
 import random
 import re
 import string
 import time
 from collections import Counter
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from pathlib import Path
+
+from assistant.tools import trained, training
+
+PROG = "python -m assistant.tools.qa.train"
 
 
 @dataclass
 class QATrainConfig:
-    output_dir: str | None = field(
-        default=None, metadata={"help": "where the reader goes (default $PARLEY_HOME/tools/...)"}
-    )
+    output_dir: str | None = training.output_dir_field("qa", "encoder", "where the reader goes")
     templated: int = field(default=1600, metadata={"help": "templated examples to make"})
     hand_repeat: int = field(
         default=3, metadata={"help": "times each hand-written example is seen"}
@@ -48,6 +49,9 @@ class QATrainConfig:
     )
     seed: int = field(default=0, metadata={"help": "data and init seed"})
     threads: int = field(default=1, metadata={"help": "torch CPU threads (0: default)"})
+
+
+parse = training.parser(QATrainConfig, __doc__, PROG)
 
 
 # --- SQuAD's answer scores ---
@@ -94,8 +98,8 @@ def f1(prediction: str, answers: list[str]) -> float:
 def hand_examples(split: str = "train") -> list[dict]:
     """Hand-written questions in passages: the one holding the answer, and (no answer) the
     nearest one that does not."""
+    from assistant.tools.qa import data as qa_data
     from assistant.tools.qa.passages import retrieve, split_passages
-    from rlhf import qa_data
 
     docs = qa_data.documents()
     out = []
@@ -136,9 +140,9 @@ def features(tokenizer, examples: list[dict]):
 def calibrate(reader, tokenizer, split: str = "train") -> tuple[float, dict]:
     """The no-answer threshold with the best mean F1 on a split's hand-written questions asked of
     whole documents, and the EM/F1 it gives."""
+    from assistant.tools.qa import data as qa_data
     from assistant.tools.qa.passages import retrieve, split_passages
     from assistant.tools.qa.reader import answer
-    from rlhf import qa_data
 
     docs = qa_data.documents()
     spans = []
@@ -157,28 +161,26 @@ def calibrate(reader, tokenizer, split: str = "train") -> tuple[float, dict]:
     return best, scores(best)
 
 
-def main(config: QATrainConfig, progress: bool = True, log=print) -> Path:
+def train(config: QATrainConfig, progress: bool = True, log=print) -> Path:
     import torch
     from tqdm import tqdm
 
+    from assistant.tools.qa import data as qa_data
     from assistant.tools.qa import reader as reader_module
-    from rlhf import qa_data
 
     random.seed(config.seed)
-    torch.manual_seed(config.seed)
-    if config.threads:
-        torch.set_num_threads(config.threads)
-    out_dir = Path(config.output_dir) if config.output_dir else reader_module.trained_dir()
+    training.start(config)
+    out_dir = trained.output_dir(config.output_dir, "qa", "encoder")
     reader, tokenizer = reader_module.base_reader()
     examples = qa_data.templated(config.templated, config.seed)
     if config.hand_repeat:
         examples += hand_examples("train") * config.hand_repeat
     rng = random.Random(config.seed)
-    trained = set(reader_module.trainable_names(reader, config.layers))
+    trainable = set(reader_module.trainable_names(reader, config.layers))
     head, body = [], []
     for name, param in reader.named_parameters():
-        param.requires_grad = name in trained
-        if name in trained:
+        param.requires_grad = name in trainable
+        if name in trainable:
             (head if name.startswith("qa.") else body).append(param)
     optimizer = torch.optim.AdamW([{"params": body, "lr": config.lr},
                                    {"params": head, "lr": config.lr * 10}])  # fmt: skip
@@ -226,24 +228,11 @@ def main(config: QATrainConfig, progress: bool = True, log=print) -> Path:
     meta = {"threshold": threshold, "steps": step, "examples": len(examples),
             "cpu_minutes": round(minutes, 2), "train_loss": curve,
             "train_scores": {k: round(v, 4) for k, v in train_scores.items()},
-            "train": {f.name: getattr(config, f.name) for f in fields(config)
-                      if f.name != "output_dir"}}  # fmt: skip
+            "train": training.settings(config)}  # fmt: skip
     reader_module.save(reader, config.layers, out_dir, meta)
     reader_module.load.cache_clear()
     return out_dir
 
 
-def cli(argv: list[str] | None = None, prog: str = "python -m rlhf.qa") -> None:
-    parser = argparse.ArgumentParser(
-        prog=prog, description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    for f in fields(QATrainConfig):
-        kind = {"int": int, "float": float}.get(str(f.type), str)
-        parser.add_argument(f"--{f.name.replace('_', '-')}", type=kind, default=f.default,
-                            help=f.metadata.get("help"))  # fmt: skip
-    args = parser.parse_args(argv)
-    print(main(QATrainConfig(**vars(args))))
-
-
 if __name__ == "__main__":
-    cli()
+    training.script(parse, train)

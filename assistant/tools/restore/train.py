@@ -1,8 +1,8 @@
 """Train the restorer's diffusion denoiser on patches of photographs that installed packages bundle.
 
-    parley train restore                       # -> $PARLEY_HOME/models/restore/ (the tool uses it)
+    parley train restore             # -> $PARLEY_HOME/tools/restore/diffusion/ (the tool uses it)
     parley train restore --max-minutes 2 --output-dir /tmp/restore     # a quick run
-    python -m rlhf.restore --help
+    python -m assistant.tools.restore.train --help
 
 The model (`assistant/tools/restore/model.py`) is an EDM-style denoiser `D(x, sigma)`: each step
 takes random patches, adds Gaussian noise at a random level (ln sigma ~ N(-1.2, 1.2^2), Karras et
@@ -18,13 +18,15 @@ loads are the EMA's, in fp16.
 
 from __future__ import annotations
 
-import argparse
 import json
 import math
 import time
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from pathlib import Path
 
+from assistant.tools import trained, training
+
+PROG = "python -m assistant.tools.restore.train"
 TRAIN_IMAGES = (
     "brick", "cell", "coins", "grass", "gravel", "hubble_deep_field", "immunohistochemistry",
     "moon", "page", "retina", "rocket", "motorcycle_left", "motorcycle_right", "text",
@@ -43,9 +45,8 @@ TEST_IMAGES = ("camera", "astronaut", "coffee")
 
 @dataclass
 class RestoreConfig:
-    output_dir: str | None = field(
-        default=None,
-        metadata={"help": "where weights + checkpoint go (default $PARLEY_HOME/models/restore)"},
+    output_dir: str | None = training.output_dir_field(
+        "restore", "diffusion", "where weights + checkpoint go"
     )
     steps: int = field(default=3000, metadata={"help": "optimizer steps"})
     max_minutes: float = field(default=20.0, metadata={"help": "stop after this long"})
@@ -66,6 +67,9 @@ class RestoreConfig:
         metadata={"help": "start from these weights (e.g. the shipped ones) instead of random; "
                   "ignored when resuming from a checkpoint"},
     )  # fmt: skip
+
+
+parse = training.parser(RestoreConfig, __doc__, PROG)
 
 
 def load_photo(name: str):
@@ -201,7 +205,7 @@ def _restore_checkpoint(path: Path, net, ema, optimizer) -> int:
     return int(read_metadata(path).get("step", 0))
 
 
-def main(config: RestoreConfig, progress: bool = True, log=print) -> Path:
+def train(config: RestoreConfig, progress: bool = True, log=print) -> Path:
     """Train (or resume); returns the path of the tool's weights file."""
     import copy
 
@@ -210,10 +214,8 @@ def main(config: RestoreConfig, progress: bool = True, log=print) -> Path:
 
     from assistant.tools.restore import model as restore_model
 
-    torch.manual_seed(config.seed)
-    torch.set_num_threads(max(1, config.threads))
-    default_dir = restore_model.trained_weights().parent
-    out_dir = Path(config.output_dir) if config.output_dir else default_dir
+    training.start(config)
+    out_dir = trained.output_dir(config.output_dir, "restore", "diffusion")
     ckpt_path = out_dir / "checkpoint.safetensors"
     channels = tuple(int(c) for c in config.channels.split(","))
     if config.patch % 4 or config.patch < 8:
@@ -296,16 +298,5 @@ def main(config: RestoreConfig, progress: bool = True, log=print) -> Path:
     return weights
 
 
-def parse_args(
-    argv: list[str] | None = None, prog: str = "python -m rlhf.restore"
-) -> RestoreConfig:
-    parser = argparse.ArgumentParser(prog=prog, description=__doc__.split("\n")[0])
-    for f in fields(RestoreConfig):
-        kind = type(f.default) if f.default is not None else str
-        flag = f"--{f.name.replace('_', '-')}"
-        parser.add_argument(flag, type=kind, default=f.default, help=f.metadata.get("help"))
-    return RestoreConfig(**vars(parser.parse_args(argv)))
-
-
 if __name__ == "__main__":
-    main(parse_args())
+    training.script(parse, train)

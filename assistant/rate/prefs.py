@@ -70,9 +70,8 @@ def export_rows(conn: Any, *, ties: str = "drop", redact: bool = False) -> Itera
 def _export(conn: Any, ties: str, redact: bool, summary: ExportSummary) -> Iterator[dict]:
     if ties not in TIES:
         raise UsageError(f"--ties is drop or keep, not {ties!r}")
-    for row in ratings.standing(conn):
-        r = ratings.decode(row)
-        vote = r["vote"]
+    for r in ratings.standing_ratings(conn):
+        vote = r.vote
         if vote == "skip":
             summary.skips += 1
             continue
@@ -85,20 +84,21 @@ def _export(conn: Any, ties: str, redact: bool, summary: ExportSummary) -> Itera
         first, second = ("right", "left") if vote == "right" else ("left", "right")
         orders = [(first, second)] + ([(second, first)] if vote == "tie" else [])
         for chosen, rejected in orders:
+            win, lose = r.response(chosen), r.response(rejected)
             out = {
-                "prompt": r["context"],
-                "chosen": [{"role": "assistant", "content": r[f"{chosen}_text"]}],
-                "rejected": [{"role": "assistant", "content": r[f"{rejected}_text"]}],
-                "id": r["uid"],
-                "chosen_model": r[f"{chosen}_model"],
-                "rejected_model": r[f"{rejected}_model"],
+                "prompt": r.context,
+                "chosen": [{"role": "assistant", "content": win.text}],
+                "rejected": [{"role": "assistant", "content": lose.text}],
+                "id": r.uid,
+                "chosen_model": win.model,
+                "rejected_model": lose.model,
                 # where the rating was first made: an imported rating keeps its origin
-                "source": (r["meta"] or {}).get("source") or r["source"],
+                "source": r.meta.get("source") or r.source,
             }
             if vote == "tie":
                 out["tie"] = True
             if not redact:
-                out["annotator"] = r["annotator"]
+                out["annotator"] = r.annotator
             summary.rows += 1
             yield out
         if vote == "tie":
@@ -291,9 +291,9 @@ def _imported(
         (ratings.pair_key(prompt, chosen, rejected),),
     )
     for row in rows:
-        r = ratings.decode(row)
-        who = r["annotator"] if annotator is not None else None
-        have = _content_key(who, r["context"], r["left_text"], r["right_text"], r["vote"] == "tie")
+        r = ratings.Rating.from_row(row)
+        who = r.annotator if annotator is not None else None
+        have = _content_key(who, r.context, r.left.text, r.right.text, r.vote == "tie")
         if have == want:
             return True
     return False

@@ -1,6 +1,6 @@
 """Image datasets for `parley train image`, and the Fashion-MNIST classifier that judges samples.
 
-    python -m rlhf.image_data --classifier /tmp/clf.safetensors     # train + test the judge
+    python -m assistant.tools.imagine.data --classifier /tmp/clf.safetensors   # train + test it
 
 - Fashion-MNIST (Zalando, MIT): 60,000 training and 10,000 test images, 28x28 grey, ten classes,
   read from Debian's `dataset-fashion-mnist` files (`/usr/share/datasets/fashion-mnist/*.gz`, or

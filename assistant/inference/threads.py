@@ -1,7 +1,7 @@
 """Thread settings for the interactive commands (chat, ask, arena), set before torch loads.
 
-A module of its own so that setting them imports nothing: `parley chat` calls this before its
-first frame.
+A module of its own so that setting them imports no model library (only the inference
+package's light modules): `parley chat` calls this before its first frame.
 """
 
 from __future__ import annotations

@@ -21,8 +21,9 @@ from pathlib import Path
 from typing import Any
 
 from assistant.errors import DataError, UsageError
+from assistant.inference.params import PER_CHAT
 
-PARAM_KEYS = {"temperature": float, "top_p": float, "max_new_tokens": int, "seed": int}
+PARAM_KEYS = {s.name: s.type for s in PER_CHAT}  # what `NAME@key=value` may set
 Message = dict[str, str]
 ROLES = ("system", "user", "assistant")
 

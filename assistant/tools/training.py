@@ -1,0 +1,102 @@
+"""What every tool trainer shares: one entry shape, its flags, where it writes, how it runs.
+
+Each tool that trains a model of its own keeps the trainer beside it, in
+`assistant/tools/<tool>/train.py`, with the same two functions:
+
+    parse(argv, prog) -> Config                      flags from the Config dataclass's fields
+    train(config, progress=True, log=print) -> Path  train (or resume); where the weights went
+
+`parley train <tool> ...` (`assistant/cli/train_tools.py`) and
+`python -m assistant.tools.<tool>.train ...` both run them through `run()`: progress bars and
+`log` lines go to stderr, the weights' path to stdout, a bad setting is one line. Without
+`--output-dir` a trainer writes to `trained.output_dir()`, the one `$PARLEY_HOME` layout the tools
+read (`assistant/tools/trained.py`). This module imports no torch.
+"""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+from collections.abc import Callable
+from dataclasses import field, fields
+from pathlib import Path
+from typing import Any
+
+
+def _yes(text: str) -> bool:
+    return text.lower() in ("1", "true", "yes")
+
+
+# a field's annotation (a string under `from __future__ import annotations`) -> its flag's type
+_KINDS: dict[str, Callable[[str], Any]] = {"int": int, "float": float, "str": str, "bool": _yes}
+
+
+def output_dir_field(tool: str, backend: str, what: str = "where the model goes") -> Any:
+    """The `output_dir` setting every trainer has, with its default place in its help."""
+    where = f"$PARLEY_HOME/tools/{tool}/{backend}"
+    return field(default=None, metadata={"help": f"{what} (default {where})"})
+
+
+def parser(config_class: type, doc: str | None, default_prog: str) -> Callable[..., Any]:
+    """A trainer's `parse(argv=None, prog=default_prog) -> config_class`: one `--flag` per field
+    of the config dataclass, its help and `choices` from the field's metadata; `--help` prints
+    the trainer's docstring first."""
+
+    def parse(argv: list[str] | None = None, prog: str = default_prog) -> Any:
+        parser = argparse.ArgumentParser(
+            prog=prog, description=doc, formatter_class=argparse.RawDescriptionHelpFormatter
+        )
+        for f in fields(config_class):
+            parser.add_argument(
+                f"--{f.name.replace('_', '-')}",
+                type=_KINDS[str(f.type).removesuffix(" | None")],
+                default=f.default,
+                choices=f.metadata.get("choices"),
+                help=f.metadata.get("help"),
+            )
+        return config_class(**vars(parser.parse_args(argv)))
+
+    return parse
+
+
+def start(config: Any) -> None:
+    """What every training run does first: seed torch with `config.seed` and give it
+    `config.threads` CPU threads (0: torch's own default)."""
+    import torch
+
+    torch.manual_seed(config.seed)
+    if config.threads:
+        torch.set_num_threads(config.threads)
+
+
+def settings(config: Any, skip: tuple[str, ...] = ("output_dir",)) -> dict[str, Any]:
+    """The settings a run used, for the weights' metadata (without where the files went)."""
+    return {f.name: getattr(config, f.name) for f in fields(config) if f.name not in skip}
+
+
+def run(parse: Callable, train: Callable, argv: list[str] | None = None, prog: str = "") -> Path:
+    """Parse, train, print where the weights went. SIGTERM stops a run as Ctrl-C does (a
+    background run ignores SIGINT), so a trainer that checkpoints can do so and resume later."""
+    from assistant.errors import UsageError
+
+    config = parse(argv, prog) if prog else parse(argv)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
+    try:
+        out = train(config, log=lambda line: print(line, file=sys.stderr, flush=True))
+    except ValueError as e:  # a setting the trainer refused (`--epochs 0`, a held-out photo)
+        raise UsageError(str(e)) from None
+    print(out)
+    return out
+
+
+def script(parse: Callable, train: Callable) -> None:
+    """`python -m assistant.tools.<tool>.train ...`: `run()`, errors as one line on stderr."""
+    from assistant.errors import ParleyError
+
+    try:
+        run(parse, train)
+    except ParleyError as e:
+        print(f"error: {e}", file=sys.stderr)
+        sys.exit(e.exit_code)
