@@ -134,7 +134,7 @@ def _best_of_n(engine, reward_model: Path, prompts: list, n: int, tokens: int) -
 def eval_chat(p: dict[str, Any], models: dict[str, Path], progress) -> dict[str, Any]:
     """`parley eval chat` on the preset's split for each model and the embedded one it started
     from (whose figures are kept in `$PARLEY_HOME/evals/`, reused while the settings match)."""
-    from assistant.engine import GenerationParams
+    from assistant.inference import GenerationParams
     from rlhf import evalchat
     from rlhf.models import runs_dir
 

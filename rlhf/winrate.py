@@ -37,7 +37,8 @@ def replies(engine, chats: list, params: list, workers: int | None = None) -> li
 
     if hasattr(engine, "run_tools"):
         engine.run_tools = False
-    workers = workers or getattr(engine, "n_seq", 1)
+    backend = getattr(engine, "backend", None)  # llama.cpp's decodes n_seq answers at once
+    workers = workers or getattr(engine, "n_seq", 0) or getattr(backend, "n_seq", 1)
     if workers <= 1:
         return [engine.reply(c, p).text.strip() for c, p in zip(chats, params, strict=True)]
     with ThreadPoolExecutor(workers) as pool:
@@ -62,7 +63,7 @@ def sample_answer_pairs(engine, prompts: list, temperatures: tuple[float, ...] =
     from itertools import combinations
 
     from assistant.chat_context import chat_context
-    from assistant.engine import GenerationParams
+    from assistant.inference import GenerationParams
 
     jobs = [(chat_context(p), GenerationParams(temperature=t, top_p=1.0, seed=seed + i,
                                                max_new_tokens=max_new_tokens))

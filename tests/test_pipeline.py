@@ -182,7 +182,7 @@ def test_answers_are_sampled_several_at_a_time_and_come_back_in_order():
     import threading
     from dataclasses import dataclass
 
-    from assistant.engine import GenerationParams
+    from assistant.inference import GenerationParams
     from rlhf import winrate
 
     @dataclass
