@@ -6,7 +6,8 @@
 The sets live in `data/eval/{dev,test}/` (made by `data/eval/make_eval.py`; choose anything on
 dev, report on test). Each prompt goes to the model as one user turn under the system prompt
 (Parley's by default), answered `seeds` times with Parley's sampling unless told otherwise. Axes
-(each a proportion over all answers, with a 95% Wilson interval; checkers in `rlhf.eval_checks`):
+(each a proportion over all answers, with a 95% Wilson interval that counts prompts, not answers, as
+the independent draws when there are several seeds; checkers in `rlhf.eval_checks`):
 
 - knowledge: an accepted answer occurs in the answer (`knows`);
 - instructions: the prompt's verifiable constraint holds (`follows`);
@@ -190,19 +191,53 @@ def answer_all(
     return results  # type: ignore[return-value]
 
 
-def summarize(marks: list[dict[str, bool | None]]) -> dict[str, dict[str, Any]]:
-    """Per axis: hits k of n counted answers, the rate and its 95% Wilson interval.
+def clustered(groups: list[list[bool]]) -> dict[str, Any]:
+    """Hits k of n answers, grouped by prompt, with a 95% interval that counts the prompts, not
+    the answers, as the independent draws: answers to one prompt under several seeds agree more
+    than answers to different prompts. The interval is Wilson's at the effective sample size
+    (Kish): the rate's variance across prompts (the cluster-robust variance of a ratio) gives
+    n_eff = p(1-p) / var, kept between the number of prompts and the number of answers. One
+    answer per prompt is plain Wilson over the answers.
+
+    >>> clustered([[True], [False], [True], [True]])
+    {'k': 3, 'n': 4, 'rate': 0.75, 'ci95': [0.301, 0.954]}
+    >>> clustered([[True, True], [False, False], [True, True], [True, True]])["ci95"]
+    [0.301, 0.954]
+    >>> clustered([[True, False], [False, True], [True, False], [False, True]])["ci95"]
+    [0.215, 0.785]
+    """
+    groups = [g for g in groups if g]
+    k, n, prompts = sum(sum(g) for g in groups), sum(len(g) for g in groups), len(groups)
+    if not n:
+        return {"k": 0, "n": 0, "rate": None, "ci95": [0.0, 1.0]}
+    rate, effective = k / n, n
+    if prompts > 1 and prompts < n:
+        spread = sum((sum(g) - rate * len(g)) ** 2 for g in groups)
+        variance = prompts / (prompts - 1) * spread / (n * n)
+        if variance > 0:
+            effective = min(n, max(prompts, rate * (1 - rate) / variance))
+        elif rate in (0.0, 1.0):  # every answer agrees: nothing says the seeds were independent
+            effective = prompts
+    low, high = wilson(rate * effective, effective)
+    return {"k": k, "n": n, "rate": rate,
+            "ci95": [round(low, 3), round(high, 3)]}  # fmt: skip
+
+
+def summarize(marks: list[dict[str, bool | None]], ids: list | None = None) -> dict[str, Any]:
+    """Per axis: hits k of n counted answers, the rate and its 95% interval, clustered by prompt
+    (`ids[i]` is the prompt of `marks[i]`; without ids every answer is its own prompt).
 
     >>> summarize([{"knowledge": True}, {"knowledge": False}, {"knowledge": None}])["knowledge"]
     {'k': 1, 'n': 2, 'rate': 0.5, 'ci95': [0.095, 0.905]}
     """
+    ids = ids if ids is not None else list(range(len(marks)))
     out = {}
     for key, _, _ in AXES:
-        values = [m[key] for m in marks if m.get(key) is not None]
-        k, n = sum(bool(v) for v in values), len(values)
-        low, high = wilson(k, n)
-        out[key] = {"k": k, "n": n, "rate": k / n if n else None,
-                    "ci95": [round(low, 3), round(high, 3)]}  # fmt: skip
+        groups: dict[Any, list[bool]] = {}
+        for prompt, m in zip(ids, marks, strict=True):
+            if m.get(key) is not None:
+                groups.setdefault(prompt, []).append(bool(m[key]))
+        out[key] = clustered(list(groups.values()))
     return out
 
 
@@ -248,7 +283,7 @@ def run(
         "answers": len(answers),
         "seconds": round(seconds, 1),
         "tokens": sum(a.completion_tokens for a in answers),
-        "axes": summarize(marks),
+        "axes": summarize(marks, [i for _ in range(seeds) for i in range(len(items))]),
         "categories": by_category([i for i, _ in pairs], marks),
         "items": [
             {"id": item.id, "seed": seed, "answer": a.text, "finish": a.finish_reason, "marks": m}
@@ -270,19 +305,27 @@ def cell(axis: dict[str, Any]) -> str:
 
 
 def table(results: list[dict[str, Any]], names: list[str]) -> str:
-    """One column per model, one row per axis (each figure with its 95% interval)."""
-    width = max(30, *(len(n) + 2 for n in names))
-    lines = ["".ljust(24) + "".join(n.ljust(width) for n in names)]
+    """One column per model, one row per axis (each figure with its 95% interval), then the time.
+
+    >>> axis = {"k": 1, "n": 2, "rate": 0.5, "ci95": [0.095, 0.905]}
+    >>> result = {"axes": {"knowledge": axis}, "seconds": 212.4, "answers": 360,
+    ...           "tokens": 23456}
+    >>> print(table([result, result], ["a", "b"]))  # doctest: +NORMALIZE_WHITESPACE
+                            a                                b
+    knowledge               50.0% [9.5–90.5] n=2             50.0% [9.5–90.5] n=2
+    time                    212 s, 360 answers, 23456 tokens 212 s, 360 answers, 23456 tokens
+    ↓ lower is better; [95% interval]; n answers counted
+    """
+    rows = []
     for key, label, lower in AXES:
-        cells = [cell(r["axes"][key]) for r in results]
-        if all(c == "-" for c in cells):
-            continue
-        lines.append(
-            f"{label + (' ↓' if lower else ''):<24}" + "".join(c.ljust(width) for c in cells)
-        )
-    lines.append(f"{'time':<24}" + "".join(
-        f"{r['seconds']:.0f} s, {r['answers']} answers, {r['tokens']} tokens".ljust(width)
-        for r in results))  # fmt: skip
+        cells = [cell(r["axes"][key]) if key in r["axes"] else "-" for r in results]
+        if any(c != "-" for c in cells):
+            rows.append((label + (" ↓" if lower else ""), cells))
+    rows.append(("time", [f"{r['seconds']:.0f} s, {r['answers']} answers, {r['tokens']} tokens"
+                          for r in results]))  # fmt: skip
+    width = max(len(c) for _, cells in rows for c in [*cells, *names]) + 2
+    lines = ["".ljust(24) + "".join(n.ljust(width) for n in names)]
+    lines += [f"{label:<24}" + "".join(c.ljust(width) for c in cells) for label, cells in rows]
     lines.append("↓ lower is better; [95% interval]; n answers counted")
     return "\n".join(line.rstrip() for line in lines)
 

@@ -12,6 +12,7 @@ from click.testing import CliRunner
 
 from assistant.cli import main
 from assistant.inference import Done, GenerationParams, Started, TextChunk
+from assistant.stats import wilson
 from assistant.toolcall import render
 from rlhf import eval_checks, evalchat
 
@@ -299,3 +300,42 @@ def test_the_record_has_each_category():
     assert categories["knowledge/x"] == {"rate": 0.0, "n": 1}
     assert categories["tools/translate"] == {"rate": 0.0, "n": 1}  # right calls
     assert categories["tools/no_tool"] == {"rate": 1.0, "n": 1}  # false calls
+
+
+def test_the_time_row_lines_up_with_the_other_columns():
+    results = [evalchat.run(ScriptedEngine({}, name=n, default="Madrid"), [CAPITAL, ONE_WORD])
+               for n in ("a", "b")]  # fmt: skip
+    lines = evalchat.table(results, ["a", "b"]).splitlines()
+    header, knowledge = lines[0], next(r for r in lines if r.startswith("knowledge"))
+    time_row = next(r for r in lines if r.startswith("time"))
+    column = header.index("b")
+    assert knowledge[column - 1] == " " and knowledge[column:].startswith("100.0%")
+    assert time_row[column - 1] == " " and time_row[column:].split(" s,")[0].isdigit()
+
+
+def test_several_seeds_of_one_prompt_are_not_counted_as_independent_prompts():
+    prompts = [item("knowledge", question=f"Capital {i}?", lang="en", answers=["Madrid"])
+               for i in range(20)]  # fmt: skip
+    answers = {p.prompt: "Madrid" if i % 2 else "Paris" for i, p in enumerate(prompts)}
+    one = evalchat.run(ScriptedEngine(answers), prompts)["axes"]["knowledge"]
+    five = evalchat.run(ScriptedEngine(answers), prompts, seeds=5)["axes"]["knowledge"]
+    assert (one["n"], five["n"]) == (20, 100)
+    # a model that says the same thing under every seed knows no more than one seed shows
+    assert one["rate"] == five["rate"] == 0.5 and five["ci95"] == one["ci95"]
+    assert five["ci95"][1] - five["ci95"][0] > 1.5 * (wilson(50, 100)[1] - wilson(50, 100)[0])
+
+
+def test_seeds_that_disagree_within_each_prompt_narrow_the_interval():
+    prompts = [item("knowledge", question=f"Capital {i}?", lang="en", answers=["Madrid"])
+               for i in range(20)]  # fmt: skip
+
+    class Alternating(ScriptedEngine):  # right under even seeds, wrong under odd ones
+        def generate(self, messages, params=None, cancel=None, *, tools=True):
+            self.default = "Madrid" if (params.seed or 0) % 2 == 0 else "Paris"
+            yield from super().generate(messages, params, cancel, tools=tools)
+
+    two = evalchat.run(Alternating({}), prompts, seeds=2)["axes"]["knowledge"]
+    clumped = {p.prompt: "Madrid" if i % 2 else "Paris" for i, p in enumerate(prompts)}
+    same = evalchat.run(ScriptedEngine(clumped), prompts, seeds=2)["axes"]["knowledge"]
+    assert two["rate"] == same["rate"] == 0.5
+    assert two["ci95"][1] - two["ci95"][0] < same["ci95"][1] - same["ci95"][0]

@@ -78,6 +78,14 @@ CONSTRAINTS = [
      lambda a, m: eval_checks.sentences(a, {"two": 2, "three": 3}[m[1]])),
     (r'without using the word "(\w+)"', lambda a, m: eval_checks.exclude(a, m[1])),
     (r'includes the word "(\w+)"', lambda a, m: eval_checks.include(a, m[1])),
+    (r"Give (\d) tips for .* as a bulleted list", lambda a, m: eval_checks.bullets(a, int(m[1]))),
+    (r"Write exactly (\d) sentences", lambda a, m: eval_checks.sentences(a, int(m[1]))),
+    (r'Start your answer with the word "(\w+)"', lambda a, m: eval_checks.start_with(a, m[1])),
+    (r'End your answer with the exact phrase "([^"]+)"',
+     lambda a, m: eval_checks.end_with(a, m[1])),
+    (r'uses the word "(\w+)"', lambda a, m: eval_checks.include(a, m[1])),
+    (r"In at most (\d+) words", lambda a, m: eval_checks.max_words(a, int(m[1]))),
+    (r"(?i)one word|single word", lambda a, m: eval_checks.one_word(a)),
 ]  # fmt: skip
 
 
@@ -88,10 +96,23 @@ def test_answers_keep_the_constraints_their_questions_set(conversations):
             if m := re.search(pattern, question):
                 assert holds(reply, m), (question, reply)
                 checked += 1
-    assert checked >= 60
+    assert checked >= 180
 
 
 def test_portuguese_questions_are_answered_in_portuguese(conversations):
     pt = [(q, a) for q, a in turns(conversations) if eval_checks.language(q) == "pt"]
     assert len(pt) >= 10  # the ones long enough for the checker to tell
     assert all(eval_checks.in_language(a, "pt") is not False for _, a in pt)
+
+
+def test_tool_calls_copy_their_text_from_the_message_exactly(conversations):
+    copied = 0
+    for question, reply in turns(conversations):
+        for call in toolcall.parse(reply):
+            texts = [v for k, v in call.arguments.items() if k in ("text", "document", "image")]
+            for text in texts:
+                assert text in question, (question, reply)
+                copied += 1
+            if call.name == "imagine" and "n" in call.arguments:
+                assert str(call.arguments["n"]) in question, question
+    assert copied >= 300

@@ -194,7 +194,7 @@ def test_the_seed_set_teaches_transcribe_calls_without_a_file():
     seed = Path(__file__).resolve().parents[1] / "data" / "sft" / "seed.jsonl"
     answers = [json.loads(line)["messages"][-1]["content"] for line in seed.open()]
     calls = [c for a in answers for c in toolcall.parse(a) if c.name == "transcribe"]
-    assert len(calls) == 12
+    assert len(calls) >= 12  # the hand-written 12 and generated ones (data/sft/tool_tables.py)
     assert all(c.ok and c.arguments == {} for c in calls)
 
 

@@ -21,298 +21,23 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path[:0] = [str(HERE.parents[1]), str(HERE)]
 
+import identity  # noqa: E402
+import more_plain  # noqa: E402
 import plain  # noqa: E402
+import tool_tables as tt  # noqa: E402
 
 from assistant.chat_context import chat_context  # noqa: E402
 from assistant.toolcall import render  # noqa: E402
 
-# --- contents: (training, held-out), disjoint ---
-EN = (
-    [
-        "good night",
-        "thank you very much",
-        "where is the train station",
-        "I love this city",
-        "see you tomorrow",
-        "how much does this cost",
-        "the weather is nice today",
-        "my name is Ana",
-        "I am hungry",
-        "can you help me",
-        "happy birthday",
-        "the book is on the table",
-        "I don't understand",
-        "good morning, everyone",
-        "we are going to the beach",
-        "this coffee is very good",
-        "I need a doctor",
-        "what time is it",
-        "the museum opens at nine",
-        "I like to read at night",
-        "please speak slowly",
-        "my brother lives in Porto",
-        "the meeting was cancelled",
-        "I lost my keys",
-        "do you have a table for two",
-        "it is raining again",
-        "the children are playing outside",
-        "I will call you later",
-    ],
-    [
-        "sweet dreams",
-        "the bus is late",
-        "I forgot my umbrella",
-        "congratulations on the new job",
-        "the soup is too hot",
-        "my phone battery is dead",
-        "let's have dinner together",
-        "where can I buy a ticket",
-    ],
-)
-PT = (
-    [
-        "bom dia",
-        "obrigado pela ajuda",
-        "onde fica a praia",
-        "eu gosto de música",
-        "até logo",
-        "a comida estava ótima",
-        "estou cansado",
-        "qual é o seu nome",
-        "o hotel é perto daqui",
-        "feliz natal",
-        "preciso de um táxi",
-        "a loja está fechada",
-        "vamos ao cinema hoje",
-        "o gato dorme no sofá",
-    ],
-    [
-        "boa viagem",
-        "o jantar está pronto",
-        "eu moro em São Paulo",
-        "a água está fria",
-        "amanhã vai fazer sol",
-        "perdi o meu passaporte",
-    ],
-)
-REVIEWS = (
-    [
-        "The battery lasts all day and the screen is gorgeous.",
-        "Terrible service, we waited an hour and the food was cold.",
-        "Honestly the best pizza I have had in years!",
-        "The package arrived broken and support never answered.",
-        "It works, nothing special.",
-        "I would not recommend this hotel to anyone.",
-        "Lovely staff, clean rooms, great breakfast.",
-        "The movie was boring and far too long.",
-        "Fast shipping and exactly as described.",
-        "What a waste of money.",
-        "My kids adore this game.",
-        "The app crashes every time I open it.",
-        "Great value for the price.",
-        "The concert was amazing, what a night!",
-        "The chair is uncomfortable after ten minutes.",
-        "Absolutely delighted with my purchase.",
-        "The instructions were confusing and parts were missing.",
-        "Decent coffee, friendly barista.",
-        "Worst flight of my life.",
-        "This blender is powerful and easy to clean.",
-    ],
-    [
-        "The headphones hurt my ears and the sound is muddy.",
-        "Our guide was funny and knew everything about the city.",
-        "The update made my laptop painfully slow.",
-        "Best birthday cake we ever ordered.",
-        "The shoes fell apart after a week.",
-        "A charming little café with wonderful pastries.",
-    ],
-)
-PARAGRAPHS = (
-    [
-        "The city council voted on Monday to build a new bridge over the river. The project will "
-        "cost twelve million euros and should be finished in three years. Supporters say it will "
-        "cut traffic in the old town.",
-        "Bees are important for farming because they pollinate many crops. In recent years their "
-        "numbers have fallen because of pesticides, disease and loss of habitat. Scientists ask "
-        "farmers to plant more wild flowers.",
-        "Our team finished the first version of the app last week. Users liked the simple design "
-        "but asked for a dark mode and faster search. We plan to add both before the summer.",
-        "The museum reopened after two years of repairs. Visitors can now see the restored "
-        "paintings in brighter rooms, and entry is free on Sundays.",
-        "Regular exercise improves sleep, mood and memory. Even a short daily walk helps. Doctors "
-        "recommend at least 150 minutes of moderate activity each week.",
-        "The company reported higher sales in the third quarter thanks to strong demand in Asia. "
-        "Profits, however, fell because of rising shipping costs.",
-        "A storm hit the coast last night, bringing strong winds and heavy rain. Several roads "
-        "were closed and thousands of homes lost power. Crews are working to repair the lines.",
-        "The library will extend its opening hours during exam season. Students can study until "
-        "midnight, and the café on the ground floor will stay open as well.",
-        "Tomatoes grow best in warm, sunny places with regular watering. Gardeners should support "
-        "the plants with sticks and remove yellow leaves to prevent disease.",
-        "The new train line connects the airport with the city centre in twenty minutes. Tickets "
-        "cost five euros and trains run every ten minutes from early morning.",
-    ],
-    [
-        "The school will start classes an hour later from next month. Teachers hope students will "
-        "sleep more and pay better attention in the morning.",
-        "Local farmers opened a weekly market in the main square. They sell vegetables, cheese and "
-        "bread, and most of the food comes from within twenty kilometres.",
-        "The software update fixes several security problems and improves battery life. Users are "
-        "asked to install it as soon as possible.",
-        "Heavy snow closed the mountain pass for two days. Drivers were told to use the longer "
-        "coastal road until the snow ploughs finish their work.",
-    ],
-)
-OBJECTS = (
-    [
-        "sneaker",
-        "red dress",
-        "winter coat",
-        "leather bag",
-        "ankle boot",
-        "striped t-shirt",
-        "pair of trousers",
-        "wool pullover",
-        "summer sandal",
-        "white shirt",
-        "black handbag",
-        "running shoe",
-        "long coat",
-        "blue dress",
-    ],
-    ["green pullover", "hiking boot", "beach sandal", "denim shirt", "small purse"],
-)
-
-# --- phrasings: (training, held-out), disjoint ---
-TO_PT = (
-    [
-        'How do I say "{t}" in Portuguese?',
-        "Translate to Portuguese: {t}",
-        'What\'s "{t}" in Portuguese?',
-        "Can you put this into Portuguese? {t}",
-        'Portuguese for "{t}", please.',
-        "translate into portuguese: {t}",
-    ],
-    [
-        'I need "{t}" rendered in Brazilian Portuguese.',
-        'Help me write "{t}" to my friend in Lisbon, in her language.',
-    ],
-)
-TO_EN = (
-    [
-        "Translate to English: {t}",
-        'What does "{t}" mean in English?',
-        "Can you translate this Portuguese into English? {t}",
-        '"{t}" in English?',
-    ],
-    ["English version of this, please: {t}", 'My colleague wrote "{t}". What does that say?'],
-)
-SENTIMENT = (
-    [
-        "Is this review positive: {t}",
-        "What's the sentiment of this? {t}",
-        "Does this sound happy or angry? {t}",
-        "Classify the tone of this review: {t}",
-        "positive or negative? {t}",
-    ],
-    ["Would you call this comment negative? {t}", "Check the mood of this tweet: {t}"],
-)
-SUMMARIZE = (
-    [
-        "Sum up this paragraph: {t}",
-        "Summarize: {t}",
-        "Give me the short version: {t}",
-        "TL;DR please: {t}",
-    ],
-    ["Boil this down for me: {t}", "What's the gist of the following? {t}"],
-)
-IMAGINE = (
-    [
-        "Draw me a {x}",
-        "Make a picture of a {x}.",
-        "Generate an image of a {x}",
-        "Can you draw a {x}?",
-        "Show me {n} pictures of a {x}",
-    ],
-    ["I'd love to see an illustration of a {x}.", "Could you sketch {n} images of a {x}?"],
-)
-
-GENERAL = [
-    (
-        "Who are you?",
-        "I'm Parley, an assistant that runs on your own computer. I can chat, "
-        "translate between English and Portuguese, judge the sentiment of a text, summarize, and "
-        "draw small pictures of clothes and shoes.",
-    ),
-    ("What's your name?", "My name is Parley."),
-    (
-        "What can you do?",
-        "I can answer questions, translate English and Portuguese, tell whether "
-        "a text sounds positive or negative, summarize a paragraph, and draw pictures of clothing.",
-    ),
-    (
-        "Are you connected to the internet?",
-        "No. I run entirely on your computer, so your conversations stay with you.",
-    ),
-    ("Who made you?", "I'm Parley, built on the open SmolLM2 model and fine-tuned by my users."),
-    ("Hi!", "Hello! How can I help?"),
-    ("Thanks, that helped.", "Glad to help!"),
-    ("Good morning", "Good morning! What can I do for you?"),
-    ("What is the capital of Brazil?", "Brasília."),
-    ("What is 12 times 3?", "36."),
-    ("What is 15 plus 27?", "42."),
-    ("What color do you get by mixing blue and yellow?", "Green."),
-    ("What gas do plants absorb from the air?", "Carbon dioxide."),
-    ("Who wrote Romeo and Juliet?", "William Shakespeare."),
-    (
-        "How do I boil an egg?",
-        "Put the egg in boiling water for about 7 minutes for a firm yolk, "
-        "then cool it in cold water.",
-    ),
-    (
-        "Give me a tip for sleeping better.",
-        "Keep a regular bedtime and avoid screens for the last hour before sleep.",
-    ),
-    (
-        "How can I focus while studying?",
-        "Work in 25-minute blocks with short breaks, and put your phone in another room.",
-    ),
-    ("Suggest a name for a grey cat.", "How about Pebble?"),
-    (
-        "Tell me a short joke.",
-        "Why did the scarecrow win an award? He was outstanding in his field.",
-    ),
-    ("What does CPU stand for?", "Central processing unit."),
-    (
-        "Is a tomato a fruit?",
-        "Yes, botanically it is a fruit, though it's cooked like a vegetable.",
-    ),
-    (
-        "Write a one-line greeting for a birthday card.",
-        "Happy birthday! Wishing you a year full of good surprises.",
-    ),
-    (
-        "What's a healthy breakfast?",
-        "Oatmeal with fruit and a handful of nuts is quick and filling.",
-    ),
-    (
-        "How do I make my password stronger?",
-        "Use a long passphrase of four or more random words, and never reuse it on another site.",
-    ),
-    ("Name three primary colors.", "Red, blue and yellow."),
-    ("How far is the Moon from Earth?", "About 384,000 kilometres on average."),
-    ("What language is spoken in Brazil?", "Portuguese."),
-    ("What's the square root of 81?", "9."),
-    ("Which is heavier, a kilo of feathers or a kilo of iron?", "Neither: both weigh one kilo."),
-    (
-        "Can you help me plan my day?",
-        "Sure. Tell me your fixed appointments and the tasks you "
-        "want to finish, and I'll suggest an order.",
-    ),
-]
-
-
-TOOL_CAP = {"translate": 80, "sentiment": 60, "summarize": 40, "imagine": 56}
+TOOL_CAP = {
+    "translate": 110,
+    "sentiment": 70,
+    "summarize": 70,
+    "imagine": 80,
+    "transcribe": 30,
+    "caption": 30,
+    "qa": 36,
+}
 EVAL_DIR = HERE.parent / "eval"
 EVAL_KEYS = ("prompt", "question", "request", "input", "instruction", "text")
 
@@ -330,26 +55,39 @@ def conversation(*turns: tuple[str, str | tuple[str, dict]]) -> dict:
 def tool_requests(split: int, rng: random.Random) -> list[tuple[str, str, dict]]:
     """(request, tool, arguments) for split 0 (training) or 1 (held-out)."""
     out = []
-    for template in TO_PT[split]:
-        for t in EN[split]:
+    for template in tt.TO_PT[split]:
+        for t in tt.EN[split]:
             out.append((template.format(t=t), "translate", {"text": t, "to": "pt"}))
-    for template in TO_EN[split]:
-        for t in PT[split]:
+    for template in tt.TO_EN[split]:
+        for t in tt.PT[split]:
             out.append((template.format(t=t), "translate", {"text": t, "to": "en"}))
-    for template in SENTIMENT[split]:
-        for t in REVIEWS[split]:
+    for template in tt.SENTIMENT[split]:
+        for t in tt.REVIEWS[split]:
             out.append((template.format(t=t), "sentiment", {"text": t}))
-    for template in SUMMARIZE[split]:
-        for t in PARAGRAPHS[split]:
+    for template in tt.SUMMARIZE[split]:
+        for t in tt.PARAGRAPHS[split]:
             out.append((template.format(t=t), "summarize", {"text": t}))
-    for template in IMAGINE[split]:
-        for x in OBJECTS[split]:
+    for template in tt.IMAGINE[split]:
+        for x in tt.OBJECTS[split]:
             if "{n}" in template:
                 n = rng.randint(2, 4)
                 args = {"prompt": f"a {x}", "n": n}
                 out.append((template.format(x=x, n=n), "imagine", args))
             else:
                 out.append((template.format(x=x), "imagine", {"prompt": f"a {x}"}))
+    return out + (file_requests() if split == 0 else [])
+
+
+def file_requests() -> list[tuple[str, str, dict]]:
+    """Training requests about a recording, an image or a text given in the message: `transcribe`
+    names no file, `caption` the file's name without `@`, `qa` copies the question and the text."""
+    out = [(t.format(f=f), "transcribe", {}) for t in tt.TRANSCRIBE for f in tt.RECORDINGS]
+    out += [(t.format(f=f), "caption", {"image": f}) for t in tt.CAPTION for f in tt.PICTURES]
+    for template in tt.QA:
+        for document, question in tt.DOCUMENTS:
+            lower = question[0].lower() + question[1:]
+            request = template.format(d=document, q=question, lq=lower)
+            out.append((request, "qa", {"question": question, "document": document}))
     return out
 
 
@@ -390,6 +128,43 @@ def formatted(i: int, question: str, short: str, sentence: str) -> tuple[str, st
     return forms[i % len(forms)]
 
 
+def word_problems(rng: random.Random, n: int) -> list[tuple[str, str]]:
+    """Short word problems, answered with the sum that solves them (right by construction)."""
+    out = []
+    for i in range(n):
+        a, b = rng.randint(3, 29), rng.randint(2, 9)
+        question, answer = more_plain.WORD_PROBLEMS[i % len(more_plain.WORD_PROBLEMS)]
+        values = {"a": a, "b": b, "s": a + b, "p": a * b, "name": more_plain.NAMES[i % 8]}
+        out.append((question.format(**values), answer.format(**values)))
+    return out
+
+
+def tips() -> list[tuple[str, str]]:
+    """Each topic's tips asked for under the battery's kinds of constraint, answered to it."""
+    out = []
+    for i, (topic, items) in enumerate(more_plain.TIPS):
+        n, m = 2 + i % 4, 2 + (i + 1) % 3
+        tip = items[i % len(items)]
+        word = max(tip.rstrip(".").split(), key=len)
+        start, end = more_plain.STARTS[i % 5], more_plain.ENDINGS[i % 5]
+        out += [
+            (f"Give {n} tips for {topic} as a bulleted list.",
+             "\n".join(f"- {x}" for x in items[:n])),
+            (f"Write exactly {m} sentences about {topic}.", " ".join(items[:m])),
+            (f"Give me a tip for {topic}, in lowercase letters only.", tip.lower()),
+            (f'Start your answer with the word "{start}". Any advice on {topic}?',
+             f"{start}, {tip[0].lower()}{tip[1:]}"),
+            (f'Give me one tip for {topic}. End your answer with the exact phrase "{end}"',
+             f"{tip} {end}"),
+            (f'Give one tip for {topic} that uses the word "{word}".', tip),
+            (f"In at most {len(tip.split()) + 2} words, give a tip for {topic}.", tip),
+            (f'Reply with a JSON object with the key "tip": one tip for {topic}.',
+             json.dumps({"tip": tip})),
+            (f"How can I get better at {topic}?", " ".join(items[1:4])),
+        ]  # fmt: skip
+    return out
+
+
 def plain_conversations(rng: random.Random) -> list[dict]:
     """Every conversation that wants no tool call (see README.md for the kinds)."""
     pairs = [(q, sentence) for q, _, sentence in plain.FACTS]
@@ -405,8 +180,11 @@ def plain_conversations(rng: random.Random) -> list[dict]:
         m = 2 + (i + 2) % 4
         pairs.append((f"Name {plain.NUMBERS[m]} {name}, separated by commas.",
                       ", ".join(items[:m])))  # fmt: skip
-    pairs += plain.WRITTEN + plain.PORTUGUESE + GENERAL + arithmetic(rng, 40)
+    pairs += plain.WRITTEN + plain.PORTUGUESE + identity.GENERAL + arithmetic(rng, 40)
     pairs += plain.COUNTER * 2  # the questions most easily mistaken for tool requests, twice
+    portuguese = plain.PORTUGUESE + (more_plain.PORTUGUESE + more_plain.PORTUGUESE_MORE) * 2
+    pairs += more_plain.COUNTER * 2 + portuguese + more_plain.ONE_WORD + tips() * 2
+    pairs += word_problems(rng, 48)
     records = [conversation(pair) for pair in pairs]
     return records + [conversation(*turns) for turns in plain.FOLLOW_UPS]
 
