@@ -35,7 +35,7 @@ PRESETS: dict[str, dict[str, Any]] = {
                   "dpo": "dpo-cpu-small", "rloo": "rloo-cpu-small",
                   "pair_prompts": 360, "heldout_pair_prompts": 100, "win_prompts": 120,
                   "max_new_tokens": 48, "temperatures": (0.7, 1.0, 1.3), "min_rm_accuracy": 0.7,
-                  "eval_split": "test", "eval_limit": None, "eval_tokens": 128, "bon": 4,
+                  "eval_split": "test", "eval_limit": 60, "eval_tokens": 128, "bon": 4,
                   "max_margins": 3.0, "methods": ("ppo",)},
 }  # fmt: skip
 METHODS = ("ppo", "rloo", "dpo", "bon")
@@ -261,6 +261,7 @@ def run(
                 output_dir=str(ppo_dir),
                 register=False,
                 name=f"{preset}-policy",
+                resume=True,
                 reward_margin=float(rm.get("mean_margin", 0.0)),
                 max_margins=p["max_margins"],
             )
