@@ -54,6 +54,11 @@ def parse(argv: list[str] | None = None) -> tuple[DPORun, DPOConfig]:
     return stage.parse("dpo", DPORun, DPOConfig, __doc__, TRAINER_DEFAULTS, argv)
 
 
+def main(argv: list[str] | None = None) -> Path:
+    """`python -m rlhf.dpo` and `parley train dpo`: `train(*parse(argv))`."""
+    return train(*parse(argv))
+
+
 def train(run: DPORun, args: DPOConfig) -> Path:
     """Run DPO; returns the policy's directory."""
     from trl import DPOTrainer
@@ -78,20 +83,13 @@ def train(run: DPORun, args: DPOConfig) -> Path:
             peft_config=peft, callbacks=[callbacks.MetricsJsonl(out / "metrics.jsonl")],
         )  # fmt: skip
     stage.fit(trainer, run, out)
-    final = models.save_trained(trainer, tokenizer, out, start)
     world = trainer.accelerator.num_processes
-    if trainer.accelerator.is_main_process:
-        info = {"stage": "dpo", "base": run.model, "data": run.data,
-                "steps": trainer.state.global_step, "world_size": world,
-                "global_batch": models.global_batch(args, world)}  # fmt: skip
-        models.publish("dpo", run, out, final, info, f"DPO of {run.model} on {run.data}")
-    trainer.accelerator.wait_for_everyone()
-    return final
-
-
-def main(argv: list[str] | None = None) -> Path:
-    """`python -m rlhf.dpo` and `parley train dpo`: `train(*parse(argv))`."""
-    return train(*parse(argv))
+    info = {"stage": "dpo", "base": run.model, "data": run.data,
+            "steps": trainer.state.global_step, "world_size": world,
+            "global_batch": models.global_batch(args, world)}  # fmt: skip
+    return stage.finish(
+        trainer, tokenizer, run, out, start, info, f"DPO of {run.model} on {run.data}"
+    )
 
 
 if __name__ == "__main__":

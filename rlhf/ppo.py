@@ -304,6 +304,11 @@ def parse(argv: list[str] | None = None) -> tuple[PPORun, PPOConfig]:
     return stage.parse("ppo", PPORun, PPOConfig, __doc__, TRAINER_DEFAULTS, argv)
 
 
+def main(argv: list[str] | None = None) -> Path:
+    """`python -m rlhf.ppo` and `parley train ppo`: `train(*parse(argv))`."""
+    return train(*parse(argv))
+
+
 def train(run: PPORun, args: PPOConfig) -> Path:
     """Run PPO; returns the policy's directory."""
     from transformers import AutoModelForCausalLM, AutoModelForSequenceClassification
@@ -390,22 +395,20 @@ def train(run: PPORun, args: PPOConfig) -> Path:
     wrapper = trainer.accelerator.unwrap_model(trainer.model)  # policy + value model
     policy = getattr(wrapper, "policy", wrapper)
     tokenizer.padding_side = "right"
-    final = models.save_trained(trainer, tokenizer, out, start, model=policy)
-    if trainer.accelerator.is_main_process:
-        info = {"stage": "ppo", "policy": run.policy, "reward_model": run.reward_model,
-                "prompts": run.prompts, "steps": done_steps + trainer.state.global_step,
-                "world_size": args.world_size, "global_batch": args.batch_size,
-                "stopped_early": stopped}  # fmt: skip
-        models.publish(
-            "ppo", run, out, final, info, f"PPO of {run.policy} against {run.reward_model}"
-        )
-    trainer.accelerator.wait_for_everyone()
-    return final
-
-
-def main(argv: list[str] | None = None) -> Path:
-    """`python -m rlhf.ppo` and `parley train ppo`: `train(*parse(argv))`."""
-    return train(*parse(argv))
+    info = {"stage": "ppo", "policy": run.policy, "reward_model": run.reward_model,
+            "prompts": run.prompts, "steps": done_steps + trainer.state.global_step,
+            "world_size": args.world_size, "global_batch": args.batch_size,
+            "stopped_early": stopped}  # fmt: skip
+    return stage.finish(
+        trainer,
+        tokenizer,
+        run,
+        out,
+        start,
+        info,
+        f"PPO of {run.policy} against {run.reward_model}",
+        model=policy,
+    )
 
 
 if __name__ == "__main__":

@@ -212,7 +212,8 @@ def write(root: Path, preset: str) -> Path:
     chat_path = root / "evalchat.json"
     chat = json.loads(chat_path.read_text()) if chat_path.exists() else {}
     loss = [(m["step"], m["loss"]) for m in sft_m if "loss" in m]
-    series = {k: [(m["step"], m[k]) for m in ppo_m if k in m] for k in PPO_SERIES}
+    # a step redone after a resume was logged twice: the later line is the one that counts
+    series = {k: list({m["step"]: m[k] for m in ppo_m if k in m}.items()) for k in PPO_SERIES}
     sft_png = _plot(root / "sft_loss.png", {"SFT loss": loss}, "SFT")
     rm_m = callbacks.read_metrics(root / "reward" / "metrics.jsonl")
     rm_series = {k: [(m["step"], m[k]) for m in rm_m if k in m] for k in ("loss", "accuracy")}

@@ -168,6 +168,11 @@ def parse(argv: list[str] | None = None) -> tuple[RewardRun, RewardConfig]:
     return stage.parse("reward", RewardRun, RewardConfig, __doc__, TRAINER_DEFAULTS, argv)
 
 
+def main(argv: list[str] | None = None) -> Path:
+    """`python -m rlhf.reward` and `parley train reward`: `train(*parse(argv))`."""
+    return train(*parse(argv))
+
+
 def train(run: RewardRun, args: RewardConfig) -> Path:
     """Train a reward model; returns its directory (LoRA merged)."""
     from trl import RewardTrainer
@@ -226,11 +231,6 @@ def train(run: RewardRun, args: RewardConfig) -> Path:
         print(f"reward: {shown}\nreward: model saved to {final}")
     trainer.accelerator.wait_for_everyone()
     return final
-
-
-def main(argv: list[str] | None = None) -> Path:
-    """`python -m rlhf.reward` and `parley train reward`: `train(*parse(argv))`."""
-    return train(*parse(argv))
 
 
 if __name__ == "__main__":

@@ -52,6 +52,11 @@ def parse(argv: list[str] | None = None) -> tuple[RLOORun, RLOOConfig]:
     return stage.parse("rloo", RLOORun, RLOOConfig, __doc__, TRAINER_DEFAULTS, argv)
 
 
+def main(argv: list[str] | None = None) -> Path:
+    """`python -m rlhf.rloo` and `parley train rloo`: `train(*parse(argv))`."""
+    return train(*parse(argv))
+
+
 def train(run: RLOORun, args: RLOOConfig) -> Path:
     """Run RLOO; returns the policy's directory."""
     from datasets import Dataset
@@ -83,22 +88,19 @@ def train(run: RLOORun, args: RLOOConfig) -> Path:
         )  # fmt: skip
     stage.fit(trainer, run, out)
     tokenizer.pad_token = tokenizer.eos_token
-    final = models.save_trained(trainer, tokenizer, out, start)
     world = trainer.accelerator.num_processes
-    if trainer.accelerator.is_main_process:
-        info = {"stage": "rloo", "policy": run.policy, "reward_model": run.reward_model,
-                "steps": trainer.state.global_step, "world_size": world,
-                "global_batch": models.global_batch(args, world)}  # fmt: skip
-        models.publish(
-            "rloo", run, out, final, info, f"RLOO of {run.policy} against {run.reward_model}"
-        )
-    trainer.accelerator.wait_for_everyone()
-    return final
-
-
-def main(argv: list[str] | None = None) -> Path:
-    """`python -m rlhf.rloo` and `parley train rloo`: `train(*parse(argv))`."""
-    return train(*parse(argv))
+    info = {"stage": "rloo", "policy": run.policy, "reward_model": run.reward_model,
+            "steps": trainer.state.global_step, "world_size": world,
+            "global_batch": models.global_batch(args, world)}  # fmt: skip
+    return stage.finish(
+        trainer,
+        tokenizer,
+        run,
+        out,
+        start,
+        info,
+        f"RLOO of {run.policy} against {run.reward_model}",
+    )
 
 
 if __name__ == "__main__":

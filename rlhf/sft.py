@@ -71,6 +71,11 @@ def parse(argv: list[str] | None = None) -> tuple[SFTRun, SFTConfig]:
     return stage.parse("sft", SFTRun, SFTConfig, __doc__, TRAINER_DEFAULTS, argv)
 
 
+def main(argv: list[str] | None = None) -> Path:
+    """`python -m rlhf.sft` and `parley train sft`: `train(*parse(argv))`."""
+    return train(*parse(argv))
+
+
 def train(run: SFTRun, args: SFTConfig) -> Path:
     """Run one SFT stage; returns the final model directory."""
     from trl import SFTTrainer
@@ -129,11 +134,6 @@ def train(run: SFTRun, args: SFTConfig) -> Path:
         models.publish("sft", run, out, final, info, f"SFT of {run.model} on {run.data}")
     trainer.accelerator.wait_for_everyone()
     return final
-
-
-def main(argv: list[str] | None = None) -> Path:
-    """`python -m rlhf.sft` and `parley train sft`: `train(*parse(argv))`."""
-    return train(*parse(argv))
 
 
 if __name__ == "__main__":

@@ -68,6 +68,28 @@ def fit(trainer: Any, run: Any, out: Path) -> None:
     trainer.train(resume_from_checkpoint=True if resume else None)
 
 
+def finish(
+    trainer: Any,
+    tokenizer: Any,
+    run: Any,
+    out: Path,
+    start: Path,
+    info: dict,
+    description: str,
+    model: Any = None,
+) -> Path:
+    """Save the trained model (LoRA merged) to `out/model`; on the main process write `run.json`
+    (`info`, whose `stage` names the stage) and register the model when `run.register`; wait for
+    every rank. Returns the model's directory."""
+    from rlhf import models
+
+    final = models.save_trained(trainer, tokenizer, out, start, model=model)
+    if trainer.accelerator.is_main_process:
+        models.publish(info["stage"], run, out, final, info, description)
+    trainer.accelerator.wait_for_everyone()
+    return final
+
+
 def settle(run: Any, args: Any, settings: dict[str, Any]) -> None:
     """Set each of `settings` on whichever of the two configs has the field (the stage's first);
     a name neither has is a `UsageError`, as an unknown flag is."""
