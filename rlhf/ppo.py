@@ -11,22 +11,14 @@ SmolLM2's pad token is its EOS, so PPO gets a distinct pad (`<|endoftext|>`, id 
 EOS, TRL would cut every response at its first pad and never see the stop. For bf16 set
 `ACCELERATE_MIXED_PRECISION=bf16` (`bf16: true` alone leaves PPO in fp32).
 
-The known details of PPO for language models: the reward model's scores are whitened
-(`whiten_scores`, running mean and std), an answer that never ends loses `missing_eos_penalty`
-(TRL's, after whitening), `target_kl` turns on Ziegler's adaptive KL controller (it steers
-`kl_coef`, logged as `objective/kl_coef`), and `max_kl` stops the run.
-
-Every step logs reward (`objective/scores`), KL and entropy to `metrics.jsonl` and TensorBoard,
-with clip fraction (`policy/clipfrac_avg`), value loss (`loss/value_avg`), mean response length,
-EOS rate and the share of identical answers (`rollout/...`),
-and the policy's answers to the first `sample_prompts` prompts, with their reward, to
-`samples.jsonl` (and the console);
-a step whose KL passes `max_kl`, or whose entropy falls under `min_entropy`, stops the run with a
-message that says which and keeps the policy of the last good step. Prompts: a text file (one per
-line) or JSONL with `prompt` (string or messages). Checkpoints (the policy) every `save_steps`;
-`--resume` starts from the newest checkpoint (policy, value model and optimizer state; each
-checkpoint keeps the value model in `value/`, which TRL 1.12 does not) and runs the remaining
-steps, the learning-rate schedule spread over them.
+The known details of PPO for language models: scores whitened (`whiten_scores`), a
+`missing_eos_penalty` after whitening, Ziegler's adaptive KL controller (`target_kl` steers
+`kl_coef`), and early stops (`stop_reason`) on KL, entropy and the reward-model score rising past
+`max_margins` of its held-out margin. Every step logs to `metrics.jsonl` and TensorBoard: reward
+(`objective/scores`, raw `objective/rm_score`), KL, entropy, `kl_coef`, clip fraction, value loss,
+response length, EOS rate, identical answers; the answers to the first `sample_prompts` prompts go
+to `samples.jsonl`. Prompts: a text file or JSONL with `prompt`. `--resume` starts from the newest
+checkpoint (policy, value model in `value/`, which TRL 1.12 does not keep, and optimizer state).
 """
 
 from __future__ import annotations
