@@ -156,7 +156,8 @@ def child_sft(variant: str, steps: int, work: Path, embedded: Path) -> dict:
 
 def _ppo_prompt_ids(tokenizer) -> list[list[int]]:
     """Exactly the prompts `rlhf.ppo` trains on (system prompt, chat template)."""
-    from rlhf.ppo import query_ids, read_prompts
+    from rlhf.data import read_prompts
+    from rlhf.ppo import query_ids
 
     return query_ids(tokenizer, read_prompts(str(ROOT / "data/sft/rl_prompts.txt")))
 

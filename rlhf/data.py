@@ -154,6 +154,23 @@ def load_preferences(sources: str | list[str]) -> Dataset:
     return _load(sources, check_preference)
 
 
+def read_prompts(path: str | Path) -> list[list[dict]]:
+    """A prompt file as conversations: a text file (one prompt a line) or JSONL whose `prompt` is
+    a string or messages; a path relative to the repository works from anywhere. PPO and RLOO
+    queries, the pipeline's pair and win-rate prompts all read through here."""
+    p = Path(path)
+    if not p.exists() and (DATA_DIR.parent / path).exists():
+        p = DATA_DIR.parent / path
+    if p.suffix == ".jsonl":
+        rows = read_jsonl(p, lambda r: None if "prompt" in r else 'expected {"prompt": ...}')
+        raw = [r["prompt"] for r in rows]
+    else:
+        if not p.is_file():
+            raise DataError(f"{p}: no such prompt file")
+        raw = [line.strip() for line in p.read_text().splitlines() if line.strip()]
+    return [r if isinstance(r, list) else [{"role": "user", "content": r}] for r in raw]
+
+
 def split(
     dataset: Dataset, eval_fraction: float, seed: int, min_eval: int = 0
 ) -> tuple[Dataset, Dataset | None]:

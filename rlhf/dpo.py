@@ -11,23 +11,29 @@ Data: TRL preference JSONL (`{"prompt", "chosen", "rejected"}`). The reference i
 
 from __future__ import annotations
 
-import sys
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+from rlhf import stage
+from rlhf.stage import setting
+
+if TYPE_CHECKING:
+    from trl import DPOConfig
 
 
 @dataclass
 class DPORun:
     """Parley's settings for DPO (the rest are TRL `DPOConfig` settings)."""
 
-    model: str = field(default="sft-small", metadata={"help": "the SFT model (name, dir, 'tiny')"})
-    data: str = field(default="", metadata={"help": "preference JSONL files, comma-separated"})
-    name: str = field(default="dpo", metadata={"help": "run directory and registered model name"})
-    use_lora: bool = field(default=True, metadata={"help": "LoRA adapters (else all weights)"})
-    lora_r: int = field(default=16, metadata={"help": "LoRA rank"})
-    register: bool = field(default=True, metadata={"help": "register the policy as NAME"})
-    resume: bool = field(default=False, metadata={"help": "continue from the last checkpoint"})
-    interrupt_at_step: int = field(default=0, metadata={"help": "testing: stop as if killed here"})
+    model: str = setting("sft-small", "the SFT model (name, dir, 'tiny')")
+    data: str = setting("", "preference JSONL files, comma-separated")
+    name: str = setting("dpo", "run directory and registered model name")
+    use_lora: bool = setting(True, "LoRA adapters (else all weights)")
+    lora_r: int = setting(16, "LoRA rank")
+    register: bool = setting(True, "register the policy as NAME")
+    resume: bool = setting(False, "continue from the last checkpoint")
+    interrupt_at_step: int = setting(0, "testing: stop as if killed here")
 
 
 TRAINER_DEFAULTS = {
@@ -41,26 +47,28 @@ TRAINER_DEFAULTS = {
 }
 
 
-def main(argv: list[str] | None = None) -> Path:
-    from rlhf import distributed
+def parse(argv: list[str] | None = None) -> tuple[DPORun, DPOConfig]:
+    """argv (a recipe and flags) -> the run's settings and TRL's `DPOConfig`."""
+    from trl import DPOConfig
 
-    distributed.refuse_accelerate_fsdp_on_cpu("dpo")
-    from trl import DPOConfig, DPOTrainer
+    return stage.parse("dpo", DPORun, DPOConfig, __doc__, TRAINER_DEFAULTS, argv)
+
+
+def main(argv: list[str] | None = None) -> Path:
+    """`python -m rlhf.dpo` and `parley train dpo`: `train(*parse(argv))`."""
+    return train(*parse(argv))
+
+
+def train(run: DPORun, args: DPOConfig) -> Path:
+    """Run DPO; returns the policy's directory."""
+    from trl import DPOTrainer
 
     from assistant.errors import UsageError
-    from rlhf import callbacks, data, models, recipe
+    from rlhf import callbacks, data, distributed, models
 
-    run, args = recipe.parse(
-        sys.argv[1:] if argv is None else argv, (DPORun, DPOConfig), prog="parley train dpo",
-        doc=__doc__, defaults={**TRAINER_DEFAULTS, **distributed.trainer_defaults()},
-    )  # fmt: skip
     if not run.data:
         raise UsageError("no preference data: pass --data prefs.jsonl (`parley prefs export`)")
-    out = models.runs_dir() / run.name
-    if args.output_dir and args.output_dir != "trainer_output":
-        out = Path(args.output_dir)
-    args.output_dir = str(out)
-    out.mkdir(parents=True, exist_ok=True)
+    out = stage.output_dir(run, args)
     pairs = data.load_preferences(run.data)
     with distributed.main_first(args):  # one rank converts or builds it
         start = models.model_dir(run.model, out)
@@ -74,20 +82,14 @@ def main(argv: list[str] | None = None) -> Path:
             model=str(start), args=args, train_dataset=pairs, processing_class=tokenizer,
             peft_config=peft, callbacks=[callbacks.MetricsJsonl(out / "metrics.jsonl")],
         )  # fmt: skip
-    callbacks.use_loss_progress(trainer)
-    if run.interrupt_at_step:
-        trainer.add_callback(callbacks.InterruptAt(run.interrupt_at_step))
-    resume = run.resume and any(out.glob("checkpoint-*"))
-    trainer.train(resume_from_checkpoint=True if resume else None)
-    final = models.save_trained(trainer, tokenizer, out, start)
+    stage.fit(trainer, run, out)
     world = trainer.accelerator.num_processes
-    if trainer.accelerator.is_main_process:
-        info = {"stage": "dpo", "base": run.model, "data": run.data,
-                "steps": trainer.state.global_step, "world_size": world,
-                "global_batch": models.global_batch(args, world)}  # fmt: skip
-        models.publish("dpo", run, out, final, info, f"DPO of {run.model} on {run.data}")
-    trainer.accelerator.wait_for_everyone()
-    return final
+    info = {"stage": "dpo", "base": run.model, "data": run.data,
+            "steps": trainer.state.global_step, "world_size": world,
+            "global_batch": models.global_batch(args, world)}  # fmt: skip
+    return stage.finish(
+        trainer, tokenizer, run, out, start, info, f"DPO of {run.model} on {run.data}"
+    )
 
 
 if __name__ == "__main__":

@@ -22,6 +22,9 @@ if TYPE_CHECKING:
     from transformers import PreTrainedTokenizerBase
 
 TINY = "tiny"
+# SmolLM2's pad token is its EOS: a reward head, PPO and RLOO need a distinct pad, or every
+# sequence is cut at its first pad and the stop is never seen
+DISTINCT_PAD = "<|endoftext|>"
 
 # SmolLM2's own ChatML template, unchanged in what it renders, with `{% generation %}` markers
 # around each assistant reply and its `<|im_end|>`, so TRL can put the loss on those tokens only

@@ -11,22 +11,14 @@ SmolLM2's pad token is its EOS, so PPO gets a distinct pad (`<|endoftext|>`, id 
 EOS, TRL would cut every response at its first pad and never see the stop. For bf16 set
 `ACCELERATE_MIXED_PRECISION=bf16` (`bf16: true` alone leaves PPO in fp32).
 
-The known details of PPO for language models: the reward model's scores are whitened
-(`whiten_scores`, running mean and std), an answer that never ends loses `missing_eos_penalty`
-(TRL's, after whitening), `target_kl` turns on Ziegler's adaptive KL controller (it steers
-`kl_coef`, logged as `objective/kl_coef`), and `max_kl` stops the run.
-
-Every step logs reward (`objective/scores`), KL and entropy to `metrics.jsonl` and TensorBoard,
-with clip fraction (`policy/clipfrac_avg`), value loss (`loss/value_avg`), mean response length,
-EOS rate and the share of identical answers (`rollout/...`),
-and the policy's answers to the first `sample_prompts` prompts, with their reward, to
-`samples.jsonl` (and the console);
-a step whose KL passes `max_kl`, or whose entropy falls under `min_entropy`, stops the run with a
-message that says which and keeps the policy of the last good step. Prompts: a text file (one per
-line) or JSONL with `prompt` (string or messages). Checkpoints (the policy) every `save_steps`;
-`--resume` starts from the newest checkpoint (policy, value model and optimizer state; each
-checkpoint keeps the value model in `value/`, which TRL 1.12 does not) and runs the remaining
-steps, the learning-rate schedule spread over them.
+The known details of PPO for language models: scores whitened (`whiten_scores`), a
+`missing_eos_penalty` after whitening, Ziegler's adaptive KL controller (`target_kl` steers
+`kl_coef`), and early stops (`stop_reason`) on KL, entropy and the reward-model score rising past
+`max_margins` of its held-out margin. Every step logs to `metrics.jsonl` and TensorBoard: reward
+(`objective/scores`, raw `objective/rm_score`), KL, entropy, `kl_coef`, clip fraction, value loss,
+response length, EOS rate, identical answers; the answers to the first `sample_prompts` prompts go
+to `samples.jsonl`. Prompts: a text file or JSONL with `prompt`. `--resume` starts from the newest
+checkpoint (policy, value model in `value/`, which TRL 1.12 does not keep, and optimizer state).
 """
 
 from __future__ import annotations
@@ -36,46 +28,42 @@ import os
 import re
 import shutil
 import sys
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+from rlhf import stage
+from rlhf.models import DISTINCT_PAD
+from rlhf.stage import setting
+
+if TYPE_CHECKING:
+    from trl.experimental.ppo import PPOConfig
 
 os.environ.setdefault("TRL_EXPERIMENTAL_SILENCE", "1")
-
-DISTINCT_PAD = "<|endoftext|>"
 
 
 @dataclass
 class PPORun:
     """Parley's settings for PPO (the rest are TRL `PPOConfig` settings)."""
 
-    policy: str = field(default="sft-small", metadata={"help": "SFT model: name, dir or 'tiny'"})
-    reward_model: str = field(default="", metadata={"help": "reward model directory"})
-    prompts: str = field(
-        default="data/rl/prompts.jsonl", metadata={"help": "prompt file (.txt lines or .jsonl)"}
+    policy: str = setting("sft-small", "SFT model: name, dir or 'tiny'")
+    reward_model: str = setting("", "reward model directory")
+    prompts: str = setting("data/rl/prompts.jsonl", "prompt file (.txt lines or .jsonl)")
+    name: str = setting("ppo", "run directory and registered model name")
+    max_kl: float = setting(20.0, "stop when KL to the SFT model passes this")
+    min_entropy: float = setting(0.05, "stop when entropy falls under this")
+    use_lora: bool = setting(False, "LoRA on the policy (ref = adapter off)")
+    sample_prompts: int = setting(2, "prompts answered into samples.jsonl every step (0: none)")
+    register: bool = setting(True, "register the policy as NAME")
+    resume: bool = setting(False, "start from the newest checkpoint")
+    interrupt_at_step: int = setting(0, "testing: stop as if killed here")
+    whiten_scores: bool = setting(True, "reward-model scores to mean 0, std 1 (running stats)")
+    target_kl: float = setting(0.0, "adaptive KL: steer kl_coef toward this KL (0: fixed)")
+    kl_horizon: int = setting(10000, "adaptive KL controller's horizon")
+    reward_margin: float = setting(0.0, "the reward model's mean held-out margin (eval.json)")
+    max_margins: float = setting(
+        0.0, "stop once the mean raw reward rose this many held-out margins (0: off)"
     )
-    name: str = field(default="ppo", metadata={"help": "run directory and registered model name"})
-    max_kl: float = field(
-        default=20.0, metadata={"help": "stop when KL to the SFT model passes this"}
-    )
-    min_entropy: float = field(
-        default=0.05, metadata={"help": "stop when entropy falls under this"}
-    )
-    use_lora: bool = field(
-        default=False, metadata={"help": "LoRA on the policy (ref = adapter off)"}
-    )
-    sample_prompts: int = field(
-        default=2, metadata={"help": "prompts answered into samples.jsonl every step (0: none)"}
-    )
-    register: bool = field(default=True, metadata={"help": "register the policy as NAME"})
-    resume: bool = field(default=False, metadata={"help": "start from the newest checkpoint"})
-    interrupt_at_step: int = field(default=0, metadata={"help": "testing: stop as if killed here"})
-    whiten_scores: bool = field(
-        default=True, metadata={"help": "reward-model scores to mean 0, std 1 (running stats)"}
-    )
-    target_kl: float = field(
-        default=0.0, metadata={"help": "adaptive KL: steer kl_coef toward this KL (0: fixed)"}
-    )
-    kl_horizon: int = field(default=10000, metadata={"help": "adaptive KL controller's horizon"})
 
 
 TRAINER_DEFAULTS = {
@@ -90,7 +78,8 @@ TRAINER_DEFAULTS = {
 
 
 class Collapse(Exception):
-    """KL blew up or entropy collapsed: PPO stops with this message."""
+    """KL blew up, entropy collapsed or the reward ran past what the reward model can tell
+    apart: PPO stops with this message and keeps the policy."""
 
 
 class Whitener:
@@ -127,6 +116,36 @@ def adapt_kl(kl_coef: float, kl: float, target: float, batch: int, horizon: int)
     return kl_coef * (1 + error * batch / horizon)
 
 
+def stop_reason(run: PPORun, kl: float | None, entropy: float | None, gain: float) -> str | None:
+    """Why PPO stops after this step, or None: KL past `max_kl`, entropy under `min_entropy`, or
+    the mean reward-model score `gain` above its first step's by more than `max_margins` of the
+    reward model's mean held-out margin (beyond the differences it was shown to rank, a higher
+    score buys the reward model's errors: over-optimisation).
+
+    >>> run = PPORun(max_kl=8.0, reward_margin=0.5, max_margins=3.0)
+    >>> stop_reason(run, 2.0, 1.0, 1.0) is None, stop_reason(run, 9.0, 1.0, 0.0)[:21]
+    (True, 'KL to the SFT model r')
+    >>> stop_reason(run, 2.0, 1.0, 1.6)[:63]
+    'the reward-model score rose 1.60 (> 3.0 held-out margins of 0.5'
+    """
+    if kl is not None and kl > run.max_kl:
+        return (
+            f"KL to the SFT model reached {kl:.2f} > max_kl {run.max_kl}: lower the learning "
+            "rate or raise kl_coef"
+        )
+    if entropy is not None and entropy < run.min_entropy:
+        return (
+            f"entropy collapsed to {entropy:.3f} < min_entropy {run.min_entropy}: the policy "
+            "repeats itself; lower the learning rate"
+        )
+    if run.max_margins and run.reward_margin and gain > run.max_margins * run.reward_margin:
+        return (
+            f"the reward-model score rose {gain:.2f} (> {run.max_margins} held-out margins of "
+            f"{run.reward_margin:.2f}): past that PPO optimises the reward model's errors"
+        )
+    return None
+
+
 def rollout_stats(responses: list[list[int]], eos_id: int, pad_id: int) -> dict[str, float]:
     """Per-step facts about the sampled answers (token ids, cut at the stop token): mean length
     in tokens, the share that ended with EOS, and the share that is identical to another answer
@@ -145,24 +164,6 @@ def rollout_stats(responses: list[list[int]], eos_id: int, pad_id: int) -> dict[
         "rollout/eos_rate": round(sum(eos_id in a for a in answers) / n, 4),
         "rollout/identical_share": round(sum(counts[a] > 1 for a in answers) / n, 4),
     }
-
-
-def read_prompts(path: str) -> list[list[dict]]:
-    from rlhf.data import DATA_DIR, read_jsonl
-
-    p = Path(path)
-    if not p.exists() and (DATA_DIR.parent / path).exists():
-        p = DATA_DIR.parent / path
-    if p.suffix == ".jsonl":
-        rows = read_jsonl(p, lambda r: None if "prompt" in r else 'expected {"prompt": ...}')
-        raw = [r["prompt"] for r in rows]
-    else:
-        from assistant.errors import DataError
-
-        if not p.is_file():
-            raise DataError(f"{p}: no such prompt file")
-        raw = [line.strip() for line in p.read_text().splitlines() if line.strip()]
-    return [r if isinstance(r, list) else [{"role": "user", "content": r}] for r in raw]
 
 
 def query_ids(tokenizer, prompts: list[list[dict]]) -> list[list[int]]:
@@ -200,13 +201,14 @@ def _parley_trainer(
             kept for `rollout_stats` (TRL scores them through `get_reward`, patched here)."""
             import torch
 
-            original, whiten, self._rollout = ppo_trainer.get_reward, Whitener(), []
+            original, whiten, self._rollout, self._raw = ppo_trainer.get_reward, Whitener(), [], []
 
             def get_reward(model, query_response, pad_token_id, context_length):
                 out = original(model, query_response, pad_token_id, context_length)
                 if model is not self.reward_model or self._sampling:
                     return out
                 self._rollout += query_response[:, context_length:].tolist()
+                self._raw += out[1].tolist()
                 if run is None or not run.whiten_scores:
                     return out
                 score = torch.tensor(whiten(out[1].tolist()), dtype=out[1].dtype)
@@ -223,12 +225,19 @@ def _parley_trainer(
                 tok = self.processing_class
                 logs |= rollout_stats(self._rollout, tok.eos_token_id, tok.pad_token_id)
                 logs["objective/kl_coef"] = self.args.kl_coef
-                self._rollout = []
+                logs["objective/rm_score"] = sum(self._raw) / max(len(self._raw), 1)
+                self._rollout, self._raw = [], []
                 if run is not None and run.target_kl > 0:  # the coefficient for the next step
                     self.args.kl_coef = adapt_kl(self.args.kl_coef, logs["objective/kl"],
                                                  run.target_kl, self.args.batch_size,
                                                  run.kl_horizon)  # fmt: skip
-            return super().log(logs, *a, **kw)
+            super().log(logs, *a, **kw)  # metrics.jsonl has the step before any stop
+            score = logs.get("objective/rm_score")
+            if run is not None and score is not None:
+                self._first = getattr(self, "_first", score)
+                kl, entropy = logs["objective/kl"], logs.get("objective/entropy")
+                if why := stop_reason(run, kl, entropy, score - self._first):
+                    raise Collapse(f"{why} at step {self.state.global_step}")
 
         def save_model(self, output_dir=None, _internal_call=False):
             wrapped, self.model = self.model, self.accelerator.unwrap_model(self.model)
@@ -280,36 +289,29 @@ def _parley_trainer(
     return ParleyPPOTrainer
 
 
-def main(argv: list[str] | None = None) -> Path:
-    """Run PPO; returns the policy's directory."""
-    from rlhf import distributed
+def parse(argv: list[str] | None = None) -> tuple[PPORun, PPOConfig]:
+    """argv (a recipe and flags) -> the run's settings and TRL's `PPOConfig`."""
+    from trl.experimental.ppo import PPOConfig
 
-    distributed.refuse_accelerate_fsdp_on_cpu("ppo")
-    from transformers import (
-        AutoModelForCausalLM,
-        AutoModelForSequenceClassification,
-        TrainerCallback,
-    )
-    from trl.experimental.ppo import PPOConfig, PPOTrainer
+    return stage.parse("ppo", PPORun, PPOConfig, __doc__, TRAINER_DEFAULTS, argv)
+
+
+def main(argv: list[str] | None = None) -> Path:
+    """`python -m rlhf.ppo` and `parley train ppo`: `train(*parse(argv))`."""
+    return train(*parse(argv))
+
+
+def train(run: PPORun, args: PPOConfig) -> Path:
+    """Run PPO; returns the policy's directory."""
+    from transformers import AutoModelForCausalLM, AutoModelForSequenceClassification
+    from trl.experimental.ppo import PPOTrainer
 
     from assistant.errors import UsageError
-    from rlhf import callbacks, models, recipe
+    from rlhf import callbacks, data, distributed, models
 
-    run, args = recipe.parse(
-        sys.argv[1:] if argv is None else argv,
-        (PPORun, PPOConfig),
-        prog="parley train ppo",
-        doc=__doc__,
-        defaults={**TRAINER_DEFAULTS, **distributed.trainer_defaults()},
-    )
     if not run.reward_model:
         raise UsageError("no reward model: pass --reward_model DIR (`parley train reward`)")
-    out = models.runs_dir() / run.name
-    if args.output_dir and args.output_dir != "trainer_output":
-        out = Path(args.output_dir)
-    args.output_dir = str(out)
-    out.mkdir(parents=True, exist_ok=True)
-
+    out = stage.output_dir(run, args)
     with distributed.main_first(args):  # one rank converts or builds it
         start = models.model_dir(run.policy, out)
     checkpoints = sorted(out.glob("checkpoint-*"), key=lambda p: int(re.sub(r"\D", "", p.name)))
@@ -322,7 +324,7 @@ def main(argv: list[str] | None = None) -> Path:
 
     from datasets import Dataset
 
-    ids = query_ids(tokenizer, read_prompts(run.prompts))
+    ids = query_ids(tokenizer, data.read_prompts(run.prompts))
     dataset = Dataset.from_dict({"input_ids": ids})
     # each rank answers its share of the sample prompts in one batch (TRL samples one batch per
     # rank); the share is filled up by wrapping around, and the extra rows are not kept
@@ -356,23 +358,8 @@ def main(argv: list[str] | None = None) -> Path:
         episodes_done = done_steps * models.global_batch(args, distributed.world_size())
         args.total_episodes = max(args.total_episodes - episodes_done, 1)
 
-    class Leash(TrainerCallback):
-        def on_log(self, a, state, control, logs=None, **kw):
-            logs = logs or {}
-            kl, entropy = logs.get("objective/kl"), logs.get("objective/entropy")
-            if kl is not None and kl > run.max_kl:
-                raise Collapse(
-                    f"KL to the SFT model reached {kl:.2f} > max_kl {run.max_kl} at step "
-                    f"{state.global_step}: lower the learning rate or raise kl_coef"
-                )
-            if entropy is not None and entropy < run.min_entropy:
-                raise Collapse(
-                    f"entropy collapsed to {entropy:.3f} < min_entropy {run.min_entropy} at step "
-                    f"{state.global_step}: the policy repeats itself; lower the learning rate"
-                )
-
     peft = models.lora_config(16, 32, 0.0, "all-linear") if run.use_lora else None
-    hooks = [callbacks.MetricsJsonl(out / "metrics.jsonl", step_offset=done_steps), Leash()]
+    hooks = [callbacks.MetricsJsonl(out / "metrics.jsonl", step_offset=done_steps)]
     if run.interrupt_at_step:  # counted from this run's start, as TRL counts
         hooks.append(callbacks.InterruptAt(run.interrupt_at_step))
     trainer = _parley_trainer(PPOTrainer, out / "samples.jsonl", done_steps, run.sample_prompts,
@@ -400,17 +387,20 @@ def main(argv: list[str] | None = None) -> Path:
     wrapper = trainer.accelerator.unwrap_model(trainer.model)  # policy + value model
     policy = getattr(wrapper, "policy", wrapper)
     tokenizer.padding_side = "right"
-    final = models.save_trained(trainer, tokenizer, out, start, model=policy)
-    if trainer.accelerator.is_main_process:
-        info = {"stage": "ppo", "policy": run.policy, "reward_model": run.reward_model,
-                "prompts": run.prompts, "steps": done_steps + trainer.state.global_step,
-                "world_size": args.world_size, "global_batch": args.batch_size,
-                "stopped_early": stopped}  # fmt: skip
-        models.publish(
-            "ppo", run, out, final, info, f"PPO of {run.policy} against {run.reward_model}"
-        )
-    trainer.accelerator.wait_for_everyone()
-    return final
+    info = {"stage": "ppo", "policy": run.policy, "reward_model": run.reward_model,
+            "prompts": run.prompts, "steps": done_steps + trainer.state.global_step,
+            "world_size": args.world_size, "global_batch": args.batch_size,
+            "stopped_early": stopped}  # fmt: skip
+    return stage.finish(
+        trainer,
+        tokenizer,
+        run,
+        out,
+        start,
+        info,
+        f"PPO of {run.policy} against {run.reward_model}",
+        model=policy,
+    )
 
 
 if __name__ == "__main__":

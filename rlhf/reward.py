@@ -21,31 +21,36 @@ from __future__ import annotations
 
 import json
 import os
-import sys
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+from rlhf import stage
+from rlhf.models import DISTINCT_PAD
+from rlhf.stage import setting
+
+if TYPE_CHECKING:
+    from trl import RewardConfig
 
 os.environ.setdefault("TRL_EXPERIMENTAL_SILENCE", "1")
-
-DISTINCT_PAD = "<|endoftext|>"  # SmolLM2's pad is its EOS; a classifier needs a distinct pad
 
 
 @dataclass
 class RewardRun:
     """Parley's settings for a reward-model run (the rest are TRL `RewardConfig` settings)."""
 
-    model: str = field(default="sft-small", metadata={"help": "the SFT model (name, dir, 'tiny')"})
-    data: str = field(default="", metadata={"help": "preference JSONL files, comma-separated"})
-    eval_fraction: float = field(default=0.2, metadata={"help": "share of pairs held out"})
-    min_eval_pairs: int = field(
-        default=200, metadata={"help": "hold out at least this many when 70% are left to train"}
-    )
-    name: str = field(default="reward", metadata={"help": "run directory name"})
-    use_lora: bool = field(default=True, metadata={"help": "LoRA adapters (else all weights)"})
-    lora_r: int = field(default=16, metadata={"help": "LoRA rank"})
-    lora_alpha: int = field(default=32, metadata={"help": "LoRA scaling numerator"})
-    resume: bool = field(default=False, metadata={"help": "continue from the last checkpoint"})
-    interrupt_at_step: int = field(default=0, metadata={"help": "testing: stop as if killed here"})
+    model: str = setting("sft-small", "the SFT model (name, dir, 'tiny')")
+    data: str = setting("", "preference JSONL files, comma-separated")
+    eval_data: str = setting("", "held-out pairs (JSONL, prompts disjoint from --data)")
+    eval_fraction: float = setting(0.2, "share of pairs held out when no --eval_data")
+    min_eval_pairs: int = setting(200, "hold out at least this many when 70% are left to train")
+    name: str = setting("reward", "run directory name")
+    use_lora: bool = setting(True, "LoRA adapters (else all weights)")
+    lora_r: int = setting(16, "LoRA rank")
+    lora_alpha: int = setting(32, "LoRA scaling numerator")
+    lora_top_layers: int = setting(0, "LoRA in the last N layers only (0: all); cheaper backward")
+    resume: bool = setting(False, "continue from the last checkpoint")
+    interrupt_at_step: int = setting(0, "testing: stop as if killed here")
 
 
 TRAINER_DEFAULTS = {
@@ -75,17 +80,22 @@ def chat_texts(tokenizer, prompts, completions) -> list[str]:
     return out
 
 
-def score(model, tokenizer, prompts, completions, batch_size: int = 8) -> list[float]:
-    """The reward model's score of each (prompt, completion); conversational or plain text."""
+def score(model, tokenizer, prompts, completions, batch_size: int = 16) -> list[float]:
+    """The reward model's score of each (prompt, completion); conversational or plain text.
+    Batches hold texts of similar length (less padding: on a CPU the forward passes are the
+    cost), and the scores come back in the given order."""
     import torch
 
     texts = chat_texts(tokenizer, prompts, completions)
-    out: list[float] = []
+    order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+    out: list[float] = [0.0] * len(texts)
     model.eval()
     with torch.no_grad():
-        for i in range(0, len(texts), batch_size):
-            batch = tokenizer(texts[i : i + batch_size], return_tensors="pt", padding=True)
-            out += model(**batch).logits[:, 0].float().tolist()
+        for i in range(0, len(order), batch_size):
+            picked = order[i : i + batch_size]
+            batch = tokenizer([texts[j] for j in picked], return_tensors="pt", padding=True)
+            for j, value in zip(picked, model(**batch).logits[:, 0].float().tolist(), strict=True):
+                out[j] = value
     return out
 
 
@@ -151,27 +161,25 @@ def judge_agreement(prompts, chosen, rejected, margins) -> float:
     return total / len(margins)
 
 
+def parse(argv: list[str] | None = None) -> tuple[RewardRun, RewardConfig]:
+    """argv (a recipe and flags) -> the run's settings and TRL's `RewardConfig`."""
+    from trl import RewardConfig
+
+    return stage.parse("reward", RewardRun, RewardConfig, __doc__, TRAINER_DEFAULTS, argv)
+
+
 def main(argv: list[str] | None = None) -> Path:
+    """`python -m rlhf.reward` and `parley train reward`: `train(*parse(argv))`."""
+    return train(*parse(argv))
+
+
+def train(run: RewardRun, args: RewardConfig) -> Path:
     """Train a reward model; returns its directory (LoRA merged)."""
-    from rlhf import distributed
+    from trl import RewardTrainer
 
-    distributed.refuse_accelerate_fsdp_on_cpu("reward")
-    from trl import RewardConfig, RewardTrainer
+    from rlhf import callbacks, data, distributed, models
 
-    from rlhf import callbacks, data, models, recipe
-
-    run, args = recipe.parse(
-        sys.argv[1:] if argv is None else argv,
-        (RewardRun, RewardConfig),
-        prog="parley train reward",
-        doc=__doc__,
-        defaults={**TRAINER_DEFAULTS, **distributed.trainer_defaults()},
-    )
-    out = models.runs_dir() / run.name
-    if args.output_dir and args.output_dir != "trainer_output":
-        out = Path(args.output_dir)
-    args.output_dir = str(out)
-    out.mkdir(parents=True, exist_ok=True)
+    out = stage.output_dir(run, args)
     if not run.data:
         from assistant.errors import UsageError
 
@@ -179,13 +187,18 @@ def main(argv: list[str] | None = None) -> Path:
     with distributed.main_first(args):  # `--data db`: one rank reads the ratings
         run.data, human = data.with_database(run.data, out)
     pairs = data.load_preferences(run.data)
-    train_set, eval_set = data.split(pairs, run.eval_fraction, args.seed, run.min_eval_pairs)
+    if run.eval_data:  # held out by prompt, not by pair: the accuracy on prompts never seen
+        train_set, eval_set = pairs, data.load_preferences(run.eval_data)
+    else:
+        train_set, eval_set = data.split(pairs, run.eval_fraction, args.seed, run.min_eval_pairs)
     args.eval_strategy = "no"  # measured at the end, with our own metrics
 
     with distributed.main_first(args):  # one rank converts or builds it
         start = models.model_dir(run.model, out)
     tokenizer = models.load_tokenizer(start)
-    peft = models.lora_config(run.lora_r, run.lora_alpha, 0.0, "all-linear", "SEQ_CLS")
+    peft = models.lora_config(
+        run.lora_r, run.lora_alpha, 0.0, "all-linear", "SEQ_CLS", run.lora_top_layers, start
+    )
     args.model_init_kwargs = {"dtype": "float32", "use_safetensors": True}
     with distributed.fsdp_on_cpu():
         trainer = RewardTrainer(
@@ -196,11 +209,7 @@ def main(argv: list[str] | None = None) -> Path:
             peft_config=peft if run.use_lora else None,
             callbacks=[callbacks.MetricsJsonl(out / "metrics.jsonl")],
         )
-    callbacks.use_loss_progress(trainer)
-    if run.interrupt_at_step:
-        trainer.add_callback(callbacks.InterruptAt(run.interrupt_at_step))
-    resume = run.resume and any(out.glob("checkpoint-*"))
-    trainer.train(resume_from_checkpoint=True if resume else None)
+    stage.fit(trainer, run, out)
 
     final = models.save_trained(trainer, tokenizer, out, start)
     held = distributed.params_per_rank(trainer.model)
@@ -215,7 +224,8 @@ def main(argv: list[str] | None = None) -> Path:
             from transformers import AutoModelForSequenceClassification
 
             saved = AutoModelForSequenceClassification.from_pretrained(final, num_labels=1)
-            report |= measure(saved, tokenizer, eval_set, data.flipped_pairs(run.data))
+            flipped = data.flipped_pairs(",".join(filter(None, (run.data, run.eval_data))))
+            report |= measure(saved, tokenizer, eval_set, flipped)
         (out / "eval.json").write_text(json.dumps(report, indent=2))
         shown = ", ".join(f"{k} {v:.3g}" for k, v in report.items() if isinstance(v, float))
         print(f"reward: {shown}\nreward: model saved to {final}")

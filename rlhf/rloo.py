@@ -12,24 +12,28 @@ mean of the others'. `beta` is the KL coefficient to the starting model. The pol
 
 from __future__ import annotations
 
-import sys
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+from rlhf import stage
+from rlhf.stage import setting
+
+if TYPE_CHECKING:
+    from trl import RLOOConfig
 
 
 @dataclass
 class RLOORun:
     """Parley's settings for RLOO (the rest are TRL `RLOOConfig` settings)."""
 
-    policy: str = field(default="sft-small", metadata={"help": "SFT model: name, dir or 'tiny'"})
-    reward_model: str = field(default="", metadata={"help": "reward model directory"})
-    prompts: str = field(
-        default="data/rl/prompts.jsonl", metadata={"help": "prompt file (.txt lines or .jsonl)"}
-    )
-    name: str = field(default="rloo", metadata={"help": "run directory and registered model name"})
-    register: bool = field(default=True, metadata={"help": "register the policy as NAME"})
-    resume: bool = field(default=False, metadata={"help": "continue from the last checkpoint"})
-    interrupt_at_step: int = field(default=0, metadata={"help": "testing: stop as if killed here"})
+    policy: str = setting("sft-small", "SFT model: name, dir or 'tiny'")
+    reward_model: str = setting("", "reward model directory")
+    prompts: str = setting("data/rl/prompts.jsonl", "prompt file (.txt lines or .jsonl)")
+    name: str = setting("rloo", "run directory and registered model name")
+    register: bool = setting(True, "register the policy as NAME")
+    resume: bool = setting(False, "continue from the last checkpoint")
+    interrupt_at_step: int = setting(0, "testing: stop as if killed here")
 
 
 TRAINER_DEFAULTS = {
@@ -41,31 +45,33 @@ TRAINER_DEFAULTS = {
 }
 
 
-def main(argv: list[str] | None = None) -> Path:
-    from rlhf import distributed
+def parse(argv: list[str] | None = None) -> tuple[RLOORun, RLOOConfig]:
+    """argv (a recipe and flags) -> the run's settings and TRL's `RLOOConfig`."""
+    from trl import RLOOConfig
 
-    distributed.refuse_accelerate_fsdp_on_cpu("rloo")
+    return stage.parse("rloo", RLOORun, RLOOConfig, __doc__, TRAINER_DEFAULTS, argv)
+
+
+def main(argv: list[str] | None = None) -> Path:
+    """`python -m rlhf.rloo` and `parley train rloo`: `train(*parse(argv))`."""
+    return train(*parse(argv))
+
+
+def train(run: RLOORun, args: RLOOConfig) -> Path:
+    """Run RLOO; returns the policy's directory."""
     from datasets import Dataset
     from transformers import AutoTokenizer
-    from trl import RLOOConfig, RLOOTrainer
+    from trl import RLOOTrainer
 
     from assistant.chat_context import chat_context
     from assistant.errors import UsageError
-    from rlhf import callbacks, models, recipe
-    from rlhf.ppo import DISTINCT_PAD, read_prompts
+    from rlhf import callbacks, data, distributed, models
+    from rlhf.models import DISTINCT_PAD
 
-    run, args = recipe.parse(
-        sys.argv[1:] if argv is None else argv, (RLOORun, RLOOConfig), prog="parley train rloo",
-        doc=__doc__, defaults={**TRAINER_DEFAULTS, **distributed.trainer_defaults()},
-    )  # fmt: skip
     if not run.reward_model:
         raise UsageError("no reward model: pass --reward_model DIR (`parley train reward`)")
-    out = models.runs_dir() / run.name
-    if args.output_dir and args.output_dir != "trainer_output":
-        out = Path(args.output_dir)
-    args.output_dir = str(out)
-    out.mkdir(parents=True, exist_ok=True)
-    prompts = [chat_context(p) for p in read_prompts(run.prompts)]
+    out = stage.output_dir(run, args)
+    prompts = [chat_context(p) for p in data.read_prompts(run.prompts)]
     with distributed.main_first(args):  # one rank converts or builds it
         start = models.model_dir(run.policy, out)
     tokenizer = models.load_tokenizer(start)
@@ -80,22 +86,21 @@ def main(argv: list[str] | None = None) -> Path:
             reward_processing_classes=reward_tokenizer,
             callbacks=[callbacks.MetricsJsonl(out / "metrics.jsonl")],
         )  # fmt: skip
-    if run.interrupt_at_step:
-        trainer.add_callback(callbacks.InterruptAt(run.interrupt_at_step))
-    resume = run.resume and any(out.glob("checkpoint-*"))
-    trainer.train(resume_from_checkpoint=True if resume else None)
+    stage.fit(trainer, run, out)
     tokenizer.pad_token = tokenizer.eos_token
-    final = models.save_trained(trainer, tokenizer, out, start)
     world = trainer.accelerator.num_processes
-    if trainer.accelerator.is_main_process:
-        info = {"stage": "rloo", "policy": run.policy, "reward_model": run.reward_model,
-                "steps": trainer.state.global_step, "world_size": world,
-                "global_batch": models.global_batch(args, world)}  # fmt: skip
-        models.publish(
-            "rloo", run, out, final, info, f"RLOO of {run.policy} against {run.reward_model}"
-        )
-    trainer.accelerator.wait_for_everyone()
-    return final
+    info = {"stage": "rloo", "policy": run.policy, "reward_model": run.reward_model,
+            "steps": trainer.state.global_step, "world_size": world,
+            "global_batch": models.global_batch(args, world)}  # fmt: skip
+    return stage.finish(
+        trainer,
+        tokenizer,
+        run,
+        out,
+        start,
+        info,
+        f"RLOO of {run.policy} against {run.reward_model}",
+    )
 
 
 if __name__ == "__main__":

@@ -18,11 +18,16 @@ HF directory, LoRA merged in) and `adapter/`; `model/` is registered as NAME for
 from __future__ import annotations
 
 import os
-import sys
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from assistant.models import EMBEDDED_NAME
+from rlhf import stage
+from rlhf.stage import setting
+
+if TYPE_CHECKING:
+    from trl import SFTConfig
 
 os.environ.setdefault("TRL_EXPERIMENTAL_SILENCE", "1")
 
@@ -31,28 +36,19 @@ os.environ.setdefault("TRL_EXPERIMENTAL_SILENCE", "1")
 class SFTRun:
     """Parley's settings for an SFT run (the rest are TRL `SFTConfig` settings)."""
 
-    model: str = field(default=EMBEDDED_NAME, metadata={"help": "model name, HF dir, or 'tiny'"})
-    data: str = field(
-        default="data/sft/seed.jsonl",
-        metadata={"help": "JSONL files or dataset dirs, comma-separated"},
-    )
-    eval_fraction: float = field(default=0.1, metadata={"help": "share held out for eval loss"})
-    name: str = field(default="sft", metadata={"help": "run directory and registered model name"})
-    use_lora: bool = field(
-        default=True, metadata={"help": "train LoRA adapters (else all weights)"}
-    )
-    lora_r: int = field(default=16, metadata={"help": "LoRA rank"})
-    lora_alpha: int = field(default=32, metadata={"help": "LoRA scaling numerator"})
-    lora_dropout: float = field(default=0.05, metadata={"help": "LoRA dropout"})
-    lora_target_modules: str = field(
-        default="all-linear", metadata={"help": "or q_proj,v_proj,..."}
-    )
-    lora_top_layers: int = field(
-        default=0, metadata={"help": "LoRA in the last N layers only (0: all); cheaper backward"}
-    )
-    resume: bool = field(default=False, metadata={"help": "continue from the last checkpoint"})
-    register: bool = field(default=True, metadata={"help": "register the model as NAME"})
-    interrupt_at_step: int = field(default=0, metadata={"help": "testing: stop as if killed here"})
+    model: str = setting(EMBEDDED_NAME, "model name, HF dir, or 'tiny'")
+    data: str = setting("data/sft/seed.jsonl", "JSONL files or dataset dirs, comma-separated")
+    eval_fraction: float = setting(0.1, "share held out for eval loss")
+    name: str = setting("sft", "run directory and registered model name")
+    use_lora: bool = setting(True, "train LoRA adapters (else all weights)")
+    lora_r: int = setting(16, "LoRA rank")
+    lora_alpha: int = setting(32, "LoRA scaling numerator")
+    lora_dropout: float = setting(0.05, "LoRA dropout")
+    lora_target_modules: str = setting("all-linear", "or q_proj,v_proj,...")
+    lora_top_layers: int = setting(0, "LoRA in the last N layers only (0: all); cheaper backward")
+    resume: bool = setting(False, "continue from the last checkpoint")
+    register: bool = setting(True, "register the model as NAME")
+    interrupt_at_step: int = setting(0, "testing: stop as if killed here")
 
 
 TRAINER_DEFAULTS = {
@@ -68,28 +64,25 @@ TRAINER_DEFAULTS = {
 }
 
 
+def parse(argv: list[str] | None = None) -> tuple[SFTRun, SFTConfig]:
+    """argv (a recipe and flags) -> the run's settings and TRL's `SFTConfig`."""
+    from trl import SFTConfig
+
+    return stage.parse("sft", SFTRun, SFTConfig, __doc__, TRAINER_DEFAULTS, argv)
+
+
 def main(argv: list[str] | None = None) -> Path:
+    """`python -m rlhf.sft` and `parley train sft`: `train(*parse(argv))`."""
+    return train(*parse(argv))
+
+
+def train(run: SFTRun, args: SFTConfig) -> Path:
     """Run one SFT stage; returns the final model directory."""
-    from rlhf import distributed
+    from trl import SFTTrainer
 
-    distributed.refuse_accelerate_fsdp_on_cpu("sft")
-    from trl import SFTConfig, SFTTrainer
+    from rlhf import callbacks, data, distributed, models
 
-    from rlhf import callbacks, data, models, recipe
-
-    run, args = recipe.parse(
-        sys.argv[1:] if argv is None else argv,
-        (SFTRun, SFTConfig),
-        prog="parley train sft",
-        doc=__doc__,
-        defaults={**TRAINER_DEFAULTS, **distributed.trainer_defaults()},
-    )
-    out = Path(args.output_dir if args.output_dir != "trainer_output" else "")
-    if not args.output_dir or args.output_dir == "trainer_output":
-        out = models.runs_dir() / run.name
-        args.output_dir = str(out)
-    out.mkdir(parents=True, exist_ok=True)
-
+    out = stage.output_dir(run, args)
     dataset = data.load_conversations(run.data)  # every record checked before any training
     train_set, eval_set = data.split(dataset, run.eval_fraction, args.seed)
     if eval_set is None:
@@ -117,11 +110,7 @@ def main(argv: list[str] | None = None) -> Path:
             peft_config=peft,
             callbacks=[callbacks.MetricsJsonl(out / "metrics.jsonl")],
         )
-    callbacks.use_loss_progress(trainer)
-    if run.interrupt_at_step:
-        trainer.add_callback(callbacks.InterruptAt(run.interrupt_at_step))
-    resume = run.resume and any(out.glob("checkpoint-*"))
-    trainer.train(resume_from_checkpoint=True if resume else None)
+    stage.fit(trainer, run, out)
 
     final = models.save_trained(trainer, tokenizer, out, start)
     held = distributed.params_per_rank(trainer.model)

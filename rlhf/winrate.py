@@ -25,30 +25,54 @@ HELDOUT_PROMPTS = Path(__file__).resolve().parents[1] / "data" / "sft" / "rl_hel
 
 
 def read_prompts(path: str | Path = HELDOUT_PROMPTS) -> list[str]:
-    from rlhf.ppo import read_prompts as read
+    from rlhf.data import read_prompts as read
 
     return [p[-1]["content"] for p in read(str(path))]
 
 
-def _answers(engine, prompts: list[str], seed: int, temperature: float, max_new: int) -> list[str]:
+def replies(engine, chats: list, params: list, workers: int | None = None) -> list[str]:
+    """Each chat's answer by `engine` (its own words: a tool call stays text), `workers` at a
+    time (default the engine's `n_seq`: llama.cpp decodes that many answers together)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    if hasattr(engine, "run_tools"):
+        engine.run_tools = False
+    backend = getattr(engine, "backend", None)  # llama.cpp's decodes n_seq answers at once
+    workers = workers or getattr(engine, "n_seq", 0) or getattr(backend, "n_seq", 1)
+    if workers <= 1:
+        return [engine.reply(c, p).text.strip() for c, p in zip(chats, params, strict=True)]
+    with ThreadPoolExecutor(workers) as pool:
+        done = pool.map(
+            lambda job: engine.reply(*job).text.strip(), zip(chats, params, strict=True)
+        )
+        return list(done)
+
+
+def answers(engine, prompts: list, seed: int, temperature: float, max_new: int) -> list[str]:
     from assistant.chat_context import chat_context
     from assistant.inference import GenerationParams
 
     params = GenerationParams(temperature=temperature, top_p=1.0, max_new_tokens=max_new, seed=seed)
-    return [engine.reply(chat_context(p), params).text.strip() for p in prompts]
+    return replies(engine, [chat_context(p) for p in prompts], [params] * len(prompts))
 
 
 def sample_answer_pairs(engine, prompts: list, temperatures: tuple[float, ...] = (0.7, 1.0),
                         max_new_tokens: int = 48, seed: int = 0) -> list[tuple]:  # fmt: skip
     """(prompt, answer a, answer b): each prompt answered once per temperature (2-4 answers,
-    different seeds), then every two different answers of a prompt make a pair."""
+    different seeds, all in one batch), then every two different answers of a prompt a pair."""
     from itertools import combinations
 
-    answers = [_answers(engine, prompts, seed + i, t, max_new_tokens)
-               for i, t in enumerate(temperatures)]  # fmt: skip
+    from assistant.chat_context import chat_context
+    from assistant.inference import GenerationParams
+
+    jobs = [(chat_context(p), GenerationParams(temperature=t, top_p=1.0, seed=seed + i,
+                                               max_new_tokens=max_new_tokens))
+            for i, t in enumerate(temperatures) for p in prompts]  # fmt: skip
+    said = replies(engine, [c for c, _ in jobs], [q for _, q in jobs])
+    answers = [said[i * len(prompts) : (i + 1) * len(prompts)] for i in range(len(temperatures))]
     rows = []
-    for prompt, said in zip(prompts, zip(*answers, strict=True), strict=True):
-        distinct = list(dict.fromkeys(said))
+    for prompt, mine in zip(prompts, zip(*answers, strict=True), strict=True):
+        distinct = list(dict.fromkeys(mine))
         rows += [(prompt, a, b) for a, b in combinations(distinct, 2)]
     return rows
 
@@ -56,8 +80,8 @@ def sample_answer_pairs(engine, prompts: list, temperatures: tuple[float, ...] =
 def sample_pairs(engine, prompts: list[str], temperature: float = 1.0, max_new_tokens: int = 48,
                  seed: int = 0) -> list[tuple[str, str, str]]:  # fmt: skip
     """(prompt, answer a, answer b): each prompt answered twice by the same model."""
-    a = _answers(engine, prompts, seed, temperature, max_new_tokens)
-    b = _answers(engine, prompts, seed + 1, temperature, max_new_tokens)
+    a = answers(engine, prompts, seed, temperature, max_new_tokens)
+    b = answers(engine, prompts, seed + 1, temperature, max_new_tokens)
     return list(zip(prompts, a, b, strict=True))
 
 
@@ -97,8 +121,8 @@ def winrate(
     `names`: what the result calls the two models (default: the engines' names, which for a
     directory is only its last part, e.g. "model" for both `sft/model` and `ppo/model`)."""
     name_a, name_b = names or (model_a.name, model_b.name)
-    a = _answers(model_a, prompts, seed, temperature, max_new_tokens)
-    b = _answers(model_b, prompts, seed, temperature, max_new_tokens)
+    a = answers(model_a, prompts, seed, temperature, max_new_tokens)
+    b = answers(model_b, prompts, seed, temperature, max_new_tokens)
     if judge == "reward-model":
         if not reward_model:
             from assistant.errors import UsageError
@@ -117,10 +141,17 @@ def winrate(
         outcomes = [_outcome(x, y) for x, y in zip(sa, sb, strict=True)]
     else:
         outcomes = judge_pairs(prompts, a, b, judge)
+    return compare(prompts, a, b, outcomes, judge, (name_a, name_b))
+
+
+def compare(prompts: list, a: list[str], b: list[str], outcomes: list[float], judge: str,
+            names: tuple[str, str]) -> dict[str, Any]:  # fmt: skip
+    """The win-rate record of answers `a` against `b` from per-prompt outcomes (1, 0.5, 0):
+    wins, ties, losses, the rate and its Wilson 95% interval, the first examples."""
     n = len(prompts)
     low, high = wilson(sum(outcomes), n)
     return {
-        "model": name_a, "against": name_b, "judge": judge, "orders": "both", "n": n,
+        "model": names[0], "against": names[1], "judge": judge, "orders": "both", "n": n,
         "wins": sum(o == 1.0 for o in outcomes),
         "ties": sum(o == 0.5 for o in outcomes),
         "losses": sum(o == 0.0 for o in outcomes),
@@ -135,8 +166,8 @@ def queue_for_humans(model_a, model_b, prompts: list[str], path: Path, seed: int
     """`--judge human`: both models' answers as an arena prompts file; returns the session key."""
     from assistant.rate.arena import enqueue_pairs
 
-    a = _answers(model_a, prompts, seed, 0.7, 64)
-    b = _answers(model_b, prompts, seed, 0.7, 64)
+    a = answers(model_a, prompts, seed, 0.7, 64)
+    b = answers(model_b, prompts, seed, 0.7, 64)
     pairs = [
         {"prompt": p, "responses": [{"model": model_a.name, "text": x},
                                     {"model": model_b.name, "text": y}]}

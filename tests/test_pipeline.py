@@ -33,8 +33,18 @@ def test_cpu_tiny_pipeline_end_to_end_then_resume(fast_tokenizer, tmp_path):
     assert (root / "sft_loss.png").stat().st_size > 1000 and (root / "ppo.png").exists()
     assert (root / "reward.png").exists() and (root / "winrate.png").exists()
     assert "## PPO samples" in text  # the policy's answers at the first and last step
+    assert "## Methods side by side" in text and "| PPO | " in text
+    assert "## `parley eval chat --split test`" in text and "| knowledge | " in text
+    assert re.search(r"\| SFT \| PPO \| embedded \|", text)
+    assert "## Wall time and peak memory per stage" in text and "| reward | " in text
     lineage = json.loads((root / "lineage.json").read_text())
     assert lineage["reward"]["data"] == str(root / "pairs.jsonl")
+    held = [json.loads(line) for line in (root / "pairs-heldout.jsonl").read_text().splitlines()]
+    trained = [json.loads(line) for line in (root / "pairs.jsonl").read_text().splitlines()]
+    assert {json.dumps(p["prompt"]) for p in held}.isdisjoint(
+        json.dumps(p["prompt"]) for p in trained
+    )
+    assert json.loads((root / "reward" / "eval.json").read_text())["pairs"] == len(held)
     assert lineage["ppo"]["reward_model"] == str(root / "reward" / "model")
     pairs = [json.loads(line) for line in (root / "pairs.jsonl").read_text().splitlines()]
     assert pairs and {p["annotator"] for p in pairs} <= {"careful", "brief", "warm", "thorough"}
@@ -76,10 +86,10 @@ def _finished_up_to_the_reward_model(root, accuracy: float, **more) -> None:
 
 def test_a_weak_reward_model_stops_the_pipeline_before_ppo(tmp_path, monkeypatch):
     from assistant.errors import ParleyError
-    from rlhf import distributed, pipeline
+    from rlhf import pipeline, stage
 
     calls = []
-    monkeypatch.setattr(distributed, "run_stage", lambda module, *a: calls.append(module))
+    monkeypatch.setattr(stage, "launch", lambda module, *a, **kw: calls.append(module))
     _finished_up_to_the_reward_model(tmp_path, 0.55)
     with pytest.raises(ParleyError) as stopped:
         pipeline.run("cpu-tiny", tmp_path, progress=lambda m: None, min_rm_accuracy=0.8)
@@ -91,15 +101,15 @@ def test_a_weak_reward_model_stops_the_pipeline_before_ppo(tmp_path, monkeypatch
 
 
 def test_force_runs_ppo_on_a_weak_reward_model_with_a_warning(tmp_path, monkeypatch):
-    from rlhf import distributed, pipeline
+    from rlhf import pipeline, stage
 
     class Stop(Exception):
         pass
 
-    def run_stage(module, *args):
+    def launch(module, *args, **settings):
         raise Stop(module)
 
-    monkeypatch.setattr(distributed, "run_stage", run_stage)
+    monkeypatch.setattr(stage, "launch", launch)
     _finished_up_to_the_reward_model(tmp_path, 0.55)
     said: list[str] = []
     with pytest.raises(Stop, match="rlhf.ppo"):
@@ -153,3 +163,56 @@ def test_each_prompt_is_answered_at_each_temperature_and_every_two_answers_make_
     assert said == [{"It is 63.", "It is 62."}, {"It is 63.", "63!"}, {"It is 62.", "63!"},
                     {"Cats purr.", "To calm."}]  # fmt: skip
     assert set(agreement) == {"careful", "brief", "warm", "thorough", "pool"}
+
+
+def test_the_held_out_prompts_are_in_no_training_pair_and_no_ppo_query():
+    from rlhf import pipeline
+
+    splits = pipeline.prompt_splits(pipeline.PRESETS["cpu-small"])
+    ids = {name: {r["id"] for r in rows} for name, rows in splits.items()}
+    assert len(ids["win"]) >= 100 and len(ids["heldout"]) >= 70 and len(ids["pairs"]) >= 300
+    for held in ("win", "heldout"):
+        assert not ids[held] & ids["pairs"] and not ids[held] & ids["rl"]
+    assert not ids["win"] & ids["heldout"] and ids["pairs"] <= ids["rl"]
+    families = {r["family"] for r in splits["win"]}
+    assert families == {"knowledge", "instructions", "tools", "explain", "followup"}
+
+
+def test_answers_are_sampled_several_at_a_time_and_come_back_in_order():
+    import threading
+    from dataclasses import dataclass
+
+    from assistant.inference import GenerationParams
+    from rlhf import winrate
+
+    @dataclass
+    class Said:
+        text: str
+
+    class Batched:
+        n_seq, run_tools = 4, True
+
+        def __init__(self):
+            self.together = threading.Barrier(4, timeout=30)  # four answers in flight at once
+
+        def reply(self, messages, params):
+            self.together.wait()
+            return Said(f" {messages[-1]['content']} at {params.temperature} ")
+
+    engine = Batched()
+    chats = [[{"role": "user", "content": f"q{i}"}] for i in range(8)]
+    said = winrate.replies(engine, chats, [GenerationParams(temperature=0.5)] * 8)
+    assert said == [f"q{i} at 0.5" for i in range(8)]
+    assert engine.run_tools is False  # a tool call stays the model's own text
+
+
+def test_an_unknown_method_is_one_clear_line(tmp_path):
+    from click.testing import CliRunner
+
+    from assistant.cli import main
+
+    result = CliRunner().invoke(
+        main, ["pipeline", "--preset", "cpu-tiny", "--dir", str(tmp_path), "--methods", "ppo,a2c"]
+    )
+    assert result.exit_code != 0
+    assert "unknown method 'a2c'; choose from ppo, rloo, dpo, bon" in result.output

@@ -114,22 +114,22 @@ def test_parley_train_reward_data_db_trains_on_the_stored_ratings(tiny_model_dir
 
 
 def test_pipeline_prefs_db_records_which_ratings_trained_the_reward_model(tmp_path, monkeypatch):
-    from rlhf import distributed, pipeline
+    from rlhf import pipeline, stage
 
     class Stop(Exception):
         pass
 
     seen = {}
 
-    def run_stage(module, args, nproc):
+    def launch(module, config, nproc=1, **settings):
         if module == "rlhf.ppo":
             raise Stop
-        seen["data"] = args[args.index("--data") + 1]
+        seen["data"] = settings["data"]
         out = tmp_path / "reward"
         out.mkdir()
         (out / "eval.json").write_text(json.dumps({"accuracy": 0.9, "pairs": 200}))
 
-    monkeypatch.setattr(distributed, "run_stage", run_stage)
+    monkeypatch.setattr(stage, "launch", launch)
     _ratings_db().close()
     (tmp_path / "sft" / "model").mkdir(parents=True)
     (tmp_path / "pairs.jsonl").write_text("")

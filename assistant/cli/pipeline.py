@@ -28,14 +28,36 @@ from assistant.cli.options import progress
     "--min-rm-accuracy", type=click.FloatRange(0, 1), default=None,
     help="Held-out accuracy the reward model needs before PPO (default: the preset's).",
 )  # fmt: skip
+@click.option(
+    "--methods",
+    default=None,
+    help="Comma-separated methods to compare with SFT: ppo, rloo, dpo, bon (best-of-n with the "
+    "reward model); PPO always runs (default: the preset's).",
+)
 def pipeline(
-    preset: str, root: str | None, prefs: str | None, nproc: int, force: bool,
+    preset: str,
+    root: str | None,
+    prefs: str | None,
+    nproc: int,
+    force: bool,
     min_rm_accuracy: float | None,
-) -> None:  # fmt: skip
+    methods: str | None,
+) -> None:
     """The whole RLHF chain, end to end; a killed run picks up where it stopped."""
     from rlhf.pipeline import run
 
-    report = run(preset, root, prefs, progress=progress, nproc=nproc, force=force,
-                 min_rm_accuracy=min_rm_accuracy)  # fmt: skip
+    chosen = (
+        tuple(dict.fromkeys(["ppo", *(m.strip() for m in methods.split(","))])) if methods else None
+    )
+    report = run(
+        preset,
+        root,
+        prefs,
+        progress=progress,
+        nproc=nproc,
+        force=force,
+        min_rm_accuracy=min_rm_accuracy,
+        methods=chosen,
+    )
     click.echo(report.read_text())
     click.echo(f"report: {report}")
