@@ -132,20 +132,34 @@ def child_sft(variant: str, steps: int, work: Path, embedded: Path) -> dict:
         if variant == "trl-default":
             from rlhf import data
 
-            train, _ = data.split(data.load_conversations(str(ROOT / "data/sft/seed.jsonl")),
-                                  SFT_EVAL_FRACTION, 0)  # fmt: skip
+            train, _ = data.split(
+                data.load_conversations(str(ROOT / "data/sft/seed.jsonl")), SFT_EVAL_FRACTION, 0
+            )
             args = SFTConfig(
-                output_dir=str(work / "out"), max_steps=steps + 1,
-                per_device_train_batch_size=SFT_BATCH, max_length=SFT_MAX_LENGTH, seed=0,
-                report_to="none", use_cpu=True, bf16=False,
+                output_dir=str(work / "out"),
+                max_steps=steps + 1,
+                per_device_train_batch_size=SFT_BATCH,
+                max_length=SFT_MAX_LENGTH,
+                seed=0,
+                report_to="none",
+                use_cpu=True,
+                bf16=False,
                 model_init_kwargs={"dtype": "float32"},
-            )  # fmt: skip
+            )
             SFTTrainer(model=str(embedded), args=args, train_dataset=train).train()
         else:
             from rlhf import sft
 
-            argv = ["--config", str(SFT_RECIPE), "--max_steps", str(steps + 1),
-                    "--output_dir", str(work / "out"), "--register", "false"]  # fmt: skip
+            argv = [
+                "--config",
+                str(SFT_RECIPE),
+                "--max_steps",
+                str(steps + 1),
+                "--output_dir",
+                str(work / "out"),
+                "--register",
+                "false",
+            ]
             if variant == "parley-padding-free":
                 argv += ["--padding_free", "true", "--max_length", "null"]
             sft.main(argv)
@@ -188,21 +202,42 @@ def child_ppo(variant: str, steps: int, work: Path, embedded: Path, reward: Path
             for m in lm + heads:
                 m.config.pad_token_id = tokenizer.pad_token_id
             lm[0].generation_config.pad_token_id = tokenizer.pad_token_id
-            args = PPOConfig(output_dir=str(work / "out"), per_device_train_batch_size=PPO_BATCH,
-                             response_length=PPO_RESPONSE, total_episodes=PPO_BATCH * steps,
-                             use_cpu=True)  # fmt: skip
-            PPOTrainer(args=args, processing_class=tokenizer, model=lm[0], ref_model=lm[1],
-                       reward_model=heads[0], value_model=heads[1],
-                       train_dataset=dataset).train()  # fmt: skip
+            args = PPOConfig(
+                output_dir=str(work / "out"),
+                per_device_train_batch_size=PPO_BATCH,
+                response_length=PPO_RESPONSE,
+                total_episodes=PPO_BATCH * steps,
+                use_cpu=True,
+            )
+            PPOTrainer(
+                args=args,
+                processing_class=tokenizer,
+                model=lm[0],
+                ref_model=lm[1],
+                reward_model=heads[0],
+                value_model=heads[1],
+                train_dataset=dataset,
+            ).train()
         else:
             from dataclasses import fields
 
             from assistant.models import EMBEDDED_NAME
             from rlhf import ppo
 
-            argv = ["--config", str(PPO_RECIPE), "--policy", EMBEDDED_NAME,
-                    "--reward_model", str(reward), "--total_episodes", str(PPO_BATCH * steps),
-                    "--output_dir", str(work / "out"), "--register", "false"]  # fmt: skip
+            argv = [
+                "--config",
+                str(PPO_RECIPE),
+                "--policy",
+                EMBEDDED_NAME,
+                "--reward_model",
+                str(reward),
+                "--total_episodes",
+                str(PPO_BATCH * steps),
+                "--output_dir",
+                str(work / "out"),
+                "--register",
+                "false",
+            ]
             if "sample_prompts" in {f.name for f in fields(ppo.PPORun)}:
                 argv += ["--sample_prompts", "0"]
             if variant == "parley-lora":
@@ -231,8 +266,17 @@ def spawn(kind: str, variant: str, steps: int, work: Path, extra: list[str]) -> 
     """One run in a fresh child process; adds its peak RSS (MB) and wall time."""
     work.mkdir(parents=True, exist_ok=True)
     result, log = work / "result.json", work / "log.txt"
-    cmd = [sys.executable, __file__, "--child", f"{kind}:{variant}", "--steps", str(steps),
-           "--workdir", str(work), *extra]  # fmt: skip
+    cmd = [
+        sys.executable,
+        __file__,
+        "--child",
+        f"{kind}:{variant}",
+        "--steps",
+        str(steps),
+        "--workdir",
+        str(work),
+        *extra,
+    ]
     t0 = time.perf_counter()
     with log.open("w") as f:
         proc = subprocess.Popen(cmd, stdout=f, stderr=subprocess.STDOUT, cwd=ROOT)
@@ -363,9 +407,11 @@ def main(argv: list[str] | None = None) -> None:
         r = results[kind]
         steps = f"{r['steps_per_run']} timed step(s) a run"
         print(f"\n{names[kind]} (median of {args.runs}, {steps}):\n\n{r['table']}")
-    print(f"\n{os.cpu_count()} CPUs, load average {load_before[0]:.2f} before, "
-          f"{load_after[0]:.2f} after; {wall:.0f} s; torch {machine['torch']}, "
-          f"trl {machine['trl']}; JSON: {args.out}")  # fmt: skip
+    print(
+        f"\n{os.cpu_count()} CPUs, load average {load_before[0]:.2f} before, "
+        f"{load_after[0]:.2f} after; {wall:.0f} s; torch {machine['torch']}, "
+        f"trl {machine['trl']}; JSON: {args.out}"
+    )
 
 
 if __name__ == "__main__":

@@ -218,22 +218,32 @@ def human_pairs_file(out_dir: Path, database: str | Path | None = None) -> tuple
 
     db_path = Path(database) if database else paths.database_path()
     if not db_path.exists():
-        raise DataError(f"--prefs db: no database at {db_path}; rate answers in `parley arena` "
-                        "or the chat first")  # fmt: skip
+        raise DataError(
+            f"--prefs db: no database at {db_path}; rate answers in `parley arena` "
+            "or the chat first"
+        )
     conn = store.connect(db_path)
     try:
         pairs = prefs.training_pairs(conn)
     finally:
         conn.close()
     if not pairs.rows:
-        raise DataError(f"--prefs db: {db_path} has no rating that makes a pair (votes, picks, "
-                        "edits, thumbs or stars on two answers to one message)")  # fmt: skip
+        raise DataError(
+            f"--prefs db: {db_path} has no rating that makes a pair (votes, picks, "
+            "edits, thumbs or stars on two answers to one message)"
+        )
     out_dir.mkdir(parents=True, exist_ok=True)
     path = out_dir / "human_pairs.jsonl"
     path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in pairs.rows))
-    info = {"database": str(db_path), "pairs": len(pairs.rows), "by_source": pairs.by_source,
-            "duplicates": pairs.duplicates, "ties_dropped": pairs.ties_dropped,
-            "both_bad": pairs.both_bad, "rating_ids": pairs.rating_ids}  # fmt: skip
+    info = {
+        "database": str(db_path),
+        "pairs": len(pairs.rows),
+        "by_source": pairs.by_source,
+        "duplicates": pairs.duplicates,
+        "ties_dropped": pairs.ties_dropped,
+        "both_bad": pairs.both_bad,
+        "rating_ids": pairs.rating_ids,
+    }
     (out_dir / "human_pairs.json").write_text(json.dumps(info, indent=2))
     return path, info
 

@@ -154,8 +154,9 @@ def params_per_rank(model) -> list[int]:
     sharded them (a DTensor's local shard). A collective: every rank calls it."""
     import torch.distributed as dist
 
-    local = sum(p.to_local().numel() if hasattr(p, "to_local") else p.numel()
-                for p in model.parameters())  # fmt: skip
+    local = sum(
+        p.to_local().numel() if hasattr(p, "to_local") else p.numel() for p in model.parameters()
+    )
     if not (dist.is_available() and dist.is_initialized()):
         return [local]
     counts: list[int] = [0] * dist.get_world_size()

@@ -79,14 +79,23 @@ def train(run: DPORun, args: DPOConfig) -> Path:
     )
     with distributed.fsdp_on_cpu():
         trainer = DPOTrainer(
-            model=str(start), args=args, train_dataset=pairs, processing_class=tokenizer,
-            peft_config=peft, callbacks=[callbacks.MetricsJsonl(out / "metrics.jsonl")],
-        )  # fmt: skip
+            model=str(start),
+            args=args,
+            train_dataset=pairs,
+            processing_class=tokenizer,
+            peft_config=peft,
+            callbacks=[callbacks.MetricsJsonl(out / "metrics.jsonl")],
+        )
     stage.fit(trainer, run, out)
     world = trainer.accelerator.num_processes
-    info = {"stage": "dpo", "base": run.model, "data": run.data,
-            "steps": trainer.state.global_step, "world_size": world,
-            "global_batch": models.global_batch(args, world)}  # fmt: skip
+    info = {
+        "stage": "dpo",
+        "base": run.model,
+        "data": run.data,
+        "steps": trainer.state.global_step,
+        "world_size": world,
+        "global_batch": models.global_batch(args, world),
+    }
     return stage.finish(
         trainer, tokenizer, run, out, start, info, f"DPO of {run.model} on {run.data}"
     )

@@ -194,10 +194,19 @@ def comma_list(text: str, n: int) -> bool:
 
 
 INSTRUCTIONS: dict[str, Callable[..., bool]] = {
-    "max_words": max_words, "one_word": one_word, "yes_no": yes_no, "lowercase": lowercase,
-    "bullets": bullets, "include": include, "exclude": exclude, "start_with": start_with,
-    "end_with": end_with, "sentences": sentences, "json": json_key, "comma_list": comma_list,
-}  # fmt: skip
+    "max_words": max_words,
+    "one_word": one_word,
+    "yes_no": yes_no,
+    "lowercase": lowercase,
+    "bullets": bullets,
+    "include": include,
+    "exclude": exclude,
+    "start_with": start_with,
+    "end_with": end_with,
+    "sentences": sentences,
+    "json": json_key,
+    "comma_list": comma_list,
+}
 
 
 def follows(text: str, check: dict) -> bool:

@@ -134,8 +134,14 @@ def answer(engine, messages, params, patience: int) -> str:
     return text
 
 
-def evaluate(engine, requests: list[dict[str, Any]], describe_tools: bool = False,
-             max_new_tokens: int = 128, patience: int = 24, progress=None) -> ToolEval:  # fmt: skip
+def evaluate(
+    engine,
+    requests: list[dict[str, Any]],
+    describe_tools: bool = False,
+    max_new_tokens: int = 128,
+    patience: int = 24,
+    progress=None,
+) -> ToolEval:
     """Greedy answers to every request, scored (see the module docstring)."""
     from assistant.inference import GenerationParams
 

@@ -219,8 +219,7 @@ def clustered(groups: list[list[bool]]) -> dict[str, Any]:
         elif rate in (0.0, 1.0):  # every answer agrees: nothing says the seeds were independent
             effective = prompts
     low, high = wilson(rate * effective, effective)
-    return {"k": k, "n": n, "rate": rate,
-            "ci95": [round(low, 3), round(high, 3)]}  # fmt: skip
+    return {"k": k, "n": n, "rate": rate, "ci95": [round(low, 3), round(high, 3)]}
 
 
 def summarize(marks: list[dict[str, bool | None]], ids: list | None = None) -> dict[str, Any]:
@@ -321,8 +320,15 @@ def table(results: list[dict[str, Any]], names: list[str]) -> str:
         cells = [cell(r["axes"][key]) if key in r["axes"] else "-" for r in results]
         if any(c != "-" for c in cells):
             rows.append((label + (" ↓" if lower else ""), cells))
-    rows.append(("time", [f"{r['seconds']:.0f} s, {r['answers']} answers, {r['tokens']} tokens"
-                          for r in results]))  # fmt: skip
+    rows.append(
+        (
+            "time",
+            [
+                f"{r['seconds']:.0f} s, {r['answers']} answers, {r['tokens']} tokens"
+                for r in results
+            ],
+        )
+    )
     width = max(len(c) for _, cells in rows for c in [*cells, *names]) + 2
     lines = ["".ljust(24) + "".join(n.ljust(width) for n in names)]
     lines += [f"{label:<24}" + "".join(c.ljust(width) for c in cells) for label, cells in rows]
@@ -343,8 +349,10 @@ def category_table(results: list[dict[str, Any]], names: list[str]) -> str:
     lines = ["category".ljust(28) + "".join(n.ljust(width) for n in names)]
     for key in keys:
         cells = [r["categories"].get(key) for r in results]
-        lines.append(key.ljust(28) + "".join(
-            (f"{c['rate']:.0%} n={c['n']}" if c else "-").ljust(width) for c in cells))  # fmt: skip
+        lines.append(
+            key.ljust(28)
+            + "".join((f"{c['rate']:.0%} n={c['n']}" if c else "-").ljust(width) for c in cells)
+        )
     return "\n".join(line.rstrip() for line in lines)
 
 

@@ -111,9 +111,14 @@ def load_tokenizer(path: str | Path) -> PreTrainedTokenizerBase:
 
 
 def lora_config(
-    r: int, alpha: int, dropout: float, targets: str, task_type: str = "CAUSAL_LM",
-    top_layers: int = 0, model_path: str | Path | None = None,
-):  # fmt: skip
+    r: int,
+    alpha: int,
+    dropout: float,
+    targets: str,
+    task_type: str = "CAUSAL_LM",
+    top_layers: int = 0,
+    model_path: str | Path | None = None,
+):
     """LoRA on `targets`; with `top_layers` N > 0, only in the last N transformer layers, so
     backpropagation stops there (a CPU-time lever: the lower layers only run forward)."""
     from peft import LoraConfig
@@ -136,9 +141,13 @@ def lora_config(
                 "down_proj",
             ]
     return LoraConfig(
-        r=r, lora_alpha=alpha, lora_dropout=dropout, target_modules=target_modules,
-        task_type=task_type, layers_to_transform=layers,
-    )  # fmt: skip
+        r=r,
+        lora_alpha=alpha,
+        lora_dropout=dropout,
+        target_modules=target_modules,
+        task_type=task_type,
+        layers_to_transform=layers,
+    )
 
 
 def save_final(model, tokenizer, out: Path) -> tuple[Path, Path | None]:
@@ -190,8 +199,9 @@ def _finish_gathered(out: Path, tokenizer, start: Path) -> None:
     gathered.rename(out / "adapter")
     seq_cls = str(PeftConfig.from_pretrained(out / "adapter").task_type) == "SEQ_CLS"
     auto = AutoModelForSequenceClassification if seq_cls else AutoModelForCausalLM
-    base = auto.from_pretrained(start, dtype="float32", use_safetensors=True,
-                                **({"num_labels": 1} if seq_cls else {}))  # fmt: skip
+    base = auto.from_pretrained(
+        start, dtype="float32", use_safetensors=True, **({"num_labels": 1} if seq_cls else {})
+    )
     if seq_cls:
         base.config.pad_token_id = tokenizer.pad_token_id  # the reward model's distinct pad
     merged = PeftModel.from_pretrained(base, out / "adapter").merge_and_unload()

@@ -228,9 +228,13 @@ def _parley_trainer(
                 logs["objective/rm_score"] = sum(self._raw) / max(len(self._raw), 1)
                 self._rollout, self._raw = [], []
                 if run is not None and run.target_kl > 0:  # the coefficient for the next step
-                    self.args.kl_coef = adapt_kl(self.args.kl_coef, logs["objective/kl"],
-                                                 run.target_kl, self.args.batch_size,
-                                                 run.kl_horizon)  # fmt: skip
+                    self.args.kl_coef = adapt_kl(
+                        self.args.kl_coef,
+                        logs["objective/kl"],
+                        run.target_kl,
+                        self.args.batch_size,
+                        run.kl_horizon,
+                    )
             super().log(logs, *a, **kw)  # metrics.jsonl has the step before any stop
             score = logs.get("objective/rm_score")
             if run is not None and score is not None:
@@ -274,9 +278,17 @@ def _parley_trainer(
                 with path.open("a") as f:
                     for row in df.to_dict("records")[:rows]:  # ranks' batches wrap around
                         answer = row["model response"].replace(DISTINCT_PAD, "")  # TRL keeps pads
-                        f.write(json.dumps({"step": step, "prompt": row["query"],
-                                            "response": answer,
-                                            "reward": float(row["score"])}) + "\n")  # fmt: skip
+                        f.write(
+                            json.dumps(
+                                {
+                                    "step": step,
+                                    "prompt": row["query"],
+                                    "response": answer,
+                                    "reward": float(row["score"]),
+                                }
+                            )
+                            + "\n"
+                        )
                 shown(df)
 
             ppo_trainer.print_rich_table = keep
@@ -362,12 +374,20 @@ def train(run: PPORun, args: PPOConfig) -> Path:
     hooks = [callbacks.MetricsJsonl(out / "metrics.jsonl", step_offset=done_steps)]
     if run.interrupt_at_step:  # counted from this run's start, as TRL counts
         hooks.append(callbacks.InterruptAt(run.interrupt_at_step))
-    trainer = _parley_trainer(PPOTrainer, out / "samples.jsonl", done_steps, run.sample_prompts,
-                              run)(
-        args=args, processing_class=tokenizer, model=policy, ref_model=ref, reward_model=reward,
-        value_model=value, train_dataset=dataset, peft_config=peft,
-        eval_dataset=samples if run.sample_prompts else None, callbacks=hooks,
-    )  # fmt: skip
+    trainer = _parley_trainer(
+        PPOTrainer, out / "samples.jsonl", done_steps, run.sample_prompts, run
+    )(
+        args=args,
+        processing_class=tokenizer,
+        model=policy,
+        ref_model=ref,
+        reward_model=reward,
+        value_model=value,
+        train_dataset=dataset,
+        peft_config=peft,
+        eval_dataset=samples if run.sample_prompts else None,
+        callbacks=hooks,
+    )
     if done_steps:
         import torch
 
@@ -387,10 +407,16 @@ def train(run: PPORun, args: PPOConfig) -> Path:
     wrapper = trainer.accelerator.unwrap_model(trainer.model)  # policy + value model
     policy = getattr(wrapper, "policy", wrapper)
     tokenizer.padding_side = "right"
-    info = {"stage": "ppo", "policy": run.policy, "reward_model": run.reward_model,
-            "prompts": run.prompts, "steps": done_steps + trainer.state.global_step,
-            "world_size": args.world_size, "global_batch": args.batch_size,
-            "stopped_early": stopped}  # fmt: skip
+    info = {
+        "stage": "ppo",
+        "policy": run.policy,
+        "reward_model": run.reward_model,
+        "prompts": run.prompts,
+        "steps": done_steps + trainer.state.global_step,
+        "world_size": args.world_size,
+        "global_batch": args.batch_size,
+        "stopped_early": stopped,
+    }
     return stage.finish(
         trainer,
         tokenizer,

@@ -108,8 +108,9 @@ def checks(prompts: Sequence[Any], completions: Sequence[Any], **kw: Any) -> lis
         if lang and eval_checks.in_language(plain, lang) is False:
             score -= 2.0
         has_tool_fact = "tool" in kw and kw["tool"] is not None
-        score += _tool_points(asked, text, _fact(kw, "tool", i), has_tool_fact,
-                              _fact(kw, "arguments", i))  # fmt: skip
+        score += _tool_points(
+            asked, text, _fact(kw, "tool", i), has_tool_fact, _fact(kw, "arguments", i)
+        )
         if eval_checks.loops(text):
             score -= 3.0
         if unfinished(text):
@@ -282,6 +283,9 @@ def label_pairs(
             pick = prefer(annotators_module.get(name), prompt, a, b, noise, seed * 100003 + i)
             rubric = prefer(annotators_module.get(name), prompt, a, b, 0.0, seed * 100003 + i)
         chosen, rejected = (a, b) if pick == 0 else (b, a)
-        out.append(preference_record(prompt, text_of(chosen), text_of(rejected), annotator=name,
-                                     flipped=pick != rubric))  # fmt: skip
+        out.append(
+            preference_record(
+                prompt, text_of(chosen), text_of(rejected), annotator=name, flipped=pick != rubric
+            )
+        )
     return out

@@ -119,13 +119,15 @@ def measure(
     return {
         "pairs": len(margins),
         "accuracy": float((margins > 0).mean()),
-        "rubric_accuracy": rubric_accuracy(list(pairs["chosen"]), list(pairs["rejected"]),
-                                           margins.tolist(), flipped or set()),
+        "rubric_accuracy": rubric_accuracy(
+            list(pairs["chosen"]), list(pairs["rejected"]), margins.tolist(), flipped or set()
+        ),
         "mean_margin": float(margins.mean()),
         "length_bias": bias,
-        "judge_agreement": judge_agreement(prompts, list(pairs["chosen"]),
-                                           list(pairs["rejected"]), margins.tolist()),
-    }  # fmt: skip
+        "judge_agreement": judge_agreement(
+            prompts, list(pairs["chosen"]), list(pairs["rejected"]), margins.tolist()
+        ),
+    }
 
 
 def rubric_accuracy(chosen, rejected, margins, flipped: set[tuple[str, str]]) -> float:
@@ -138,8 +140,10 @@ def rubric_accuracy(chosen, rejected, margins, flipped: set[tuple[str, str]]) ->
 
     if not margins:
         return float("nan")
-    right = [(m > 0) != ((text_of(c), text_of(r)) in flipped)
-             for c, r, m in zip(chosen, rejected, margins, strict=True)]  # fmt: skip
+    right = [
+        (m > 0) != ((text_of(c), text_of(r)) in flipped)
+        for c, r, m in zip(chosen, rejected, margins, strict=True)
+    ]
     return sum(right) / len(right)
 
 
@@ -215,11 +219,18 @@ def train(run: RewardRun, args: RewardConfig) -> Path:
     held = distributed.params_per_rank(trainer.model)
     world = trainer.accelerator.num_processes
     if trainer.accelerator.is_main_process:
-        report = {"stage": "reward", "base": run.model, "data": run.data,
-                  "train_pairs": len(train_set), "steps": trainer.state.global_step,
-                  "world_size": world, "global_batch": models.global_batch(args, world),
-                  "fsdp": bool(trainer.is_fsdp_enabled), "params_per_rank": held,
-                  "human_pairs": human["pairs"] if human else 0}  # fmt: skip
+        report = {
+            "stage": "reward",
+            "base": run.model,
+            "data": run.data,
+            "train_pairs": len(train_set),
+            "steps": trainer.state.global_step,
+            "world_size": world,
+            "global_batch": models.global_batch(args, world),
+            "fsdp": bool(trainer.is_fsdp_enabled),
+            "params_per_rank": held,
+            "human_pairs": human["pairs"] if human else 0,
+        }
         if eval_set is not None:  # measured on the model as saved, on rank 0
             from transformers import AutoModelForSequenceClassification
 

@@ -81,17 +81,25 @@ def train(run: RLOORun, args: RLOOConfig) -> Path:
     args.model_init_kwargs = {"dtype": "float32", "use_safetensors": True}
     with distributed.fsdp_on_cpu():
         trainer = RLOOTrainer(
-            model=str(start), reward_funcs=run.reward_model, args=args,
-            train_dataset=Dataset.from_dict({"prompt": prompts}), processing_class=tokenizer,
+            model=str(start),
+            reward_funcs=run.reward_model,
+            args=args,
+            train_dataset=Dataset.from_dict({"prompt": prompts}),
+            processing_class=tokenizer,
             reward_processing_classes=reward_tokenizer,
             callbacks=[callbacks.MetricsJsonl(out / "metrics.jsonl")],
-        )  # fmt: skip
+        )
     stage.fit(trainer, run, out)
     tokenizer.pad_token = tokenizer.eos_token
     world = trainer.accelerator.num_processes
-    info = {"stage": "rloo", "policy": run.policy, "reward_model": run.reward_model,
-            "steps": trainer.state.global_step, "world_size": world,
-            "global_batch": models.global_batch(args, world)}  # fmt: skip
+    info = {
+        "stage": "rloo",
+        "policy": run.policy,
+        "reward_model": run.reward_model,
+        "steps": trainer.state.global_step,
+        "world_size": world,
+        "global_batch": models.global_batch(args, world),
+    }
     return stage.finish(
         trainer,
         tokenizer,

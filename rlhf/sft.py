@@ -96,9 +96,13 @@ def train(run: SFTRun, args: SFTConfig) -> Path:
     peft = None
     if run.use_lora:
         peft = models.lora_config(
-            run.lora_r, run.lora_alpha, run.lora_dropout, run.lora_target_modules,
-            top_layers=run.lora_top_layers, model_path=start,
-        )  # fmt: skip
+            run.lora_r,
+            run.lora_alpha,
+            run.lora_dropout,
+            run.lora_target_modules,
+            top_layers=run.lora_top_layers,
+            model_path=start,
+        )
     args.model_init_kwargs = {"dtype": "float32", "use_safetensors": True}
     with distributed.fsdp_on_cpu():
         trainer = SFTTrainer(

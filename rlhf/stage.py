@@ -26,9 +26,13 @@ def setting(default: Any, help: str) -> Any:
 
 
 def parse(
-    stage: str, run_class: type, config_class: type, doc: str, defaults: dict[str, Any],
+    stage: str,
+    run_class: type,
+    config_class: type,
+    doc: str,
+    defaults: dict[str, Any],
     argv: list[str] | None = None,
-) -> tuple[Any, Any]:  # fmt: skip
+) -> tuple[Any, Any]:
     """argv (default `sys.argv[1:]`) -> (the stage's settings, TRL's config): the recipe first,
     then flags; the stage's `TRAINER_DEFAULTS` and the distributed ones under both."""
     from rlhf import distributed, recipe

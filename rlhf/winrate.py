@@ -56,8 +56,13 @@ def answers(engine, prompts: list, seed: int, temperature: float, max_new: int) 
     return replies(engine, [chat_context(p) for p in prompts], [params] * len(prompts))
 
 
-def sample_answer_pairs(engine, prompts: list, temperatures: tuple[float, ...] = (0.7, 1.0),
-                        max_new_tokens: int = 48, seed: int = 0) -> list[tuple]:  # fmt: skip
+def sample_answer_pairs(
+    engine,
+    prompts: list,
+    temperatures: tuple[float, ...] = (0.7, 1.0),
+    max_new_tokens: int = 48,
+    seed: int = 0,
+) -> list[tuple]:
     """(prompt, answer a, answer b): each prompt answered once per temperature (2-4 answers,
     different seeds, all in one batch), then every two different answers of a prompt a pair."""
     from itertools import combinations
@@ -65,9 +70,16 @@ def sample_answer_pairs(engine, prompts: list, temperatures: tuple[float, ...] =
     from assistant.chat_context import chat_context
     from assistant.inference import GenerationParams
 
-    jobs = [(chat_context(p), GenerationParams(temperature=t, top_p=1.0, seed=seed + i,
-                                               max_new_tokens=max_new_tokens))
-            for i, t in enumerate(temperatures) for p in prompts]  # fmt: skip
+    jobs = [
+        (
+            chat_context(p),
+            GenerationParams(
+                temperature=t, top_p=1.0, seed=seed + i, max_new_tokens=max_new_tokens
+            ),
+        )
+        for i, t in enumerate(temperatures)
+        for p in prompts
+    ]
     said = replies(engine, [c for c, _ in jobs], [q for _, q in jobs])
     answers = [said[i * len(prompts) : (i + 1) * len(prompts)] for i in range(len(temperatures))]
     rows = []
@@ -77,8 +89,9 @@ def sample_answer_pairs(engine, prompts: list, temperatures: tuple[float, ...] =
     return rows
 
 
-def sample_pairs(engine, prompts: list[str], temperature: float = 1.0, max_new_tokens: int = 48,
-                 seed: int = 0) -> list[tuple[str, str, str]]:  # fmt: skip
+def sample_pairs(
+    engine, prompts: list[str], temperature: float = 1.0, max_new_tokens: int = 48, seed: int = 0
+) -> list[tuple[str, str, str]]:
     """(prompt, answer a, answer b): each prompt answered twice by the same model."""
     a = answers(engine, prompts, seed, temperature, max_new_tokens)
     b = answers(engine, prompts, seed + 1, temperature, max_new_tokens)
@@ -110,10 +123,16 @@ def judge_pairs(
 
 
 def winrate(
-    model_a, model_b, prompts: list[str], judge: str = "judge", reward_model: str | None = None,
-    temperature: float = 0.7, max_new_tokens: int = 64, seed: int = 0,
+    model_a,
+    model_b,
+    prompts: list[str],
+    judge: str = "judge",
+    reward_model: str | None = None,
+    temperature: float = 0.7,
+    max_new_tokens: int = 64,
+    seed: int = 0,
     names: tuple[str, str] | None = None,
-) -> dict[str, Any]:  # fmt: skip
+) -> dict[str, Any]:
     """How often `model_a`'s answer beats `model_b`'s (engines), by the judge; ties count half.
     An annotator judges each pair in both orders (`judge_pairs`); the reward model scores each
     answer on its own.
@@ -144,22 +163,33 @@ def winrate(
     return compare(prompts, a, b, outcomes, judge, (name_a, name_b))
 
 
-def compare(prompts: list, a: list[str], b: list[str], outcomes: list[float], judge: str,
-            names: tuple[str, str]) -> dict[str, Any]:  # fmt: skip
+def compare(
+    prompts: list,
+    a: list[str],
+    b: list[str],
+    outcomes: list[float],
+    judge: str,
+    names: tuple[str, str],
+) -> dict[str, Any]:
     """The win-rate record of answers `a` against `b` from per-prompt outcomes (1, 0.5, 0):
     wins, ties, losses, the rate and its Wilson 95% interval, the first examples."""
     n = len(prompts)
     low, high = wilson(sum(outcomes), n)
     return {
-        "model": names[0], "against": names[1], "judge": judge, "orders": "both", "n": n,
+        "model": names[0],
+        "against": names[1],
+        "judge": judge,
+        "orders": "both",
+        "n": n,
         "wins": sum(o == 1.0 for o in outcomes),
         "ties": sum(o == 0.5 for o in outcomes),
         "losses": sum(o == 0.0 for o in outcomes),
-        "winrate": sum(outcomes) / n if n else 0.0, "ci95": [low, high],
+        "winrate": sum(outcomes) / n if n else 0.0,
+        "ci95": [low, high],
         "examples": [{"prompt": p, "a": x, "b": y} for p, x, y in zip(prompts, a, b, strict=True)][
             :5
         ],
-    }  # fmt: skip
+    }
 
 
 def queue_for_humans(model_a, model_b, prompts: list[str], path: Path, seed: int = 0) -> str:
@@ -169,10 +199,12 @@ def queue_for_humans(model_a, model_b, prompts: list[str], path: Path, seed: int
     a = answers(model_a, prompts, seed, 0.7, 64)
     b = answers(model_b, prompts, seed, 0.7, 64)
     pairs = [
-        {"prompt": p, "responses": [{"model": model_a.name, "text": x},
-                                    {"model": model_b.name, "text": y}]}
+        {
+            "prompt": p,
+            "responses": [{"model": model_a.name, "text": x}, {"model": model_b.name, "text": y}],
+        }
         for p, x, y in zip(prompts, a, b, strict=True)
-    ]  # fmt: skip
+    ]
     return enqueue_pairs(path, pairs)
 
 
@@ -186,11 +218,18 @@ def human_winrate(conn, path: Path, model: str, against: str) -> dict[str, Any] 
     counted = [v for v in votes if v["vote"] != "skip"]
     if not counted:
         return None
-    wins = sum(1.0 if v["winner"] == model else 0.5 if v["winner"] is None else 0.0
-               for v in counted)  # fmt: skip
+    wins = sum(
+        1.0 if v["winner"] == model else 0.5 if v["winner"] is None else 0.0 for v in counted
+    )
     low, high = wilson(wins, len(counted))
-    return {"model": model, "against": against, "judge": "human", "n": len(counted),
-            "wins": sum(v["winner"] == model for v in counted),
-            "ties": sum(v["winner"] is None for v in counted),
-            "winrate": wins / len(counted), "ci95": [low, high],
-            "annotators": sorted({v["annotator"] for v in counted})}  # fmt: skip
+    return {
+        "model": model,
+        "against": against,
+        "judge": "human",
+        "n": len(counted),
+        "wins": sum(v["winner"] == model for v in counted),
+        "ties": sum(v["winner"] is None for v in counted),
+        "winrate": wins / len(counted),
+        "ci95": [low, high],
+        "annotators": sorted({v["annotator"] for v in counted}),
+    }

@@ -48,14 +48,22 @@ def inputs(home, tiny_model_dir, tmp_path_factory) -> dict[str, Path]:
     from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
     root = tmp_path_factory.mktemp("inputs")
-    chats = [[{"role": "user", "content": f"question {i} about things?"},
-              {"role": "assistant", "content": "Here is an answer " + "word " * (i % 5)}]
-             for i in range(16)]  # fmt: skip
+    chats = [
+        [
+            {"role": "user", "content": f"question {i} about things?"},
+            {"role": "assistant", "content": "Here is an answer " + "word " * (i % 5)},
+        ]
+        for i in range(16)
+    ]
     (root / "sft.jsonl").write_text("".join(json.dumps({"messages": c}) + "\n" for c in chats))
-    pairs = [{"prompt": [{"role": "user", "content": f"question {i}?"}],
-              "chosen": [{"role": "assistant", "content": "Sure, here it is."}],
-              "rejected": [{"role": "assistant", "content": "no " * (3 + i % 4)}]}
-             for i in range(16)]  # fmt: skip
+    pairs = [
+        {
+            "prompt": [{"role": "user", "content": f"question {i}?"}],
+            "chosen": [{"role": "assistant", "content": "Sure, here it is."}],
+            "rejected": [{"role": "assistant", "content": "no " * (3 + i % 4)}],
+        }
+        for i in range(16)
+    ]
     (root / "prefs.jsonl").write_text("".join(json.dumps(p) + "\n" for p in pairs))
     (root / "prompts.txt").write_text("Say hi.\nName a colour.\nCount to three.\nWhat is tea?\n")
     torch.manual_seed(0)
@@ -73,21 +81,97 @@ def argv(stage: str, inputs: dict[str, Path], out: Path, per_device: int, *extra
     common = ["--output_dir", str(out), "--per_device_train_batch_size", pd]
     model, rm, prompts = str(inputs["model"]), str(inputs["rm"]), str(inputs["prompts"])
     per_stage = {
-        "sft": ["--config", "sft-cpu-tiny", "--model", model, "--data", str(inputs["sft"]),
-                "--max_steps", "4", "--eval_fraction", "0", "--max_length", "96",
-                "--save_steps", "1", "--logging_steps", "1", "--register", "false"],
-        "reward": ["--config", "reward-cpu-tiny", "--model", model, "--data",
-                   str(inputs["prefs"]), "--max_steps", "3", "--eval_fraction", "0.25",
-                   "--logging_steps", "1", "--learning_rate", "0.01", "--save_steps", "3"],
-        "dpo": ["--config", "dpo-cpu-tiny", "--model", model, "--data", str(inputs["prefs"]),
-                "--max_steps", "3", "--save_steps", "3", "--name", f"dpo-{out.parent.name}"],
-        "ppo": ["--config", "ppo-cpu-tiny", "--policy", model, "--reward_model", rm,
-                "--prompts", prompts, "--total_episodes", "8", "--response_length", "8",
-                "--local_rollout_forward_batch_size", pd, "--temperature", "0.01",
-                "--sample_prompts", "2", "--save_steps", "1", "--register", "false"],
-        "rloo": ["--config", "rloo-cpu-tiny", "--policy", model, "--reward_model", rm,
-                 "--prompts", prompts, "--max_steps", "2", "--register", "false"],
-    }  # fmt: skip
+        "sft": [
+            "--config",
+            "sft-cpu-tiny",
+            "--model",
+            model,
+            "--data",
+            str(inputs["sft"]),
+            "--max_steps",
+            "4",
+            "--eval_fraction",
+            "0",
+            "--max_length",
+            "96",
+            "--save_steps",
+            "1",
+            "--logging_steps",
+            "1",
+            "--register",
+            "false",
+        ],
+        "reward": [
+            "--config",
+            "reward-cpu-tiny",
+            "--model",
+            model,
+            "--data",
+            str(inputs["prefs"]),
+            "--max_steps",
+            "3",
+            "--eval_fraction",
+            "0.25",
+            "--logging_steps",
+            "1",
+            "--learning_rate",
+            "0.01",
+            "--save_steps",
+            "3",
+        ],
+        "dpo": [
+            "--config",
+            "dpo-cpu-tiny",
+            "--model",
+            model,
+            "--data",
+            str(inputs["prefs"]),
+            "--max_steps",
+            "3",
+            "--save_steps",
+            "3",
+            "--name",
+            f"dpo-{out.parent.name}",
+        ],
+        "ppo": [
+            "--config",
+            "ppo-cpu-tiny",
+            "--policy",
+            model,
+            "--reward_model",
+            rm,
+            "--prompts",
+            prompts,
+            "--total_episodes",
+            "8",
+            "--response_length",
+            "8",
+            "--local_rollout_forward_batch_size",
+            pd,
+            "--temperature",
+            "0.01",
+            "--sample_prompts",
+            "2",
+            "--save_steps",
+            "1",
+            "--register",
+            "false",
+        ],
+        "rloo": [
+            "--config",
+            "rloo-cpu-tiny",
+            "--policy",
+            model,
+            "--reward_model",
+            rm,
+            "--prompts",
+            prompts,
+            "--max_steps",
+            "2",
+            "--register",
+            "false",
+        ],
+    }
     return [*per_stage[stage], *common, "--disable_tqdm", "true", *extra]
 
 
@@ -110,9 +194,19 @@ def two(inputs, tmp_path_factory) -> Path:
             plan.append([f"rlhf.{stage}", [*run, "--interrupt_at_step", "2"]])
             run = [*run, "--resume"]
         plan.append([f"rlhf.{stage}", run])
-    accelerate = [sys.executable, "-m", "accelerate.commands.launch", "--config_file",
-                  str(REPO / "rlhf" / "accelerate" / "ddp.yaml"), "--num_processes", "2",
-                  "--mixed_precision", "no", "--main_process_port", "29561"]  # fmt: skip
+    accelerate = [
+        sys.executable,
+        "-m",
+        "accelerate.commands.launch",
+        "--config_file",
+        str(REPO / "rlhf" / "accelerate" / "ddp.yaml"),
+        "--num_processes",
+        "2",
+        "--mixed_precision",
+        "no",
+        "--main_process_port",
+        "29561",
+    ]
     done = launch(accelerate, plan, root)
     assert done.returncode == 0, done.stderr[-3000:]
     (root / "stderr.txt").write_text(done.stderr)
@@ -136,8 +230,10 @@ def one(inputs, tmp_path_factory) -> Path:
 def fsdp(inputs, tmp_path_factory) -> Path:
     """SFT and the reward model as FSDP2 on two CPU processes, through torchrun."""
     root = tmp_path_factory.mktemp("fsdp")
-    plan = [[f"rlhf.{s}", argv(s, inputs, root / s, GLOBAL_BATCH // 2, "--fsdp", "full_shard")]
-            for s in ("sft", "reward")]  # fmt: skip
+    plan = [
+        [f"rlhf.{s}", argv(s, inputs, root / s, GLOBAL_BATCH // 2, "--fsdp", "full_shard")]
+        for s in ("sft", "reward")
+    ]
     done = launch(distributed.torchrun(2), plan, root)
     assert done.returncode == 0, done.stderr[-3000:]
     return root
@@ -208,8 +304,11 @@ def test_resume_on_two_processes(two, one, inputs):
 
 def test_only_rank_zero_writes(two):
     for stage in ("sft", "reward", "dpo", "rloo"):  # one metrics line a step, not one a rank
-        steps = [m["step"] for m in callbacks.read_metrics(two / stage / "metrics.jsonl")
-                 if "loss" in m or "objective/kl" in m]  # fmt: skip
+        steps = [
+            m["step"]
+            for m in callbacks.read_metrics(two / stage / "metrics.jsonl")
+            if "loss" in m or "objective/kl" in m
+        ]
         assert len(steps) == len(set(steps)) > 0, stage
     samples = [json.loads(x) for x in (two / "ppo" / "samples.jsonl").read_text().splitlines()]
     assert sorted(s["step"] for s in samples) == [1, 1, 2, 2]  # 2 sample prompts a step, once
@@ -233,10 +332,23 @@ def test_fsdp2_on_cpu_shards_and_saves_a_checkpoint_that_loads(fsdp, one, inputs
 
 
 def test_accelerate_fsdp_on_cpu_refuses_with_one_line(tmp_path):
-    cmd = [sys.executable, "-m", "accelerate.commands.launch", "--config_file",
-           str(REPO / "rlhf" / "accelerate" / "fsdp.yaml"), "--mixed_precision", "no",
-           "--main_process_port", "29563", "-m", "rlhf.sft", "--config", "sft-cpu-tiny",
-           "--output_dir", str(tmp_path / "run")]  # fmt: skip
+    cmd = [
+        sys.executable,
+        "-m",
+        "accelerate.commands.launch",
+        "--config_file",
+        str(REPO / "rlhf" / "accelerate" / "fsdp.yaml"),
+        "--mixed_precision",
+        "no",
+        "--main_process_port",
+        "29563",
+        "-m",
+        "rlhf.sft",
+        "--config",
+        "sft-cpu-tiny",
+        "--output_dir",
+        str(tmp_path / "run"),
+    ]
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
     done = subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True, timeout=300)
     lines = [line for line in done.stderr.splitlines() if line.startswith("parley: error:")]

@@ -46,14 +46,19 @@ def item(kind: str, **data) -> evalchat.Item:
     return evalchat.Item(f"{kind}-1", kind, data.pop("category", "x"), prompt, data)
 
 
-CAPITAL = item("knowledge", question="What is the capital of Spain?", lang="en",
-               answers=["Madrid"])  # fmt: skip
+CAPITAL = item("knowledge", question="What is the capital of Spain?", lang="en", answers=["Madrid"])
 PT = item("knowledge", question="Qual é a capital da Itália?", lang="pt", answers=["Roma"])
 ONE_WORD = item("instructions", prompt="Name a planet. One word.", check={"kind": "one_word"})
-TRANSLATE = item("tools", prompt="Portuguese for: see you", tool="translate",
-                 arguments={"text": "see you", "to": "pt"}, category="translate")  # fmt: skip
-PLAIN = item("tools", prompt="Who painted the Mona Lisa?", tool=None, arguments=None,
-             category="no_tool")  # fmt: skip
+TRANSLATE = item(
+    "tools",
+    prompt="Portuguese for: see you",
+    tool="translate",
+    arguments={"text": "see you", "to": "pt"},
+    category="translate",
+)
+PLAIN = item(
+    "tools", prompt="Who painted the Mona Lisa?", tool=None, arguments=None, category="no_tool"
+)
 
 
 def test_doctests_pass():
@@ -85,25 +90,29 @@ def test_every_instruction_checker_scores_right_1_and_wrong_0(check, right, wron
 
 
 def test_known_right_answers_score_1_and_wrong_ones_0():
-    engine = ScriptedEngine({
-        CAPITAL.prompt: "The capital of Spain is Madrid.",
-        PT.prompt: "A capital da Itália é Roma.",
-        ONE_WORD.prompt: "Jupiter.",
-        TRANSLATE.prompt: render("translate", {"text": "See you!", "to": "pt"}),
-        PLAIN.prompt: "Leonardo da Vinci painted it.",
-    })  # fmt: skip
+    engine = ScriptedEngine(
+        {
+            CAPITAL.prompt: "The capital of Spain is Madrid.",
+            PT.prompt: "A capital da Itália é Roma.",
+            ONE_WORD.prompt: "Jupiter.",
+            TRANSLATE.prompt: render("translate", {"text": "See you!", "to": "pt"}),
+            PLAIN.prompt: "Leonardo da Vinci painted it.",
+        }
+    )
     axes = evalchat.run(engine, [CAPITAL, PT, ONE_WORD, TRANSLATE, PLAIN])["axes"]
     for key in ("knowledge", "instructions", "language_pt", "right_tool", "right_call"):
         assert axes[key]["rate"] == 1.0, key
     for key in ("false_call", "loop", "no_end", "empty"):
         assert axes[key]["rate"] == 0.0, key
-    wrong = ScriptedEngine({
-        CAPITAL.prompt: "The capital of Spain is Barcelona.",
-        PT.prompt: "The capital of Italy is Rome, of course.",
-        ONE_WORD.prompt: "Jupiter is a planet.",
-        TRANSLATE.prompt: render("sentiment", {"text": "see you"}),
-        PLAIN.prompt: render("imagine", {"prompt": "a painting"}),
-    })  # fmt: skip
+    wrong = ScriptedEngine(
+        {
+            CAPITAL.prompt: "The capital of Spain is Barcelona.",
+            PT.prompt: "The capital of Italy is Rome, of course.",
+            ONE_WORD.prompt: "Jupiter is a planet.",
+            TRANSLATE.prompt: render("sentiment", {"text": "see you"}),
+            PLAIN.prompt: render("imagine", {"prompt": "a painting"}),
+        }
+    )
     axes = evalchat.run(wrong, [CAPITAL, PT, ONE_WORD, TRANSLATE, PLAIN])["axes"]
     for key in ("knowledge", "instructions", "language_pt", "right_tool", "right_call"):
         assert axes[key]["rate"] == 0.0, key
@@ -120,35 +129,46 @@ def test_the_shipped_file_and_document_requests_are_scored_by_their_calls():
     """transcribe (no arguments), caption (the image's name, `@` or not) and qa (the question and
     the text copied from the message): the right call scores, a wrong tool or argument does not."""
     items = evalchat.load_items("dev") + evalchat.load_items("test")
-    shipped = {t: [i for i in items if i.kind == "tools" and i.data["tool"] == t]
-               for t in ("transcribe", "caption", "qa")}  # fmt: skip
+    shipped = {
+        t: [i for i in items if i.kind == "tools" and i.data["tool"] == t]
+        for t in ("transcribe", "caption", "qa")
+    }
     assert all(len(found) >= 8 for found in shipped.values())
     recording, image, text = shipped["transcribe"][0], shipped["caption"][0], shipped["qa"][0]
     document = text.data["arguments"]["document"]
-    right = ScriptedEngine({
-        recording.prompt: render("transcribe", {}),
-        image.prompt: render("caption", {"image": "@" + image.data["arguments"]["image"]}),
-        text.prompt: render("qa", {**text.data["arguments"], "document": document.upper()}),
-    })  # fmt: skip
+    right = ScriptedEngine(
+        {
+            recording.prompt: render("transcribe", {}),
+            image.prompt: render("caption", {"image": "@" + image.data["arguments"]["image"]}),
+            text.prompt: render("qa", {**text.data["arguments"], "document": document.upper()}),
+        }
+    )
     axes = evalchat.run(right, [recording, image, text])["axes"]
     assert axes["right_tool"]["rate"] == 1.0 and axes["right_call"]["rate"] == 1.0
-    wrong = ScriptedEngine({
-        recording.prompt: render("transcribe", {"file": "memo.wav"}),  # has an argument
-        image.prompt: render("caption", {"image": "other.png"}),
-        text.prompt: render("qa", {**text.data["arguments"], "document": document[:40]}),
-    })  # fmt: skip
+    wrong = ScriptedEngine(
+        {
+            recording.prompt: render("transcribe", {"file": "memo.wav"}),  # has an argument
+            image.prompt: render("caption", {"image": "other.png"}),
+            text.prompt: render("qa", {**text.data["arguments"], "document": document[:40]}),
+        }
+    )
     axes = evalchat.run(wrong, [recording, image, text])["axes"]
     assert axes["right_tool"]["rate"] == 1.0 and axes["right_call"]["rate"] == 0.0
-    assert evalchat.run(ScriptedEngine({}, default=render("summarize", {"text": document})),
-                        [text])["axes"]["right_tool"]["rate"] == 0.0  # fmt: skip
+    assert (
+        evalchat.run(ScriptedEngine({}, default=render("summarize", {"text": document})), [text])[
+            "axes"
+        ]["right_tool"]["rate"]
+        == 0.0
+    )
 
 
 def test_degeneration_is_counted_over_every_answer():
     engine = ScriptedEngine(
         {CAPITAL.prompt: "Madrid is nice. " * 10, ONE_WORD.prompt: "", PLAIN.prompt: "word " * 50}
     )
-    result = evalchat.run(engine, [CAPITAL, ONE_WORD, PLAIN], params=GenerationParams(
-        max_new_tokens=20))  # fmt: skip
+    result = evalchat.run(
+        engine, [CAPITAL, ONE_WORD, PLAIN], params=GenerationParams(max_new_tokens=20)
+    )
     axes = result["axes"]
     assert (axes["loop"]["k"], axes["no_end"]["k"], axes["empty"]["k"]) == (2, 2, 1)
     assert axes["loop"]["n"] == 3
@@ -207,9 +227,11 @@ def test_the_model_default_system_prompt_comes_from_the_chat_template():
     engine = ScriptedEngine({})
     engine.tokenizer = type("Tok", (), {"template": ChatTemplate(source)})()
     assert evalchat.model_default_system(engine) == "I am the default."
-    engine.tokenizer.template = ChatTemplate(source.replace("I am the default.", "").replace(
-        "{% if loop.first and m['role'] != 'system' %}<|im_start|>system\n<|im_end|>\n{% endif %}",
-        ""))  # fmt: skip
+    empty_default = (
+        "{% if loop.first and m['role'] != 'system' %}<|im_start|>system\n<|im_end|>\n{% endif %}"
+    )
+    no_default = source.replace("I am the default.", "").replace(empty_default, "")
+    engine.tokenizer.template = ChatTemplate(no_default)
     with pytest.raises(Exception, match="has no system prompt of its own"):
         evalchat.model_default_system(engine)
 
@@ -228,8 +250,9 @@ def scripted(monkeypatch):
 
 
 def test_cli_prints_one_column_per_model_and_writes_the_record(scripted, parley_home):
-    result = CliRunner().invoke(main, ["eval", "chat", "--model", "a", "--against", "b",
-                                       "--limit", "3", "--split", "test"])  # fmt: skip
+    result = CliRunner().invoke(
+        main, ["eval", "chat", "--model", "a", "--against", "b", "--limit", "3", "--split", "test"]
+    )
     assert result.exit_code == 0, result.output
     header, *rows = [line for line in result.stdout.splitlines() if line.startswith(("  ", "k"))]
     assert header.split() == ["a", "b"]
@@ -247,16 +270,37 @@ def test_cli_prints_one_column_per_model_and_writes_the_record(scripted, parley_
 def test_cli_by_category(scripted):
     result = CliRunner().invoke(main, ["eval", "chat", "--limit", "12", "--by-category"])
     assert result.exit_code == 0, result.output
-    rows = {line.split()[0]: line.split()[1:] for line in result.stdout.splitlines() if "/" in line
-            and not line.startswith("record")}  # fmt: skip
+    rows = {
+        line.split()[0]: line.split()[1:]
+        for line in result.stdout.splitlines()
+        if "/" in line and not line.startswith("record")
+    }
     plain = sum(i.category == "no_tool" for i in evalchat.load_items("dev", limit=12))
     assert rows["knowledge/geography"][0].endswith("%") and rows["tools/no_tool"] == [
-        "0%", f"n={plain}"]  # fmt: skip
+        "0%",
+        f"n={plain}",
+    ]
 
 
 def test_cli_json_and_sampling_flags(scripted):
-    result = CliRunner().invoke(main, ["eval", "chat", "--limit", "1", "--seeds", "2", "--json",
-                                       "-t", "0", "--top-p", "0.5", "--system", "Hi."])  # fmt: skip
+    result = CliRunner().invoke(
+        main,
+        [
+            "eval",
+            "chat",
+            "--limit",
+            "1",
+            "--seeds",
+            "2",
+            "--json",
+            "-t",
+            "0",
+            "--top-p",
+            "0.5",
+            "--system",
+            "Hi.",
+        ],
+    )
     assert result.exit_code == 0, result.output
     record = json.loads(result.stdout)
     (only,) = record["results"]
@@ -274,8 +318,9 @@ def test_the_real_embedded_model_on_a_handful_of_items(parley_home):
     engine, workers = evalchat.load_engine("smollm2-135m-instruct", 4)
     try:
         items = evalchat.load_items("dev", limit=4)
-        result = evalchat.run(engine, items, params=GenerationParams(max_new_tokens=48),
-                              workers=workers)  # fmt: skip
+        result = evalchat.run(
+            engine, items, params=GenerationParams(max_new_tokens=48), workers=workers
+        )
         assert engine.backend.max_batch_seen >= 2  # answers shared forward passes
     finally:
         engine.close()
@@ -303,8 +348,10 @@ def test_the_record_has_each_category():
 
 
 def test_the_time_row_lines_up_with_the_other_columns():
-    results = [evalchat.run(ScriptedEngine({}, name=n, default="Madrid"), [CAPITAL, ONE_WORD])
-               for n in ("a", "b")]  # fmt: skip
+    results = [
+        evalchat.run(ScriptedEngine({}, name=n, default="Madrid"), [CAPITAL, ONE_WORD])
+        for n in ("a", "b")
+    ]
     lines = evalchat.table(results, ["a", "b"]).splitlines()
     header, knowledge = lines[0], next(r for r in lines if r.startswith("knowledge"))
     time_row = next(r for r in lines if r.startswith("time"))
@@ -314,8 +361,10 @@ def test_the_time_row_lines_up_with_the_other_columns():
 
 
 def test_several_seeds_of_one_prompt_are_not_counted_as_independent_prompts():
-    prompts = [item("knowledge", question=f"Capital {i}?", lang="en", answers=["Madrid"])
-               for i in range(20)]  # fmt: skip
+    prompts = [
+        item("knowledge", question=f"Capital {i}?", lang="en", answers=["Madrid"])
+        for i in range(20)
+    ]
     answers = {p.prompt: "Madrid" if i % 2 else "Paris" for i, p in enumerate(prompts)}
     one = evalchat.run(ScriptedEngine(answers), prompts)["axes"]["knowledge"]
     five = evalchat.run(ScriptedEngine(answers), prompts, seeds=5)["axes"]["knowledge"]
@@ -326,8 +375,10 @@ def test_several_seeds_of_one_prompt_are_not_counted_as_independent_prompts():
 
 
 def test_seeds_that_disagree_within_each_prompt_narrow_the_interval():
-    prompts = [item("knowledge", question=f"Capital {i}?", lang="en", answers=["Madrid"])
-               for i in range(20)]  # fmt: skip
+    prompts = [
+        item("knowledge", question=f"Capital {i}?", lang="en", answers=["Madrid"])
+        for i in range(20)
+    ]
 
     class Alternating(ScriptedEngine):  # right under even seeds, wrong under odd ones
         def generate(self, messages, params=None, cancel=None, *, tools=True):

@@ -71,8 +71,10 @@ def test_tool_errors_are_recognised_as_the_engine_writes_them():
     def failing(name, arguments):
         raise ParleyError("no text to classify")
 
-    for text in ('<tool_call>{"name": "sentiment", "arguments": {"text": "x"}}</tool_call>',
-                 "<tool_call>not json</tool_call>"):  # fmt: skip
+    for text in (
+        '<tool_call>{"name": "sentiment", "arguments": {"text": "x"}}</tool_call>',
+        "<tool_call>not json</tool_call>",
+    ):
         _, shown = _run_call(failing, parse(text)[0])
         assert annotators.is_tool_error(shown), shown
 

@@ -160,8 +160,12 @@ def test_each_prompt_is_answered_at_each_temperature_and_every_two_answers_make_
     pairs, agreement = pipeline.preference_pairs(engine, [known, plain], 8, (0.7, 1.0, 1.3))
     assert engine.temperatures == [0.7, 0.7, 1.0, 1.0, 1.3, 1.3]
     said = [{p["chosen"][0]["content"], p["rejected"][0]["content"]} for p in pairs]
-    assert said == [{"It is 63.", "It is 62."}, {"It is 63.", "63!"}, {"It is 62.", "63!"},
-                    {"Cats purr.", "To calm."}]  # fmt: skip
+    assert said == [
+        {"It is 63.", "It is 62."},
+        {"It is 63.", "63!"},
+        {"It is 62.", "63!"},
+        {"Cats purr.", "To calm."},
+    ]
     assert set(agreement) == {"careful", "brief", "warm", "thorough", "pool"}
 
 

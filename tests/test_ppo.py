@@ -27,11 +27,27 @@ def tiny_reward_dir(tiny_model_dir, tmp_path_factory) -> Path:
 def run_ppo(policy, reward_dir, out, prompts, *extra):
     from rlhf import ppo
 
-    return ppo.main([
-        "--config", "ppo-cpu-tiny", "--policy", str(policy), "--reward_model", str(reward_dir),
-        "--output_dir", str(out), "--prompts", str(prompts), "--total_episodes", "4",
-        "--response_length", "8", "--name", "ppo-test", *extra,
-    ])  # fmt: skip
+    return ppo.main(
+        [
+            "--config",
+            "ppo-cpu-tiny",
+            "--policy",
+            str(policy),
+            "--reward_model",
+            str(reward_dir),
+            "--output_dir",
+            str(out),
+            "--prompts",
+            str(prompts),
+            "--total_episodes",
+            "4",
+            "--response_length",
+            "8",
+            "--name",
+            "ppo-test",
+            *extra,
+        ]
+    )
 
 
 @pytest.fixture
@@ -104,8 +120,18 @@ def test_every_step_logs_the_details_and_the_kl_controller_moves_the_coefficient
     tiny_model_dir, tiny_reward_dir, prompts, tmp_path
 ):
     out = tmp_path / "ppo"
-    run_ppo(tiny_model_dir, tiny_reward_dir, out, prompts, "--target_kl", "0.0001",
-            "--kl_horizon", "10", "--kl_coef", "0.05")  # fmt: skip
+    run_ppo(
+        tiny_model_dir,
+        tiny_reward_dir,
+        out,
+        prompts,
+        "--target_kl",
+        "0.0001",
+        "--kl_horizon",
+        "10",
+        "--kl_coef",
+        "0.05",
+    )
     steps = _steps(out)
     assert len(steps) == 2
     for m in steps:
@@ -123,15 +149,31 @@ def test_scores_are_whitened_and_an_answer_without_eos_pays_the_penalty(
     tiny_model_dir, tiny_reward_dir, prompts, tmp_path
 ):
     one_step = ("--total_episodes", "2")
-    run_ppo(tiny_model_dir, tiny_reward_dir, tmp_path / "w", prompts, *one_step,
-            "--missing_eos_penalty", "0")  # fmt: skip
+    run_ppo(
+        tiny_model_dir,
+        tiny_reward_dir,
+        tmp_path / "w",
+        prompts,
+        *one_step,
+        "--missing_eos_penalty",
+        "0",
+    )
     (whitened,) = _steps(tmp_path / "w")
     assert whitened["objective/scores"] == pytest.approx(0.0, abs=1e-5)  # mean 0 by construction
     runs = {}
     for penalty in ("0", "10"):
         out = tmp_path / f"p{penalty}"
-        run_ppo(tiny_model_dir, tiny_reward_dir, out, prompts, *one_step, "--whiten_scores",
-                "false", "--missing_eos_penalty", penalty)  # fmt: skip
+        run_ppo(
+            tiny_model_dir,
+            tiny_reward_dir,
+            out,
+            prompts,
+            *one_step,
+            "--whiten_scores",
+            "false",
+            "--missing_eos_penalty",
+            penalty,
+        )
         (runs[penalty],) = _steps(out)
     missing = 1 - runs["0"]["rollout/eos_rate"]
     assert missing > 0  # a tiny random policy rarely stops within 8 tokens

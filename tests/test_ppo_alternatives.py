@@ -20,15 +20,32 @@ def changed(before_dir: Path, after_dir: Path) -> bool:
 def test_tiny_dpo(tiny_model_dir, tmp_path):
     from rlhf import dpo
 
-    rows = [{"prompt": [{"role": "user", "content": f"q{i}"}],
-             "chosen": [{"role": "assistant", "content": "Sure, glad to help."}],
-             "rejected": [{"role": "assistant", "content": "no no no"}]}
-            for i in range(6)]  # fmt: skip
+    rows = [
+        {
+            "prompt": [{"role": "user", "content": f"q{i}"}],
+            "chosen": [{"role": "assistant", "content": "Sure, glad to help."}],
+            "rejected": [{"role": "assistant", "content": "no no no"}],
+        }
+        for i in range(6)
+    ]
     prefs = tmp_path / "prefs.jsonl"
     prefs.write_text("".join(json.dumps(r) + "\n" for r in rows))
-    final = dpo.main(["--config", "dpo-cpu-tiny", "--model", str(tiny_model_dir), "--data",
-                      str(prefs), "--output_dir", str(tmp_path / "dpo"), "--max_steps", "3",
-                      "--register", "false"])  # fmt: skip
+    final = dpo.main(
+        [
+            "--config",
+            "dpo-cpu-tiny",
+            "--model",
+            str(tiny_model_dir),
+            "--data",
+            str(prefs),
+            "--output_dir",
+            str(tmp_path / "dpo"),
+            "--max_steps",
+            "3",
+            "--register",
+            "false",
+        ]
+    )
     logged = [m for m in callbacks.read_metrics(tmp_path / "dpo" / "metrics.jsonl") if "loss" in m]
     assert len(logged) == 3 and all("rewards/margins" in m for m in logged)
     assert changed(tiny_model_dir, final)
@@ -48,9 +65,22 @@ def test_tiny_rloo(tiny_model_dir, tmp_path):
     AutoTokenizer.from_pretrained(tiny_model_dir).save_pretrained(rm_dir)
     prompts = tmp_path / "p.txt"
     prompts.write_text("Say hi.\nName a colour.\nCount to three.\nWhat is tea?\n")
-    final = rloo.main(["--config", "rloo-cpu-tiny", "--policy", str(tiny_model_dir),
-                       "--reward_model", str(rm_dir), "--prompts", str(prompts),
-                       "--output_dir", str(tmp_path / "rloo"), "--register", "false"])  # fmt: skip
+    final = rloo.main(
+        [
+            "--config",
+            "rloo-cpu-tiny",
+            "--policy",
+            str(tiny_model_dir),
+            "--reward_model",
+            str(rm_dir),
+            "--prompts",
+            str(prompts),
+            "--output_dir",
+            str(tmp_path / "rloo"),
+            "--register",
+            "false",
+        ]
+    )
     logged = callbacks.read_metrics(tmp_path / "rloo" / "metrics.jsonl")
     assert any("reward" in m for m in logged)
     assert changed(tiny_model_dir, final)

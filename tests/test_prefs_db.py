@@ -19,9 +19,17 @@ SYS = {"role": "system", "content": "Be brief."}
 
 
 def _vote(conn, vote, q, a, b):
-    return R.record(conn, R.Rating(
-        source="arena", annotator="ana", context=[SYS, {"role": "user", "content": q}],
-        left=R.Response(a, "m1"), right=R.Response(b, "m2"), vote=vote))  # fmt: skip
+    return R.record(
+        conn,
+        R.Rating(
+            source="arena",
+            annotator="ana",
+            context=[SYS, {"role": "user", "content": q}],
+            left=R.Response(a, "m1"),
+            right=R.Response(b, "m2"),
+            vote=vote,
+        ),
+    )
 
 
 def _ratings_db():
@@ -35,8 +43,13 @@ def _ratings_db():
     user = C.add_message(conn, conv.id, None, "user", "Capital of France?")
     lyon = C.add_message(conn, conv.id, user.id, "assistant", "Lyon.", model="m1")
     paris = C.add_message(conn, conv.id, user.id, "assistant", "Paris.", model="m1")
-    R.record_chat_preference(conn, conversation_id=conv.id, chosen_message_id=paris.id,
-                             rejected_message_ids=[lyon.id], source="pick")  # fmt: skip
+    R.record_chat_preference(
+        conn,
+        conversation_id=conv.id,
+        chosen_message_id=paris.id,
+        rejected_message_ids=[lyon.id],
+        source="pick",
+    )
     C.rate(conn, paris.id, thumbs=1)  # the same judgement again: a duplicate
     C.rate(conn, lyon.id, thumbs=-1)
     user2 = C.add_message(conn, conv.id, paris.id, "user", "Name a colour.")
@@ -50,8 +63,13 @@ def _ratings_db():
     )  # fmt: skip  (rated alone: no pair)
     edited = C.add_message(conn, conv.id, user2.id, "assistant", "Red, blue.", model="m1")
     fixed = C.add_message(conn, conv.id, user2.id, "assistant", "Red.", model="human-edit")
-    R.record_chat_preference(conn, conversation_id=conv.id, chosen_message_id=fixed.id,
-                             rejected_message_ids=[edited.id], source="edit")  # fmt: skip
+    R.record_chat_preference(
+        conn,
+        conversation_id=conv.id,
+        chosen_message_id=fixed.id,
+        rejected_message_ids=[edited.id],
+        source="edit",
+    )
     return conn
 
 
@@ -101,11 +119,28 @@ def test_parley_train_reward_data_db_trains_on_the_stored_ratings(tiny_model_dir
     from rlhf import reward
 
     _ratings_db().close()
-    reward.main([
-        "--model", str(tiny_model_dir), "--data", "db", "--output_dir", str(tmp_path / "rm"),
-        "--max_steps", "2", "--per_device_train_batch_size", "2", "--eval_fraction", "0.25",
-        "--use_lora", "false", "--seed", "0", "--logging_steps", "1",
-    ])  # fmt: skip
+    reward.main(
+        [
+            "--model",
+            str(tiny_model_dir),
+            "--data",
+            "db",
+            "--output_dir",
+            str(tmp_path / "rm"),
+            "--max_steps",
+            "2",
+            "--per_device_train_batch_size",
+            "2",
+            "--eval_fraction",
+            "0.25",
+            "--use_lora",
+            "false",
+            "--seed",
+            "0",
+            "--logging_steps",
+            "1",
+        ]
+    )
     report = json.loads((tmp_path / "rm" / "eval.json").read_text())
     assert report["human_pairs"] == 4 and report["train_pairs"] == 3 and report["pairs"] == 1
     assert 0.0 <= report["judge_agreement"] <= 1.0

@@ -12,14 +12,19 @@ import pytest
 from rlhf import raters
 from rlhf.raters import POOL, agreement, careful, checks, facts_of, label
 
-ROWS = [json.loads(line) for line in (Path(__file__).resolve().parents[1] / "data" / "rl" /
-        "prompts.jsonl").read_text(encoding="utf-8").splitlines()]  # fmt: skip
+ROWS = [
+    json.loads(line)
+    for line in (Path(__file__).resolve().parents[1] / "data" / "rl" / "prompts.jsonl")
+    .read_text(encoding="utf-8")
+    .splitlines()
+]
 CALL = '<tool_call>{"name": "translate", "arguments": {"text": "%s", "to": "pt"}}</tool_call>'
 
 
 def row(family: str, **match) -> dict:
-    return next(r for r in ROWS if r["family"] == family and all(r.get(k) == v
-                for k, v in match.items()))  # fmt: skip
+    return next(
+        r for r in ROWS if r["family"] == family and all(r.get(k) == v for k, v in match.items())
+    )
 
 
 def test_doctests_pass():
@@ -44,8 +49,12 @@ def test_every_rater_checks_what_a_careful_person_checks(rater):
     yes_no = row("instructions", check={"kind": "yes_no"})
     assert _prefers(rater, yes_no, "Yes.", "Well, it depends on many things you know.")
     pt = row("explain", lang="pt")
-    assert _prefers(rater, pt, "O pão cresce porque o fermento faz gás.",
-                    "Bread rises because the yeast makes gas in the dough.")  # fmt: skip
+    assert _prefers(
+        rater,
+        pt,
+        "O pão cresce porque o fermento faz gás.",
+        "Bread rises because the yeast makes gas in the dough.",
+    )
     tool = row("tools", tool="translate")
     assert _prefers(rater, tool, CALL % tool["arguments"]["text"], "I cannot do that.")
     assert _prefers(rater, tool, CALL % tool["arguments"]["text"], CALL % "something else")
@@ -53,8 +62,12 @@ def test_every_rater_checks_what_a_careful_person_checks(rater):
     assert _prefers(rater, near, "People there speak Spanish.", CALL % "Chile")
     assert _prefers(rater, known, "It is 63.", "It is 63 63 63 63 63 63 63 63 63 63 63 63 63.")
     assert _prefers(rater, known, "It is 63.", "")
-    assert _prefers(rater, near, "Spanish is the main language.",
-                    "Spanish is the main language of the country and it is spoken by")  # fmt: skip
+    assert _prefers(
+        rater,
+        near,
+        "Spanish is the main language.",
+        "Spanish is the main language of the country and it is spoken by",
+    )
 
 
 def test_tastes_differ_where_the_checks_tie():
@@ -67,8 +80,10 @@ def test_tastes_differ_where_the_checks_tie():
 def test_each_rater_flips_about_a_quarter_of_its_labels():
     r = next(r for r in ROWS if r["prompt"] == "Add 49 and 14.")
     for name in POOL:
-        flips = sum(label(name, r["prompt"], f"It is 63 ({i}).", f"It is 64 ({i}).", facts_of(r),
-                          seed=i) for i in range(800))  # fmt: skip
+        flips = sum(
+            label(name, r["prompt"], f"It is 63 ({i}).", f"It is 64 ({i}).", facts_of(r), seed=i)
+            for i in range(800)
+        )
         assert 150 < flips < 250, (name, flips)  # 25% of 800 = 200
 
 
@@ -82,16 +97,19 @@ def test_the_held_out_judge_never_labels_a_training_pair():
 
 def test_label_pairs_passes_the_facts_to_the_pool():
     r = next(r for r in ROWS if r["prompt"] == "Add 49 and 14.")
-    rows = [(r["prompt"], f"It is 63, case {i}.", f"It is 61, case {i}.", facts_of(r))
-            for i in range(200)]  # fmt: skip
+    rows = [
+        (r["prompt"], f"It is 63, case {i}.", f"It is 61, case {i}.", facts_of(r))
+        for i in range(200)
+    ]
     pairs = raters.label_pairs(rows, annotators=("careful",))
     right = sum("63" in p["chosen"][0]["content"] for p in pairs) / len(pairs)
     assert 0.65 < right < 0.85  # right 75% of the time: the rubric, then 25% noise
 
 
 def test_agreement_reports_each_rater_against_the_judge_and_the_others():
-    rows = [(r["prompt"], "It is 63.", "I like turtles and the sea", facts_of(r))
-            for r in ROWS[:40]]  # fmt: skip
+    rows = [
+        (r["prompt"], "It is 63.", "I like turtles and the sea", facts_of(r)) for r in ROWS[:40]
+    ]
     report = agreement(rows)
     assert set(report) == {*POOL, "pool"}
     for name in POOL:
@@ -113,8 +131,10 @@ def test_the_pairs_say_which_labels_the_noise_flipped_and_the_reward_stage_reads
     from rlhf import data, winrate
 
     r = next(r for r in ROWS if r["prompt"] == "Add 49 and 14.")
-    rows = [(r["prompt"], f"It is 63, case {i}.", f"It is 61, case {i}.", facts_of(r))
-            for i in range(200)]  # fmt: skip
+    rows = [
+        (r["prompt"], f"It is 63, case {i}.", f"It is 61, case {i}.", facts_of(r))
+        for i in range(200)
+    ]
     pairs = raters.label_pairs(rows, annotators=("careful",))
     flipped = [p for p in pairs if p["flipped"]]
     assert 0.15 < len(flipped) / len(pairs) < 0.35

@@ -65,12 +65,35 @@ def test_reward_killed_at_an_epoch_boundary_resumes_into_the_next_epoch(
     prefs = write_prefs(tmp_path / "prefs.jsonl")
 
     def train(out, *extra):
-        return reward.main([
-            "--model", str(tiny_model_dir), "--data", str(prefs), "--output_dir", str(out),
-            "--num_train_epochs", "2", "--per_device_train_batch_size", "4", "--save_steps", "3",
-            "--learning_rate", "0.01", "--lr_scheduler_type", "constant", "--logging_steps", "1",
-            "--eval_fraction", "0", "--use_lora", "false", "--seed", "0", *extra,
-        ])  # fmt: skip
+        return reward.main(
+            [
+                "--model",
+                str(tiny_model_dir),
+                "--data",
+                str(prefs),
+                "--output_dir",
+                str(out),
+                "--num_train_epochs",
+                "2",
+                "--per_device_train_batch_size",
+                "4",
+                "--save_steps",
+                "3",
+                "--learning_rate",
+                "0.01",
+                "--lr_scheduler_type",
+                "constant",
+                "--logging_steps",
+                "1",
+                "--eval_fraction",
+                "0",
+                "--use_lora",
+                "false",
+                "--seed",
+                "0",
+                *extra,
+            ]
+        )
 
     whole = train(tmp_path / "whole")  # 12 pairs, batch 4: 3 steps an epoch
     monkeypatch.setattr(callbacks, "InterruptAt", KillAfterSave)
@@ -90,11 +113,13 @@ def test_dpo_killed_at_an_epoch_boundary_resumes_into_the_next_epoch(
 
     chosen, rejected = "Sure, glad to help.", "no no no"
     rows = [
-        {"prompt": [{"role": "user", "content": f"q{i}"}],
-         "chosen": [{"role": "assistant", "content": chosen}],
-         "rejected": [{"role": "assistant", "content": rejected}]}
+        {
+            "prompt": [{"role": "user", "content": f"q{i}"}],
+            "chosen": [{"role": "assistant", "content": chosen}],
+            "rejected": [{"role": "assistant", "content": rejected}],
+        }
         for i in range(6)
-    ]  # fmt: skip
+    ]
     prefs = tmp_path / "prefs.jsonl"
     prefs.write_text("".join(json.dumps(r) + "\n" for r in rows))
 

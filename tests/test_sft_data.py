@@ -14,8 +14,11 @@ from assistant import toolcall
 from rlhf import eval_checks
 
 SEED = Path(__file__).resolve().parents[1] / "data" / "sft" / "seed.jsonl"
-TOOL_WORDS = re.compile(r"portuguese|english|language|translat|picture|image|draw|painting|mood|"
-                        r"positive|negative|sentiment|summar|gist|review|tone", re.I)  # fmt: skip
+TOOL_WORDS = re.compile(
+    r"portuguese|english|language|translat|picture|image|draw|painting|mood|"
+    r"positive|negative|sentiment|summar|gist|review|tone",
+    re.I,
+)
 
 
 @pytest.fixture(scope="module")
@@ -74,19 +77,23 @@ CONSTRAINTS = [
     (r"lowercase letters only", lambda a, m: eval_checks.lowercase(a)),
     (r'JSON object with the key "(\w+)"', lambda a, m: eval_checks.json_key(a, m[1])),
     (r'End your reply with "([^"]+)"', lambda a, m: eval_checks.end_with(a, m[1])),
-    (r"exactly (two|three) sentences",
-     lambda a, m: eval_checks.sentences(a, {"two": 2, "three": 3}[m[1]])),
+    (
+        r"exactly (two|three) sentences",
+        lambda a, m: eval_checks.sentences(a, {"two": 2, "three": 3}[m[1]]),
+    ),
     (r'without using the word "(\w+)"', lambda a, m: eval_checks.exclude(a, m[1])),
     (r'includes the word "(\w+)"', lambda a, m: eval_checks.include(a, m[1])),
     (r"Give (\d) tips for .* as a bulleted list", lambda a, m: eval_checks.bullets(a, int(m[1]))),
     (r"Write exactly (\d) sentences", lambda a, m: eval_checks.sentences(a, int(m[1]))),
     (r'Start your answer with the word "(\w+)"', lambda a, m: eval_checks.start_with(a, m[1])),
-    (r'End your answer with the exact phrase "([^"]+)"',
-     lambda a, m: eval_checks.end_with(a, m[1])),
+    (
+        r'End your answer with the exact phrase "([^"]+)"',
+        lambda a, m: eval_checks.end_with(a, m[1]),
+    ),
     (r'uses the word "(\w+)"', lambda a, m: eval_checks.include(a, m[1])),
     (r"In at most (\d+) words", lambda a, m: eval_checks.max_words(a, int(m[1]))),
     (r"(?i)one word|single word", lambda a, m: eval_checks.one_word(a)),
-]  # fmt: skip
+]
 
 
 def test_answers_keep_the_constraints_their_questions_set(conversations):

@@ -68,8 +68,9 @@ def test_bad_recordings_get_one_clear_line(tmp_path):
 @needs_speech
 def test_a_two_hour_recording_is_refused_before_decoding(tmp_path):
     long = tmp_path / "lecture.flac"
-    subprocess.run(["sox", "-n", "-r", "1000", "-c", "1", str(long), "trim", "0", "7200"],
-                   check=True)  # fmt: skip
+    subprocess.run(
+        ["sox", "-n", "-r", "1000", "-c", "1", str(long), "trim", "0", "7200"], check=True
+    )
     line = refusal([str(long)])
     assert "lecture.flac is 2:00:00 long; the limit is 1:00:00" in line
     assert "--max-minutes" in line
@@ -136,8 +137,9 @@ def test_rnn_transcribes_a_long_recording_in_pieces_with_a_progress_bar(tmp_path
     pause = np.zeros(16000 // 2, dtype=np.float32)
     long = np.concatenate([np.concatenate([speech, pause])] * 20)  # about a minute
     path = write_wav(tmp_path / "memo.wav", long)
-    result = CliRunner().invoke(main, ["tool", "transcribe", "--backend", "rnn", "--json",
-                                       str(path)])  # fmt: skip
+    result = CliRunner().invoke(
+        main, ["tool", "transcribe", "--backend", "rnn", "--json", str(path)]
+    )
     assert result.exit_code == 0, result.output
     record = json.loads(result.stdout)
     assert record["backend"] == "rnn" and record["data"]["chunks"] >= 3
@@ -153,12 +155,20 @@ def test_the_trainer_learns_on_tiny_data(tmp_path):
     from assistant.tools.transcribe import train as stage
 
     stage.train(
-        stage.TranscribeConfig(output_dir=str(tmp_path / "model"),
-                               corpus_dir=str(tmp_path / "corpus"), utterances=8, hidden_dim=32,
-                               layers=1, batch_size=4, lr=3e-3, max_steps=24, save_every=12,
-                               noise=0.0),
+        stage.TranscribeConfig(
+            output_dir=str(tmp_path / "model"),
+            corpus_dir=str(tmp_path / "corpus"),
+            utterances=8,
+            hidden_dim=32,
+            layers=1,
+            batch_size=4,
+            lr=3e-3,
+            max_steps=24,
+            save_every=12,
+            noise=0.0,
+        ),
         progress=False,
-    )  # fmt: skip
+    )
     log = [json.loads(line) for line in (tmp_path / "model" / "train_log.jsonl").open()]
     losses = [row["loss"] for row in log if "loss" in row]
     assert len(losses) == 24
@@ -168,11 +178,18 @@ def test_the_trainer_learns_on_tiny_data(tmp_path):
     manifest = (tmp_path / "corpus" / "manifest.jsonl").read_text().splitlines()
     assert len(manifest) == 8 and len(list((tmp_path / "corpus").glob("*.wav"))) == 8
     stage.train(
-        stage.TranscribeConfig(output_dir=str(tmp_path / "model"),
-                               corpus_dir=str(tmp_path / "corpus"), utterances=8, hidden_dim=32,
-                               layers=1, batch_size=4, max_steps=28, save_every=12),
+        stage.TranscribeConfig(
+            output_dir=str(tmp_path / "model"),
+            corpus_dir=str(tmp_path / "corpus"),
+            utterances=8,
+            hidden_dim=32,
+            layers=1,
+            batch_size=4,
+            max_steps=28,
+            save_every=12,
+        ),
         progress=False,
-    )  # fmt: skip
+    )
     resumed = json.loads((tmp_path / "model" / "config.json").read_text())
     assert resumed["steps"] == 28 and [h["step"] for h in resumed["history"]] == [12, 24, 28]
     log = [json.loads(line) for line in (tmp_path / "model" / "train_log.jsonl").open()]
@@ -182,10 +199,13 @@ def test_the_trainer_learns_on_tiny_data(tmp_path):
 @pytest.mark.slow
 @pytest.mark.skipif(not LIBRIVOX.is_dir(), reason="needs Debian pocketsphinx-testdata")
 def test_whisper_hears_a_librivox_reader():
-    result = tools.run_slash("transcribe", [str(LIBRIVOX / "sense_and_sensibility_01_austen_64kb"
-                                                         "-0870.wav")])  # fmt: skip
-    reference = ("and mister john dashwood had then leisure to consider how much there might be "
-                 "prudently in his power to do for them")  # fmt: skip
+    result = tools.run_slash(
+        "transcribe", [str(LIBRIVOX / "sense_and_sensibility_01_austen_64kb-0870.wav")]
+    )
+    reference = (
+        "and mister john dashwood had then leisure to consider how much there might be "
+        "prudently in his power to do for them"
+    )
     assert result.backend == "whisper"
     assert wer([result.text], [reference]) < 0.1
 

@@ -17,17 +17,23 @@ from assistant.cli.options import progress
     help="Human preference JSONL (`parley prefs export`) to add, or `db`: the stored ratings.",
 )
 @click.option(
-    "--nproc", type=click.IntRange(1), default=1, show_default=True,
+    "--nproc",
+    type=click.IntRange(1),
+    default=1,
+    show_default=True,
     help="Processes per training stage (torchrun; CPU cores or GPUs).",
-)  # fmt: skip
+)
 @click.option(
-    "--force", is_flag=True,
+    "--force",
+    is_flag=True,
     help="Run PPO even when the reward model is below the accuracy threshold.",
-)  # fmt: skip
+)
 @click.option(
-    "--min-rm-accuracy", type=click.FloatRange(0, 1), default=None,
+    "--min-rm-accuracy",
+    type=click.FloatRange(0, 1),
+    default=None,
     help="Held-out accuracy the reward model needs before PPO (default: the preset's).",
-)  # fmt: skip
+)
 @click.option(
     "--methods",
     default=None,

@@ -69,25 +69,44 @@ SETTINGS: dict[str, Setting] = {
     s.name: s
     for s in (
         Setting(
-            "temperature", float, 0.2, "0 means greedy.", low=0, short="-t",
+            "temperature",
+            float,
+            0.2,
+            "0 means greedy.",
+            low=0,
+            short="-t",
             label="temperature (0 = greedy)",
         ),
         Setting(
-            "top_p", float, 0.9, "Nucleus sampling mass.", low=0, high=1, low_open=True,
+            "top_p",
+            float,
+            0.9,
+            "Nucleus sampling mass.",
+            low=0,
+            high=1,
+            low_open=True,
             label="top_p (0-1]",
         ),
         Setting(
-            "max_new_tokens", int, 512, "Longest answer in tokens.", low=1, short="-n",
+            "max_new_tokens",
+            int,
+            512,
+            "Longest answer in tokens.",
+            low=1,
+            short="-n",
             label="max new tokens",
         ),
         Setting(
-            "seed", int, None, "Same seed, same answer (default: a random seed, reported).",
+            "seed",
+            int,
+            None,
+            "Same seed, same answer (default: a random seed, reported).",
             label="seed (blank = random each answer)",
         ),
         # Chosen on the dev split of `parley eval chat` (README, "Parley's defaults").
         Setting("repetition_penalty", float, 1.1, "Repetition penalty.", low=0, low_open=True),
     )
-}  # fmt: skip
+}
 """Every sampling setting by name, in `GenerationParams`' field order."""
 
 PER_CHAT = tuple(s for s in SETTINGS.values() if s.per_chat)

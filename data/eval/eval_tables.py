@@ -203,23 +203,62 @@ def tool_requests() -> list[tuple[str, int, list[tuple[str, dict]]]]:
             args = {"prompt": f"a {x}", **({"n": k} if "{n}" in template else {})}
             imagine.append((template.format(x=x, n=k), {"tool": "imagine", **args}))
     return [
-        ("translate", 16, [(p.format(t=t), {"tool": "translate", "text": t, "to": "pt"})
-                           for p in TO_PT for t in EN]),
-        ("translate", 12, [(p.format(t=t), {"tool": "translate", "text": t, "to": "en"})
-                           for p in TO_EN for t in PT]),
-        ("sentiment", 16, [(p.format(t=t), {"tool": "sentiment", "text": t})
-                           for p in SENTIMENT for t in REVIEWS]),
-        ("summarize", 16, [(p.format(t=t), {"tool": "summarize", "text": t})
-                           for p in SUMMARIZE for t in PARAGRAPHS]),
+        (
+            "translate",
+            16,
+            [
+                (p.format(t=t), {"tool": "translate", "text": t, "to": "pt"})
+                for p in TO_PT
+                for t in EN
+            ],
+        ),
+        (
+            "translate",
+            12,
+            [
+                (p.format(t=t), {"tool": "translate", "text": t, "to": "en"})
+                for p in TO_EN
+                for t in PT
+            ],
+        ),
+        (
+            "sentiment",
+            16,
+            [(p.format(t=t), {"tool": "sentiment", "text": t}) for p in SENTIMENT for t in REVIEWS],
+        ),
+        (
+            "summarize",
+            16,
+            [
+                (p.format(t=t), {"tool": "summarize", "text": t})
+                for p in SUMMARIZE
+                for t in PARAGRAPHS
+            ],
+        ),
         ("imagine", 16, imagine),
-        ("transcribe", 16, [(p.format(f=f), {"tool": "transcribe"})
-                            for p in TRANSCRIBE for f in RECORDINGS]),
-        ("caption", 16, [(p.format(f=f), {"tool": "caption", "image": f})
-                         for p in CAPTION for f in IMAGES]),
-        ("qa", 16, [(p.format(d=d, q=q, ql=q[0].lower() + q[1:]),
-                     {"tool": "qa", "question": q, "document": d})
-                    for p in ASK for d, q in DOCUMENTS]),
-    ]  # fmt: skip
+        (
+            "transcribe",
+            16,
+            [(p.format(f=f), {"tool": "transcribe"}) for p in TRANSCRIBE for f in RECORDINGS],
+        ),
+        (
+            "caption",
+            16,
+            [(p.format(f=f), {"tool": "caption", "image": f}) for p in CAPTION for f in IMAGES],
+        ),
+        (
+            "qa",
+            16,
+            [
+                (
+                    p.format(d=d, q=q, ql=q[0].lower() + q[1:]),
+                    {"tool": "qa", "question": q, "document": d},
+                )
+                for p in ASK
+                for d, q in DOCUMENTS
+            ],
+        ),
+    ]
 
 
 # Plain questions that mention a language, a picture, a mood or a summary but want no tool.

@@ -69,12 +69,16 @@ def knowledge() -> list[dict]:
         ("What is double {a}?", lambda a, b: 2 * a, (7, 260), (0, 0)),
         ("How many wheels do {a} bicycles have?", lambda a, b: 2 * a, (3, 40), (0, 0)),
         ("How many legs do {a} cats have?", lambda a, b: 4 * a, (2, 60), (0, 0)),
-        ("A bag has {a} sweets and I give away {b}. How many are left?", lambda a, b: a - b,
-         (15, 60), (3, 14)),
+        (
+            "A bag has {a} sweets and I give away {b}. How many are left?",
+            lambda a, b: a - b,
+            (15, 60),
+            (3, 14),
+        ),
         ("What number comes just before {a}?", lambda a, b: a - 1, (21, 999), (0, 0)),
         ("Quanto é {a} mais {b}?", lambda a, b: a + b, (5, 40), (3, 40)),
         ("Quanto é {a} vezes {b}?", lambda a, b: a * b, (2, 9), (2, 9)),
-    ]  # fmt: skip
+    ]
     rows, seen = [], set()
     while len(rows) < 330:
         text, f, (lo_a, hi_a), (lo_b, hi_b) = templates[len(rows) % len(templates)]
@@ -87,12 +91,24 @@ def knowledge() -> list[dict]:
         if question in seen or str(answer) in said or (lang == "pt" and answer >= 100):
             continue
         seen.add(question)
-        rows.append({"family": "knowledge", "lang": lang, "prompt": question,
-                     "answers": make_eval.accepted([str(answer)], lang)})  # fmt: skip
+        rows.append(
+            {
+                "family": "knowledge",
+                "lang": lang,
+                "prompt": question,
+                "answers": make_eval.accepted([str(answer)], lang),
+            }
+        )
     for question, answers in T.FACTS:
         lang = "pt" if question.startswith(("Qual", "Quant", "Que ", "De que")) else "en"
-        rows.append({"family": "knowledge", "lang": lang, "prompt": question,
-                     "answers": make_eval.accepted(answers, lang)})  # fmt: skip
+        rows.append(
+            {
+                "family": "knowledge",
+                "lang": lang,
+                "prompt": question,
+                "answers": make_eval.accepted(answers, lang),
+            }
+        )
     return rows
 
 
@@ -100,34 +116,65 @@ def instructions() -> list[dict]:
     rng = random.Random(29)
     topics = T.TOPICS
     kinds: dict[str, list[tuple[str, dict]]] = {
-        "max_words": [(f"Tell me about {t} in no more than {k} words.", {"n": k})
-                      for t in topics for k in [rng.randint(6, 30)]],
-        "one_word": [(q + s, {}) for q in T.ONE_WORD
-                     for s in (" Just one word.", " Answer in a single word.")],
+        "max_words": [
+            (f"Tell me about {t} in no more than {k} words.", {"n": k})
+            for t in topics
+            for k in [rng.randint(6, 30)]
+        ],
+        "one_word": [
+            (q + s, {})
+            for q in T.ONE_WORD
+            for s in (" Just one word.", " Answer in a single word.")
+        ],
         "yes_no": [(q + s, {}) for q in T.YES_NO for s in (" Just yes or no.", " Say yes or no.")],
-        "lowercase": [(f"Write a short note about {t}, all in lowercase letters.", {})
-                      for t in topics],
-        "bullets": [(f"List exactly {k} facts about {t} as '- ' bullet points.", {"n": k})
-                    for t in topics for k in [rng.randint(2, 5)]],
-        "include": [(f'Write a sentence about {t} containing the word "{w}".', {"word": w})
-                    for t, w in zip(topics, T.WORDS * 2, strict=False)],
-        "exclude": [(f'Tell me about {t} in two sentences, and do not use the word "{w}".',
-                     {"word": w}) for t, w in zip(topics, T.WORDS[::-1] * 2, strict=False)],
-        "start_with": [(f'Begin with the word "{w}" and tell me about {t}.', {"word": w})
-                       for t, w in zip(topics, T.STARTS * 4, strict=False)],
-        "end_with": [(f'Write a line about {t} and finish with exactly "{p}"', {"phrase": p})
-                     for t, p in zip(topics, T.ENDS * 5, strict=False)],
-        "sentences": [(f"Describe {t} in exactly {k} sentences.", {"n": k})
-                      for t in topics for k in [rng.randint(1, 4)]],
-        "json": [(f'Reply only with JSON: give {w} under the key "{k}".', {"key": k})
-                 for w, k in T.JSON_ASKS]
-                + [(f'Return a JSON object with the key "{k}" set to {w}.', {"key": k})
-                   for w, k in T.JSON_ASKS],
-        "comma_list": [(f"Name {k} {c} in one line, separated by commas, nothing more.", {"n": k})
-                       for c in T.CATEGORIES for k in (3, 4)],
-    }  # fmt: skip
-    return [{"family": "instructions", "lang": "en", "prompt": p, "check": {"kind": kind, **c}}
-            for kind, items in kinds.items() for p, c in items]  # fmt: skip
+        "lowercase": [
+            (f"Write a short note about {t}, all in lowercase letters.", {}) for t in topics
+        ],
+        "bullets": [
+            (f"List exactly {k} facts about {t} as '- ' bullet points.", {"n": k})
+            for t in topics
+            for k in [rng.randint(2, 5)]
+        ],
+        "include": [
+            (f'Write a sentence about {t} containing the word "{w}".', {"word": w})
+            for t, w in zip(topics, T.WORDS * 2, strict=False)
+        ],
+        "exclude": [
+            (f'Tell me about {t} in two sentences, and do not use the word "{w}".', {"word": w})
+            for t, w in zip(topics, T.WORDS[::-1] * 2, strict=False)
+        ],
+        "start_with": [
+            (f'Begin with the word "{w}" and tell me about {t}.', {"word": w})
+            for t, w in zip(topics, T.STARTS * 4, strict=False)
+        ],
+        "end_with": [
+            (f'Write a line about {t} and finish with exactly "{p}"', {"phrase": p})
+            for t, p in zip(topics, T.ENDS * 5, strict=False)
+        ],
+        "sentences": [
+            (f"Describe {t} in exactly {k} sentences.", {"n": k})
+            for t in topics
+            for k in [rng.randint(1, 4)]
+        ],
+        "json": [
+            (f'Reply only with JSON: give {w} under the key "{k}".', {"key": k})
+            for w, k in T.JSON_ASKS
+        ]
+        + [
+            (f'Return a JSON object with the key "{k}" set to {w}.', {"key": k})
+            for w, k in T.JSON_ASKS
+        ],
+        "comma_list": [
+            (f"Name {k} {c} in one line, separated by commas, nothing more.", {"n": k})
+            for c in T.CATEGORIES
+            for k in (3, 4)
+        ],
+    }
+    return [
+        {"family": "instructions", "lang": "en", "prompt": p, "check": {"kind": kind, **c}}
+        for kind, items in kinds.items()
+        for p, c in items
+    ]
 
 
 def explain() -> list[dict]:
@@ -158,26 +205,43 @@ def tools() -> list[dict]:
             n = rng.randint(2, 4)
             args = {"prompt": f"a {x}", **({"n": n} if "{n}" in template else {})}
             calls.append((template.format(x=x, n=n), "imagine", args))
-    rows = [{"family": "tools", "lang": "en", "prompt": p, "tool": tool, "arguments": args}
-            for p, tool, args in calls]  # fmt: skip
-    return rows + [{"family": "tools", "lang": "en", "prompt": p, "tool": None, "arguments": None}
-                   for p in T.NEAR_MISS]  # fmt: skip
+    rows = [
+        {"family": "tools", "lang": "en", "prompt": p, "tool": tool, "arguments": args}
+        for p, tool, args in calls
+    ]
+    return rows + [
+        {"family": "tools", "lang": "en", "prompt": p, "tool": None, "arguments": None}
+        for p in T.NEAR_MISS
+    ]
 
 
 def followups() -> list[dict]:
     def turns(q: str, a: str, f: str) -> list[dict]:
-        return [{"role": "user", "content": q}, {"role": "assistant", "content": a},
-                {"role": "user", "content": f}]  # fmt: skip
+        return [
+            {"role": "user", "content": q},
+            {"role": "assistant", "content": a},
+            {"role": "user", "content": f},
+        ]
 
-    rows = [{"family": "followup", "lang": "en", "prompt": turns(q, a, f),
-             "answers": make_eval.accepted(ans, "en")} for q, a, f, ans in T.FOLLOWUPS]  # fmt: skip
+    rows = [
+        {
+            "family": "followup",
+            "lang": "en",
+            "prompt": turns(q, a, f),
+            "answers": make_eval.accepted(ans, "en"),
+        }
+        for q, a, f, ans in T.FOLLOWUPS
+    ]
     for question, answers in T.FACTS:
         if question.startswith(("Qual", "Quant", "Que ", "De que")):
             continue
         for follow, check in T.FOLLOWUP_SAME:
-            row = {"family": "followup", "lang": "en",
-                   "prompt": turns(question, f"{answers[0]}.", follow),
-                   "answers": make_eval.accepted(answers, "en")}  # fmt: skip
+            row = {
+                "family": "followup",
+                "lang": "en",
+                "prompt": turns(question, f"{answers[0]}.", follow),
+                "answers": make_eval.accepted(answers, "en"),
+            }
             rows.append({**row, "check": check} if check else row)
     return rows
 

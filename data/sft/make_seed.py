@@ -114,17 +114,23 @@ def formatted(i: int, question: str, short: str, sentence: str) -> tuple[str, st
     """Fact `i` asked with one verifiable constraint (IFEval-style), answered to it."""
     one_word = len(short.split()) == 1
     forms = [
-        (f"Answer in one word: {question}" if one_word
-         else f"Answer in as few words as possible: {question}", f"{short}."),
+        (
+            f"Answer in one word: {question}"
+            if one_word
+            else f"Answer in as few words as possible: {question}",
+            f"{short}.",
+        ),
         (f"{question} Reply in lowercase letters only.", sentence.lower()),
         (f"{question} Answer in capital letters.", sentence.upper()),
-        (f'{question} Give the answer as a JSON object with the key "answer".',
-         json.dumps({"answer": short}, ensure_ascii=False)),
+        (
+            f'{question} Give the answer as a JSON object with the key "answer".',
+            json.dumps({"answer": short}, ensure_ascii=False),
+        ),
         (f'{question} Start your reply with "Answer:".', f"Answer: {short}."),
         (f'{question} End your reply with "Anything else?"', f"{sentence} Anything else?"),
         (f"{question} Use one sentence.", sentence),
         (f"{question} Wrap your whole answer in double quotes.", f'"{sentence}"'),
-    ]  # fmt: skip
+    ]
     return forms[i % len(forms)]
 
 
@@ -148,20 +154,28 @@ def tips() -> list[tuple[str, str]]:
         word = max(tip.rstrip(".").split(), key=len)
         start, end = more_plain.STARTS[i % 5], more_plain.ENDINGS[i % 5]
         out += [
-            (f"Give {n} tips for {topic} as a bulleted list.",
-             "\n".join(f"- {x}" for x in items[:n])),
+            (
+                f"Give {n} tips for {topic} as a bulleted list.",
+                "\n".join(f"- {x}" for x in items[:n]),
+            ),
             (f"Write exactly {m} sentences about {topic}.", " ".join(items[:m])),
             (f"Give me a tip for {topic}, in lowercase letters only.", tip.lower()),
-            (f'Start your answer with the word "{start}". Any advice on {topic}?',
-             f"{start}, {tip[0].lower()}{tip[1:]}"),
-            (f'Give me one tip for {topic}. End your answer with the exact phrase "{end}"',
-             f"{tip} {end}"),
+            (
+                f'Start your answer with the word "{start}". Any advice on {topic}?',
+                f"{start}, {tip[0].lower()}{tip[1:]}",
+            ),
+            (
+                f'Give me one tip for {topic}. End your answer with the exact phrase "{end}"',
+                f"{tip} {end}",
+            ),
             (f'Give one tip for {topic} that uses the word "{word}".', tip),
             (f"In at most {len(tip.split()) + 2} words, give a tip for {topic}.", tip),
-            (f'Reply with a JSON object with the key "tip": one tip for {topic}.',
-             json.dumps({"tip": tip})),
+            (
+                f'Reply with a JSON object with the key "tip": one tip for {topic}.',
+                json.dumps({"tip": tip}),
+            ),
             (f"How can I get better at {topic}?", " ".join(items[1:4])),
-        ]  # fmt: skip
+        ]
     return out
 
 
@@ -175,11 +189,13 @@ def plain_conversations(rng: random.Random) -> list[dict]:
         pairs.append((ask, f"{yes_no}."))
     for i, (name, items) in enumerate(plain.LISTS):
         n = 2 + i % 4
-        pairs.append((f"List exactly {n} {name} as bullet points.",
-                      "\n".join(f"- {x}" for x in items[:n])))  # fmt: skip
+        pairs.append(
+            (f"List exactly {n} {name} as bullet points.", "\n".join(f"- {x}" for x in items[:n]))
+        )
         m = 2 + (i + 2) % 4
-        pairs.append((f"Name {plain.NUMBERS[m]} {name}, separated by commas.",
-                      ", ".join(items[:m])))  # fmt: skip
+        pairs.append(
+            (f"Name {plain.NUMBERS[m]} {name}, separated by commas.", ", ".join(items[:m]))
+        )
     pairs += plain.WRITTEN + plain.PORTUGUESE + identity.GENERAL + arithmetic(rng, 40)
     pairs += plain.COUNTER * 2  # the questions most easily mistaken for tool requests, twice
     portuguese = plain.PORTUGUESE + (more_plain.PORTUGUESE + more_plain.PORTUGUESE_MORE) * 2
@@ -194,13 +210,69 @@ def _normal(text: str) -> str:
 
 
 # English and Portuguese words that say nothing of a question's subject
-FUNCTION_WORDS = frozenset({
-    "a", "an", "and", "are", "as", "at", "be", "by", "can", "called", "call", "do", "does", "for",
-    "from", "how", "i", "in", "is", "it", "many", "much", "me", "my", "of", "on", "or", "tell",
-    "the", "there", "to", "was", "what", "when", "where", "which", "who", "why", "you", "your",
-    "qual", "é", "o", "os", "da", "das", "dos", "de", "que", "em", "no", "na", "um", "uma",
-    "quantos", "quantas", "quanto", "como", "se",
-})  # fmt: skip
+FUNCTION_WORDS = frozenset(
+    {
+        "a",
+        "an",
+        "and",
+        "are",
+        "as",
+        "at",
+        "be",
+        "by",
+        "can",
+        "called",
+        "call",
+        "do",
+        "does",
+        "for",
+        "from",
+        "how",
+        "i",
+        "in",
+        "is",
+        "it",
+        "many",
+        "much",
+        "me",
+        "my",
+        "of",
+        "on",
+        "or",
+        "tell",
+        "the",
+        "there",
+        "to",
+        "was",
+        "what",
+        "when",
+        "where",
+        "which",
+        "who",
+        "why",
+        "you",
+        "your",
+        "qual",
+        "é",
+        "o",
+        "os",
+        "da",
+        "das",
+        "dos",
+        "de",
+        "que",
+        "em",
+        "no",
+        "na",
+        "um",
+        "uma",
+        "quantos",
+        "quantas",
+        "quanto",
+        "como",
+        "se",
+    }
+)
 
 
 def _content(text: str) -> set[str]:
@@ -248,8 +320,11 @@ def near(question: str, answer: str, prompts: list[EvalPrompt]) -> bool:
 def turns(record: dict) -> list[tuple[str, str]]:
     """(user message, the assistant's reply) pairs of a conversation."""
     m = record["messages"]
-    return [(u["content"], a["content"]) for u, a in zip(m, m[1:], strict=False)
-            if u["role"] == "user" and a["role"] == "assistant"]  # fmt: skip
+    return [
+        (u["content"], a["content"])
+        for u, a in zip(m, m[1:], strict=False)
+        if u["role"] == "user" and a["role"] == "assistant"
+    ]
 
 
 DEMONSTRATIONS = ("tools_audio.jsonl", "tools_caption.jsonl", "tools_qa.jsonl")
@@ -305,11 +380,13 @@ def main() -> None:
     files = [(HERE / name).read_text().splitlines() for name in HELDOUT_DEMONSTRATIONS]
     audio, image, text = (len(lines) for lines in files)
     plain_kept = sum("<tool_call>" not in r["messages"][-1]["content"] for r in kept)
-    print(f"seed.jsonl: {len(kept)} conversations ({len(kept) - plain_kept} end in a tool call, "
-          f"{plain_kept} in a plain answer; {len(records) - len(kept)} left out as near an eval "
-          f"prompt; {tool_calls} tool calls before that); "
-          f"tool_heldout.jsonl: {min(60, len(heldout))} + {audio} recording, {image} image and "
-          f"{text} document requests")  # fmt: skip
+    print(
+        f"seed.jsonl: {len(kept)} conversations ({len(kept) - plain_kept} end in a tool call, "
+        f"{plain_kept} in a plain answer; {len(records) - len(kept)} left out as near an eval "
+        f"prompt; {tool_calls} tool calls before that); "
+        f"tool_heldout.jsonl: {min(60, len(heldout))} + {audio} recording, {image} image and "
+        f"{text} document requests"
+    )
 
 
 if __name__ == "__main__":

@@ -83,7 +83,8 @@ def _fact(rng: random.Random) -> tuple[str, list[tuple[str, str]]]:
     if kind == 3:
         river = rng.choice(LAST)
         return f"The {river} River is {num} kilometres long.", [
-            (f"How long is the {river} River?", f"{num} kilometres")]  # fmt: skip
+            (f"How long is the {river} River?", f"{num} kilometres")
+        ]
     if kind == 4:
         job = rng.choice(JOBS)
         return f"{p} works as a {job} in {town}.", [
@@ -111,7 +112,8 @@ def _fact(rng: random.Random) -> tuple[str, list[tuple[str, str]]]:
         b = rng.choice(BUILDINGS)
         return f"A ticket to the {b} in {town} costs {num} euros.", [
             (f"How much does a ticket to the {b} in {town} cost?", f"{num} euros"),
-            (f"What is the price of a ticket to the {b} in {town}?", f"{num} euros")]  # fmt: skip
+            (f"What is the price of a ticket to the {b} in {town}?", f"{num} euros"),
+        ]
     if kind == 9:
         b, material = rng.choice(BUILDINGS), rng.choice(MATERIALS)
         return f"The {b} of {town} is made of {material}.", [
@@ -121,7 +123,8 @@ def _fact(rng: random.Random) -> tuple[str, list[tuple[str, str]]]:
         big = f"{rng.randint(2, 950)},{rng.randint(0, 999):03d}"
         return f"{town} has a population of about {big} people.", [
             (f"How many people live in {town}?", f"about {big} people"),
-            (f"What is the population of {town}?", f"about {big} people")]  # fmt: skip
+            (f"What is the population of {town}?", f"about {big} people"),
+        ]
     if kind == 11:
         title = rng.choice(TITLES)
         return f"{p} wrote the novel {title} in {year}.", [
