@@ -185,7 +185,8 @@ def test_scores_are_whitened_and_an_answer_without_eos_pays_the_penalty(
 def test_doctests_pass():
     import doctest
 
-    from rlhf import ppo
+    from rlhf import ppo, ppo_details
 
-    result = doctest.testmod(ppo)
-    assert result.attempted >= 4 and result.failed == 0  # whitening, KL controller, rollout stats
+    results = [doctest.testmod(ppo), doctest.testmod(ppo_details)]
+    attempted, failed = sum(r.attempted for r in results), sum(r.failed for r in results)
+    assert attempted >= 4 and failed == 0  # whitening, KL controller, rollout stats
