@@ -93,6 +93,17 @@ CONSTRAINTS = [
     (r'uses the word "(\w+)"', lambda a, m: eval_checks.include(a, m[1])),
     (r"In at most (\d+) words", lambda a, m: eval_checks.max_words(a, int(m[1]))),
     (r"(?i)one word|single word", lambda a, m: eval_checks.one_word(a)),
+    # the writing tasks of data/sft/subjects.py
+    (r'finish with the exact phrase "([^"]+)"', lambda a, m: eval_checks.end_with(a, m[1])),
+    (
+        r"(\d) sentences about .*, no more and no fewer",
+        lambda a, m: eval_checks.sentences(a, int(m[1])),
+    ),
+    (r"in exactly (\d) sentences", lambda a, m: eval_checks.sentences(a, int(m[1]))),
+    (r"in no more than (\d+) words", lambda a, m: eval_checks.max_words(a, int(m[1]))),
+    (r'do not use the word "(\w+)"', lambda a, m: eval_checks.exclude(a, m[1])),
+    (r'Begin your reply with the word "(\w+)"', lambda a, m: eval_checks.start_with(a, m[1])),
+    (r'JSON object: give .* under the key "(\w+)"', lambda a, m: eval_checks.json_key(a, m[1])),
 ]
 
 
@@ -103,7 +114,7 @@ def test_answers_keep_the_constraints_their_questions_set(conversations):
             if m := re.search(pattern, question):
                 assert holds(reply, m), (question, reply)
                 checked += 1
-    assert checked >= 180
+    assert checked >= 400
 
 
 def test_portuguese_questions_are_answered_in_portuguese(conversations):

@@ -24,19 +24,20 @@ sys.path[:0] = [str(HERE.parents[1]), str(HERE)]
 import identity  # noqa: E402
 import more_plain  # noqa: E402
 import plain  # noqa: E402
-import tool_tables as tt  # noqa: E402
+import subjects  # noqa: E402
+import tool_more as tt  # noqa: E402
 
 from assistant.chat_context import chat_context  # noqa: E402
 from assistant.toolcall import render  # noqa: E402
 
 TOOL_CAP = {
-    "translate": 110,
-    "sentiment": 70,
-    "summarize": 70,
-    "imagine": 80,
-    "transcribe": 30,
-    "caption": 30,
-    "qa": 36,
+    "translate": 130,
+    "sentiment": 75,
+    "summarize": 75,
+    "imagine": 110,
+    "transcribe": 70,
+    "caption": 70,
+    "qa": 60,
 }
 EVAL_DIR = HERE.parent / "eval"
 EVAL_KEYS = ("prompt", "question", "request", "input", "instruction", "text")
@@ -364,6 +365,8 @@ def main() -> None:
     records += plain_conversations(rng)
     records += file_demonstrations()
     prompts = eval_prompts()
+    named = " ".join(p.text for p in prompts)  # a subject an eval prompt names stays unseen
+    records += [conversation(task) for task in subjects.tasks(named)]
     kept = [r for r in records if not any(near(q, a, prompts) for q, a in turns(r))]
     rng.shuffle(kept)
     with (HERE / "seed.jsonl").open("w", encoding="utf-8") as f:
