@@ -27,7 +27,6 @@ from typing import Any
 from assistant.errors import UsageError
 from assistant.tools import embeddings, trained
 from assistant.tools.base import (
-    ArgParser,
     BackendInfo,
     Output,
     Progress,
@@ -37,6 +36,7 @@ from assistant.tools.files import NamedFile
 from assistant.tools.llm import _engines as _engines  # shared cache; tests clear it
 from assistant.tools.llm import chat_engine
 from assistant.tools.llm import use_engine as use_engine  # tests hand it a tiny engine
+from assistant.tools.params import Param, params
 
 MAX_CHARS = 100_000
 NO_ANSWER = "No answer in the document."
@@ -68,11 +68,23 @@ class QATool(Tool):
     name = "qa"
     description = "Answer a question from a document (@FILE), or say it has no answer there."
     usage = "/ask @DOCUMENT QUESTION   (or /qa --doc FILE QUESTION) [--backend encoder|llm]"
-    parameters = {
-        "question": "the question to answer",
-        "document": "the document: a person's @FILE, or text already in the conversation",
-        "model": "llm backend only: a chat model name/dir (default the embedded one)",
-    }
+    parameters = params(
+        Param(
+            "question", "the question to answer", nargs="*", metavar="QUESTION", model="required"
+        ),
+        Param(
+            "document",
+            "the document: a person's @FILE, or text already in the conversation",
+            flags=("--doc", "-d"),
+            metavar="FILE",
+            model="required",
+        ),
+        Param(
+            "model",
+            "llm backend only: a chat model name/dir (default the embedded one)",
+            flags=("--model",),
+        ),
+    )
 
     def backends(self) -> list[BackendInfo]:
         from assistant.tools.summarize import _llm_present
@@ -85,13 +97,9 @@ class QATool(Tool):
         )
 
     def parse(self, argv: list[str]) -> dict[str, Any]:
-        parser = ArgParser(self)
-        parser.add_argument("--doc", "-d")
-        parser.add_argument("--model")
-        parser.add_argument("words", nargs="*")
-        args = parser.parse(argv)
-        words = list(args.pop("words", None) or [])
-        document = args.pop("doc", None)
+        args = self.parser().parse(argv)
+        words = list(args.pop("question", None) or [])
+        document = args.pop("document", None)
         if document is None and words and words[0].startswith("@"):
             document = words.pop(0)
         if not document:
