@@ -106,3 +106,22 @@ def test_the_shell_help_of_every_tool_is_its_declared_parser():
         assert helped.output.startswith(f"usage: parley tool {name} ")
         for param in tools.get(name).parameters.values():
             assert param.help.split()[0] in helped.output
+
+
+@pytest.mark.parametrize(
+    ("words", "said"),
+    [
+        (["translate", "--bogus", "hi"], "unrecognized arguments: --bogus"),
+        (["caption"], "give an image to caption"),
+        (["imagine", "--n", "x", "cat"], "invalid int value: 'x'"),
+    ],
+)
+def test_parley_tool_errors_show_the_shell_usage_not_the_slash_command(words, said):
+    name = words[0]
+    ran = CliRunner().invoke(main, ["tool", *words])
+    line = ran.stderr.strip()
+    assert ran.exit_code == 2 and "\n" not in line
+    assert said in line and f"; usage: parley tool {name} [--backend" in line
+    assert f"/{name}" not in line
+    with pytest.raises(UsageError, match=rf"; usage: /{name} "):  # the chat's own words
+        tools.run_slash(name, words[1:])

@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar, NoReturn
 
-from assistant.errors import Cancelled, UsageError
+from assistant.errors import Cancelled, CommandUsageError, UsageError
 from assistant.inference.events import ToolResult  # the engine's event when the model calls a tool
 from assistant.tools.params import Param, as_params
 
@@ -122,7 +122,7 @@ class ArgParser(argparse.ArgumentParser):
         return self.format_help()
 
     def error(self, message: str) -> NoReturn:
-        raise UsageError(f"{message}; usage: {self._tool.usage}")
+        raise CommandUsageError(message, self._tool.usage)
 
     def parse(self, argv: list[str]) -> dict[str, Any]:
         if any(a in ("-h", "--help") for a in argv):

@@ -24,7 +24,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from assistant.errors import UsageError
+from assistant.errors import CommandUsageError, UsageError
 from assistant.tools import trained
 from assistant.tools.base import BackendInfo, Output, Progress, Tool
 from assistant.tools.files import NamedFile, named_path, open_image
@@ -81,7 +81,7 @@ class CaptionTool(Tool):
     def parse(self, argv: list[str]) -> dict[str, Any]:
         args = self.parser().parse(argv)
         if not args.get("image"):
-            raise UsageError(f"give an image to caption; usage: {self.usage}")
+            raise CommandUsageError("give an image to caption", self.usage)
         args["image"] = read_image(args["image"])  # only a person's command reaches here
         return args
 

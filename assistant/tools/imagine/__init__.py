@@ -24,7 +24,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from assistant.errors import UsageError
+from assistant.errors import CommandUsageError, UsageError
 from assistant.tools.base import (
     ArgParser,
     BackendInfo,
@@ -156,7 +156,7 @@ class ImagineTool(Tool):
         if words:
             args["prompt"] = words
         if not words and not args.get("interpolate"):
-            raise UsageError(f"say what to draw, e.g. `/imagine a sneaker`; usage: {self.usage}")
+            raise CommandUsageError("say what to draw, e.g. `/imagine a sneaker`", self.usage)
         if args.get("interpolate") and args.get("backend") is None:
             args["backend"] = "vae"
         return args

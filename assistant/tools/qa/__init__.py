@@ -24,7 +24,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from assistant.errors import UsageError
+from assistant.errors import CommandUsageError, UsageError
 from assistant.tools import embeddings, trained
 from assistant.tools.base import (
     BackendInfo,
@@ -103,7 +103,7 @@ class QATool(Tool):
         if document is None and words and words[0].startswith("@"):
             document = words.pop(0)
         if not document:
-            raise UsageError(f"give a document to read; usage: {self.usage}")
+            raise CommandUsageError("give a document to read", self.usage)
         args["document"] = read_document(document)  # only a person's command reaches here
         args["question"] = " ".join(words)
         return args
@@ -121,7 +121,7 @@ class QATool(Tool):
         text = _document_text(document, question)
         question = " ".join(str(question).split())
         if not question:
-            raise UsageError(f"give a question about the document; usage: {self.usage}")
+            raise CommandUsageError("give a question about the document", self.usage)
         if len(question) > len(text):
             raise UsageError(
                 f"the question ({len(question)} characters) is longer than the document "

@@ -35,7 +35,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from assistant.errors import UsageError
+from assistant.errors import CommandUsageError, UsageError
 from assistant.tools.base import (
     BackendInfo,
     Output,
@@ -126,7 +126,7 @@ class RestoreTool(Tool):
     def parse(self, argv: list[str]) -> dict[str, Any]:
         args = self.parser().parse(argv)
         if not args.get("photo"):
-            raise UsageError(f"give a photo to restore; usage: {self.usage}")
+            raise CommandUsageError("give a photo to restore", self.usage)
         return args
 
     def execute(
@@ -147,7 +147,7 @@ class RestoreTool(Tool):
 
         photo_path = Path(_path_argument(photo) or "").expanduser()
         if not str(photo).strip():
-            raise UsageError(f"give a photo to restore; usage: {self.usage}")
+            raise CommandUsageError("give a photo to restore", self.usage)
         if noise is not None and not 0 <= float(noise) <= 100:
             raise UsageError(f"--noise is a std on the 0-255 scale, 0 to 100; got {noise}")
         if steps is not None and not 1 <= int(steps) <= 200:

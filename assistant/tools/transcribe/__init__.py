@@ -25,7 +25,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from assistant.errors import UsageError
+from assistant.errors import CommandUsageError, UsageError
 from assistant.tools import trained
 from assistant.tools.base import BackendInfo, Output, Progress, Tool
 from assistant.tools.params import Param, params
@@ -71,7 +71,7 @@ class TranscribeTool(Tool):
         args = self.parser().parse(argv)
         files = args.pop("file", None) or []
         if len(files) > 1:
-            raise UsageError(f"one recording at a time (got {len(files)}); usage: {self.usage}")
+            raise CommandUsageError(f"one recording at a time (got {len(files)})", self.usage)
         if files:
             args["file"] = files[0]
         return args
