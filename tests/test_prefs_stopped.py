@@ -12,7 +12,6 @@ from assistant import store
 from assistant.cli import main
 from assistant.rate import prefs
 from assistant.store import conversations as C
-from assistant.store import ratings as R
 
 
 def _answers(conn, finish_reasons):
@@ -28,29 +27,31 @@ def _answers(conn, finish_reasons):
 
 
 def test_a_pick_over_a_stopped_answer_is_left_out_of_the_export_unless_asked(tmp_path):
-    conn = store.connect()
-    conv, (done, stopped, _) = _answers(conn, ["stop", "stopped", "stop"])
-    R.record_chat_preference(
-        conn,
-        conversation_id=conv.id,
-        chosen_message_id=done.id,
-        rejected_message_ids=[stopped.id],
-        source="pick",
-    )
+    """In the chat the user picks the first answer as the best of three (one of the others was
+    stopped): the export keeps the pick over the finished answer only."""
+    from assistant.chat.session import ChatSession
+
+    session = ChatSession()
+    _, (done, _, _) = _answers(session.conn, ["stop", "stopped", "stop"])
+    assert session.pick_best(done) == 2
     out = tmp_path / "p.jsonl"
     runner = CliRunner()
     ran = runner.invoke(main, ["prefs", "export", "--out", str(out)])
     assert ran.exit_code == 0, ran.output
-    assert out.read_text() == ""
+    assert [_sides(line) for line in out.read_text().splitlines()] == [("Apple.", "Cherry.")]
     assert "1 with a stopped or cut-off answer left out (--include-stopped keeps them)" in (
         ran.stderr
     )
     ran = runner.invoke(main, ["prefs", "export", "--out", str(out), "--include-stopped"])
-    [row] = [json.loads(line) for line in out.read_text().splitlines()]
-    assert (row["chosen"][0]["content"], row["rejected"][0]["content"]) == (
-        "Apple.",
-        "Banana, a long",
-    )
+    assert [_sides(line) for line in out.read_text().splitlines()] == [
+        ("Apple.", "Banana, a long"),
+        ("Apple.", "Cherry."),
+    ]
+
+
+def _sides(line: str) -> tuple[str, str]:
+    row = json.loads(line)
+    return row["chosen"][0]["content"], row["rejected"][0]["content"]
 
 
 def test_thumbs_on_a_cut_off_answer_make_no_training_pair():
