@@ -94,6 +94,11 @@ class Param:
         return convert
 
 
+def png_out(help: str) -> Param:
+    """`--out FILE.png` (`-o`): where a tool that makes an image saves it (imagine, restore)."""
+    return Param("out", help, flags=("--out", "-o"), metavar="FILE.png")
+
+
 def params(*declared: Param) -> dict[str, Param]:
     """A tool's `parameters`: its `Param`s by name, in the order declared."""
     return {p.name: p for p in declared}

@@ -34,7 +34,7 @@ from assistant.tools.base import (
     measured,
     refuse_overwrite,
 )
-from assistant.tools.params import Param, params
+from assistant.tools.params import Param, params, png_out
 
 WEIGHTS_DIR = Path(__file__).with_name("weights")
 ARCHITECTURES = {
@@ -113,12 +113,7 @@ class ImagineTool(Tool):
             flags=("--guidance", "-g"),
             metavar="W",
         ),
-        Param(
-            "out",
-            "where to save the PNG (default: $PARLEY_HOME/images/...)",
-            flags=("--out", "-o"),
-            metavar="FILE.png",
-        ),
+        png_out("where to save the PNG (default: $PARLEY_HOME/images/...)"),
         Param(
             "interpolate",
             "two classes, 'sneaker,boot': the VAE morphs from one to the other",

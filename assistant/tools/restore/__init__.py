@@ -44,7 +44,7 @@ from assistant.tools.base import (
     free_path,
     refuse_overwrite,
 )
-from assistant.tools.params import Param, params
+from assistant.tools.params import Param, params, png_out
 from assistant.tools.restore.restorer import INPAINT_SAMPLES, INPAINT_STEPS, RESAMPLE
 
 MAX_SAMPLES = 16
@@ -74,12 +74,7 @@ class RestoreTool(Tool):
             flags=("--mask", "-m"),
             metavar="MASK.png",
         ),
-        Param(
-            "out",
-            "where to save the restored PNG (default: PHOTO-restored.png)",
-            flags=("--out", "-o"),
-            metavar="FILE.png",
-        ),
+        png_out("where to save the restored PNG (default: PHOTO-restored.png)"),
         Param(
             "noise",
             "noise standard deviation on the 0-255 scale (default: estimated)",
