@@ -21,10 +21,10 @@ from typing import Any
 
 from assistant import paths
 from assistant.errors import ConfigError
-from assistant.inference.params import PER_CHAT
+from assistant.sampling import PER_CHAT
 
 # [chat]: the model, its dtype, the system prompt and the per-conversation sampling settings
-# (declared in `assistant.inference.params`; a float setting may be written as an integer).
+# (declared in `assistant.sampling`; a float setting may be written as an integer).
 CHAT_KEYS = {
     "model": str,
     "dtype": str,

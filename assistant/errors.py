@@ -41,6 +41,15 @@ class ToolNotFound(ParleyError):
     """No tool by that name is installed; the message lists the installed ones."""
 
 
+class CommandUsageError(UsageError):
+    """A tool's command words that cannot work as typed: the problem, then how the command is
+    typed (`usage`: the slash command's). `parley tool NAME` shows the shell's usage instead."""
+
+    def __init__(self, problem: str, usage: str) -> None:
+        super().__init__(f"{problem}; usage: {usage}")
+        self.problem, self.usage = problem, usage
+
+
 class ToolCallRefused(UsageError):
     """A tool call the model wrote does not fit the tool's declared parameters: nothing ran."""
 

@@ -20,17 +20,23 @@ at all, as a message `{"role": "tool", "content": ...}`, which the chat template
     >>> find_partial_start("Let me check <tool_c")
     13
 
-The tools and their arguments (what `validate` checks; the engine's registry does the running):
+What a call may carry is each tool's own declaration (`assistant.tools.params.Param`, the same
+one its slash command's parser and `--help` are built from), read through the registry:
 
-| tool | arguments |
-| --- | --- |
-| translate | `text` (str), `to` ("pt" or "en") |
-| sentiment | `text` (str) |
-| summarize | `text` (str) |
-| imagine | `prompt` (str), `n` (int 1..8, optional) |
-| transcribe | none: a model's call cannot name a file; it answers how to type `/transcribe @FILE` |
-| caption | `image` (str): always refused, with the `/caption @FILE` to type (no file opens) |
-| qa | `question` (str), `document` (str: text already in the conversation, never a file) |
+    >>> for name, arguments in schemas().items():
+    ...     print(name, [f"{p.name}: {p.type.__name__}" + (" (optional)" if p.model == "optional"
+    ...                  else "") for p in arguments.values()])
+    translate ['text: str', 'to: str']
+    sentiment ['text: str']
+    summarize ['text: str']
+    imagine ['prompt: str', 'n: int (optional)']
+    transcribe []
+    caption ['image: str']
+    qa ['question: str', 'document: str']
+
+`transcribe` takes nothing (a model's call cannot name a file; it answers how to type
+`/transcribe @FILE`); `caption` is always refused with the `/caption @FILE` to type; `qa`'s
+`document` is text already in the conversation, never a file.
 """
 
 from __future__ import annotations
@@ -38,22 +44,13 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from assistant.tools.params import Param
 
 OPEN = "<tool_call>"
 CLOSE = "</tool_call>"
-
-# name -> {argument: (type, required, allowed values or None)}
-SCHEMAS: dict[str, dict[str, tuple[type, bool, tuple | None]]] = {
-    "translate": {"text": (str, True, None), "to": (str, True, ("pt", "en"))},
-    "sentiment": {"text": (str, True, None)},
-    "summarize": {"text": (str, True, None)},
-    "imagine": {"prompt": (str, True, None), "n": (int, False, tuple(range(1, 9)))},
-    # the model may route a recording to the tool but never name the file: only a person can
-    "transcribe": {},
-    "caption": {"image": (str, True, None)},
-    "qa": {"question": (str, True, None), "document": (str, True, None)},
-}
 
 _BLOCK = re.compile(re.escape(OPEN) + r"(.*?)" + re.escape(CLOSE), re.DOTALL)
 
@@ -79,36 +76,25 @@ def render(name: str, arguments: dict[str, Any]) -> str:
     return OPEN + json.dumps({"name": name, "arguments": arguments}, ensure_ascii=False) + CLOSE
 
 
+def schemas() -> dict[str, dict[str, Param]]:
+    """Each tool the model may call -> the parameters its call may carry, from the tools' own
+    declarations (the registry loads them; no model, no torch)."""
+    from assistant import tools
+
+    return {name: tools.call_parameters(name) for name in tools.MODEL_CALLS}
+
+
 def validate(name: str, arguments: Any) -> str | None:
-    """Why a call cannot run (one line), or None if it can.
+    """Why a call cannot run (one line), or None if it can (`assistant.tools.check_call`).
 
     >>> validate("translate", {"text": "hi", "to": "fr"})
     "translate: 'to' must be one of pt, en, got 'fr'"
     >>> validate("fly", {}) is None
     False
     """
-    if name not in SCHEMAS:
-        return f"unknown tool {name!r}; known: {', '.join(SCHEMAS)}"
-    if not isinstance(arguments, dict):
-        return f"{name}: arguments must be a JSON object"
-    schema = SCHEMAS[name]
-    unknown = sorted(set(arguments) - set(schema))
-    if unknown:
-        return f"{name}: unknown argument(s) {', '.join(unknown)}; takes {', '.join(schema)}"
-    for arg, (kind, required, allowed) in schema.items():
-        if arg not in arguments:
-            if required:
-                return f"{name}: missing argument {arg!r}"
-            continue
-        value = arguments[arg]
-        if not isinstance(value, kind) or isinstance(value, bool):
-            return f"{name}: {arg!r} must be {kind.__name__}, got {value!r}"
-        if kind is str and not value.strip():
-            return f"{name}: {arg!r} is empty"
-        if allowed is not None and value not in allowed:
-            shown = ", ".join(map(str, allowed))
-            return f"{name}: {arg!r} must be one of {shown}, got {value!r}"
-    return None
+    from assistant import tools
+
+    return tools.check_call(name, arguments)
 
 
 def parse(text: str) -> list[ParsedCall]:

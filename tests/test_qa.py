@@ -70,10 +70,10 @@ def test_a_model_call_cannot_open_a_file(bridge):
 
 
 def test_the_model_call_schema_has_no_file_arguments():
-    from assistant.toolcall import SCHEMAS, validate
+    from assistant.toolcall import schemas, validate
 
-    assert set(SCHEMAS["qa"]) == {"question", "document"}
-    assert set(SCHEMAS["caption"]) == {"image"}
+    assert set(schemas()["qa"]) == {"question", "document"}
+    assert set(schemas()["caption"]) == {"image"}
     assert validate("qa", {"question": "q", "document": "d", "doc": "x.txt"}).startswith(
         "qa: unknown argument(s) doc"
     )

@@ -1,4 +1,4 @@
-"""The sampling settings are declared once (`assistant.inference.params.SETTINGS`): the engine's
+"""The sampling settings are declared once (`assistant.sampling.SETTINGS`): the engine's
 parameters, the CLI's options, the config file's keys and the chat's settings screen all follow
 that one declaration."""
 
@@ -84,3 +84,25 @@ def test_the_settings_screen_checks_each_field_as_declared():
         with pytest.raises(ValueError) as caught:
             check({**form, field: bad})
         assert message in str(caught.value)
+
+
+def test_a_conversation_keeps_the_per_chat_settings_with_their_declared_defaults(
+    tmp_path, monkeypatch
+):
+    """The store lists no sampling setting of its own: its conversation settings and a new
+    conversation's defaults come from the declaration (`assistant.sampling`), which the store
+    may import (it may not import inference)."""
+    from assistant import store
+    from assistant.store import conversations as convs
+
+    names = [s.name for s in PER_CHAT]
+    assert list(convs.SETTINGS) == ["system_prompt", "model", *names]
+    assert set(names) <= {f.name for f in dataclasses.fields(convs.Conversation)}
+    conn = store.connect(tmp_path / "p.db")
+    fresh = convs.create(conn)
+    assert {n: getattr(fresh, n) for n in names} == {s.name: s.default for s in PER_CHAT}
+    hotter = tuple(
+        dataclasses.replace(s, default=0.7) if s.name == "temperature" else s for s in PER_CHAT
+    )
+    monkeypatch.setattr(convs, "PER_CHAT", hotter)  # a new default, declared in one place
+    assert convs.create(conn).temperature == 0.7

@@ -1,5 +1,5 @@
 """Model output is data, never authority: a tool call the model writes is checked against what
-the model may pass (`toolcall.SCHEMAS`) before anything runs. An unknown tool (`restore`) or
+the model may pass (`toolcall.schemas()`) before anything runs. An unknown tool (`restore`) or
 argument (`backend`, `out`, `steps`, `n` out of range) is shown as a refused call; text the model
 passes is never read as `@FILE`. Nothing is read, written or created.
 
@@ -197,11 +197,11 @@ async def test_in_the_chat_the_refusal_is_shown_and_nothing_reaches_the_database
 
 
 def test_what_the_model_may_pass_is_a_subset_of_each_tool_and_names_no_file_or_backend():
-    """`toolcall.SCHEMAS` (what a model's call may carry) stays inside each tool's declared
+    """`toolcall.schemas()` (what a model's call may carry) stays inside each tool's declared
     parameters, and never reaches what only a person may choose."""
     from assistant import tools
 
     person_only = {"backend", "out", "force", "model", "mask", "photo", "interpolate"}
-    for name, schema in toolcall.SCHEMAS.items():
+    for name, schema in toolcall.schemas().items():
         assert set(schema) <= set(tools.get(name).parameters), name
         assert not set(schema) & person_only, name

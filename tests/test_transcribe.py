@@ -219,7 +219,7 @@ def test_the_seed_set_teaches_transcribe_calls_without_a_file():
 
 
 def test_a_model_call_that_names_a_file_is_refused_before_the_file_is_read(tmp_path):
-    """The engine's runner checks the call against toolcall.SCHEMAS: an argument the schema lacks
+    """The engine's runner checks the call against toolcall.schemas(): an argument it lacks
     (here a path) stops the call, whatever the tool itself would accept from a person."""
     from test_tools_engine import ScriptedEngine
 

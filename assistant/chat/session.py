@@ -25,7 +25,7 @@ from assistant import store
 from assistant.chat import answers
 from assistant.chat.answers import Answer, AnswerFeed, EngineFactory, ToolFeed, load_engine
 from assistant.chat.commands import SlashCommand
-from assistant.inference.params import PER_CHAT
+from assistant.sampling import PER_CHAT
 from assistant.store import conversations as convs
 from assistant.store import ratings
 

@@ -14,7 +14,7 @@ import click
 
 from assistant.cli.options import dtype_option, model_option, sampling_options
 from assistant.errors import UsageError
-from assistant.inference.params import PER_CHAT
+from assistant.sampling import PER_CHAT
 
 
 @click.command()

@@ -12,7 +12,7 @@ from typing import Any
 import click
 
 from assistant.inference.loader import BACKENDS, DEFAULT_DTYPE, DTYPES
-from assistant.inference.params import PER_CHAT, SETTINGS
+from assistant.sampling import PER_CHAT, SETTINGS
 
 model_option = click.option(
     "--model",

@@ -1,5 +1,6 @@
 """`parley prefs export|import|stats`: ratings out as TRL preference data, in from JSONL, and
-quality control with a leaderboard. The formats are described in `assistant/rate/prefs.py`."""
+quality control with a leaderboard. The formats are described in `assistant/rate/prefs.py` (out)
+and `assistant/rate/prefs_import.py` (in)."""
 
 from __future__ import annotations
 
@@ -47,8 +48,13 @@ def prefs_group() -> None:
     'and B over A, marked "tie": true).',
 )
 @click.option("--redact", is_flag=True, help="Leave out who rated (the annotator field).")
+@click.option(
+    "--include-stopped",
+    is_flag=True,
+    help="Keep pairs with an answer that was stopped or cut off at the token limit.",
+)
 @DB_OPTION
-def export_cmd(out, fmt, ties, redact, db_path):
+def export_cmd(out, fmt, ties, redact, include_stopped, db_path):
     """Write the ratings in force as TRL conversational preference pairs.
 
     `prompt` is the whole context (system prompt first); `chosen` and `rejected` are one
@@ -64,7 +70,9 @@ def export_cmd(out, fmt, ties, redact, db_path):
     from assistant.rate import prefs
 
     conn = store.connect(db_path)
-    summary = prefs.export(conn, out, fmt=fmt, ties=ties, redact=redact)
+    summary = prefs.export(
+        conn, out, fmt=fmt, ties=ties, redact=redact, include_stopped=include_stopped
+    )
     click.echo(summary.line(click.format_filename(out)), err=True)
 
 
@@ -89,10 +97,10 @@ def import_cmd(file, strict, annotator, db_path):
     rejected texts are identical is reported and not stored.
     """
     from assistant import store
-    from assistant.rate import prefs
+    from assistant.rate import prefs_import
 
     conn = store.connect(db_path)
-    report = prefs.import_file(conn, file, strict=strict, annotator=annotator)
+    report = prefs_import.import_file(conn, file, strict=strict, annotator=annotator)
     for error in report.errors:
         click.echo(f"parley: skipped {error}", err=True)
     for where in report.same_text:

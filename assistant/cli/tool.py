@@ -121,9 +121,21 @@ def _shell_help(tool_) -> str:
     return parser.shell_help(f"parley tool {tool_.name}", extra) + "\n" + "\n".join(lines)
 
 
+def _shell_usage(tool_) -> str:
+    """The one-line usage of `parley tool NAME` (the tool's declared parser as the shell command),
+    or the slash command's usage for a plugin that parses its words itself."""
+    try:
+        parser = tool_.parser()
+    except NotImplementedError:
+        return tool_.usage
+    parser.prog = f"parley tool {tool_.name}"
+    return " ".join(parser.format_usage().split()).removeprefix("usage: ")
+
+
 def _tool_command(tool_) -> click.Command:
     def run(argv: tuple[str, ...]) -> None:
         from assistant import tools
+        from assistant.errors import CommandUsageError
 
         words = list(argv)
         as_json = "--json" in words
@@ -131,7 +143,10 @@ def _tool_command(tool_) -> click.Command:
         if any(w in ("-h", "--help") for w in words):
             click.echo(_shell_help(tool_))
             return
-        result = tools.run_slash(tool_.name, words, progress=progress)
+        try:
+            result = tools.run_slash(tool_.name, words, progress=progress)
+        except CommandUsageError as e:  # as the shell command is typed, not the slash command
+            raise CommandUsageError(e.problem, _shell_usage(tool_)) from None
         if as_json:
             click.echo(result_json(result))
             return

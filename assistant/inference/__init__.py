@@ -7,7 +7,7 @@
             print(event.text, end="")
 
 The modules, from the bottom up:
-- `params`: the sampling settings declared once (`SETTINGS`) and `GenerationParams`;
+- `params`: `GenerationParams`, from the sampling settings declared once (`assistant.sampling`);
   `events`: what `generate` yields. Neither has dependencies.
 - `engine`: `Engine` (the chat context, prompt fitting, the answer stream, the tool loop of
   `tool_loop`) over a `Backend` that takes prompt ids and gives sampled ids.
@@ -29,7 +29,8 @@ from assistant.inference.events import (
     ToolResult,
 )
 from assistant.inference.loader import BACKENDS, DTYPES, choose_backend, gguf_engine, load_engine
-from assistant.inference.params import PER_CHAT, SETTINGS, GenerationParams, Setting
+from assistant.inference.params import GenerationParams
+from assistant.sampling import PER_CHAT, SETTINGS, Setting
 
 __all__ = [
     "BACKENDS",

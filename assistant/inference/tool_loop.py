@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import replace
 from typing import Any
 
-from assistant.errors import ParleyError, ToolCallRefused, UsageError
+from assistant.errors import ParleyError, ToolCallRefused
 from assistant.inference.events import Done, Event, TextChunk, ToolCall, ToolResult
 
 ToolRunner = Callable[[str, dict[str, Any]], Any]
@@ -21,13 +21,12 @@ ToolRunner = Callable[[str, dict[str, Any]], Any]
 
 def run_tool_call(name: str, arguments: dict[str, Any]) -> Any:
     """The default runner: the tool registry (imported only when a model calls a tool). The call
-    must fit `toolcall.SCHEMAS` first: a tool it does not list (restore, whose arguments are all
-    files) or an argument it lacks (a file, a backend) is refused before any tool sees it, since
-    model output is data, never authority."""
-    from assistant import toolcall, tools
+    must fit what the tool's declaration lets a model pass (`tools.check_call`) first: a tool the
+    model may not call (restore, whose arguments are all files) or an argument it may not carry (a
+    file, a backend) is refused (`ToolCallRefused`) before any tool sees it, since model output is
+    data, never authority."""
+    from assistant import tools
 
-    if error := toolcall.validate(name, arguments):
-        raise UsageError(error)
     return tools.run_call(name, arguments)
 
 

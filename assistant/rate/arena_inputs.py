@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from assistant.errors import DataError, UsageError
-from assistant.inference.params import PER_CHAT
+from assistant.sampling import PER_CHAT
 
 PARAM_KEYS = {s.name: s.type for s in PER_CHAT}  # what `NAME@key=value` may set
 Message = dict[str, str]

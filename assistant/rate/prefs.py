@@ -12,17 +12,13 @@ exported), and:
   rows (A over B and B over A, both with `"tie": true`), which under a Bradley-Terry loss pulls the
   two rewards together instead of pushing one up.
 - both-bad and skips are never exported: they say nothing about which response is better.
+- a pair with an answer that was stopped or cut off at the token limit (a regenerate-pick or
+  thumbs in the chat) is left out unless `include_stopped` (`--include-stopped`), as the SFT
+  export does: it was never a finished answer to prefer or reject.
 `--redact` leaves out the `annotator` field. The file is written to a temporary name and renamed,
 so a kill mid-export leaves the old file (or none), never half a file.
 
-Import reads TRL preference JSONL: `chosen`/`rejected` as strings or message lists, `prompt` as a
-string or message list, or no `prompt` (TRL's implicit-prompt form: the shared beginning of chosen
-and rejected is the prompt). A malformed line is reported as `FILE:LINE: why` and none of it is
-stored; the valid lines are stored in one transaction, or with `strict` nothing is. A line is
-stored once: one with an `id` is skipped when that id is already in the database, one without
-when an imported rating with the same content (prompt, chosen, rejected, tie, annotator if given)
-is. A pair whose chosen and rejected texts are the same says nothing about which is better: it is
-reported and not stored.
+Import (TRL preference JSONL in) is `assistant.rate.prefs_import`.
 """
 
 from __future__ import annotations
@@ -36,7 +32,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from assistant.errors import DataError, UsageError
+from assistant.errors import UsageError
+from assistant.rate.export import UNFINISHED
 from assistant.store import rating_queries, ratings
 
 FORMATS = ("trl", "hf")
@@ -51,6 +48,7 @@ class ExportSummary:
     ties_dropped: int = 0
     both_bad: int = 0
     skips: int = 0
+    unfinished: int = 0  # pairs left out: a side was stopped or cut off
 
     def line(self, out: Path) -> str:
         ties = (
@@ -61,14 +59,33 @@ class ExportSummary:
         return (
             f"wrote {self.rows} rows to {out}: {self.pairs} preferences, {ties}, "
             f"{self.both_bad} both-bad and {self.skips} skips left out"
+            + (
+                f"; {self.unfinished} with a stopped or cut-off answer left out "
+                "(--include-stopped keeps them)"
+                if self.unfinished
+                else ""
+            )
         )
 
 
-def _export(conn: Any, ties: str, redact: bool, summary: ExportSummary) -> Iterator[dict]:
+def _unfinished(conn: Any) -> set[int]:
+    """The answers that did not end on their own: stopped, or cut off at the token limit."""
+    marks = ", ".join("?" * len(UNFINISHED))
+    query = f"SELECT id FROM messages WHERE finish_reason IN ({marks})"
+    return {row[0] for row in conn.execute(query, UNFINISHED)}
+
+
+def _export(
+    conn: Any, ties: str, redact: bool, summary: ExportSummary, include_stopped: bool = False
+) -> Iterator[dict]:
     if ties not in TIES:
         raise UsageError(f"--ties is drop or keep, not {ties!r}")
+    unfinished = set() if include_stopped else _unfinished(conn)
     for r in rating_queries.standing_ratings(conn):
         vote = r.vote
+        if {r.left.message_id, r.right.message_id} & unfinished:
+            summary.unfinished += 1
+            continue
         if vote == "skip":
             summary.skips += 1
             continue
@@ -105,7 +122,13 @@ def _export(conn: Any, ties: str, redact: bool, summary: ExportSummary) -> Itera
 
 
 def export(
-    conn: Any, out: str | Path, *, fmt: str = "trl", ties: str = "drop", redact: bool = False
+    conn: Any,
+    out: str | Path,
+    *,
+    fmt: str = "trl",
+    ties: str = "drop",
+    redact: bool = False,
+    include_stopped: bool = False,
 ) -> ExportSummary:
     """Write the export atomically: a temporary file (or directory) beside `out`, then a rename."""
     if fmt not in FORMATS:
@@ -113,7 +136,7 @@ def export(
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     summary = ExportSummary()
-    rows = list(_export(conn, ties, redact, summary))
+    rows = list(_export(conn, ties, redact, summary, include_stopped))
     if fmt == "trl":
         fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent)
         try:
@@ -150,152 +173,6 @@ def _save_hf(rows: list[dict], out: Path) -> None:
         shutil.rmtree(tmp, ignore_errors=True)
 
 
-# --- import ---
-
-
-@dataclass
-class ImportReport:
-    stored: int = 0
-    duplicates: int = 0
-    errors: list[str] = field(default_factory=list)
-    same_text: list[str] = field(default_factory=list)  # FILE:LINE of pairs with chosen == rejected
-
-
-def _messages(value: Any, what: str) -> list[dict[str, str]]:
-    if isinstance(value, str):
-        return [{"role": "user" if what == "prompt" else "assistant", "content": value}]
-    if not isinstance(value, list) or not value:
-        raise ValueError(f"'{what}' must be a string or a non-empty list of messages")
-    for m in value:
-        if not isinstance(m, dict) or not isinstance(m.get("role"), str):
-            raise ValueError(f"'{what}': each message needs a 'role'")
-        if not isinstance(m.get("content"), str):
-            raise ValueError(f"'{what}': each message needs text 'content'")
-    return [{"role": m["role"], "content": m["content"]} for m in value]
-
-
-def _completion(messages: list[dict[str, str]], what: str) -> str:
-    if len(messages) != 1 or messages[0]["role"] != "assistant":
-        raise ValueError(f"'{what}' must be one assistant message")
-    return messages[0]["content"]
-
-
-def parse_line(obj: Any) -> tuple[list[dict[str, str]], str, str]:
-    """(prompt messages, chosen text, rejected text) of one TRL preference record."""
-    if not isinstance(obj, dict):
-        raise ValueError("not a JSON object")
-    for key in ("chosen", "rejected"):
-        if key not in obj:
-            raise ValueError(f"no '{key}' field")
-    chosen, rejected = _messages(obj["chosen"], "chosen"), _messages(obj["rejected"], "rejected")
-    if obj.get("prompt") is not None:
-        prompt = _messages(obj["prompt"], "prompt")
-    else:  # implicit prompt: the shared beginning of the two conversations
-        n = 0
-        while n < min(len(chosen), len(rejected)) - 1 and chosen[n] == rejected[n]:
-            n += 1
-        if n == 0:
-            raise ValueError("no 'prompt' field and no shared beginning in chosen/rejected")
-        prompt, chosen, rejected = chosen[:n], chosen[n:], rejected[n:]
-    if prompt[-1]["role"] != "user":
-        raise ValueError("the prompt must end with a user message")
-    return prompt, _completion(chosen, "chosen"), _completion(rejected, "rejected")
-
-
-def import_file(
-    conn: Any, path: str | Path, *, strict: bool = False, annotator: str | None = None
-) -> ImportReport:
-    """Import TRL preference JSONL as ratings (source "import"); see the module docstring."""
-    path = Path(path)
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except FileNotFoundError:
-        raise DataError(f"no such file {path}") from None
-    except UnicodeDecodeError as e:
-        raise DataError(f"{path}: not UTF-8 text ({e.reason})") from None
-    report = ImportReport()
-    pending: list[ratings.Rating] = []
-    seen: set[str] = set()
-    for lineno, line in enumerate(lines, 1):
-        if not line.strip():
-            continue
-        try:
-            obj = json.loads(line)
-            prompt, chosen, rejected = parse_line(obj)
-            uid = obj.get("id")
-            if uid is not None and not isinstance(uid, str):
-                raise ValueError("'id' must be a string")
-            who = obj.get("annotator") or annotator or f"import:{path.stem}"
-            if not isinstance(who, str):
-                raise ValueError("'annotator' must be a string")
-        except (json.JSONDecodeError, ValueError) as e:
-            report.errors.append(f"{path}:{lineno}: {e}")
-            continue
-        if chosen == rejected:
-            report.same_text.append(f"{path}:{lineno}")
-            continue
-        tie = obj.get("tie") is True
-        # An exported tie is two mirrored rows with one id: the second is the same rating.
-        # Without an id, the content is the identity (so a second import stores nothing).
-        if uid is not None:
-            key, present = uid, _known(conn, uid)
-        else:
-            content = (obj.get("annotator"), prompt, chosen, rejected, tie)
-            key, present = _content_key(*content), _imported(conn, *content)
-        if key in seen or present:
-            report.duplicates += 1
-            continue
-        seen.add(key)
-        pending.append(
-            ratings.Rating(
-                source="import",
-                annotator=who,
-                context=prompt,
-                left=ratings.Response(chosen, str(obj.get("chosen_model") or "unknown")),
-                right=ratings.Response(rejected, str(obj.get("rejected_model") or "unknown")),
-                vote="tie" if tie else "left",
-                sides_shown=False,
-                uid=uid,
-                meta={"file": str(path), "line": lineno, "source": obj.get("source")},
-            )
-        )
-    if strict and report.errors:
-        shown = "; ".join(report.errors[:3]) + (" ..." if len(report.errors) > 3 else "")
-        raise DataError(f"{len(report.errors)} bad line(s), nothing imported (--strict): {shown}")
-    if pending:
-        ratings.record_many(conn, pending)
-    report.stored = len(pending)
-    return report
-
-
-def _known(conn: Any, uid: str) -> bool:
-    return conn.execute("SELECT 1 FROM ratings WHERE uid = ?", (uid,)).fetchone() is not None
-
-
-def _content_key(annotator: Any, prompt: list[dict], chosen: str, rejected: str, tie: bool) -> str:
-    texts = sorted([chosen, rejected]) if tie else [chosen, rejected]  # a tie has no order
-    return json.dumps([annotator, prompt, texts, tie], sort_keys=True, ensure_ascii=False)
-
-
-def _imported(
-    conn: Any, annotator: Any, prompt: list[dict], chosen: str, rejected: str, tie: bool
-) -> bool:
-    """An imported rating with this content is already stored (the line's annotator, if it
-    names one, must match too)."""
-    want = _content_key(annotator, prompt, chosen, rejected, tie)
-    rows = conn.execute(
-        "SELECT * FROM ratings WHERE pair_key = ? AND source = 'import'",
-        (ratings.pair_key(prompt, chosen, rejected),),
-    )
-    for row in rows:
-        r = ratings.Rating.from_row(row)
-        who = r.annotator if annotator is not None else None
-        have = _content_key(who, r.context, r.left.text, r.right.text, r.vote == "tie")
-        if have == want:
-            return True
-    return False
-
-
 # --- training pairs straight from the database (`--prefs db`, `--data db`) ---
 
 
@@ -309,6 +186,7 @@ class TrainingPairs:
     ties_dropped: int = 0
     both_bad: int = 0
     skips: int = 0
+    unfinished: int = 0
 
     @property
     def rating_ids(self) -> list[str]:
@@ -324,16 +202,21 @@ def _better(a: Any, b: Any) -> str | None:
     return None
 
 
-def _rated_siblings(conn: Any) -> Iterator[dict]:
+def _rated_siblings(conn: Any, summary: ExportSummary, include_stopped: bool) -> Iterator[dict]:
     """Pairs from thumbs and stars: two answers to the same message (regenerated siblings), one
     thumbed up and the other down, or one with more stars. An answer rated alone says nothing
-    about which answer is better, so it makes no pair."""
+    about which answer is better, so it makes no pair; nor does a stopped or cut-off one, unless
+    `include_stopped`."""
     rated = conn.execute(
-        "SELECT id, conversation_id, parent_id, content, model, thumbs, stars FROM messages "
-        "WHERE role = 'assistant' AND (thumbs IS NOT NULL OR stars IS NOT NULL) ORDER BY id"
+        "SELECT id, conversation_id, parent_id, content, model, thumbs, stars, finish_reason "
+        "FROM messages WHERE role = 'assistant' AND (thumbs IS NOT NULL OR stars IS NOT NULL) "
+        "ORDER BY id"
     ).fetchall()
     groups: dict[tuple, list] = {}
     for m in rated:
+        if m["finish_reason"] in UNFINISHED and not include_stopped:
+            summary.unfinished += 1
+            continue
         groups.setdefault((m["conversation_id"], m["parent_id"]), []).append(m)
     for group in groups.values():
         for a in group:
@@ -352,7 +235,7 @@ def _rated_siblings(conn: Any) -> Iterator[dict]:
                 }
 
 
-def training_pairs(conn: Any) -> TrainingPairs:
+def training_pairs(conn: Any, include_stopped: bool = False) -> TrainingPairs:
     """Every standing rating as TRL pairs, through the one conversion the export uses (arena
     votes, regenerate-picks, edits, imports; ties and both-bad left out as `data/arena/README.md`
     says), plus thumbs/stars on sibling answers; a pair said twice (a pick and a thumbs on the
@@ -360,7 +243,11 @@ def training_pairs(conn: Any) -> TrainingPairs:
     summary = ExportSummary()
     out = TrainingPairs()
     seen: set[str] = set()
-    for row in [*_export(conn, "drop", False, summary), *_rated_siblings(conn)]:
+    rows = [
+        *_export(conn, "drop", False, summary, include_stopped),
+        *_rated_siblings(conn, summary, include_stopped),
+    ]
+    for row in rows:
         key = json.dumps([row["prompt"], row["chosen"], row["rejected"]], sort_keys=True)
         if key in seen:
             out.duplicates += 1
@@ -368,9 +255,10 @@ def training_pairs(conn: Any) -> TrainingPairs:
         seen.add(key)
         out.rows.append(row)
         out.by_source[row["source"]] = out.by_source.get(row["source"], 0) + 1
-    out.ties_dropped, out.both_bad, out.skips = (
+    out.ties_dropped, out.both_bad, out.skips, out.unfinished = (
         summary.ties_dropped,
         summary.both_bad,
         summary.skips,
+        summary.unfinished,
     )
     return out

@@ -19,10 +19,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from assistant.errors import UsageError
+from assistant.sampling import PER_CHAT
 from assistant.store import transaction
 
 ROLES = ("system", "user", "assistant", "tool")
-SETTINGS = ("system_prompt", "model", "temperature", "top_p", "max_new_tokens", "seed")
+# What a conversation keeps: its system prompt, its model and the sampling settings declared
+# per chat (`assistant.sampling`), each a column of `conversations` and a field below.
+SETTINGS = ("system_prompt", "model", *(s.name for s in PER_CHAT))
 
 
 @dataclass
@@ -76,8 +79,11 @@ def _message(row: sqlite3.Row) -> Message:
 
 
 def create(conn: sqlite3.Connection, title: str = "New chat", **settings: Any) -> Conversation:
-    """A new, empty conversation; `settings` are any of SETTINGS."""
+    """A new, empty conversation; `settings` are any of SETTINGS. A sampling setting not given
+    is its declared default (`assistant.sampling`), not the column's SQL default of migration
+    0001, which stays as it was written."""
     _check_settings(settings)
+    settings = {**{s.name: s.default for s in PER_CHAT}, **settings}
     now = time.time()
     columns = ["title", "created_at", "updated_at", *settings]
     values = [title, now, now, *settings.values()]

@@ -4,6 +4,7 @@
     tools.names()                                   # ['sentiment', 'summarize', 'translate', ...]
     tools.run_slash("translate", ["--to", "pt", "good", "night"])   # a slash command's words
     tools.run_call("sentiment", {"text": "I loved it"})              # the model's own tool call
+    tools.check_call("translate", {"text": "hi", "to": "fr"})        # why that call cannot run
 
 Parley's own tools register exactly like a third-party plugin would, in `pyproject.toml`:
 
@@ -23,6 +24,7 @@ from importlib.metadata import entry_points
 from typing import Any
 
 from assistant.errors import ToolCallRefused, ToolNotFound, UsageError
+from assistant.tools import params
 from assistant.tools.base import (
     BackendInfo,
     Output,
@@ -30,6 +32,7 @@ from assistant.tools.base import (
     Tool,
     ToolResult,
 )
+from assistant.tools.params import Param
 
 __all__ = [
     "GROUP",
@@ -38,6 +41,8 @@ __all__ = [
     "Tool",
     "ToolResult",
     "UsageError",
+    "call_parameters",
+    "check_call",
     "failures",
     "get",
     "names",
@@ -47,6 +52,9 @@ __all__ = [
 ]
 
 GROUP = "parley.tools"
+# The tools the chat model is trained to call (data/sft), in the order refusals list them. What a
+# call of each may carry is the tool's own declaration: its parameters marked `model=...`.
+MODEL_CALLS = ("translate", "sentiment", "summarize", "imagine", "transcribe", "caption", "qa")
 log = logging.getLogger("parley.tools")
 
 _tools: dict[str, Tool] | None = None
@@ -102,9 +110,31 @@ def get(name: str) -> Tool:
     key = name.strip().lstrip("/")
     if key in tools:
         return tools[key]
-    installed = ", ".join(tools) or "none"
+    raise ToolNotFound(_not_installed(key))
+
+
+def _not_installed(key: str) -> str:
+    installed = ", ".join(_load()) or "none"
     hint = f" ({key} failed to load: {_failures[key]})" if key in _failures else ""
-    raise ToolNotFound(f"no tool named {key!r}{hint}; installed: {installed}")
+    return f"no tool named {key!r}{hint}; installed: {installed}"
+
+
+def call_parameters(name: str) -> dict[str, Param]:
+    """The parameters a model's call of `name` may carry (empty for a tool it may not call)."""
+    tool = _load().get(name) if name in MODEL_CALLS else None
+    return params.for_model(tool.parameters) if tool is not None else {}
+
+
+def check_call(name: str, arguments: Any) -> str | None:
+    """Why a tool call the model wrote cannot run (one line), or None if it can: the tool must be
+    one the model may call, and the arguments fit what its parameters let a model pass. Only the
+    tool's declaration is read; nothing runs."""
+    if name not in MODEL_CALLS:
+        return f"unknown tool {name!r}; known: {', '.join(MODEL_CALLS)}"
+    tool = _load().get(name)
+    if tool is None:
+        return _not_installed(name)
+    return params.check_call(name, tool.parameters, arguments)
 
 
 def run_slash(
@@ -137,14 +167,12 @@ def run_call(name: str, arguments: dict[str, Any], progress: Progress | None = N
     """Run a tool call the model wrote: `arguments` as the model gave them (a JSON object).
 
     Model output is data, never authority. The call is checked against what the model may pass
-    (`toolcall.validate`: the tool must be one the model may call, every argument declared and in
+    (`check_call`: the tool must be one the model may call, every argument declared and in
     range); anything else raises `ToolCallRefused` and nothing runs. What passes reaches the tool
     literally: the default backend, no output path, and text that is never read as `@FILE` (only
     a slash command's parser, `run_slash`, reads files).
     """
-    from assistant import toolcall
-
-    error = toolcall.validate(name, arguments)
+    error = check_call(name, arguments)
     if error is not None:
         raise ToolCallRefused(error)
     return get(name).run(backend=None, progress=progress, **arguments)

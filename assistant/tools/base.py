@@ -30,8 +30,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar, NoReturn
 
-from assistant.errors import Cancelled, UsageError
+from assistant.errors import Cancelled, CommandUsageError, UsageError
 from assistant.inference.events import ToolResult  # the engine's event when the model calls a tool
+from assistant.tools.params import Param, as_params
 
 Progress = Callable[[str], None]
 
@@ -106,8 +107,8 @@ class ArgParser(argparse.ArgumentParser):
         """As argparse's, with the help text taken from the tool's `parameters` (one home for
         what each argument means: the slash command, `parley tool NAME --help`, `run`)."""
         action = super().add_argument(*args, **kwargs)
-        if action.help is None:
-            action.help = self._tool.parameters.get(action.dest)
+        if action.help is None and action.dest in self._tool.parameters:
+            action.help = self._tool.parameters[action.dest].help
         return action
 
     def shell_help(self, command: str, extra: list[tuple[str, str]] = ()) -> str:
@@ -121,7 +122,7 @@ class ArgParser(argparse.ArgumentParser):
         return self.format_help()
 
     def error(self, message: str) -> NoReturn:
-        raise UsageError(f"{message}; usage: {self._tool.usage}")
+        raise CommandUsageError(message, self._tool.usage)
 
     def parse(self, argv: list[str]) -> dict[str, Any]:
         if any(a in ("-h", "--help") for a in argv):
@@ -140,9 +141,15 @@ class Tool:
     name: ClassVar[str] = ""
     description: ClassVar[str] = ""
     usage: ClassVar[str] = ""
-    # keyword arguments `run` accepts (besides backend/progress): name -> one-line help. The model's
-    # own tool calls are checked against these.
-    parameters: ClassVar[dict[str, str]] = {}
+    # keyword arguments `run` accepts (besides backend/progress), declared once (`params(Param(...),
+    # ...)`): the command's parser, its --help and the check of the model's own calls derive from
+    # them. A plain string (name -> help) declares a keyword that only `run` reads.
+    parameters: ClassVar[dict[str, Param]] = {}
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "parameters" in cls.__dict__:
+            cls.parameters = as_params(cls.__dict__["parameters"])
 
     def backends(self) -> list[BackendInfo]:
         raise NotImplementedError
@@ -156,9 +163,19 @@ class Tool:
         ]
 
     def parser(self) -> ArgParser:
-        """The parser of this tool's command words: `parse` uses it, and `parley tool NAME
-        --help` prints its usage and options."""
-        raise NotImplementedError
+        """The parser of this tool's command words, derived from `parameters`: `parse` uses it,
+        and `parley tool NAME --help` prints its usage and options."""
+        if not self.parameters or not all(p.cli for p in self.parameters.values()):
+            raise NotImplementedError(f"{self.name} declares no command-line parameters")
+        parser = ArgParser(self)
+        self.options(parser)
+        for param in self.parameters.values():
+            param.add_to(parser)
+        return parser
+
+    def options(self, parser: ArgParser) -> None:
+        """Flags that are not parameters of `run`, added before them (imagine's `--arch`, its
+        name for `--backend`)."""
 
     def parse(self, argv: list[str]) -> dict[str, Any]:
         """Keyword arguments for `run` from a slash command's words (`--backend` included)."""

@@ -21,15 +21,11 @@ import re
 
 from assistant.errors import UsageError
 from assistant.tools import embeddings, hf
-from assistant.tools.base import (
-    ArgParser,
-    BackendInfo,
-    Output,
-    Progress,
-)
+from assistant.tools.base import BackendInfo, Output, Progress
 from assistant.tools.llm import _engines as _engines  # shared cache; tests clear it
 from assistant.tools.llm import chat_engine
 from assistant.tools.llm import use_engine as use_engine  # tests hand it a tiny engine
+from assistant.tools.params import Param, params
 from assistant.tools.text import TextTool, split_sentences
 
 MAX_CHARS = 100_000
@@ -45,11 +41,28 @@ class SummarizeTool(TextTool):
     name = "summarize"
     description = "Summarize a text (or a file: @PATH) in a few sentences."
     usage = "/summarize [--backend llm|extractive|hf] [--sentences N] [--model M] TEXT|@FILE"
-    parameters = {
-        "text": "the text to summarize, or @PATH of a text file",
-        "sentences": "extractive only: how many sentences to keep",
-        "model": "llm: a chat model name/dir; hf: a BART/T5 directory",
-    }
+    parameters = params(
+        Param(
+            "text",
+            "the text to summarize, or @PATH of a text file",
+            nargs="*",
+            metavar="TEXT|@FILE",
+            model="required",
+        ),
+        Param(
+            "sentences",
+            "extractive only: how many sentences to keep",
+            type=int,
+            flags=("--sentences", "-n"),
+            metavar="N",
+        ),
+        Param(
+            "model",
+            "llm: a chat model name/dir; hf: a BART/T5 directory",
+            flags=("--model",),
+            metavar="M",
+        ),
+    )
 
     def backends(self) -> list[BackendInfo]:
         return self.backend_table(
@@ -59,11 +72,6 @@ class SummarizeTool(TextTool):
         )
 
     max_chars = MAX_CHARS
-    text_metavar = "TEXT|@FILE"
-    model_metavar = "M"
-
-    def options(self, parser: ArgParser) -> None:
-        parser.add_argument("--sentences", "-n", type=int, metavar="N")
 
     def answer(
         self, backend: str, text: str, progress: Progress | None, sentences=None, model=None

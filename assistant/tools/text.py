@@ -17,7 +17,6 @@ from typing import Any
 
 from assistant.errors import UsageError
 from assistant.tools.base import (
-    ArgParser,
     Output,
     Progress,
     Tool,
@@ -128,26 +127,14 @@ def decode_utf8(data: bytes, what: str) -> str:
 
 class TextTool(Tool):
     """A tool whose words end in one text (`/sentiment I loved it`; `@FILE` for a file's text),
-    with `--model` for its backend that runs any model you point it at. Its parser is the tool's
-    own flags (`options`), `--model`, then the text, which `parse` joins and reads; `execute`
-    refuses an empty text or one over `max_chars`, then hands it to the tool's `answer`."""
+    declared as its `text` parameter (the command's words); `parse` joins and reads them.
+    `execute` refuses an empty text or one over `max_chars`, then hands it to the tool's
+    `answer`."""
 
-    text_metavar = "TEXT"
-    model_metavar = "DIR"
     max_chars = 20_000
-
-    def options(self, parser: ArgParser) -> None:
-        """Add this tool's flags; `--backend` is every tool's already."""
 
     def answer(self, backend: str, text: str, progress: Progress | None, **options: Any) -> Output:
         raise NotImplementedError
-
-    def parser(self) -> ArgParser:
-        parser = ArgParser(self)
-        self.options(parser)
-        parser.add_argument("--model", metavar=self.model_metavar)
-        parser.add_argument("text", nargs="*", metavar=self.text_metavar)
-        return parser
 
     def parse(self, argv: list[str]) -> dict[str, Any]:
         args = self.parser().parse(argv)

@@ -15,13 +15,13 @@ from assistant.tui.literal import literal
 
 if TYPE_CHECKING:
     from assistant.chat.commands import SlashCommand
-    from assistant.tui.app import ChatApp
+    from assistant.tui.host import ChatHost
 
 
 class ChatCommandsMixin:
-    """Mixed into ChatApp: `self` is the app."""
+    """Mixed into ChatApp: `self` is the app, as `ChatHost` describes it."""
 
-    async def run_command(self: ChatApp, command: SlashCommand) -> None:
+    async def run_command(self: ChatHost, command: SlashCommand) -> None:
         name, argv = command.name, command.argv
         if name == "help":
             self.action_help()
@@ -46,7 +46,7 @@ class ChatCommandsMixin:
     def command_names(self) -> list[str]:
         return commands.names()
 
-    async def start_tool(self: ChatApp, command: SlashCommand) -> None:
+    async def start_tool(self: ChatHost, command: SlashCommand) -> None:
         user, beside, cancel = self.session.start_tool(command)
         await self.show_new_message(user, beside)
         placeholder = Static(literal(f"running /{command.name}…"), classes="message tool pending")
@@ -54,19 +54,19 @@ class ChatCommandsMixin:
         self.thread.scroll_end(animate=False)
         self.run_tool(command, user, cancel, placeholder)
 
-    async def clear_conversation(self: ChatApp) -> None:
+    async def clear_conversation(self: ChatHost) -> None:
         """A fresh conversation that keeps this one's system prompt and sampling settings."""
         self.session.keep_settings_for_next()
         await self.action_new_conversation()
 
-    async def set_system_prompt(self: ChatApp, text: str) -> None:
+    async def set_system_prompt(self: ChatHost, text: str) -> None:
         self.session.set_system_prompt(text)
         self.notify("system prompt set" if text.strip() else "system prompt back to the default")
         await self.refresh_sidebar()
 
     # --- model ---
 
-    async def switch_model(self: ChatApp, name: str) -> None:
+    async def switch_model(self: ChatHost, name: str) -> None:
         spec = models.resolve(name)  # a clear error if there is no such model
         must_load = self.session.use_model(spec.name)
         self.status.model = spec.name
@@ -74,7 +74,7 @@ class ChatCommandsMixin:
             self.load_model(spec.name)
         self.notify(f"model: {spec.name}")
 
-    def action_pick_model(self: ChatApp) -> None:
+    def action_pick_model(self: ChatHost) -> None:
         from assistant.tui.model_picker import ModelPicker
 
         available = [(m.name, m.description or m.kind) for m in models.list_models()]
@@ -87,7 +87,7 @@ class ChatCommandsMixin:
 
     # --- settings, export, help, arena ---
 
-    def action_settings(self: ChatApp) -> None:
+    def action_settings(self: ChatHost) -> None:
         from assistant.chat_context import DEFAULT_SYSTEM_PROMPT
         from assistant.tui.settings_screen import SettingsScreen
 
@@ -103,7 +103,7 @@ class ChatCommandsMixin:
 
         self.push_screen(SettingsScreen(conversation, DEFAULT_SYSTEM_PROMPT), done)
 
-    def action_export(self: ChatApp, fmt: str = "md", path: str | None = None) -> None:
+    def action_export(self: ChatHost, fmt: str = "md", path: str | None = None) -> None:
         if self.conversation is None:
             self.notify("nothing to export yet: send a message first", severity="warning")
             return
@@ -114,19 +114,19 @@ class ChatCommandsMixin:
             return
         self.notify(f"exported to {out}")
 
-    def action_arena(self: ChatApp) -> None:
+    def action_arena(self: ChatHost) -> None:
         from assistant.tui.arena import ArenaScreen
 
         self.push_screen(ArenaScreen(backend=self.session.backend))
 
-    def action_help(self: ChatApp) -> None:
+    def action_help(self: ChatHost) -> None:
         from assistant.tui.help_screen import HelpScreen
 
         helps = commands.help_texts()
         rows = [(f"/{n}", helps.get(n, "")) for n in self.command_names()]
         self.push_screen(HelpScreen(self.binding_rows(), rows))
 
-    def binding_rows(self: ChatApp) -> list[tuple[str, str, str, str]]:
+    def binding_rows(self: ChatHost) -> list[tuple[str, str, str, str]]:
         """(where, keys, id, what) for every binding, with the config's keymap applied."""
         from textual.app import App
 
@@ -149,7 +149,7 @@ class ChatCommandsMixin:
         rows.append(("anywhere", "ctrl+p", "", "command palette: every action by name"))
         return rows
 
-    def palette_actions(self: ChatApp) -> list[tuple[str, str, Any]]:
+    def palette_actions(self: ChatHost) -> list[tuple[str, str, Any]]:
         """(title, help, callback) for the command palette."""
         actions = [
             ("New conversation", "start over (ctrl+n, /new)", self.action_new_conversation),
@@ -181,11 +181,11 @@ class ChatCommandsMixin:
         actions.append(("Arena", "rate two models side by side (/arena)", self.action_arena))
         return actions
 
-    async def regen_last(self: ChatApp) -> None:
+    async def regen_last(self: ChatHost) -> None:
         await self.action_regenerate_last()
 
-    def x_jsonl(self: ChatApp) -> None:
+    def x_jsonl(self: ChatHost) -> None:
         self.action_export("jsonl")
 
-    def toggle_sidebar(self: ChatApp) -> None:
+    def toggle_sidebar(self: ChatHost) -> None:
         self.action_toggle_sidebar()

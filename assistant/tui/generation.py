@@ -18,7 +18,7 @@ from assistant.tui.literal import literal
 if TYPE_CHECKING:
     from assistant.chat.commands import SlashCommand
     from assistant.store.conversations import Message
-    from assistant.tui.app import ChatApp
+    from assistant.tui.host import ChatHost
     from assistant.tui.message_view import AssistantMessageView
 
 
@@ -26,7 +26,7 @@ class ViewFeed:
     """An answer's stream, shown on the view the answer has at each moment (the user may leave
     the conversation and come back while it streams)."""
 
-    def __init__(self, app: ChatApp, answer: Answer) -> None:
+    def __init__(self, app: ChatHost, answer: Answer) -> None:
         self.app, self.answer = app, answer
 
     def state(self, text: str) -> None:
@@ -54,7 +54,7 @@ class ViewFeed:
 class PlaceholderFeed:
     """A tool command's progress, shown on the line that stands for its result until it comes."""
 
-    def __init__(self, app: ChatApp, command: SlashCommand, placeholder: Any) -> None:
+    def __init__(self, app: ChatHost, command: SlashCommand, placeholder: Any) -> None:
         self.app, self.command, self.placeholder = app, command, placeholder
 
     def progress(self, text: str) -> None:
@@ -72,28 +72,29 @@ class PlaceholderFeed:
 
 
 class GenerationMixin:
-    """Mixed into ChatApp: `self` is the app, `self.session` its ChatSession."""
+    """Mixed into ChatApp: `self` is the app (as `ChatHost` describes it), `self.session` its
+    ChatSession."""
 
     @property
-    def generating(self: ChatApp) -> bool:
+    def generating(self: ChatHost) -> bool:
         return self.session.generating
 
     @property
-    def idle(self: ChatApp) -> threading.Event:
+    def idle(self: ChatHost) -> threading.Event:
         return self.session.idle
 
-    def stop_generation(self: ChatApp) -> bool:
+    def stop_generation(self: ChatHost) -> bool:
         """Esc: stop every running answer (they keep what they have, marked stopped) and tool
         command."""
         return self.session.stop()
 
     @property
-    def closing(self: ChatApp) -> bool:
+    def closing(self: ChatHost) -> bool:
         """The app is quitting or shutting down (its screens may be gone): workers' news is not
         shown, and no queued message is sent."""
         return self.quitting or not self.is_running or self._exit
 
-    def _call(self: ChatApp, callback: Callable, *args: Any) -> Any:
+    def _call(self: ChatHost, callback: Callable, *args: Any) -> Any:
         """call_from_thread that tolerates a closing app (the data is saved already)."""
         try:
             return self.call_from_thread(callback, *args)
@@ -102,13 +103,13 @@ class GenerationMixin:
 
     # --- the engine ---
 
-    def load_model(self: ChatApp, name: str | None) -> None:
+    def load_model(self: ChatHost, name: str | None) -> None:
         serial = self.session.begin_load()
         self.status.load_state = f"loading {name or 'the default model'}…"
         self._load_engine(name, serial)
 
     @work(thread=True, group="load")
-    def _load_engine(self: ChatApp, name: str | None, serial: int) -> None:
+    def _load_engine(self: ChatHost, name: str | None, serial: int) -> None:
         def progress(message: str) -> None:
             self._call(self._load_progress, message)
 
@@ -120,18 +121,18 @@ class GenerationMixin:
         if engine is not None:
             self._call(self._engine_loaded, engine)
 
-    def _load_progress(self: ChatApp, message: str) -> None:
+    def _load_progress(self: ChatHost, message: str) -> None:
         if not self.closing:
             self.status.load_state = message.strip()[:120]
 
-    def _engine_loaded(self: ChatApp, engine: Any) -> None:
+    def _engine_loaded(self: ChatHost, engine: Any) -> None:
         if self.closing:
             return
         self.status.load_state = ""
         self.status.model = engine.name
         self.status.context_window = int(engine.context_window or 0)
 
-    def _engine_failed(self: ChatApp, error: BaseException) -> None:
+    def _engine_failed(self: ChatHost, error: BaseException) -> None:
         if self.closing:
             return
         self.status.load_state = f"model failed to load: {error}"[:100]
@@ -139,19 +140,19 @@ class GenerationMixin:
 
     # --- answers ---
 
-    def generate_answer(self: ChatApp, parent_id: int, view: AssistantMessageView) -> None:
+    def generate_answer(self: ChatHost, parent_id: int, view: AssistantMessageView) -> None:
         """Start an answer in a worker. It counts as running from now on (Esc stops it, a new
         message waits for it), not only once the worker thread gets going."""
         self._answer_worker(self.session.start_answer(parent_id, view))
 
     @work(thread=True, group="generate")
-    def _answer_worker(self: ChatApp, answer: Answer) -> None:
+    def _answer_worker(self: ChatHost, answer: Answer) -> None:
         try:
             self.session.run_answer(answer, ViewFeed(self, answer))
         finally:
             self._call(self.send_queued, answer.conversation_id)
 
-    async def _answer_saved(self: ChatApp, answer: Answer, message: Message) -> None:
+    async def _answer_saved(self: ChatHost, answer: Answer, message: Message) -> None:
         view = answer.view
         self.status.tokens_per_second = message.tokens_per_second or 0.0
         self.status.context_used = (message.prompt_tokens or 0) + (message.completion_tokens or 0)
@@ -161,7 +162,9 @@ class GenerationMixin:
             await view.finish(message)
         await self.refresh_sidebar()
 
-    def _generation_failed(self: ChatApp, view: AssistantMessageView, error: BaseException) -> None:
+    def _generation_failed(
+        self: ChatHost, view: AssistantMessageView, error: BaseException
+    ) -> None:
         if view.is_attached:
             view.set_state("✗ failed")
         self.notify(
@@ -171,7 +174,7 @@ class GenerationMixin:
     # --- tool commands ---
 
     @work(thread=True, group="tools")
-    def run_tool(self: ChatApp, command, user: Message, cancel, placeholder) -> None:
+    def run_tool(self: ChatHost, command, user: Message, cancel, placeholder) -> None:
         """Run a started tool command (`ChatSession.start_tool`) in a worker."""
         try:
             self.session.run_tool(
@@ -180,7 +183,7 @@ class GenerationMixin:
         finally:
             self._call(self.send_queued, user.conversation_id)
 
-    async def _tool_saved(self: ChatApp, placeholder, message: Message) -> None:
+    async def _tool_saved(self: ChatHost, placeholder, message: Message) -> None:
         from assistant.tui.message_view import ToolMessageView
 
         if placeholder.is_attached:
@@ -188,7 +191,7 @@ class GenerationMixin:
             await placeholder.remove()
             self.thread.scroll_end(animate=False)
 
-    def _tool_failed(self: ChatApp, command, placeholder, error: BaseException) -> None:
+    def _tool_failed(self: ChatHost, command, placeholder, error: BaseException) -> None:
         if placeholder.is_attached:
             placeholder.update(literal(f"/{command.name} failed: {error}"))
         self.notify(f"/{command.name} failed: {error}", severity="error", timeout=15)

@@ -8,13 +8,13 @@ from typing import TYPE_CHECKING
 from assistant.tui.message_view import AssistantMessageView, MessageView, UserMessageView
 
 if TYPE_CHECKING:
-    from assistant.tui.app import ChatApp
+    from assistant.tui.host import ChatHost
 
 
 class MessageActionsMixin:
-    """Mixed into ChatApp: `self` is the app."""
+    """Mixed into ChatApp: `self` is the app, as `ChatHost` describes it."""
 
-    async def on_message_view_requested(self: ChatApp, event: MessageView.Requested) -> None:
+    async def on_message_view_requested(self: ChatHost, event: MessageView.Requested) -> None:
         """A message's own keys (c, +, -, 1-5, left/right, r, e, b), posted up by its view."""
         view, arguments = event.view, event.arguments
         if event.action == "copy":
@@ -30,7 +30,7 @@ class MessageActionsMixin:
         elif event.action == "pick":
             self.pick_best(view)
 
-    def target_message(self: ChatApp, role: str | None = "assistant") -> MessageView | None:
+    def target_message(self: ChatHost, role: str | None = "assistant") -> MessageView | None:
         """The focused message, else the last one (of `role`) in the thread."""
         focused = self.focused
         if isinstance(focused, MessageView) and focused.message is not None:
@@ -42,7 +42,7 @@ class MessageActionsMixin:
         ]
         return views[-1] if views else None
 
-    def action_focus_message(self: ChatApp, step: int) -> None:
+    def action_focus_message(self: ChatHost, step: int) -> None:
         views = self.message_views()
         if not views:
             return
@@ -56,28 +56,28 @@ class MessageActionsMixin:
             views[-1].focus()
         self.focused.scroll_visible(animate=False)
 
-    def copy_message(self: ChatApp, view: MessageView) -> None:
+    def copy_message(self: ChatHost, view: MessageView) -> None:
         self.copy_to_clipboard(view.text)
         self.notify(f"copied {len(view.text)} characters (OSC 52)")
 
-    def action_copy_last(self: ChatApp) -> None:
+    def action_copy_last(self: ChatHost) -> None:
         view = self.target_message()
         if view is not None:
             self.copy_message(view)
 
-    def rate_message(self: ChatApp, view: MessageView, **rating: int) -> None:
+    def rate_message(self: ChatHost, view: MessageView, **rating: int) -> None:
         if not isinstance(view, AssistantMessageView) or view.message is None:
             self.notify("only a finished answer can be rated", severity="warning")
             return
         view.message = self.session.rate(view.message, **rating)  # the same again takes it back
         view.refresh_header()
 
-    def action_rate(self: ChatApp, kind: str, value: int) -> None:
+    def action_rate(self: ChatHost, kind: str, value: int) -> None:
         view = self.target_message()
         if view is not None:
             self.rate_message(view, **{kind: value})
 
-    async def show_sibling(self: ChatApp, view: MessageView, step: int) -> None:
+    async def show_sibling(self: ChatHost, view: MessageView, step: int) -> None:
         if view.message is None:
             return
         depth = self.message_views().index(view)
@@ -86,7 +86,7 @@ class MessageActionsMixin:
             return
         await self.render_branch(focus_index=depth)
 
-    async def regenerate(self: ChatApp, view: MessageView) -> None:
+    async def regenerate(self: ChatHost, view: MessageView) -> None:
         """A new answer beside this one (or to this user message); both are kept."""
         if view.message is None:
             return
@@ -96,7 +96,7 @@ class MessageActionsMixin:
         await self.render_branch()
         await self.answer(parent)
 
-    async def action_regenerate_last(self: ChatApp) -> None:
+    async def action_regenerate_last(self: ChatHost) -> None:
         views = [v for v in self.message_views() if v.message is not None]
         if not views:
             self.notify("nothing to regenerate yet", severity="warning")
@@ -107,7 +107,7 @@ class MessageActionsMixin:
             return
         await self.regenerate(target)
 
-    def edit_message(self: ChatApp, view: MessageView) -> None:
+    def edit_message(self: ChatHost, view: MessageView) -> None:
         from assistant.tui.text_dialog import TextDialog
 
         message = view.message
@@ -128,7 +128,7 @@ class MessageActionsMixin:
         title = "Edit your message (a new branch)" if message.role == "user" else "Edit the answer"
         self.push_screen(TextDialog(title, message.content, multiline=True), done)
 
-    def pick_best(self: ChatApp, view: MessageView) -> None:
+    def pick_best(self: ChatHost, view: MessageView) -> None:
         message = view.message
         if message is None or message.role != "assistant":
             return

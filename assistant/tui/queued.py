@@ -23,7 +23,7 @@ from assistant.tui.message_view import UserMessageView
 
 if TYPE_CHECKING:
     from assistant.store.conversations import Message
-    from assistant.tui.app import ChatApp
+    from assistant.tui.host import ChatHost
 
 
 class QueuedMessage(Static):
@@ -38,7 +38,7 @@ class QueuedMessage(Static):
 class QueueMixin:
     """Mixed into ChatApp: `self` is the app; the queue itself is the session's."""
 
-    async def show_new_message(self: ChatApp, message: Message, beside: bool) -> None:
+    async def show_new_message(self: ChatHost, message: Message, beside: bool) -> None:
         """Show a user message just stored (`beside`: next to an unanswered question, so the
         branch on screen changed)."""
         if beside:
@@ -46,15 +46,15 @@ class QueueMixin:
             return
         await self.thread.mount(UserMessageView(message, self.session.sibling_position(message.id)))
 
-    async def queue_message(self: ChatApp, conversation_id: int, text: str) -> None:
+    async def queue_message(self: ChatHost, conversation_id: int, text: str) -> None:
         self.session.queue(conversation_id, text)
         await self.thread.mount(QueuedMessage(text))
         self.thread.scroll_end(animate=False)
 
-    def queued_views(self: ChatApp, conversation_id: int) -> list[QueuedMessage]:
+    def queued_views(self: ChatHost, conversation_id: int) -> list[QueuedMessage]:
         return [QueuedMessage(text) for text in self.session.queued.get(conversation_id, [])]
 
-    async def send_queued(self: ChatApp, conversation_id: int) -> None:
+    async def send_queued(self: ChatHost, conversation_id: int) -> None:
         """The work on this conversation ended: send the first message waiting for it (the rest
         wait for its answer). Only for the open conversation; another one sends when opened."""
         session = self.session
@@ -75,7 +75,7 @@ class QueueMixin:
         for text in rest:
             await self.thread.mount(QueuedMessage(text))
 
-    def _back_to_prompt(self: ChatApp, texts: list[str]) -> None:
+    def _back_to_prompt(self: ChatHost, texts: list[str]) -> None:
         self.notify(
             "the answer before your queued message did not finish: it is back in the prompt",
             severity="warning",

@@ -1,5 +1,5 @@
 """Per-conversation settings: system prompt and sampling (the fields of
-`assistant.inference.params.PER_CHAT`: temperature, top_p, max new tokens, seed).
+`assistant.sampling.PER_CHAT`: temperature, top_p, max new tokens, seed).
 
 Dismisses with a dict of the changed settings (keys of `conversations.SETTINGS`), or None.
 """
@@ -14,7 +14,7 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Static, TextArea
 
-from assistant.inference.params import PER_CHAT
+from assistant.sampling import PER_CHAT
 from assistant.store.conversations import Conversation
 from assistant.tui.literal import literal
 

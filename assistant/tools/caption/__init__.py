@@ -24,10 +24,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from assistant.errors import UsageError
+from assistant.errors import CommandUsageError, UsageError
 from assistant.tools import trained
-from assistant.tools.base import ArgParser, BackendInfo, Output, Progress, Tool
+from assistant.tools.base import BackendInfo, Output, Progress, Tool
 from assistant.tools.files import NamedFile, named_path, open_image
+from assistant.tools.params import Param, params
 
 ARCHITECTURE = "CNN encoder + GRU decoder with attention (beam search)"
 MAX_PIXELS = 40_000_000
@@ -57,21 +58,30 @@ class CaptionTool(Tool):
     name = "caption"
     description = "Caption an image (@FILE). " + KNOWS
     usage = "/caption @IMAGE [--beam N] [--backend rnn]"
-    parameters = {
-        "image": "the image: a person's /caption @FILE only (a model's call cannot open files)",
-        "beam": f"beam width, 1 (greedy, the default: it measured best) to {MAX_BEAM}",
-    }
+    parameters = params(
+        Param(
+            "image",
+            "the image: a person's /caption @FILE only (a model's call cannot open files)",
+            nargs="?",
+            metavar="IMAGE",
+            model="required",
+        ),
+        Param(
+            "beam",
+            f"beam width, 1 (greedy, the default: it measured best) to {MAX_BEAM}",
+            type=int,
+            flags=("--beam",),
+            metavar="N",
+        ),
+    )
 
     def backends(self) -> list[BackendInfo]:
         return self.backend_table(("rnn", ARCHITECTURE, weights_dir() is not None))
 
     def parse(self, argv: list[str]) -> dict[str, Any]:
-        parser = ArgParser(self)
-        parser.add_argument("image", nargs="?")
-        parser.add_argument("--beam", type=int)
-        args = parser.parse(argv)
+        args = self.parser().parse(argv)
         if not args.get("image"):
-            raise UsageError(f"give an image to caption; usage: {self.usage}")
+            raise CommandUsageError("give an image to caption", self.usage)
         args["image"] = read_image(args["image"])  # only a person's command reaches here
         return args
 

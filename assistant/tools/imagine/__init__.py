@@ -24,7 +24,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from assistant.errors import UsageError
+from assistant.errors import CommandUsageError, UsageError
 from assistant.tools.base import (
     ArgParser,
     BackendInfo,
@@ -34,6 +34,7 @@ from assistant.tools.base import (
     measured,
     refuse_overwrite,
 )
+from assistant.tools.params import Param, params, png_out
 
 WEIGHTS_DIR = Path(__file__).with_name("weights")
 ARCHITECTURES = {
@@ -42,6 +43,7 @@ ARCHITECTURES = {
     "vae": "VAE (class-conditional convolutional VAE)",
 }
 MAX_N = 64
+MODEL_MAX_N = 8  # a model's own call draws at most this many
 MAX_STEPS = 1000
 SCALE = 4
 _cache: dict[tuple[str, float], tuple[Any, dict]] = {}
@@ -78,17 +80,53 @@ class ImagineTool(Tool):
         "/imagine WORDS [--arch diffusion|gan|vae] [--n N] [--seed S] [--steps N] "
         "[--guidance W] [--out FILE.png [--force]] | /imagine --interpolate CLASS,CLASS [--n N]"
     )
-    parameters = {
-        "prompt": "words naming one class: T-shirt/top, Trouser, Pullover, Dress, Coat, Sandal, "
-        "Shirt, Sneaker, Bag, Ankle boot",
-        "n": f"how many images (1 to {MAX_N}; default 1, 8 frames when interpolating)",
-        "seed": "random seed (default 0)",
-        "steps": f"diffusion denoising steps (1 to {MAX_STEPS}; default 10)",
-        "guidance": "diffusion classifier-free guidance weight (default: as the weights record, 2)",
-        "out": "where to save the PNG (default: $PARLEY_HOME/images/...)",
-        "interpolate": "two classes, 'sneaker,boot': the VAE morphs from one to the other",
-        "force": "overwrite --out (and its -1.png, -2.png, ... singles) if they exist",
-    }
+    parameters = params(
+        Param(
+            "prompt",
+            "words naming one class: T-shirt/top, Trouser, Pullover, Dress, Coat, Sandal, "
+            "Shirt, Sneaker, Bag, Ankle boot",
+            nargs="*",
+            metavar="WORDS",
+            model="required",
+        ),
+        Param(
+            "n",
+            f"how many images (1 to {MAX_N}; default 1, 8 frames when interpolating)",
+            type=int,
+            flags=("--n", "-n"),
+            metavar="N",
+            model="optional",
+            model_choices=tuple(range(1, MODEL_MAX_N + 1)),
+        ),
+        Param("seed", "random seed (default 0)", type=int, flags=("--seed", "-s"), metavar="S"),
+        Param(
+            "steps",
+            f"diffusion denoising steps (1 to {MAX_STEPS}; default 10)",
+            type=int,
+            flags=("--steps",),
+            metavar="N",
+        ),
+        Param(
+            "guidance",
+            "diffusion classifier-free guidance weight (default: as the weights record, 2)",
+            type=float,
+            flags=("--guidance", "-g"),
+            metavar="W",
+        ),
+        png_out("where to save the PNG (default: $PARLEY_HOME/images/...)"),
+        Param(
+            "interpolate",
+            "two classes, 'sneaker,boot': the VAE morphs from one to the other",
+            flags=("--interpolate", "-i"),
+            metavar="CLASS,CLASS",
+        ),
+        Param(
+            "force",
+            "overwrite --out (and its -1.png, -2.png, ... singles) if they exist",
+            type=bool,
+            flags=("--force",),
+        ),
+    )
 
     def backends(self) -> list[BackendInfo]:
         return [
@@ -102,28 +140,18 @@ class ImagineTool(Tool):
             for arch in ("diffusion", "gan", "vae")
         ]
 
-    def parser(self) -> ArgParser:
-        parser = ArgParser(self)
-        parser.add_argument("words", nargs="*", metavar="WORDS", help=self.parameters["prompt"])
+    def options(self, parser: ArgParser) -> None:
         parser.add_argument(
             "--arch", "-a", dest="backend", metavar="diffusion|gan|vae", help="which model draws"
         )
-        parser.add_argument("--n", "-n", type=int, metavar="N")
-        parser.add_argument("--seed", "-s", type=int, metavar="S")
-        parser.add_argument("--steps", type=int, metavar="N")
-        parser.add_argument("--guidance", "-g", type=float, metavar="W")
-        parser.add_argument("--out", "-o", metavar="FILE.png")
-        parser.add_argument("--interpolate", "-i", metavar="CLASS,CLASS")
-        parser.add_argument("--force", action="store_true", default=None)
-        return parser
 
     def parse(self, argv: list[str]) -> dict[str, Any]:
         args = self.parser().parse(argv)
-        words = " ".join(args.pop("words", []) or []).strip()
+        words = " ".join(args.pop("prompt", []) or []).strip()
         if words:
             args["prompt"] = words
         if not words and not args.get("interpolate"):
-            raise UsageError(f"say what to draw, e.g. `/imagine a sneaker`; usage: {self.usage}")
+            raise CommandUsageError("say what to draw, e.g. `/imagine a sneaker`", self.usage)
         if args.get("interpolate") and args.get("backend") is None:
             args["backend"] = "vae"
         return args

@@ -24,10 +24,9 @@ import re
 from pathlib import Path
 from typing import Any
 
-from assistant.errors import UsageError
+from assistant.errors import CommandUsageError, UsageError
 from assistant.tools import embeddings, trained
 from assistant.tools.base import (
-    ArgParser,
     BackendInfo,
     Output,
     Progress,
@@ -37,6 +36,7 @@ from assistant.tools.files import NamedFile
 from assistant.tools.llm import _engines as _engines  # shared cache; tests clear it
 from assistant.tools.llm import chat_engine
 from assistant.tools.llm import use_engine as use_engine  # tests hand it a tiny engine
+from assistant.tools.params import Param, params
 
 MAX_CHARS = 100_000
 NO_ANSWER = "No answer in the document."
@@ -68,11 +68,23 @@ class QATool(Tool):
     name = "qa"
     description = "Answer a question from a document (@FILE), or say it has no answer there."
     usage = "/ask @DOCUMENT QUESTION   (or /qa --doc FILE QUESTION) [--backend encoder|llm]"
-    parameters = {
-        "question": "the question to answer",
-        "document": "the document: a person's @FILE, or text already in the conversation",
-        "model": "llm backend only: a chat model name/dir (default the embedded one)",
-    }
+    parameters = params(
+        Param(
+            "question", "the question to answer", nargs="*", metavar="QUESTION", model="required"
+        ),
+        Param(
+            "document",
+            "the document: a person's @FILE, or text already in the conversation",
+            flags=("--doc", "-d"),
+            metavar="FILE",
+            model="required",
+        ),
+        Param(
+            "model",
+            "llm backend only: a chat model name/dir (default the embedded one)",
+            flags=("--model",),
+        ),
+    )
 
     def backends(self) -> list[BackendInfo]:
         from assistant.tools.summarize import _llm_present
@@ -85,17 +97,13 @@ class QATool(Tool):
         )
 
     def parse(self, argv: list[str]) -> dict[str, Any]:
-        parser = ArgParser(self)
-        parser.add_argument("--doc", "-d")
-        parser.add_argument("--model")
-        parser.add_argument("words", nargs="*")
-        args = parser.parse(argv)
-        words = list(args.pop("words", None) or [])
-        document = args.pop("doc", None)
+        args = self.parser().parse(argv)
+        words = list(args.pop("question", None) or [])
+        document = args.pop("document", None)
         if document is None and words and words[0].startswith("@"):
             document = words.pop(0)
         if not document:
-            raise UsageError(f"give a document to read; usage: {self.usage}")
+            raise CommandUsageError("give a document to read", self.usage)
         args["document"] = read_document(document)  # only a person's command reaches here
         args["question"] = " ".join(words)
         return args
@@ -113,7 +121,7 @@ class QATool(Tool):
         text = _document_text(document, question)
         question = " ".join(str(question).split())
         if not question:
-            raise UsageError(f"give a question about the document; usage: {self.usage}")
+            raise CommandUsageError("give a question about the document", self.usage)
         if len(question) > len(text):
             raise UsageError(
                 f"the question ({len(question)} characters) is longer than the document "

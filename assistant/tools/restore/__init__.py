@@ -35,9 +35,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from assistant.errors import UsageError
+from assistant.errors import CommandUsageError, UsageError
 from assistant.tools.base import (
-    ArgParser,
     BackendInfo,
     Output,
     Progress,
@@ -45,6 +44,7 @@ from assistant.tools.base import (
     free_path,
     refuse_overwrite,
 )
+from assistant.tools.params import Param, params, png_out
 from assistant.tools.restore.restorer import INPAINT_SAMPLES, INPAINT_STEPS, RESAMPLE
 
 MAX_SAMPLES = 16
@@ -66,18 +66,48 @@ class RestoreTool(Tool):
         "/restore @PHOTO [--mask MASK.png] [--out FILE.png] [--noise N] [--steps N] [--samples K] "
         "[--seed N] [--force] [--backend diffusion|classical]"
     )
-    parameters = {
-        "photo": "path of the photo to restore (PNG, JPEG, ...)",
-        "mask": "path of a mask image, white where the photo is damaged",
-        "out": "where to save the restored PNG (default: PHOTO-restored.png)",
-        "noise": "noise standard deviation on the 0-255 scale (default: estimated)",
-        "steps": f"diffusion noise levels for filling holes (default {INPAINT_STEPS}, each "
-        f"resampled {RESAMPLE} times)",
-        "samples": f"diffusion fills averaged for holes (1 to {MAX_SAMPLES}; default "
-        f"{INPAINT_SAMPLES}; 1 gives one sharper sample, more gives a smoother, closer fill)",
-        "seed": "random seed of the fill (default 0)",
-        "force": "overwrite --out if it exists (default names never overwrite: NAME-2.png, ...)",
-    }
+    parameters = params(
+        Param("photo", "path of the photo to restore (PNG, JPEG, ...)", nargs="?", metavar="PHOTO"),
+        Param(
+            "mask",
+            "path of a mask image, white where the photo is damaged",
+            flags=("--mask", "-m"),
+            metavar="MASK.png",
+        ),
+        png_out("where to save the restored PNG (default: PHOTO-restored.png)"),
+        Param(
+            "noise",
+            "noise standard deviation on the 0-255 scale (default: estimated)",
+            type=float,
+            flags=("--noise", "-n"),
+            metavar="N",
+        ),
+        Param(
+            "steps",
+            f"diffusion noise levels for filling holes (default {INPAINT_STEPS}, each "
+            f"resampled {RESAMPLE} times)",
+            type=int,
+            flags=("--steps",),
+            metavar="N",
+        ),
+        Param(
+            "samples",
+            f"diffusion fills averaged for holes (1 to {MAX_SAMPLES}; default "
+            f"{INPAINT_SAMPLES}; 1 gives one sharper sample, more gives a smoother, closer fill)",
+            type=int,
+            flags=("--samples",),
+            metavar="K",
+        ),
+        Param(
+            "seed", "random seed of the fill (default 0)", type=int, flags=("--seed",), metavar="N"
+        ),
+        Param(
+            "force",
+            "overwrite --out if it exists (default names never overwrite: NAME-2.png, ...)",
+            type=bool,
+            flags=("--force",),
+        ),
+    )
 
     def backends(self) -> list[BackendInfo]:
         from assistant.tools.restore.model import default_weights
@@ -88,22 +118,10 @@ class RestoreTool(Tool):
             ("classical", classical, True),
         )
 
-    def parser(self) -> ArgParser:
-        parser = ArgParser(self)
-        parser.add_argument("photo", nargs="?", metavar="PHOTO")
-        parser.add_argument("--mask", "-m", metavar="MASK.png")
-        parser.add_argument("--out", "-o", metavar="FILE.png")
-        parser.add_argument("--noise", "-n", type=float, metavar="N")
-        parser.add_argument("--steps", type=int, metavar="N")
-        parser.add_argument("--samples", type=int, metavar="K")
-        parser.add_argument("--seed", type=int, metavar="N")
-        parser.add_argument("--force", action="store_true", default=None)
-        return parser
-
     def parse(self, argv: list[str]) -> dict[str, Any]:
         args = self.parser().parse(argv)
         if not args.get("photo"):
-            raise UsageError(f"give a photo to restore; usage: {self.usage}")
+            raise CommandUsageError("give a photo to restore", self.usage)
         return args
 
     def execute(
@@ -124,7 +142,7 @@ class RestoreTool(Tool):
 
         photo_path = Path(_path_argument(photo) or "").expanduser()
         if not str(photo).strip():
-            raise UsageError(f"give a photo to restore; usage: {self.usage}")
+            raise CommandUsageError("give a photo to restore", self.usage)
         if noise is not None and not 0 <= float(noise) <= 100:
             raise UsageError(f"--noise is a std on the 0-255 scale, 0 to 100; got {noise}")
         if steps is not None and not 1 <= int(steps) <= 200:

@@ -25,6 +25,7 @@ from assistant.tools.base import (
     Progress,
     quiet_weights_loading,
 )
+from assistant.tools.params import Param, params
 from assistant.tools.text import TextTool
 
 SHIPPED_DIR = Path(__file__).with_name("weights")
@@ -39,10 +40,18 @@ class SentimentTool(TextTool):
     name = "sentiment"
     description = "Say whether a text is negative, neutral or positive, with probabilities."
     usage = "/sentiment [--backend encoder|vader|hf] TEXT"
-    parameters = {
-        "text": "the text to judge (@FILE: a UTF-8 text file)",
-        "model": "hf backend only: a classifier directory",
-    }
+    parameters = params(
+        Param(
+            "text",
+            "the text to judge (@FILE: a UTF-8 text file)",
+            nargs="*",
+            metavar="TEXT",
+            model="required",
+        ),
+        Param(
+            "model", "hf backend only: a classifier directory", flags=("--model",), metavar="DIR"
+        ),
+    )
 
     def backends(self) -> list[BackendInfo]:
         import importlib.util

@@ -25,9 +25,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from assistant.errors import UsageError
+from assistant.errors import CommandUsageError, UsageError
 from assistant.tools import trained
-from assistant.tools.base import ArgParser, BackendInfo, Output, Progress, Tool
+from assistant.tools.base import BackendInfo, Output, Progress, Tool
+from assistant.tools.params import Param, params
 
 CHUNK_SECONDS = 25.0
 RNN_ARCHITECTURE = "RNN (2-layer bi-GRU, CTC, greedy decoding)"
@@ -44,10 +45,19 @@ class TranscribeTool(Tool):
     name = "transcribe"
     description = "Speech to text from a recording (WAV, FLAC or MP3), in English."
     usage = "/transcribe @RECORDING [--max-minutes N] [--backend whisper|rnn]"
-    parameters = {
-        "file": "the recording to transcribe (WAV, FLAC, MP3)",
-        "max_minutes": "refuse recordings longer than this (default 60)",
-    }
+    # the model may route a recording here but never name the file: only a person can
+    parameters = params(
+        Param(
+            "max_minutes",
+            "refuse recordings longer than this (default 60)",
+            type=float,
+            flags=("--max-minutes",),
+            metavar="N",
+        ),
+        Param(
+            "file", "the recording to transcribe (WAV, FLAC, MP3)", nargs="*", metavar="RECORDING"
+        ),
+    )
 
     def backends(self) -> list[BackendInfo]:
         from assistant.tools.transcribe import whisper
@@ -58,13 +68,10 @@ class TranscribeTool(Tool):
         )
 
     def parse(self, argv: list[str]) -> dict[str, Any]:
-        parser = ArgParser(self)
-        parser.add_argument("--max-minutes", dest="max_minutes", type=float)
-        parser.add_argument("file", nargs="*")
-        args = parser.parse(argv)
+        args = self.parser().parse(argv)
         files = args.pop("file", None) or []
         if len(files) > 1:
-            raise UsageError(f"one recording at a time (got {len(files)}); usage: {self.usage}")
+            raise CommandUsageError(f"one recording at a time (got {len(files)})", self.usage)
         if files:
             args["file"] = files[0]
         return args

@@ -20,12 +20,8 @@ from pathlib import Path
 
 from assistant.errors import UsageError
 from assistant.tools import trained
-from assistant.tools.base import (
-    ArgParser,
-    BackendInfo,
-    Output,
-    Progress,
-)
+from assistant.tools.base import BackendInfo, Output, Progress
+from assistant.tools.params import Param, params
 from assistant.tools.text import TextTool, chunks, guess_language, split_sentences
 
 SHIPPED_DIR = Path(__file__).with_name("weights")
@@ -35,17 +31,47 @@ LANGUAGES = {"en": "English", "pt": "Portuguese"}
 MAX_CHARS = 20_000
 
 
+def _language(code: str) -> str:
+    key = code.strip().lower()[:2]
+    if key not in LANGUAGES:
+        raise UsageError(
+            f"unknown language {code!r}; supported pairs: en->pt, pt->en (rnn: en->pt only)"
+        )
+    return key
+
+
 class TranslateTool(TextTool):
     max_chars = MAX_CHARS
     name = "translate"
     description = "Translate text between English and Portuguese."
     usage = "/translate [--to pt|en] [--from en|pt] [--backend bergamot|rnn|hf] TEXT"
-    parameters = {
-        "text": "the text to translate (@FILE: a UTF-8 text file)",
-        "to": "target language code: pt or en",
-        "source": "source language code (guessed when absent)",
-        "model": "hf backend only: a MarianMT/T5 directory",
-    }
+    parameters = params(
+        Param(
+            "text",
+            "the text to translate (@FILE: a UTF-8 text file)",
+            nargs="*",
+            metavar="TEXT",
+            model="required",
+        ),
+        Param(
+            "to",
+            "target language code: pt or en",
+            flags=("--to", "-t"),
+            choices=("pt", "en"),
+            normalize=_language,
+            model="required",
+        ),
+        Param(
+            "source",
+            "source language code (guessed when absent)",
+            flags=("--from", "-f"),
+            choices=("en", "pt"),
+            normalize=_language,
+        ),
+        Param(
+            "model", "hf backend only: a MarianMT/T5 directory", flags=("--model",), metavar="DIR"
+        ),
+    )
 
     def backends(self) -> list[BackendInfo]:
         from assistant.tools.translate import bergamot, hf
@@ -55,10 +81,6 @@ class TranslateTool(TextTool):
             ("rnn", "RNN (bi-GRU encoder, GRU decoder, attention)", weights_dir() is not None),
             ("hf", hf.ARCHITECTURE, hf.model_dir() is not None),
         )
-
-    def options(self, parser: ArgParser) -> None:
-        parser.add_argument("--to", "-t", metavar="pt|en")
-        parser.add_argument("--from", "-f", dest="source", metavar="en|pt")
 
     def answer(
         self, backend: str, text: str, progress: Progress | None, to=None, source=None, model=None
@@ -92,15 +114,6 @@ class TranslateTool(TextTool):
             confidence=confidence,
             data={"source": source, "target": target, "pieces": len(out)},
         )
-
-
-def _language(code: str) -> str:
-    key = code.strip().lower()[:2]
-    if key not in LANGUAGES:
-        raise UsageError(
-            f"unknown language {code!r}; supported pairs: en->pt, pt->en (rnn: en->pt only)"
-        )
-    return key
 
 
 def _check_pair(backend: str, source: str, target: str, pairs) -> None:
