@@ -43,10 +43,9 @@ def home(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def inputs(home, tiny_model_dir, tmp_path_factory) -> dict[str, Path]:
-    import torch
-    from transformers import AutoModelForSequenceClassification, AutoTokenizer
-
+def inputs(
+    home, tiny_model_dir, tiny_reward_dir, tiny_prompts, tmp_path_factory
+) -> dict[str, Path]:
     root = tmp_path_factory.mktemp("inputs")
     chats = [
         [
@@ -65,14 +64,8 @@ def inputs(home, tiny_model_dir, tmp_path_factory) -> dict[str, Path]:
         for i in range(16)
     ]
     (root / "prefs.jsonl").write_text("".join(json.dumps(p) + "\n" for p in pairs))
-    (root / "prompts.txt").write_text("Say hi.\nName a colour.\nCount to three.\nWhat is tea?\n")
-    torch.manual_seed(0)
-    rm = root / "rm0"
-    AutoModelForSequenceClassification.from_pretrained(
-        tiny_model_dir, num_labels=1
-    ).save_pretrained(rm)
-    AutoTokenizer.from_pretrained(tiny_model_dir).save_pretrained(rm)
-    return {"model": tiny_model_dir, "rm": rm, **{p.stem: p for p in root.iterdir()}}
+    files = {p.stem: p for p in root.iterdir()}
+    return {"model": tiny_model_dir, "rm": tiny_reward_dir, "prompts": tiny_prompts, **files}
 
 
 def argv(stage: str, inputs: dict[str, Path], out: Path, per_device: int, *extra: str) -> list:
