@@ -24,6 +24,7 @@ from pathlib import Path
 import pytest
 
 from rlhf import callbacks, distributed
+from rlhf.stage import flags
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]
 
@@ -70,102 +71,44 @@ def inputs(
 
 def argv(stage: str, inputs: dict[str, Path], out: Path, per_device: int, *extra: str) -> list:
     """The stage's command line; `per_device` x processes = GLOBAL_BATCH sequences per step."""
-    pd = str(per_device)
-    common = ["--output_dir", str(out), "--per_device_train_batch_size", pd]
     model, rm, prompts = str(inputs["model"]), str(inputs["rm"]), str(inputs["prompts"])
+    on_prefs = {"model": model, "data": str(inputs["prefs"]), "max_steps": 3, "save_steps": 3}
+    against_rm = {"policy": model, "reward_model": rm, "prompts": prompts}
     per_stage = {
-        "sft": [
-            "--config",
-            "sft-cpu-tiny",
-            "--model",
-            model,
-            "--data",
-            str(inputs["sft"]),
-            "--max_steps",
-            "4",
-            "--eval_fraction",
-            "0",
-            "--max_length",
-            "96",
-            "--save_steps",
-            "1",
-            "--logging_steps",
-            "1",
-            "--register",
-            "false",
-        ],
-        "reward": [
-            "--config",
-            "reward-cpu-tiny",
-            "--model",
-            model,
-            "--data",
-            str(inputs["prefs"]),
-            "--max_steps",
-            "3",
-            "--eval_fraction",
-            "0.25",
-            "--logging_steps",
-            "1",
-            "--learning_rate",
-            "0.01",
-            "--save_steps",
-            "3",
-        ],
-        "dpo": [
-            "--config",
-            "dpo-cpu-tiny",
-            "--model",
-            model,
-            "--data",
-            str(inputs["prefs"]),
-            "--max_steps",
-            "3",
-            "--save_steps",
-            "3",
-            "--name",
-            f"dpo-{out.parent.name}",
-        ],
-        "ppo": [
-            "--config",
-            "ppo-cpu-tiny",
-            "--policy",
-            model,
-            "--reward_model",
-            rm,
-            "--prompts",
-            prompts,
-            "--total_episodes",
-            "8",
-            "--response_length",
-            "8",
-            "--local_rollout_forward_batch_size",
-            pd,
-            "--temperature",
-            "0.01",
-            "--sample_prompts",
-            "2",
-            "--save_steps",
-            "1",
-            "--register",
-            "false",
-        ],
-        "rloo": [
-            "--config",
-            "rloo-cpu-tiny",
-            "--policy",
-            model,
-            "--reward_model",
-            rm,
-            "--prompts",
-            prompts,
-            "--max_steps",
-            "2",
-            "--register",
-            "false",
-        ],
+        "sft": {
+            "config": "sft-cpu-tiny",
+            "model": model,
+            "data": str(inputs["sft"]),
+            "max_steps": 4,
+            "eval_fraction": 0,
+            "max_length": 96,
+            "save_steps": 1,
+            "logging_steps": 1,
+            "register": False,
+        },
+        "reward": {
+            "config": "reward-cpu-tiny",
+            **on_prefs,
+            "eval_fraction": 0.25,
+            "logging_steps": 1,
+            "learning_rate": 0.01,
+        },
+        "dpo": {"config": "dpo-cpu-tiny", **on_prefs, "name": f"dpo-{out.parent.name}"},
+        "ppo": {
+            "config": "ppo-cpu-tiny",
+            **against_rm,
+            "total_episodes": 8,
+            "response_length": 8,
+            "local_rollout_forward_batch_size": per_device,
+            "temperature": 0.01,
+            "sample_prompts": 2,
+            "save_steps": 1,
+            "register": False,
+        },
+        "rloo": {"config": "rloo-cpu-tiny", **against_rm, "max_steps": 2, "register": False},
     }
-    return [*per_stage[stage], *common, "--disable_tqdm", "true", *extra]
+    common = {"output_dir": out, "per_device_train_batch_size": per_device, "disable_tqdm": True}
+    return [*flags({**per_stage[stage], **common}), *extra]
 
 
 def launch(launcher: list[str], plan: list, where: Path) -> subprocess.CompletedProcess:
