@@ -42,12 +42,9 @@ if TYPE_CHECKING:
 
 
 @dataclass
-class PPORun:
+class PPORun(stage.AgainstRewardModel):
     """Parley's settings for PPO (the rest are TRL `PPOConfig` settings)."""
 
-    policy: str = setting("sft-small", "SFT model: name, dir or 'tiny'")
-    reward_model: str = setting("", "reward model directory")
-    prompts: str = setting("data/rl/prompts.jsonl", "prompt file (.txt lines or .jsonl)")
     name: str = setting("ppo", "run directory and registered model name")
     max_kl: float = setting(20.0, "stop when KL to the SFT model passes this")
     min_entropy: float = setting(0.05, "stop when entropy falls under this")

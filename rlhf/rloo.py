@@ -24,12 +24,9 @@ if TYPE_CHECKING:
 
 
 @dataclass
-class RLOORun:
+class RLOORun(stage.AgainstRewardModel):
     """Parley's settings for RLOO (the rest are TRL `RLOOConfig` settings)."""
 
-    policy: str = setting("sft-small", "SFT model: name, dir or 'tiny'")
-    reward_model: str = setting("", "reward model directory")
-    prompts: str = setting("data/rl/prompts.jsonl", "prompt file (.txt lines or .jsonl)")
     name: str = setting("rloo", "run directory and registered model name")
     register: bool = setting(True, "register the policy as NAME")
     resume: bool = setting(False, "continue from the last checkpoint")

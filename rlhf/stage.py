@@ -19,7 +19,7 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Callable
-from dataclasses import field, fields
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -44,6 +44,16 @@ MISSING = {
 def setting(default: Any, help: str) -> Any:
     """A settings dataclass field whose help text `--help` shows."""
     return field(default=default, metadata={"help": help})
+
+
+@dataclass
+class AgainstRewardModel:
+    """The inputs of the stages that train a policy against the reward model (PPO, RLOO); their
+    own settings follow these."""
+
+    policy: str = setting("sft-small", "SFT model: name, dir or 'tiny'")
+    reward_model: str = setting("", "reward model directory")
+    prompts: str = setting("data/rl/prompts.jsonl", "prompt file (.txt lines or .jsonl)")
 
 
 def parse(
