@@ -272,7 +272,8 @@ def train(run: PPORun, args: PPOConfig) -> Path:
     value = AutoModelForSequenceClassification.from_pretrained(
         start / "value" if resumed_value else run.reward_model, num_labels=1, **load
     )
-    for m in (policy, ref, reward, value):
+    nets = {"model": policy, "ref_model": ref, "reward_model": reward, "value_model": value}
+    for m in nets.values():
         if m is not None:
             m.config.pad_token_id = tokenizer.pad_token_id
     policy.generation_config.pad_token_id = tokenizer.pad_token_id
@@ -290,10 +291,7 @@ def train(run: PPORun, args: PPOConfig) -> Path:
     )(
         args=args,
         processing_class=tokenizer,
-        model=policy,
-        ref_model=ref,
-        reward_model=reward,
-        value_model=value,
+        **nets,
         train_dataset=dataset,
         peft_config=peft,
         eval_dataset=samples if run.sample_prompts else None,
