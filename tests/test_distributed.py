@@ -111,6 +111,14 @@ def argv(stage: str, inputs: dict[str, Path], out: Path, per_device: int, *extra
     return [*flags({**per_stage[stage], **common}), *extra]
 
 
+def accelerate_launch(config: str, port: int, *more: str) -> list[str]:
+    """`accelerate launch` with the shipped `rlhf/accelerate/CONFIG.yaml`, full precision, on
+    `port`; `more`: launcher flags."""
+    config_file = str(REPO / "rlhf" / "accelerate" / f"{config}.yaml")
+    run = [sys.executable, "-m", "accelerate.commands.launch", "--config_file", config_file]
+    return [*run, *more, "--mixed_precision", "no", "--main_process_port", str(port)]
+
+
 def launch(launcher: list[str], plan: list, where: Path) -> subprocess.CompletedProcess:
     (where / "plan.json").write_text(json.dumps(plan))
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
@@ -130,19 +138,7 @@ def two(inputs, tmp_path_factory) -> Path:
             plan.append([f"rlhf.{stage}", [*run, "--interrupt_at_step", "2"]])
             run = [*run, "--resume"]
         plan.append([f"rlhf.{stage}", run])
-    accelerate = [
-        sys.executable,
-        "-m",
-        "accelerate.commands.launch",
-        "--config_file",
-        str(REPO / "rlhf" / "accelerate" / "ddp.yaml"),
-        "--num_processes",
-        "2",
-        "--mixed_precision",
-        "no",
-        "--main_process_port",
-        "29561",
-    ]
+    accelerate = accelerate_launch("ddp", 29561, "--num_processes", "2")
     done = launch(accelerate, plan, root)
     assert done.returncode == 0, done.stderr[-3000:]
     (root / "stderr.txt").write_text(done.stderr)
@@ -269,21 +265,8 @@ def test_fsdp2_on_cpu_shards_and_saves_a_checkpoint_that_loads(fsdp, one, inputs
 
 def test_accelerate_fsdp_on_cpu_refuses_with_one_line(tmp_path):
     cmd = [
-        sys.executable,
-        "-m",
-        "accelerate.commands.launch",
-        "--config_file",
-        str(REPO / "rlhf" / "accelerate" / "fsdp.yaml"),
-        "--mixed_precision",
-        "no",
-        "--main_process_port",
-        "29563",
-        "-m",
-        "rlhf.sft",
-        "--config",
-        "sft-cpu-tiny",
-        "--output_dir",
-        str(tmp_path / "run"),
+        *accelerate_launch("fsdp", 29563),
+        *["-m", "rlhf.sft", "--config", "sft-cpu-tiny", "--output_dir", str(tmp_path / "run")],
     ]
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
     done = subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True, timeout=300)
