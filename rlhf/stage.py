@@ -98,7 +98,10 @@ def entry_points(
     def main(argv: list[str] | None = None) -> Path:
         return sys.modules[module].train(*parse_stage(argv))
 
-    parse_stage.__doc__ = f"argv (a recipe and flags) -> the run's settings and TRL's `{config}`."
+    config_name = config.partition(":")[2]
+    parse_stage.__doc__ = (
+        f"argv (a recipe and flags) -> the run's settings and TRL's `{config_name}`."
+    )
     main.__doc__ = f"`python -m rlhf.{stage}` and `parley train {stage}`: `train(*parse(argv))`."
     return parse_stage, main
 
