@@ -37,65 +37,34 @@ class DPORun:
 
 
 TRAINER_DEFAULTS = {
-    "report_to": ["tensorboard"],
-    "bf16": False,
-    "gradient_checkpointing": False,
-    "save_strategy": "steps",
+    **stage.TRAINER_DEFAULTS,
     "logging_steps": 5,
     "max_length": 512,
     "pad_token": "<|endoftext|>",
 }
 
-
-def parse(argv: list[str] | None = None) -> tuple[DPORun, DPOConfig]:
-    """argv (a recipe and flags) -> the run's settings and TRL's `DPOConfig`."""
-    from trl import DPOConfig
-
-    return stage.parse("dpo", DPORun, DPOConfig, __doc__, TRAINER_DEFAULTS, argv)
-
-
-def main(argv: list[str] | None = None) -> Path:
-    """`python -m rlhf.dpo` and `parley train dpo`: `train(*parse(argv))`."""
-    return train(*parse(argv))
+parse, main = stage.entry_points(__name__, "dpo", DPORun, "trl:DPOConfig", TRAINER_DEFAULTS)
 
 
 def train(run: DPORun, args: DPOConfig) -> Path:
     """Run DPO; returns the policy's directory."""
     from trl import DPOTrainer
 
-    from assistant.errors import UsageError
-    from rlhf import callbacks, data, distributed, models
+    from rlhf import data, models
 
-    if not run.data:
-        raise UsageError("no preference data: pass --data prefs.jsonl (`parley prefs export`)")
+    stage.require(run, "data")
     out = stage.output_dir(run, args)
     pairs = data.load_preferences(run.data)
-    with distributed.main_first(args):  # one rank converts or builds it
-        start = models.model_dir(run.model, out)
+    start = stage.starting_model(args, run.model, out)
     tokenizer = models.load_tokenizer(start)
-    args.model_init_kwargs = {"dtype": "float32", "use_safetensors": True}
     peft = (
         models.lora_config(run.lora_r, 2 * run.lora_r, 0.0, "all-linear") if run.use_lora else None
     )
-    with distributed.fsdp_on_cpu():
-        trainer = DPOTrainer(
-            model=str(start),
-            args=args,
-            train_dataset=pairs,
-            processing_class=tokenizer,
-            peft_config=peft,
-            callbacks=[callbacks.MetricsJsonl(out / "metrics.jsonl")],
-        )
+    trainer = stage.trainer(
+        DPOTrainer, args, start, tokenizer, out, train_dataset=pairs, peft_config=peft
+    )
     stage.fit(trainer, run, out)
-    world = trainer.accelerator.num_processes
-    info = {
-        "stage": "dpo",
-        "base": run.model,
-        "data": run.data,
-        "steps": trainer.state.global_step,
-        "world_size": world,
-        "global_batch": models.global_batch(args, world),
-    }
+    info = {"stage": "dpo", "base": run.model, "data": run.data, **stage.counts(trainer, args)}
     return stage.finish(
         trainer, tokenizer, run, out, start, info, f"DPO of {run.model} on {run.data}"
     )

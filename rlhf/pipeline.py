@@ -162,18 +162,15 @@ def run(
         progress(f"pipeline: {name} ...")
         return True
 
+    def train(method: str, out: Path, /, **settings: Any) -> compare.Meter:
+        """Stage `rlhf.METHOD` on the preset's recipe for it, into `out`; its cost."""
+        with compare.Meter() as meter:
+            stage.launch(f"rlhf.{method}", p[method], nproc, output_dir=str(out), **settings)
+        return meter
+
     sft_dir = root / "sft"
     if todo("sft", sft_dir / "model"):
-        with compare.Meter() as m:
-            stage.launch(
-                "rlhf.sft",
-                p["sft"],
-                nproc,
-                output_dir=str(sft_dir),
-                register=False,
-                resume=True,
-                name=f"{preset}-sft",
-            )
+        m = train("sft", sft_dir, register=False, resume=True, name=f"{preset}-sft")
         record(
             "sft",
             m,
@@ -219,16 +216,7 @@ def run(
         elif prefs:
             human = {"pairs": sum(1 for line in Path(prefs).read_text().splitlines() if line)}
         held_out = str(heldout_path) if _lines(heldout_path) else ""
-        with compare.Meter() as m:
-            stage.launch(
-                "rlhf.reward",
-                p["reward"],
-                nproc,
-                model=str(sft_dir / "model"),
-                data=data,
-                eval_data=held_out,
-                output_dir=str(rm_dir),
-            )
+        m = train("reward", rm_dir, model=str(sft_dir / "model"), data=data, eval_data=held_out)
         record(
             "reward",
             m,
@@ -243,6 +231,11 @@ def run(
         )
 
     ppo_dir = root / "ppo"
+    against_rm = {  # PPO's and RLOO's inputs
+        "policy": str(sft_dir / "model"),
+        "reward_model": str(rm_dir / "model"),
+        "prompts": str(rl_prompts),
+    }
     threshold = p["min_rm_accuracy"] if min_rm_accuracy is None else min_rm_accuracy
     rm = json.loads((rm_dir / "eval.json").read_text())
     if not (ppo_dir / "model").exists():
@@ -250,29 +243,17 @@ def run(
         if warning:
             progress(warning)
     if todo("ppo", ppo_dir / "model"):
-        with compare.Meter() as m:
-            stage.launch(
-                "rlhf.ppo",
-                p["ppo"],
-                nproc,
-                policy=str(sft_dir / "model"),
-                reward_model=str(rm_dir / "model"),
-                prompts=str(rl_prompts),
-                output_dir=str(ppo_dir),
-                register=False,
-                name=f"{preset}-policy",
-                resume=True,
-                reward_margin=float(rm.get("mean_margin", 0.0)),
-                max_margins=p["max_margins"],
-            )
-        record(
+        m = train(
             "ppo",
-            m,
-            policy=str(sft_dir / "model"),
-            reward_model=str(rm_dir / "model"),
-            prompts=str(rl_prompts),
-            model=str(ppo_dir / "model"),
+            ppo_dir,
+            **against_rm,
+            register=False,
+            name=f"{preset}-policy",
+            resume=True,
+            reward_margin=float(rm.get("mean_margin", 0.0)),
+            max_margins=p["max_margins"],
         )
+        record("ppo", m, **against_rm, model=str(ppo_dir / "model"))
     registry.register_model(
         f"{preset}-policy",
         ppo_dir / "model",
@@ -285,24 +266,9 @@ def run(
         policies[method] = out / "model"
         if todo(method, out / "model"):
             source = (
-                {"model": str(sft_dir / "model"), "data": data}
-                if method == "dpo"
-                else {
-                    "policy": str(sft_dir / "model"),
-                    "reward_model": str(rm_dir / "model"),
-                    "prompts": str(rl_prompts),
-                }
+                {"model": str(sft_dir / "model"), "data": data} if method == "dpo" else against_rm
             )
-            with compare.Meter() as m:
-                stage.launch(
-                    f"rlhf.{method}",
-                    p[method],
-                    nproc,
-                    output_dir=str(out),
-                    register=False,
-                    name=f"{preset}-{method}",
-                    **source,
-                )
+            m = train(method, out, register=False, name=f"{preset}-{method}", **source)
             record(method, m, policy=str(sft_dir / "model"), model=str(out / "model"))
 
     win_path = root / "winrate.json"

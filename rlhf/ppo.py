@@ -25,7 +25,6 @@ checkpoint (policy, value model in `value/`, which TRL 1.12 does not keep, and o
 from __future__ import annotations
 
 import json
-import os
 import re
 import shutil
 import sys
@@ -41,16 +40,11 @@ from rlhf.stage import setting
 if TYPE_CHECKING:
     from trl.experimental.ppo import PPOConfig
 
-os.environ.setdefault("TRL_EXPERIMENTAL_SILENCE", "1")
-
 
 @dataclass
-class PPORun:
+class PPORun(stage.AgainstRewardModel):
     """Parley's settings for PPO (the rest are TRL `PPOConfig` settings)."""
 
-    policy: str = setting("sft-small", "SFT model: name, dir or 'tiny'")
-    reward_model: str = setting("", "reward model directory")
-    prompts: str = setting("data/rl/prompts.jsonl", "prompt file (.txt lines or .jsonl)")
     name: str = setting("ppo", "run directory and registered model name")
     max_kl: float = setting(20.0, "stop when KL to the SFT model passes this")
     min_entropy: float = setting(0.05, "stop when entropy falls under this")
@@ -69,13 +63,10 @@ class PPORun:
 
 
 TRAINER_DEFAULTS = {
-    "report_to": ["tensorboard"],
-    "bf16": False,
-    "gradient_checkpointing": False,
+    **stage.TRAINER_DEFAULTS,
     "stop_token": "eos",
     "num_sample_generations": 0,
     "logging_steps": 1,
-    "save_strategy": "steps",
 }
 
 
@@ -231,16 +222,9 @@ def _parley_trainer(
     return ParleyPPOTrainer
 
 
-def parse(argv: list[str] | None = None) -> tuple[PPORun, PPOConfig]:
-    """argv (a recipe and flags) -> the run's settings and TRL's `PPOConfig`."""
-    from trl.experimental.ppo import PPOConfig
-
-    return stage.parse("ppo", PPORun, PPOConfig, __doc__, TRAINER_DEFAULTS, argv)
-
-
-def main(argv: list[str] | None = None) -> Path:
-    """`python -m rlhf.ppo` and `parley train ppo`: `train(*parse(argv))`."""
-    return train(*parse(argv))
+parse, main = stage.entry_points(
+    __name__, "ppo", PPORun, "trl.experimental.ppo:PPOConfig", TRAINER_DEFAULTS
+)
 
 
 def train(run: PPORun, args: PPOConfig) -> Path:
@@ -248,14 +232,11 @@ def train(run: PPORun, args: PPOConfig) -> Path:
     from transformers import AutoModelForCausalLM, AutoModelForSequenceClassification
     from trl.experimental.ppo import PPOTrainer
 
-    from assistant.errors import UsageError
     from rlhf import callbacks, data, distributed, models
 
-    if not run.reward_model:
-        raise UsageError("no reward model: pass --reward_model DIR (`parley train reward`)")
+    stage.require(run, "reward_model")
     out = stage.output_dir(run, args)
-    with distributed.main_first(args):  # one rank converts or builds it
-        start = models.model_dir(run.policy, out)
+    start = stage.starting_model(args, run.policy, out)
     checkpoints = sorted(out.glob("checkpoint-*"), key=lambda p: int(re.sub(r"\D", "", p.name)))
     done_steps = 0
     if run.resume and checkpoints:
@@ -291,7 +272,8 @@ def train(run: PPORun, args: PPOConfig) -> Path:
     value = AutoModelForSequenceClassification.from_pretrained(
         start / "value" if resumed_value else run.reward_model, num_labels=1, **load
     )
-    for m in (policy, ref, reward, value):
+    nets = {"model": policy, "ref_model": ref, "reward_model": reward, "value_model": value}
+    for m in nets.values():
         if m is not None:
             m.config.pad_token_id = tokenizer.pad_token_id
     policy.generation_config.pad_token_id = tokenizer.pad_token_id
@@ -309,10 +291,7 @@ def train(run: PPORun, args: PPOConfig) -> Path:
     )(
         args=args,
         processing_class=tokenizer,
-        model=policy,
-        ref_model=ref,
-        reward_model=reward,
-        value_model=value,
+        **nets,
         train_dataset=dataset,
         peft_config=peft,
         eval_dataset=samples if run.sample_prompts else None,

@@ -17,7 +17,6 @@ HF directory, LoRA merged in) and `adapter/`; `model/` is registered as NAME for
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -28,8 +27,6 @@ from rlhf.stage import setting
 
 if TYPE_CHECKING:
     from trl import SFTConfig
-
-os.environ.setdefault("TRL_EXPERIMENTAL_SILENCE", "1")
 
 
 @dataclass
@@ -52,35 +49,22 @@ class SFTRun:
 
 
 TRAINER_DEFAULTS = {
+    **stage.TRAINER_DEFAULTS,
     "assistant_only_loss": True,
-    "report_to": ["tensorboard"],
-    "save_strategy": "steps",
     "logging_steps": 5,
     "max_length": 512,
     "dataset_num_proc": None,
     "disable_tqdm": False,
-    "bf16": False,  # TRL defaults to bf16 + gradient checkpointing (GPU habits); recipes opt in
-    "gradient_checkpointing": False,
 }
 
-
-def parse(argv: list[str] | None = None) -> tuple[SFTRun, SFTConfig]:
-    """argv (a recipe and flags) -> the run's settings and TRL's `SFTConfig`."""
-    from trl import SFTConfig
-
-    return stage.parse("sft", SFTRun, SFTConfig, __doc__, TRAINER_DEFAULTS, argv)
-
-
-def main(argv: list[str] | None = None) -> Path:
-    """`python -m rlhf.sft` and `parley train sft`: `train(*parse(argv))`."""
-    return train(*parse(argv))
+parse, main = stage.entry_points(__name__, "sft", SFTRun, "trl:SFTConfig", TRAINER_DEFAULTS)
 
 
 def train(run: SFTRun, args: SFTConfig) -> Path:
     """Run one SFT stage; returns the final model directory."""
     from trl import SFTTrainer
 
-    from rlhf import callbacks, data, distributed, models
+    from rlhf import data, distributed, models
 
     out = stage.output_dir(run, args)
     dataset = data.load_conversations(run.data)  # every record checked before any training
@@ -90,8 +74,7 @@ def train(run: SFTRun, args: SFTConfig) -> Path:
     elif args.eval_strategy == "no":
         args.eval_strategy, args.eval_steps = "steps", args.eval_steps or args.save_steps
 
-    with distributed.main_first(args):  # one rank converts or builds it
-        start = models.model_dir(run.model, out)
+    start = stage.starting_model(args, run.model, out)
     tokenizer = models.load_tokenizer(start)
     peft = None
     if run.use_lora:
@@ -103,17 +86,16 @@ def train(run: SFTRun, args: SFTConfig) -> Path:
             top_layers=run.lora_top_layers,
             model_path=start,
         )
-    args.model_init_kwargs = {"dtype": "float32", "use_safetensors": True}
-    with distributed.fsdp_on_cpu():
-        trainer = SFTTrainer(
-            model=str(start),
-            args=args,
-            train_dataset=train_set,
-            eval_dataset=eval_set,
-            processing_class=tokenizer,
-            peft_config=peft,
-            callbacks=[callbacks.MetricsJsonl(out / "metrics.jsonl")],
-        )
+    trainer = stage.trainer(
+        SFTTrainer,
+        args,
+        start,
+        tokenizer,
+        out,
+        train_dataset=train_set,
+        eval_dataset=eval_set,
+        peft_config=peft,
+    )
     stage.fit(trainer, run, out)
 
     final = models.save_trained(trainer, tokenizer, out, start)
@@ -127,9 +109,7 @@ def train(run: SFTRun, args: SFTConfig) -> Path:
             "data": run.data,
             "train_examples": len(train_set),
             "eval_examples": len(eval_set) if eval_set is not None else 0,
-            "steps": trainer.state.global_step,
-            "world_size": trainer.accelerator.num_processes,
-            "global_batch": models.global_batch(args, trainer.accelerator.num_processes),
+            **stage.counts(trainer, args),
             "fsdp": bool(getattr(trainer, "is_fsdp_enabled", False)),
             "params_per_rank": held,
             "lora": run.use_lora,

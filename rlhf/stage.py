@@ -7,22 +7,53 @@
 Each stage module (`rlhf.sft`, `rlhf.reward`, `rlhf.ppo`, `rlhf.rloo`, `rlhf.dpo`) has a `parse`
 that turns argv (a recipe and `--key value` flags) into its own settings dataclass and TRL's
 config, a `train(run, args)` that trains and returns the model's directory, and `main(argv)` =
-`train(*parse(argv))` for `python -m rlhf.STAGE` and torchrun. The preamble (refuse FSDP where
-accelerate would silently run DDP, the distributed defaults) and the output-directory rule live
-here, once.
+`train(*parse(argv))` for `python -m rlhf.STAGE` and torchrun; `entry_points` makes the two from
+one declaration. The preamble (refuse FSDP where accelerate would silently run DDP, the
+distributed defaults), the trainer defaults every stage shares, the output-directory rule, the
+starting model, the trainer's construction and the figures every `run.json` records live here,
+once.
 """
 
 from __future__ import annotations
 
+import os
 import sys
-from dataclasses import field, fields
+from collections.abc import Callable
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
+
+os.environ.setdefault("TRL_EXPERIMENTAL_SILENCE", "1")
+
+# Under every stage's own `TRAINER_DEFAULTS`. TRL defaults to bf16 + gradient checkpointing (GPU
+# habits); recipes opt in.
+TRAINER_DEFAULTS: dict[str, Any] = {
+    "report_to": ["tensorboard"],
+    "bf16": False,
+    "gradient_checkpointing": False,
+    "save_strategy": "steps",
+}
+
+# What a stage says when an input it cannot run without is missing, by the setting's name.
+MISSING = {
+    "data": "no preference data: pass --data prefs.jsonl (`parley prefs export`)",
+    "reward_model": "no reward model: pass --reward_model DIR (`parley train reward`)",
+}
 
 
 def setting(default: Any, help: str) -> Any:
     """A settings dataclass field whose help text `--help` shows."""
     return field(default=default, metadata={"help": help})
+
+
+@dataclass
+class AgainstRewardModel:
+    """The inputs of the stages that train a policy against the reward model (PPO, RLOO); their
+    own settings follow these."""
+
+    policy: str = setting("sft-small", "SFT model: name, dir or 'tiny'")
+    reward_model: str = setting("", "reward model directory")
+    prompts: str = setting("data/rl/prompts.jsonl", "prompt file (.txt lines or .jsonl)")
 
 
 def parse(
@@ -48,6 +79,42 @@ def parse(
     return run, args
 
 
+def entry_points(
+    module: str, stage: str, run_class: type, config: str, defaults: dict[str, Any]
+) -> tuple[Callable[..., tuple[Any, Any]], Callable[..., Path]]:
+    """Stage module `module`'s `parse(argv)` and `main(argv)`. `parse` turns argv (default
+    `sys.argv[1:]`) into (`run_class`, TRL's `config` class), `config` given as "module:Class"
+    so that TRL (and torch) load only when a stage parses; `main` is `train(*parse(argv))`, the
+    module's `train`, for `python -m rlhf.STAGE`, torchrun and `parley train STAGE`."""
+
+    def parse_stage(argv: list[str] | None = None) -> tuple[Any, Any]:
+        import importlib
+
+        config_module, config_class = config.split(":")
+        config_type = getattr(importlib.import_module(config_module), config_class)
+        doc = sys.modules[module].__doc__ or ""
+        return parse(stage, run_class, config_type, doc, defaults, argv)
+
+    def main(argv: list[str] | None = None) -> Path:
+        return sys.modules[module].train(*parse_stage(argv))
+
+    config_name = config.partition(":")[2]
+    parse_stage.__doc__ = (
+        f"argv (a recipe and flags) -> the run's settings and TRL's `{config_name}`."
+    )
+    main.__doc__ = f"`python -m rlhf.{stage}` and `parley train {stage}`: `train(*parse(argv))`."
+    return parse_stage, main
+
+
+def require(run: Any, name: str) -> None:
+    """A `UsageError` saying how to give it when the stage's input `name` (a key of `MISSING`)
+    is empty."""
+    from assistant.errors import UsageError
+
+    if not getattr(run, name):
+        raise UsageError(MISSING[name])
+
+
 def output_dir(run: Any, args: Any) -> Path:
     """The run's directory: `--output_dir` when given, else `$PARLEY_HOME/runs/NAME`; made, and
     written back to `args` so TRL saves there."""
@@ -58,6 +125,45 @@ def output_dir(run: Any, args: Any) -> Path:
     args.output_dir = str(out)
     out.mkdir(parents=True, exist_ok=True)
     return out
+
+
+def starting_model(args: Any, name: str, out: Path) -> Path:
+    """The directory of the model the stage starts from (`name`: a registered name, a directory
+    or 'tiny'); one rank converts or builds it while the others wait."""
+    from rlhf import distributed, models
+
+    with distributed.main_first(args):
+        return models.model_dir(name, out)
+
+
+def trainer(
+    trainer_class: type, args: Any, start: Path, tokenizer: Any, out: Path, **inputs: Any
+) -> Any:
+    """TRL's `trainer_class` on the model at `start` (float32, from safetensors), built under the
+    FSDP-on-CPU rules, logging to `out/metrics.jsonl`; `inputs`: its datasets, peft config, ..."""
+    from rlhf import callbacks, distributed
+
+    args.model_init_kwargs = {"dtype": "float32", "use_safetensors": True}
+    with distributed.fsdp_on_cpu():
+        return trainer_class(
+            model=str(start),
+            args=args,
+            processing_class=tokenizer,
+            callbacks=[callbacks.MetricsJsonl(out / "metrics.jsonl")],
+            **inputs,
+        )
+
+
+def counts(trainer: Any, args: Any) -> dict[str, int]:
+    """The figures every `run.json` records: optimizer steps, processes, sequences per step."""
+    from rlhf import models
+
+    world = trainer.accelerator.num_processes
+    return {
+        "steps": trainer.state.global_step,
+        "world_size": world,
+        "global_batch": models.global_batch(args, world),
+    }
 
 
 def fit(trainer: Any, run: Any, out: Path) -> None:

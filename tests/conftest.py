@@ -65,6 +65,28 @@ def tiny_model_dir(tokenizer_dir, tmp_path_factory) -> Path:
         return models.build_tiny(tmp_path_factory.mktemp("tiny-llama"), context=TINY_CONTEXT)
 
 
+@pytest.fixture(scope="session")
+def tiny_reward_dir(tiny_model_dir, tmp_path_factory) -> Path:
+    """A reward model (one score head, seed 0) on the tiny Llama, with its tokenizer."""
+    import torch
+    from transformers import AutoModelForSequenceClassification, AutoTokenizer
+
+    torch.manual_seed(0)
+    model = AutoModelForSequenceClassification.from_pretrained(tiny_model_dir, num_labels=1)
+    out = tmp_path_factory.mktemp("tiny-reward")
+    model.save_pretrained(out)
+    AutoTokenizer.from_pretrained(tiny_model_dir).save_pretrained(out)
+    return out
+
+
+@pytest.fixture(scope="session")
+def tiny_prompts(tmp_path_factory) -> Path:
+    """Four short prompts, one a line, for the RL stages."""
+    path = tmp_path_factory.mktemp("prompts") / "prompts.txt"
+    path.write_text("Say hi.\nName a colour.\nCount to three.\nWhat is tea?\n")
+    return path
+
+
 @pytest.fixture
 def tiny_engine(tiny_model_dir):
     from assistant.inference import Engine

@@ -24,6 +24,7 @@ from pathlib import Path
 import pytest
 
 from rlhf import callbacks, distributed
+from rlhf.stage import flags
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]
 
@@ -43,10 +44,9 @@ def home(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def inputs(home, tiny_model_dir, tmp_path_factory) -> dict[str, Path]:
-    import torch
-    from transformers import AutoModelForSequenceClassification, AutoTokenizer
-
+def inputs(
+    home, tiny_model_dir, tiny_reward_dir, tiny_prompts, tmp_path_factory
+) -> dict[str, Path]:
     root = tmp_path_factory.mktemp("inputs")
     chats = [
         [
@@ -65,114 +65,58 @@ def inputs(home, tiny_model_dir, tmp_path_factory) -> dict[str, Path]:
         for i in range(16)
     ]
     (root / "prefs.jsonl").write_text("".join(json.dumps(p) + "\n" for p in pairs))
-    (root / "prompts.txt").write_text("Say hi.\nName a colour.\nCount to three.\nWhat is tea?\n")
-    torch.manual_seed(0)
-    rm = root / "rm0"
-    AutoModelForSequenceClassification.from_pretrained(
-        tiny_model_dir, num_labels=1
-    ).save_pretrained(rm)
-    AutoTokenizer.from_pretrained(tiny_model_dir).save_pretrained(rm)
-    return {"model": tiny_model_dir, "rm": rm, **{p.stem: p for p in root.iterdir()}}
+    files = {p.stem: p for p in root.iterdir()}
+    return {"model": tiny_model_dir, "rm": tiny_reward_dir, "prompts": tiny_prompts, **files}
 
 
 def argv(stage: str, inputs: dict[str, Path], out: Path, per_device: int, *extra: str) -> list:
     """The stage's command line; `per_device` x processes = GLOBAL_BATCH sequences per step."""
-    pd = str(per_device)
-    common = ["--output_dir", str(out), "--per_device_train_batch_size", pd]
     model, rm, prompts = str(inputs["model"]), str(inputs["rm"]), str(inputs["prompts"])
+    on_prefs = {"model": model, "data": str(inputs["prefs"]), "max_steps": 3, "save_steps": 3}
+    against_rm = {"policy": model, "reward_model": rm, "prompts": prompts}
     per_stage = {
-        "sft": [
-            "--config",
-            "sft-cpu-tiny",
-            "--model",
-            model,
-            "--data",
-            str(inputs["sft"]),
-            "--max_steps",
-            "4",
-            "--eval_fraction",
-            "0",
-            "--max_length",
-            "96",
-            "--save_steps",
-            "1",
-            "--logging_steps",
-            "1",
-            "--register",
-            "false",
-        ],
-        "reward": [
-            "--config",
-            "reward-cpu-tiny",
-            "--model",
-            model,
-            "--data",
-            str(inputs["prefs"]),
-            "--max_steps",
-            "3",
-            "--eval_fraction",
-            "0.25",
-            "--logging_steps",
-            "1",
-            "--learning_rate",
-            "0.01",
-            "--save_steps",
-            "3",
-        ],
-        "dpo": [
-            "--config",
-            "dpo-cpu-tiny",
-            "--model",
-            model,
-            "--data",
-            str(inputs["prefs"]),
-            "--max_steps",
-            "3",
-            "--save_steps",
-            "3",
-            "--name",
-            f"dpo-{out.parent.name}",
-        ],
-        "ppo": [
-            "--config",
-            "ppo-cpu-tiny",
-            "--policy",
-            model,
-            "--reward_model",
-            rm,
-            "--prompts",
-            prompts,
-            "--total_episodes",
-            "8",
-            "--response_length",
-            "8",
-            "--local_rollout_forward_batch_size",
-            pd,
-            "--temperature",
-            "0.01",
-            "--sample_prompts",
-            "2",
-            "--save_steps",
-            "1",
-            "--register",
-            "false",
-        ],
-        "rloo": [
-            "--config",
-            "rloo-cpu-tiny",
-            "--policy",
-            model,
-            "--reward_model",
-            rm,
-            "--prompts",
-            prompts,
-            "--max_steps",
-            "2",
-            "--register",
-            "false",
-        ],
+        "sft": {
+            "config": "sft-cpu-tiny",
+            "model": model,
+            "data": str(inputs["sft"]),
+            "max_steps": 4,
+            "eval_fraction": 0,
+            "max_length": 96,
+            "save_steps": 1,
+            "logging_steps": 1,
+            "register": False,
+        },
+        "reward": {
+            "config": "reward-cpu-tiny",
+            **on_prefs,
+            "eval_fraction": 0.25,
+            "logging_steps": 1,
+            "learning_rate": 0.01,
+        },
+        "dpo": {"config": "dpo-cpu-tiny", **on_prefs, "name": f"dpo-{out.parent.name}"},
+        "ppo": {
+            "config": "ppo-cpu-tiny",
+            **against_rm,
+            "total_episodes": 8,
+            "response_length": 8,
+            "local_rollout_forward_batch_size": per_device,
+            "temperature": 0.01,
+            "sample_prompts": 2,
+            "save_steps": 1,
+            "register": False,
+        },
+        "rloo": {"config": "rloo-cpu-tiny", **against_rm, "max_steps": 2, "register": False},
     }
-    return [*per_stage[stage], *common, "--disable_tqdm", "true", *extra]
+    common = {"output_dir": out, "per_device_train_batch_size": per_device, "disable_tqdm": True}
+    return [*flags({**per_stage[stage], **common}), *extra]
+
+
+def accelerate_launch(config: str, port: int, *more: str) -> list[str]:
+    """`accelerate launch` with the shipped `rlhf/accelerate/CONFIG.yaml`, full precision, on
+    `port`; `more`: launcher flags."""
+    config_file = str(REPO / "rlhf" / "accelerate" / f"{config}.yaml")
+    run = [sys.executable, "-m", "accelerate.commands.launch", "--config_file", config_file]
+    return [*run, *more, "--mixed_precision", "no", "--main_process_port", str(port)]
 
 
 def launch(launcher: list[str], plan: list, where: Path) -> subprocess.CompletedProcess:
@@ -194,19 +138,7 @@ def two(inputs, tmp_path_factory) -> Path:
             plan.append([f"rlhf.{stage}", [*run, "--interrupt_at_step", "2"]])
             run = [*run, "--resume"]
         plan.append([f"rlhf.{stage}", run])
-    accelerate = [
-        sys.executable,
-        "-m",
-        "accelerate.commands.launch",
-        "--config_file",
-        str(REPO / "rlhf" / "accelerate" / "ddp.yaml"),
-        "--num_processes",
-        "2",
-        "--mixed_precision",
-        "no",
-        "--main_process_port",
-        "29561",
-    ]
+    accelerate = accelerate_launch("ddp", 29561, "--num_processes", "2")
     done = launch(accelerate, plan, root)
     assert done.returncode == 0, done.stderr[-3000:]
     (root / "stderr.txt").write_text(done.stderr)
@@ -333,21 +265,8 @@ def test_fsdp2_on_cpu_shards_and_saves_a_checkpoint_that_loads(fsdp, one, inputs
 
 def test_accelerate_fsdp_on_cpu_refuses_with_one_line(tmp_path):
     cmd = [
-        sys.executable,
-        "-m",
-        "accelerate.commands.launch",
-        "--config_file",
-        str(REPO / "rlhf" / "accelerate" / "fsdp.yaml"),
-        "--mixed_precision",
-        "no",
-        "--main_process_port",
-        "29563",
-        "-m",
-        "rlhf.sft",
-        "--config",
-        "sft-cpu-tiny",
-        "--output_dir",
-        str(tmp_path / "run"),
+        *accelerate_launch("fsdp", 29563),
+        *["-m", "rlhf.sft", "--config", "sft-cpu-tiny", "--output_dir", str(tmp_path / "run")],
     ]
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
     done = subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True, timeout=300)

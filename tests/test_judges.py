@@ -117,19 +117,6 @@ def test_the_reward_model_judge_needs_its_directory():
         winrate.winrate(_engine(A, "a"), _engine(B, "b"), PROMPTS, judge="reward-model")
 
 
-@pytest.fixture(scope="module")
-def tiny_reward_dir(tiny_model_dir, tmp_path_factory):
-    import torch
-    from transformers import AutoModelForSequenceClassification, AutoTokenizer
-
-    torch.manual_seed(0)
-    model = AutoModelForSequenceClassification.from_pretrained(tiny_model_dir, num_labels=1)
-    out = tmp_path_factory.mktemp("tiny-reward")
-    model.save_pretrained(out)
-    AutoTokenizer.from_pretrained(tiny_model_dir).save_pretrained(out)
-    return out
-
-
 def test_a_real_reward_model_scores_each_answer_alone_and_swaps_cleanly(tiny_reward_dir):
     """An answer's reward does not depend on what it is batched (padded) with, so the reward
     model's win rate swaps exactly when the models do."""

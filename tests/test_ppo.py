@@ -11,19 +11,6 @@ import pytest
 from rlhf import callbacks
 
 
-@pytest.fixture(scope="module")
-def tiny_reward_dir(tiny_model_dir, tmp_path_factory) -> Path:
-    import torch
-    from transformers import AutoModelForSequenceClassification, AutoTokenizer
-
-    torch.manual_seed(0)
-    model = AutoModelForSequenceClassification.from_pretrained(tiny_model_dir, num_labels=1)
-    out = tmp_path_factory.mktemp("tiny-reward")
-    model.save_pretrained(out)
-    AutoTokenizer.from_pretrained(tiny_model_dir).save_pretrained(out)
-    return out
-
-
 def run_ppo(policy, reward_dir, out, prompts, *extra):
     from rlhf import ppo
 
@@ -51,10 +38,8 @@ def run_ppo(policy, reward_dir, out, prompts, *extra):
 
 
 @pytest.fixture
-def prompts(tmp_path) -> Path:
-    path = tmp_path / "prompts.txt"
-    path.write_text("Say hi.\nName a colour.\nCount to three.\nWhat is tea?\n")
-    return path
+def prompts(tiny_prompts) -> Path:
+    return tiny_prompts
 
 
 def test_tiny_ppo_logs_changes_policy_and_registers(

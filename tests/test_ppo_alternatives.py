@@ -51,20 +51,9 @@ def test_tiny_dpo(tiny_model_dir, tmp_path):
     assert changed(tiny_model_dir, final)
 
 
-def test_tiny_rloo(tiny_model_dir, tmp_path):
-    import torch
-    from transformers import AutoModelForSequenceClassification, AutoTokenizer
-
+def test_tiny_rloo(tiny_model_dir, tiny_reward_dir, tiny_prompts, tmp_path):
     from rlhf import rloo
 
-    torch.manual_seed(0)
-    rm_dir = tmp_path / "rm"
-    AutoModelForSequenceClassification.from_pretrained(
-        tiny_model_dir, num_labels=1
-    ).save_pretrained(rm_dir)
-    AutoTokenizer.from_pretrained(tiny_model_dir).save_pretrained(rm_dir)
-    prompts = tmp_path / "p.txt"
-    prompts.write_text("Say hi.\nName a colour.\nCount to three.\nWhat is tea?\n")
     final = rloo.main(
         [
             "--config",
@@ -72,9 +61,9 @@ def test_tiny_rloo(tiny_model_dir, tmp_path):
             "--policy",
             str(tiny_model_dir),
             "--reward_model",
-            str(rm_dir),
+            str(tiny_reward_dir),
             "--prompts",
-            str(prompts),
+            str(tiny_prompts),
             "--output_dir",
             str(tmp_path / "rloo"),
             "--register",

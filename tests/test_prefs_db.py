@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from test_reward import train_tiny_reward
 
 from assistant import paths, store
 from assistant.errors import DataError
@@ -32,6 +33,17 @@ def _vote(conn, vote, q, a, b):
     )
 
 
+def _prefer(conn, chosen, rejected, source: str) -> None:
+    """A chat preference between two answers of one conversation (`source`: pick or edit)."""
+    R.record_chat_preference(
+        conn,
+        conversation_id=chosen.conversation_id,
+        chosen_message_id=chosen.id,
+        rejected_message_ids=[rejected.id],
+        source=source,
+    )
+
+
 def _ratings_db():
     """Every kind of rating a user leaves, in the home's database."""
     conn = store.connect()
@@ -43,13 +55,7 @@ def _ratings_db():
     user = C.add_message(conn, conv.id, None, "user", "Capital of France?")
     lyon = C.add_message(conn, conv.id, user.id, "assistant", "Lyon.", model="m1")
     paris = C.add_message(conn, conv.id, user.id, "assistant", "Paris.", model="m1")
-    R.record_chat_preference(
-        conn,
-        conversation_id=conv.id,
-        chosen_message_id=paris.id,
-        rejected_message_ids=[lyon.id],
-        source="pick",
-    )
+    _prefer(conn, paris, lyon, "pick")
     C.rate(conn, paris.id, thumbs=1)  # the same judgement again: a duplicate
     C.rate(conn, lyon.id, thumbs=-1)
     user2 = C.add_message(conn, conv.id, paris.id, "user", "Name a colour.")
@@ -63,13 +69,7 @@ def _ratings_db():
     )  # fmt: skip  (rated alone: no pair)
     edited = C.add_message(conn, conv.id, user2.id, "assistant", "Red, blue.", model="m1")
     fixed = C.add_message(conn, conv.id, user2.id, "assistant", "Red.", model="human-edit")
-    R.record_chat_preference(
-        conn,
-        conversation_id=conv.id,
-        chosen_message_id=fixed.id,
-        rejected_message_ids=[edited.id],
-        source="edit",
-    )
+    _prefer(conn, fixed, edited, "edit")
     return conn
 
 
@@ -116,30 +116,9 @@ def test_an_empty_database_is_one_clear_line(tmp_path):
 
 
 def test_parley_train_reward_data_db_trains_on_the_stored_ratings(tiny_model_dir, tmp_path):
-    from rlhf import reward
-
     _ratings_db().close()
-    reward.main(
-        [
-            "--model",
-            str(tiny_model_dir),
-            "--data",
-            "db",
-            "--output_dir",
-            str(tmp_path / "rm"),
-            "--max_steps",
-            "2",
-            "--per_device_train_batch_size",
-            "2",
-            "--eval_fraction",
-            "0.25",
-            "--use_lora",
-            "false",
-            "--seed",
-            "0",
-            "--logging_steps",
-            "1",
-        ]
+    train_tiny_reward(
+        tiny_model_dir, "db", tmp_path / "rm", max_steps=2, per_device_train_batch_size=2
     )
     report = json.loads((tmp_path / "rm" / "eval.json").read_text())
     assert report["human_pairs"] == 4 and report["train_pairs"] == 3 and report["pairs"] == 1

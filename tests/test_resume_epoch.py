@@ -146,25 +146,17 @@ def test_dpo_killed_at_an_epoch_boundary_resumes_into_the_next_epoch(
 
 
 def test_rloo_killed_at_a_step_boundary_resumes_from_its_checkpoint(
-    tiny_model_dir, tmp_path, monkeypatch
+    tiny_model_dir, tiny_reward_dir, tiny_prompts, tmp_path, monkeypatch
 ):
-    import torch
-    from transformers import AutoModelForSequenceClassification, AutoTokenizer
-
     from rlhf import rloo
-
-    torch.manual_seed(0)
-    rm_dir = tmp_path / "rm"
-    AutoModelForSequenceClassification.from_pretrained(
-        tiny_model_dir, num_labels=1
-    ).save_pretrained(rm_dir)
-    AutoTokenizer.from_pretrained(tiny_model_dir).save_pretrained(rm_dir)
-    prompts = tmp_path / "p.txt"
-    prompts.write_text("Say hi.\nName a colour.\nCount to three.\nWhat is tea?\n")
 
     def train(out, **more):
         run, args = rloo.parse(["--config", "rloo-cpu-tiny"])
-        run.policy, run.reward_model, run.prompts = str(tiny_model_dir), str(rm_dir), str(prompts)
+        run.policy, run.reward_model, run.prompts = (
+            str(tiny_model_dir),
+            str(tiny_reward_dir),
+            str(tiny_prompts),
+        )
         run.register, args.output_dir, args.max_steps, args.save_steps = False, str(out), 4, 2
         args.lr_scheduler_type = "constant"
         for key, value in more.items():

@@ -26,35 +26,27 @@ def write_prefs(path: Path, n: int = 12) -> Path:
     return path
 
 
+def train_tiny_reward(model: Path, data: str | Path, out: Path, **settings) -> Path:
+    """`parley train reward` on `model`, all weights, seed 0, a quarter of the pairs held out,
+    the loss logged every step; `settings` (flags as keywords) over that."""
+    from rlhf import reward, stage
+
+    base = {"model": model, "data": data, "output_dir": out, "eval_fraction": 0.25}
+    base |= {"use_lora": False, "seed": 0, "logging_steps": 1}
+    return reward.main(stage.flags(base | settings))
+
+
 def test_tiny_reward_model_trains_and_reports(tiny_model_dir, tmp_path):
     from safetensors.torch import load_file
 
-    from rlhf import reward
-
     prefs = write_prefs(tmp_path / "prefs.jsonl")
-    final = reward.main(
-        [
-            "--model",
-            str(tiny_model_dir),
-            "--data",
-            str(prefs),
-            "--output_dir",
-            str(tmp_path / "rm"),
-            "--max_steps",
-            "8",
-            "--per_device_train_batch_size",
-            "4",
-            "--learning_rate",
-            "0.01",
-            "--logging_steps",
-            "1",
-            "--eval_fraction",
-            "0.25",
-            "--use_lora",
-            "false",
-            "--seed",
-            "0",
-        ]
+    final = train_tiny_reward(
+        tiny_model_dir,
+        prefs,
+        tmp_path / "rm",
+        max_steps=8,
+        per_device_train_batch_size=4,
+        learning_rate=0.01,
     )
     logged = [m for m in callbacks.read_metrics(tmp_path / "rm" / "metrics.jsonl") if "loss" in m]
     assert len(logged) == 8 and logged[-1]["loss"] < logged[0]["loss"]

@@ -154,21 +154,20 @@ def test_rnn_transcribes_a_long_recording_in_pieces_with_a_progress_bar(tmp_path
 def test_the_trainer_learns_on_tiny_data(tmp_path):
     from assistant.tools.transcribe import train as stage
 
-    stage.train(
-        stage.TranscribeConfig(
+    def train(**settings):
+        config = stage.TranscribeConfig(
             output_dir=str(tmp_path / "model"),
             corpus_dir=str(tmp_path / "corpus"),
             utterances=8,
             hidden_dim=32,
             layers=1,
             batch_size=4,
-            lr=3e-3,
-            max_steps=24,
             save_every=12,
-            noise=0.0,
-        ),
-        progress=False,
-    )
+            **settings,
+        )
+        stage.train(config, progress=False)
+
+    train(lr=3e-3, max_steps=24, noise=0.0)
     log = [json.loads(line) for line in (tmp_path / "model" / "train_log.jsonl").open()]
     losses = [row["loss"] for row in log if "loss" in row]
     assert len(losses) == 24
@@ -177,19 +176,7 @@ def test_the_trainer_learns_on_tiny_data(tmp_path):
     assert config["steps"] == 24 and len(config["history"]) == 2
     manifest = (tmp_path / "corpus" / "manifest.jsonl").read_text().splitlines()
     assert len(manifest) == 8 and len(list((tmp_path / "corpus").glob("*.wav"))) == 8
-    stage.train(
-        stage.TranscribeConfig(
-            output_dir=str(tmp_path / "model"),
-            corpus_dir=str(tmp_path / "corpus"),
-            utterances=8,
-            hidden_dim=32,
-            layers=1,
-            batch_size=4,
-            max_steps=28,
-            save_every=12,
-        ),
-        progress=False,
-    )
+    train(max_steps=28)
     resumed = json.loads((tmp_path / "model" / "config.json").read_text())
     assert resumed["steps"] == 28 and [h["step"] for h in resumed["history"]] == [12, 24, 28]
     log = [json.loads(line) for line in (tmp_path / "model" / "train_log.jsonl").open()]

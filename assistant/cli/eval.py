@@ -10,6 +10,7 @@ import click
 
 from assistant.cli.options import (
     backend_option,
+    choice_option,
     dtype_option,
     model_option,
     progress,
@@ -56,12 +57,8 @@ def _sampling(f):
 @eval_group.command("chat")
 @click.option("--model", "-m", default=None, help="The model under test (default: the embedded).")
 @click.option("--against", "-b", default=None, help="A second model, shown side by side.")
-@click.option(
-    "--split",
-    type=click.Choice(["dev", "test"]),
-    default="dev",
-    show_default=True,
-    help="dev for choosing anything; test only for reporting.",
+@choice_option(
+    "--split", choices=["dev", "test"], help="dev for choosing anything; test only for reporting."
 )
 @click.option(
     "--seeds",

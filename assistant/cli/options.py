@@ -1,5 +1,6 @@
-"""Options shared by the commands that generate text. The sampling options are derived from
-`assistant.inference.SETTINGS`, where each setting's name, default, range and help are declared.
+"""Options shared by the commands that generate text, and `choice_option` for any command. The
+sampling options are derived from `assistant.inference.SETTINGS`, where each setting's name,
+default, range and help are declared.
 
 `$PARLEY_BACKEND` is read here and only here, as the default of `--backend`.
 """
@@ -37,6 +38,13 @@ backend_option = click.option(
     help="Inference backend: auto is llama.cpp where installed and the model is a Llama "
     "(also $PARLEY_BACKEND).",
 )
+
+
+def choice_option(*decls: str, choices: list[str], help: str) -> Callable:
+    """An option that takes one of `choices`, the first by default (shown in `--help`)."""
+    return click.option(
+        *decls, type=click.Choice(choices), default=choices[0], show_default=True, help=help
+    )
 
 
 def dtype_option(f):

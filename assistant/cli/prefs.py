@@ -8,6 +8,8 @@ import json
 
 import click
 
+from assistant.cli.options import choice_option
+
 DB_OPTION = click.option(
     "--db",
     "db_path",
@@ -30,20 +32,16 @@ def prefs_group() -> None:
     type=click.Path(),
     help="FILE.jsonl (or a directory for --format hf).",
 )
-@click.option(
+@choice_option(
     "--format",
     "fmt",
-    type=click.Choice(["trl", "hf"]),
-    default="trl",
-    show_default=True,
+    choices=["trl", "hf"],
     help="trl: JSONL, one {prompt, chosen, rejected} a line; hf: a datasets "
     "directory (Dataset.save_to_disk) with the same columns.",
 )
-@click.option(
+@choice_option(
     "--ties",
-    type=click.Choice(["drop", "keep"]),
-    default="drop",
-    show_default=True,
+    choices=["drop", "keep"],
     help="drop: ties are left out; keep: each tie becomes two mirrored rows (A over B "
     'and B over A, marked "tie": true).',
 )

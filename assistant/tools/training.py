@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import signal
 import sys
+import time
 from collections.abc import Callable
 from dataclasses import field, fields
 from pathlib import Path
@@ -68,6 +69,20 @@ def start(config: Any) -> None:
     torch.manual_seed(config.seed)
     if config.threads:
         torch.set_num_threads(config.threads)
+
+
+class Stopwatch:
+    """Minutes a training run has taken: wall-clock, or with `cpu` this process's CPU time (on
+    a shared machine a budget then means the same work); `before`: minutes that earlier runs of
+    a resumed model took."""
+
+    def __init__(self, cpu: bool = False, before: float = 0.0) -> None:
+        self._clock = time.process_time if cpu else time.monotonic
+        self._start = self._clock()
+        self.before = before
+
+    def minutes(self) -> float:
+        return self.before + (self._clock() - self._start) / 60
 
 
 def settings(config: Any, skip: tuple[str, ...] = ("output_dir",)) -> dict[str, Any]:

@@ -14,7 +14,6 @@ test split. Stops after `--steps` or `--max-cpu-minutes` of this process's CPU t
 
 from __future__ import annotations
 
-import time
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -110,7 +109,7 @@ def train(config: CaptionTrainConfig, progress: bool = True, log=print) -> Path:
         return value
 
     half = config.batch_size // 2
-    start, window, curve = time.process_time(), [], []
+    clock, window, curve = training.Stopwatch(cpu=True), [], []
     bar = tqdm(range(config.steps), desc="caption", disable=not progress)
     for step in bar:
         pick = torch.randint(len(emoji_y), (half,), generator=generator)
@@ -128,7 +127,7 @@ def train(config: CaptionTrainConfig, progress: bool = True, log=print) -> Path:
         scheduler.step()
         window.append(loss.item())
         bar.set_postfix(loss=f"{float(loss):.3f}")
-        spent = (time.process_time() - start) / 60
+        spent = clock.minutes()
         last = step + 1 == config.steps or spent > config.max_cpu_minutes
         if (step + 1) % config.eval_every == 0 or last:
             current = held_out_loss()

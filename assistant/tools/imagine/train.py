@@ -19,7 +19,6 @@ early (after a checkpoint). The tool's weights file is `ARCH.safetensors` in the
 from __future__ import annotations
 
 import json
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -228,7 +227,7 @@ def train(config: ImageConfig, progress: bool = True, log=print) -> Path:
         epoch, trainer.steps, history = meta["epoch"], meta["steps"], meta["history"]
         log(f"resuming from {ckpt} after epoch {epoch} (step {trainer.steps})")
     info = {"arch": config.arch, "config": arch_config, "classes": classes}
-    start = time.monotonic()
+    clock = training.Stopwatch()
     per_epoch = -(-len(y) // config.batch_size)
     bar = tqdm(
         total=config.epochs * per_epoch,
@@ -246,13 +245,13 @@ def train(config: ImageConfig, progress: bool = True, log=print) -> Path:
             losses.append(trainer.step(x[idx], y[idx], gen))
             bar.update(1)
             bar.set_postfix(loss=f"{losses[-1]:.4f}")
-            over_time = config.max_minutes and time.monotonic() - start > config.max_minutes * 60
+            over_time = config.max_minutes and clock.minutes() > config.max_minutes
             if (config.max_steps and trainer.steps >= config.max_steps) or over_time:
                 stopped = True
                 break
         if not stopped:
             epoch += 1
-        minutes = round((time.monotonic() - start) / 60, 2)
+        minutes = round(clock.minutes(), 2)
         history.append(
             {
                 "epoch": epoch,

@@ -19,7 +19,6 @@ from __future__ import annotations
 import random
 import re
 import string
-import time
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -197,7 +196,7 @@ def train(config: QATrainConfig, progress: bool = True, log=print) -> Path:
         optimizer, lambda s: min(1.0, (s + 1) / max(1, total // 10)) * max(0.0, 1 - s / total)
     )
     loss_fn = torch.nn.CrossEntropyLoss()
-    start, step, losses = time.process_time(), 0, []
+    clock, step, losses = training.Stopwatch(cpu=True), 0, []
     reader.train()
     bar = tqdm(total=total, desc="qa reader", disable=not progress)
     while step < total:
@@ -218,7 +217,7 @@ def train(config: QATrainConfig, progress: bool = True, log=print) -> Path:
             step += 1
             bar.update(1)
             bar.set_postfix(loss=f"{losses[-1]:.3f}")
-            if step >= total or (time.process_time() - start) / 60 > config.max_cpu_minutes:
+            if step >= total or clock.minutes() > config.max_cpu_minutes:
                 total = step
                 break
     bar.close()
@@ -226,7 +225,7 @@ def train(config: QATrainConfig, progress: bool = True, log=print) -> Path:
     threshold, train_scores = 0.0, {"exact_match": float("nan"), "f1": float("nan")}
     if config.calibrate:
         threshold, train_scores = calibrate(reader, tokenizer, "train")
-    minutes = (time.process_time() - start) / 60
+    minutes = clock.minutes()
     log(
         f"{step} steps, {minutes:.1f} CPU min; no-answer threshold {threshold:.2f}; hand-written "
         f"train EM {train_scores['exact_match']:.3f} F1 {train_scores['f1']:.3f}"

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import json
 import math
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -245,7 +244,7 @@ def train(config: RestoreConfig, progress: bool = True, log=print) -> Path:
     data = Patches(names, config.patch, config.seed + step)
     val_plane = planes(load_photo(VALIDATION_IMAGES[0]), data.rng, chroma_p=0)[0]
     history: list[dict] = []
-    start = time.monotonic()
+    clock = training.Stopwatch()
     bar = tqdm(total=config.steps, initial=step, desc="restore", disable=not progress)
 
     def checkpoint() -> None:
@@ -261,7 +260,7 @@ def train(config: RestoreConfig, progress: bool = True, log=print) -> Path:
         )
         tmp.replace(ckpt_path)
 
-    while step < config.steps and (time.monotonic() - start) < config.max_minutes * 60:
+    while step < config.steps and clock.minutes() < config.max_minutes:
         lr = config.lr * 0.5 * (1 + math.cos(math.pi * step / config.steps))
         for group in optimizer.param_groups:
             group["lr"] = lr * min(1.0, (step + 1) / 100)
@@ -279,7 +278,7 @@ def train(config: RestoreConfig, progress: bool = True, log=print) -> Path:
         bar.set_postfix(loss=f"{loss.item():.4f}")
         if step % config.checkpoint_every == 0 or step == config.steps:
             psnr = validation_psnr(ema, val_plane)
-            minutes = round((time.monotonic() - start) / 60, 2)
+            minutes = round(clock.minutes(), 2)
             history.append(
                 {
                     "step": step,
@@ -302,7 +301,7 @@ def train(config: RestoreConfig, progress: bool = True, log=print) -> Path:
             "train_images": names,
             "held_out": list(VALIDATION_IMAGES + TEST_IMAGES),
             "val_psnr_25": round(validation_psnr(ema, val_plane), 3),
-            "minutes_this_run": round((time.monotonic() - start) / 60, 2),
+            "minutes_this_run": round(clock.minutes(), 2),
         },
     )
     log(f"wrote {weights} (step {step}, {restore_model.count_parameters(net):,} parameters)")

@@ -22,7 +22,6 @@ import importlib.util
 import json
 import math
 import random
-import time
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -126,7 +125,7 @@ def train(config: SentimentConfig, progress: bool = True, log=print) -> Path:
     counts = Counter(label for _, label in train)
     weight = torch.tensor([len(train) / (3 * counts[label]) for label in encoder.LABELS])
     loss_fn = torch.nn.CrossEntropyLoss(weight=weight)
-    start = time.monotonic()
+    clock = training.Stopwatch()
     train_fn = _train_head if config.mode == "head" else _train_lora
     train_fn(model, tokenizer, train, val, label_id, loss_fn, config, progress, log)
     out_dir = trained.output_dir(config.output_dir, "sentiment", "encoder")
@@ -135,7 +134,7 @@ def train(config: SentimentConfig, progress: bool = True, log=print) -> Path:
         "rank": rank,
         "alpha": config.alpha,
         "train_examples": len(train),
-        "seconds": round(time.monotonic() - start, 1),
+        "seconds": round(clock.minutes() * 60, 1),
         "config": training.settings(config),
     }
     model.eval()
@@ -221,7 +220,7 @@ def _train_lora(model, tokenizer, train, val, label_id, loss_fn, config, progres
         optimizer, lambda s: min(1.0, (s + 1) / warmup) * max(0.0, 1 - s / steps)
     )
     autocast = torch.autocast("cpu", dtype=torch.bfloat16, enabled=config.bf16)
-    start = time.monotonic()
+    clock = training.Stopwatch()
     model.train()
     for epoch in range(epochs):
         rng.shuffle(train)
@@ -247,7 +246,7 @@ def _train_lora(model, tokenizer, train, val, label_id, loss_fn, config, progres
             optimizer.step()
             scheduler.step()
             bar.set_postfix(loss=f"{float(loss):.3f}")
-            if time.monotonic() - start > config.max_minutes * 60:
+            if clock.minutes() > config.max_minutes:
                 log(f"stopped after {config.max_minutes} minutes")
                 return
 

@@ -25,7 +25,6 @@ import random
 import re
 import shutil
 import subprocess
-import time
 import wave
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -270,10 +269,6 @@ def train(config: TranscribeConfig, progress: bool = True, log=print) -> Path:
         model.train()
         return sum(losses) / len(losses)
 
-    def spent() -> float:
-        """CPU-minutes of training so far, earlier runs of a resumed model included."""
-        return before + (time.process_time() - start) / 60
-
     def checkpoint() -> None:
         current = val_loss()
         history.append({"step": step, "val_loss": round(current, 4)})
@@ -281,7 +276,7 @@ def train(config: TranscribeConfig, progress: bool = True, log=print) -> Path:
         meta = {
             "utterances": len(rows),
             "steps": step,
-            "cpu_minutes": round(spent(), 2),
+            "cpu_minutes": round(clock.minutes(), 2),
             "history": earlier + [h for h in history if "val_loss" in h],
             "train": training.settings(config, skip=("output_dir", "corpus_dir")),
         }
@@ -289,7 +284,8 @@ def train(config: TranscribeConfig, progress: bool = True, log=print) -> Path:
         save_file({k: v.contiguous() for k, v in model.state_dict().items()}, str(state_file))
 
     # CPU time, not wall time: on a shared machine the budget means the same work
-    start, history, rng = time.process_time(), [], random.Random(config.seed + step)
+    clock = training.Stopwatch(cpu=True, before=before)  # earlier runs' minutes included
+    history, rng = [], random.Random(config.seed + step)
     train_lengths = [lengths[k] for k in train]
     model.train()
     stop = False
@@ -302,7 +298,7 @@ def train(config: TranscribeConfig, progress: bool = True, log=print) -> Path:
             )
             for batch in bar:
                 loss = loss_of([train[i] for i in batch], True)
-                elapsed = spent() / config.max_cpu_minutes
+                elapsed = clock.minutes() / config.max_cpu_minutes
                 for group in optimizer.param_groups:
                     group["lr"] = config.lr * max(0.05, 1.0 - elapsed)
                 optimizer.zero_grad()
@@ -322,7 +318,7 @@ def train(config: TranscribeConfig, progress: bool = True, log=print) -> Path:
     except KeyboardInterrupt:  # Ctrl-C or SIGTERM (see `cli`) keeps what was learnt
         log(f"interrupted at step {step}")
         checkpoint()
-    log(f"trained {step} steps in {spent():.1f} CPU-minutes")
+    log(f"trained {step} steps in {clock.minutes():.1f} CPU-minutes")
     with (out_dir / "train_log.jsonl").open("a", encoding="utf-8") as f:
         f.writelines(json.dumps(h) + "\n" for h in history)
     rnn.load.cache_clear()

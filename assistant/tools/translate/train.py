@@ -19,7 +19,6 @@ import csv
 import math
 import random
 import re
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -195,7 +194,7 @@ def train(config: TranslateConfig, progress: bool = True, log=print) -> Path:
         model.train()
         return sum(losses) / len(losses)
 
-    start, best, history = time.monotonic(), float("inf"), []
+    clock, best, history = training.Stopwatch(), float("inf"), []
     for epoch in range(config.epochs):
         bar = tqdm(
             batches(train, config.batch_size, rng), desc=f"epoch {epoch + 1}", disable=not progress
@@ -208,7 +207,7 @@ def train(config: TranslateConfig, progress: bool = True, log=print) -> Path:
             optimizer.step()
             scheduler.step()
             bar.set_postfix(loss=f"{float(loss):.3f}")
-            if time.monotonic() - start > config.max_minutes * 60:
+            if clock.minutes() > config.max_minutes:
                 break
         current = val_loss()
         history.append({"epoch": epoch + 1, "val_loss": round(current, 4)})
@@ -217,7 +216,7 @@ def train(config: TranslateConfig, progress: bool = True, log=print) -> Path:
             best = current
             meta = {"pairs": len(pairs), "history": history, "corpus": "chitchat+project"}
             rnn.save(model, tokenizer, out_dir, {**meta, "train": training.settings(config)})
-        if time.monotonic() - start > config.max_minutes * 60:
+        if clock.minutes() > config.max_minutes:
             log(f"stopped after {config.max_minutes} minutes")
             break
     rnn.load.cache_clear()
