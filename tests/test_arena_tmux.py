@@ -59,13 +59,16 @@ def test_a_tmux_session_stores_exactly_the_votes_given(tmp_path, parley_home, ti
     subprocess.run(
         ["tmux", "new-session", "-d", "-s", SESSION, "-x", "140", "-y", "40", command], check=True
     )
-    ready = "1 left · 2 right · 3 tie"
+
+    def ready(item: int) -> str:  # the status line names the item whose answers are complete
+        return f"Item {item} ready · 1 left · 2 right · 3 tie"
+
     try:
         _wait_for("Item 1 of 4")
-        _wait_for(ready)
+        _wait_for(ready(1))
         _keys("1")
         _wait_for("Item 2 of 4")
-        _wait_for(ready)
+        _wait_for(ready(2))
         _keys("r")
         _wait_for("Why?")
         _keys("too vague", "Enter")
@@ -74,10 +77,10 @@ def test_a_tmux_session_stores_exactly_the_votes_given(tmp_path, parley_home, ti
         _wait_for("Item 3 of 4")
         _keys("u")
         _wait_for("Item 2 of 4")
-        _wait_for(ready)
+        _wait_for(ready(2))
         _keys("3")
         _wait_for("Item 3 of 4")
-        _wait_for(ready)
+        _wait_for(ready(3))
         _keys("4")
         _wait_for("Item 4 of 4")
         _keys("s")

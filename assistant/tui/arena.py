@@ -228,7 +228,12 @@ class ArenaScreen(Screen[None]):
 
     def _side_done(self, shown: arena.Shown) -> None:
         if shown is self.shown and len(shown.responses) == 2:
-            self._status("1 left · 2 right · 3 tie · 4 both bad · r reason · s skip · u undo")
+            # the item's number in the line: a screen read while the terminal is half redrawn
+            # (tmux, a screen reader) never takes the last item's "ready" for this one's
+            self._status(
+                f"Item {shown.index + 1} ready · 1 left · 2 right · 3 tie · 4 both bad · "
+                "r reason · s skip · u undo"
+            )
 
     def _failed(self, shown: arena.Shown, side: str, error: Exception) -> None:
         if shown is not self.shown:
