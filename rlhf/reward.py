@@ -49,6 +49,11 @@ class RewardRun:
     lora_r: int = setting(16, "LoRA rank")
     lora_alpha: int = setting(32, "LoRA scaling numerator")
     lora_top_layers: int = setting(0, "LoRA in the last N layers only (0: all); cheaper backward")
+    head_only: bool = setting(False, "backbone frozen: features once, only the score head fitted")
+    head_l2: float = setting(1e-2, "head only: L2 penalty on the (whitened) head weights")
+    head_epochs: int = setting(300, "head only: full-batch epochs over the cached features")
+    head_lr: float = setting(0.05, "head only: Adam learning rate of the head")
+    feature_batch_size: int = setting(16, "head only: texts per no-grad forward pass")
     resume: bool = setting(False, "continue from the last checkpoint")
     interrupt_at_step: int = setting(0, "testing: stop as if killed here")
 
@@ -105,13 +110,19 @@ def measure(
     """Pairwise accuracy, mean margin and length bias on held-out pairs; `rubric_accuracy` counts
     a pair whose label the rater's noise flipped (`flipped`: its chosen and rejected texts) as
     won when the reward model prefers the rubric's answer."""
+    prompts = list(pairs["prompt"])
+    chosen = score(model, tokenizer, prompts, list(pairs["chosen"]))
+    rejected = score(model, tokenizer, prompts, list(pairs["rejected"]))
+    return measure_scores(pairs, chosen, rejected, flipped)
+
+
+def measure_scores(pairs, chosen, rejected, flipped=None) -> dict[str, float]:
+    """`measure` from the reward model's scores of each pair's chosen and rejected answers."""
     import numpy as np
 
     from rlhf.annotators import text_of
 
     prompts = list(pairs["prompt"])
-    chosen = score(model, tokenizer, prompts, list(pairs["chosen"]))
-    rejected = score(model, tokenizer, prompts, list(pairs["rejected"]))
     margins = np.array(chosen) - np.array(rejected)
     rewards = np.array(chosen + rejected)
     lengths = np.array([len(text_of(c)) for c in list(pairs["chosen"]) + list(pairs["rejected"])])
@@ -178,10 +189,9 @@ def main(argv: list[str] | None = None) -> Path:
 
 
 def train(run: RewardRun, args: RewardConfig) -> Path:
-    """Train a reward model; returns its directory (LoRA merged)."""
-    from trl import RewardTrainer
-
-    from rlhf import callbacks, data, distributed, models
+    """Train a reward model; returns its directory (LoRA merged): the score head alone on
+    frozen features (`head_only`, `rlhf.reward_head`) or TRL's `RewardTrainer`."""
+    from rlhf import data, distributed, models
 
     out = stage.output_dir(run, args)
     if not run.data:
@@ -200,6 +210,33 @@ def train(run: RewardRun, args: RewardConfig) -> Path:
     with distributed.main_first(args):  # one rank converts or builds it
         start = models.model_dir(run.model, out)
     tokenizer = models.load_tokenizer(start)
+    report = {
+        "stage": "reward",
+        "base": run.model,
+        "data": run.data,
+        "train_pairs": len(train_set),
+        "human_pairs": human["pairs"] if human else 0,
+        "method": "head_only" if run.head_only else "lora" if run.use_lora else "full",
+    }
+    flipped = data.flipped_pairs(",".join(filter(None, (run.data, run.eval_data))))
+    if run.head_only:
+        from rlhf import reward_head
+
+        if distributed.rank() > 0:  # one process does it all (torchrun, `--nproc`)
+            return out / "model"
+        final, held = reward_head.train(run, args, out, start, tokenizer, train_set, eval_set)
+        report |= {"epochs": run.head_epochs, "world_size": 1}
+        if held is not None:
+            report |= measure_scores(eval_set, *held, flipped)
+        return _reported(report, out, final)
+    return _train_with_trl(run, args, out, start, tokenizer, train_set, eval_set, report, flipped)
+
+
+def _train_with_trl(run, args, out, start, tokenizer, train_set, eval_set, report, flipped):
+    from trl import RewardTrainer
+
+    from rlhf import callbacks, distributed, models
+
     peft = models.lora_config(
         run.lora_r, run.lora_alpha, 0.0, "all-linear", "SEQ_CLS", run.lora_top_layers, start
     )
@@ -219,28 +256,27 @@ def train(run: RewardRun, args: RewardConfig) -> Path:
     held = distributed.params_per_rank(trainer.model)
     world = trainer.accelerator.num_processes
     if trainer.accelerator.is_main_process:
-        report = {
-            "stage": "reward",
-            "base": run.model,
-            "data": run.data,
-            "train_pairs": len(train_set),
+        report |= {
             "steps": trainer.state.global_step,
             "world_size": world,
             "global_batch": models.global_batch(args, world),
             "fsdp": bool(trainer.is_fsdp_enabled),
             "params_per_rank": held,
-            "human_pairs": human["pairs"] if human else 0,
         }
         if eval_set is not None:  # measured on the model as saved, on rank 0
             from transformers import AutoModelForSequenceClassification
 
             saved = AutoModelForSequenceClassification.from_pretrained(final, num_labels=1)
-            flipped = data.flipped_pairs(",".join(filter(None, (run.data, run.eval_data))))
             report |= measure(saved, tokenizer, eval_set, flipped)
-        (out / "eval.json").write_text(json.dumps(report, indent=2))
-        shown = ", ".join(f"{k} {v:.3g}" for k, v in report.items() if isinstance(v, float))
-        print(f"reward: {shown}\nreward: model saved to {final}")
+        _reported(report, out, final)
     trainer.accelerator.wait_for_everyone()
+    return final
+
+
+def _reported(report: dict, out: Path, final: Path) -> Path:
+    (out / "eval.json").write_text(json.dumps(report, indent=2))
+    shown = ", ".join(f"{k} {v:.3g}" for k, v in report.items() if isinstance(v, float))
+    print(f"reward: {shown}\nreward: model saved to {final}")
     return final
 
 
