@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING
 
 from rlhf import stage
 from rlhf.models import DISTINCT_PAD
+from rlhf.reward_head import chat_texts, score  # noqa: F401  (scoring lives there; read from here too)
 from rlhf.stage import setting
 
 if TYPE_CHECKING:
@@ -68,40 +69,6 @@ TRAINER_DEFAULTS = {
     "pad_token": DISTINCT_PAD,
     "disable_tqdm": False,
 }
-
-
-def chat_texts(tokenizer, prompts, completions) -> list[str]:
-    """Each (prompt, completion) as the reward model reads it: a conversation in the chat context
-    (`assistant.chat_context`) through the chat template, or plain text as is."""
-    from assistant.chat_context import chat_context
-
-    out = []
-    for prompt, completion in zip(prompts, completions, strict=True):
-        if isinstance(prompt, list):
-            chat = chat_context(prompt) + list(completion)
-            out.append(tokenizer.apply_chat_template(chat, tokenize=False))
-        else:
-            out.append(prompt + completion)
-    return out
-
-
-def score(model, tokenizer, prompts, completions, batch_size: int = 16) -> list[float]:
-    """The reward model's score of each (prompt, completion); conversational or plain text.
-    Batches hold texts of similar length (less padding: on a CPU the forward passes are the
-    cost), and the scores come back in the given order."""
-    import torch
-
-    texts = chat_texts(tokenizer, prompts, completions)
-    order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
-    out: list[float] = [0.0] * len(texts)
-    model.eval()
-    with torch.no_grad():
-        for i in range(0, len(order), batch_size):
-            picked = order[i : i + batch_size]
-            batch = tokenizer([texts[j] for j in picked], return_tensors="pt", padding=True)
-            for j, value in zip(picked, model(**batch).logits[:, 0].float().tolist(), strict=True):
-                out[j] = value
-    return out
 
 
 def measure(

@@ -1,4 +1,5 @@
-"""Reward model, "features once": the backbone frozen, only the score head trained.
+"""How a reward model reads a pair and scores it (`chat_texts`, `score`), and the head-only
+reward model, "features once": the backbone frozen, only the score head trained.
 
 A sequence-classification reward model scores a text as `score(h)`, a linear map (no bias) of
 the backbone's last hidden state at the text's last non-pad token. With the backbone frozen, `h`
@@ -32,6 +33,40 @@ def _key(texts: Sequence[str]) -> str:
     for text in texts:
         digest.update(text.encode("utf-8") + b"\x00")
     return digest.hexdigest()[:16]
+
+
+def chat_texts(tokenizer, prompts, completions) -> list[str]:
+    """Each (prompt, completion) as the reward model reads it: a conversation in the chat context
+    (`assistant.chat_context`) through the chat template, or plain text as is."""
+    from assistant.chat_context import chat_context
+
+    out = []
+    for prompt, completion in zip(prompts, completions, strict=True):
+        if isinstance(prompt, list):
+            chat = chat_context(prompt) + list(completion)
+            out.append(tokenizer.apply_chat_template(chat, tokenize=False))
+        else:
+            out.append(prompt + completion)
+    return out
+
+
+def score(model, tokenizer, prompts, completions, batch_size: int = 16) -> list[float]:
+    """The reward model's score of each (prompt, completion); conversational or plain text.
+    Batches hold texts of similar length (less padding: on a CPU the forward passes are the
+    cost), and the scores come back in the given order."""
+    import torch
+
+    texts = chat_texts(tokenizer, prompts, completions)
+    order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+    out: list[float] = [0.0] * len(texts)
+    model.eval()
+    with torch.no_grad():
+        for i in range(0, len(order), batch_size):
+            picked = order[i : i + batch_size]
+            batch = tokenizer([texts[j] for j in picked], return_tensors="pt", padding=True)
+            for j, value in zip(picked, model(**batch).logits[:, 0].float().tolist(), strict=True):
+                out[j] = value
+    return out
 
 
 def last_token_features(
@@ -137,7 +172,6 @@ def train(run, args, out: Path, start: Path, tokenizer, train_set, eval_set=None
     from transformers import AutoModelForSequenceClassification
 
     from rlhf import models
-    from rlhf.reward import chat_texts, score
 
     cache = out / "features"
     if not run.resume:
