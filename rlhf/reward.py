@@ -71,19 +71,19 @@ TRAINER_DEFAULTS = {
 }
 
 
-def measure(
-    model, tokenizer, pairs, flipped: set[tuple[str, str]] | None = None
-) -> dict[str, float]:
+def measure(model, tokenizer, pairs, flipped=None, tied=None) -> dict[str, float]:
     """Pairwise accuracy, mean margin and length bias on held-out pairs; `rubric_accuracy` counts
     a pair whose label the rater's noise flipped (`flipped`: its chosen and rejected texts) as
-    won when the reward model prefers the rubric's answer."""
+    won when the reward model prefers the rubric's answer; `rubric_accuracy_ordered` does the
+    same on the pairs the rubric orders (not in `tied`: a tie's label is a coin, which no model
+    can predict), over `ordered_pairs` pairs."""
     prompts = list(pairs["prompt"])
     chosen = score(model, tokenizer, prompts, list(pairs["chosen"]))
     rejected = score(model, tokenizer, prompts, list(pairs["rejected"]))
-    return measure_scores(pairs, chosen, rejected, flipped)
+    return measure_scores(pairs, chosen, rejected, flipped, tied)
 
 
-def measure_scores(pairs, chosen, rejected, flipped=None) -> dict[str, float]:
+def measure_scores(pairs, chosen, rejected, flipped=None, tied=None) -> dict[str, float]:
     """`measure` from the reward model's scores of each pair's chosen and rejected answers."""
     import numpy as np
 
@@ -100,11 +100,25 @@ def measure_scores(pairs, chosen, rejected, flipped=None) -> dict[str, float]:
         "rubric_accuracy": rubric_accuracy(
             list(pairs["chosen"]), list(pairs["rejected"]), margins.tolist(), flipped or set()
         ),
+        **_ordered(list(pairs["chosen"]), list(pairs["rejected"]), margins, flipped, tied),
         "mean_margin": float(margins.mean()),
         "length_bias": bias,
         "judge_agreement": judge_agreement(
             prompts, list(pairs["chosen"]), list(pairs["rejected"]), margins.tolist()
         ),
+    }
+
+
+def _ordered(chosen, rejected, margins, flipped, tied) -> dict[str, float]:
+    from rlhf.annotators import text_of
+
+    if tied is None:  # pairs written before ties were recorded
+        return {}
+    keep = [(text_of(c), text_of(r)) not in tied for c, r in zip(chosen, rejected, strict=True)]
+    picked = [[x for x, k in zip(xs, keep, strict=True) if k] for xs in (chosen, rejected, margins)]
+    return {
+        "rubric_accuracy_ordered": rubric_accuracy(*picked, flipped or set()),
+        "ordered_pairs": sum(keep),
     }
 
 
@@ -185,7 +199,8 @@ def train(run: RewardRun, args: RewardConfig) -> Path:
         "human_pairs": human["pairs"] if human else 0,
         "method": "head_only" if run.head_only else "lora" if run.use_lora else "full",
     }
-    flipped = data.flipped_pairs(",".join(filter(None, (run.data, run.eval_data))))
+    sources = ",".join(filter(None, (run.data, run.eval_data)))
+    flipped, tied = data.flipped_pairs(sources), data.marked_pairs(sources, "tie")
     if run.head_only:
         from rlhf import reward_head
 
@@ -194,12 +209,13 @@ def train(run: RewardRun, args: RewardConfig) -> Path:
         final, held = reward_head.train(run, args, out, start, tokenizer, train_set, eval_set)
         report |= {"epochs": run.head_epochs, "world_size": 1}
         if held is not None:
-            report |= measure_scores(eval_set, *held, flipped)
+            report |= measure_scores(eval_set, *held, flipped, tied)
         return _reported(report, out, final)
-    return _train_with_trl(run, args, out, start, tokenizer, train_set, eval_set, report, flipped)
+    marks = (flipped, tied)
+    return _train_with_trl(run, args, out, start, tokenizer, train_set, eval_set, report, marks)
 
 
-def _train_with_trl(run, args, out, start, tokenizer, train_set, eval_set, report, flipped):
+def _train_with_trl(run, args, out, start, tokenizer, train_set, eval_set, report, marks):
     from trl import RewardTrainer
 
     from rlhf import callbacks, distributed, models
@@ -234,7 +250,7 @@ def _train_with_trl(run, args, out, start, tokenizer, train_set, eval_set, repor
             from transformers import AutoModelForSequenceClassification
 
             saved = AutoModelForSequenceClassification.from_pretrained(final, num_labels=1)
-            report |= measure(saved, tokenizer, eval_set, flipped)
+            report |= measure(saved, tokenizer, eval_set, *marks)
         _reported(report, out, final)
     trainer.accelerator.wait_for_everyone()
     return final
