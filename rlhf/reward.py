@@ -1,5 +1,7 @@
-"""Reward model: a sequence-classification head on the SFT model, trained on preference pairs with
-TRL's `RewardTrainer` (LoRA on the CPU by default).
+"""Reward model: a sequence-classification head on the SFT model, trained on preference pairs:
+the head alone on the frozen model's features, computed once (`--head_only`, `rlhf.reward_head`;
+the `reward-cpu-small` recipe: seconds of fitting after one forward pass over the answers), or
+with TRL's `RewardTrainer` (LoRA or all weights; the GPU recipes). Both save the same model.
 
     parley train reward --config rlhf/recipes/reward-cpu-tiny.yaml --model sft-tiny
     parley train reward --config reward-cpu-small --data prefs.jsonl      # `parley prefs export`
@@ -12,9 +14,13 @@ TRL's `RewardTrainer` (LoRA on the CPU by default).
 Data: TRL preference JSONL (`{"prompt", "chosen", "rejected"}`, conversational or plain text),
 as `parley prefs export` writes it or `rlhf.pairs` labels it; several files comma-separated.
 After training it reports, on the held-out pairs: pairwise accuracy (chosen scored above
-rejected), mean margin (chosen minus rejected), and length bias (Pearson correlation of reward
-with response length in characters; near 0 is good, near 1 means it rewards length). These go to
-`eval.json` in the run directory; the model (LoRA merged) goes to `model/`.
+rejected), on simulated pairs also against the raters' rubric with the label noise undone, over
+all pairs (`rubric_accuracy`: a pair the rubric ties keeps its coin-flip label) and over the pairs
+the rubric orders (`rubric_accuracy_ordered`, `ordered_pairs`: what the pipeline's gate reads),
+agreement with the held-out judge, mean margin (chosen minus rejected), and length bias (Pearson
+correlation of reward with response length in characters; near 0 is good, near 1 means it
+rewards length). These go to `eval.json` in the run directory; the model (LoRA merged) goes to
+`model/`.
 """
 
 from __future__ import annotations

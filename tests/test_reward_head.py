@@ -70,3 +70,12 @@ def test_doctests_pass():
     for module in (reward, reward_head):
         result = doctest.testmod(module)
         assert result.failed == 0 and result.attempted > 0, module.__name__
+
+
+def test_the_cpu_small_recipe_trains_the_head_only_and_a_flag_brings_lora_back():
+    from rlhf import reward
+
+    run, args = reward.parse(["--config", "reward-cpu-small"])
+    assert run.head_only and run.head_l2 > 0 and run.head_epochs >= 100
+    run, args = reward.parse(["--config", "reward-cpu-small", "--head_only", "false"])
+    assert not run.head_only and run.use_lora and run.lora_top_layers == 6 and args.max_steps == 70
