@@ -119,7 +119,7 @@ def test_agreement_reports_each_rater_against_the_judge_and_the_others():
     assert careful(["q"], ["x"]) == checks(["q"], ["x"])  # no facts: only the always-checks
 
 
-@pytest.mark.parametrize("module", ["rlhf.data", "rlhf.reward", "rlhf.pipeline"])
+@pytest.mark.parametrize("module", ["rlhf.data", "rlhf.reward", "rlhf.pipeline", "rlhf.report"])
 def test_the_gate_split_and_judge_agreement_doctests_pass(module):
     import importlib
 
