@@ -96,7 +96,9 @@ def last_token_features(
     for start in range(0, len(order), batch_size):
         picked = order[start : start + batch_size]
         batch_texts = [texts[j] for j in picked]
-        part = cache / f"part-{_key(batch_texts)}.pt" if cache is not None else None
+        # named by the backbone and the texts: a cache from another model is never read back
+        name = _key([str(model.config.name_or_path), *batch_texts])
+        part = cache / f"part-{name}.pt" if cache is not None else None
         if part is not None and part.exists():
             features = torch.load(part)
         else:
@@ -189,9 +191,14 @@ def train(run, args, out: Path, start: Path, tokenizer, train_set, eval_set=None
 
     chosen, rejected = rows(train_set, "chosen"), rows(train_set, "rejected")
     held = (rows(eval_set, "chosen"), rows(eval_set, "rejected")) if eval_set is not None else None
-    ordered = list(texts)
     features = last_token_features(
-        model, tokenizer, ordered, run.feature_batch_size, cache, progress, run.interrupt_at_step
+        model,
+        tokenizer,
+        list(texts),
+        run.feature_batch_size,
+        cache,
+        progress,
+        run.interrupt_at_step,
     )
     w, losses = fit_head(
         features[chosen],
