@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from test_ppo import run_ppo
 from test_reward import write_prefs
 
 
@@ -79,3 +80,18 @@ def test_the_cpu_small_recipe_trains_the_head_only_and_a_flag_brings_lora_back()
     assert run.head_only and run.head_l2 > 0 and run.head_epochs >= 100
     run, args = reward.parse(["--config", "reward-cpu-small", "--head_only", "false"])
     assert not run.head_only and run.use_lora and run.lora_top_layers == 6 and args.max_steps == 70
+
+
+def test_ppo_trains_against_a_head_only_reward_model_and_starts_its_value_model_from_it(
+    tiny_model_dir, tmp_path
+):
+    from rlhf import callbacks
+
+    reward_dir = head_only(tiny_model_dir, write_prefs(tmp_path / "prefs.jsonl"), tmp_path / "rm")
+    prompts = tmp_path / "prompts.txt"
+    prompts.write_text("Say hi.\nName a colour.\nCount to three.\nWhat is tea?\n")
+    run_ppo(tiny_model_dir, reward_dir, tmp_path / "ppo", prompts)
+    steps = [
+        m for m in callbacks.read_metrics(tmp_path / "ppo" / "metrics.jsonl") if "objective/kl" in m
+    ]
+    assert len(steps) == 2 and all(isinstance(m["objective/scores"], float) for m in steps)
