@@ -192,18 +192,26 @@ def split(
 def flipped_pairs(sources: str) -> set[tuple[str, str]]:
     """(chosen, rejected) texts of the pairs a simulated rater's label noise turned round
     (`flipped` in the record, written by `rlhf.raters.label_pairs`)."""
+    return marked_pairs(sources, "flipped") or set()
+
+
+def marked_pairs(sources: str, key: str) -> set[tuple[str, str]] | None:
+    """(chosen, rejected) texts of the records of the JSONL `sources` whose `key` is true
+    (`flipped`, `tie`); None when no record has `key` (files written before it existed)."""
     from rlhf.annotators import text_of
 
-    out = set()
+    out, seen = set(), False
     for source in sources.split(","):
         path = Path(source.strip())
         if path.suffix != ".jsonl" or not path.is_file():
             continue
         for line in path.read_text(encoding="utf-8").splitlines():
             record = json.loads(line) if line.strip() else {}
-            if isinstance(record, dict) and record.get("flipped"):
-                out.add((text_of(record["chosen"]), text_of(record["rejected"])))
-    return out
+            if isinstance(record, dict) and key in record:
+                seen = True
+                if record[key]:
+                    out.add((text_of(record["chosen"]), text_of(record["rejected"])))
+    return out if seen else None
 
 
 DB = "db"  # `--data db` / `--prefs db`: the user's stored ratings

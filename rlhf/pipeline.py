@@ -30,13 +30,13 @@ PRESETS: dict[str, dict[str, Any]] = {
                  "pair_prompts": 10, "heldout_pair_prompts": 4, "win_prompts": 6,
                  "max_new_tokens": 12, "temperatures": (0.7, 1.0), "min_rm_accuracy": 0.0,
                  "eval_split": "test", "eval_limit": 2, "eval_tokens": 12, "bon": 2,
-                 "max_margins": 0.0, "methods": ("ppo",)},
+                 "max_margins": 0.0, "methods": ("ppo",), "pool_votes": False},
     "cpu-small": {"sft": "sft-cpu-small", "reward": "reward-cpu-small", "ppo": "ppo-cpu-small",
                   "dpo": "dpo-cpu-small", "rloo": "rloo-cpu-small",
-                  "pair_prompts": 360, "heldout_pair_prompts": 100, "win_prompts": 120,
+                  "pair_prompts": 360, "heldout_pair_prompts": 120, "win_prompts": 120,
                   "max_new_tokens": 48, "temperatures": (0.7, 1.0, 1.3), "min_rm_accuracy": 0.7,
                   "eval_split": "test", "eval_limit": 60, "eval_tokens": 128, "bon": 4,
-                  "max_margins": 3.0, "methods": ("ppo",)},
+                  "max_margins": 3.0, "methods": ("ppo",), "pool_votes": True},
 }  # fmt: skip
 METHODS = ("ppo", "rloo", "dpo", "bon")
 DATA = Path(__file__).resolve().parents[1] / "data"
@@ -67,17 +67,19 @@ def preference_pairs(
     prompts: list[dict[str, Any]],
     max_new_tokens: int,
     temperatures: tuple[float, ...] = (0.7, 1.0),
+    pool_votes: bool = False,
 ) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     """Each prompt answered once per temperature by `engine`, every two different answers a pair,
     labelled by the pool of careful raters with the prompt's facts: TRL records whose prompt is the
     chat context the answers were sampled under (PPO queries use it too), and each rater's
-    agreement with the held-out judge and the others."""
+    agreement with the held-out judge and the others. `pool_votes`: each pair labelled by the
+    whole pool's majority instead of one rater (`rlhf.raters.label_pairs`)."""
     facts = {json.dumps(r["prompt"]): raters.facts_of(r) for r in prompts}
     sampled = winrate.sample_answer_pairs(
         engine, [r["prompt"] for r in prompts], temperatures, max_new_tokens
     )
     rows = [(p, a, b, facts[json.dumps(p)]) for p, a, b in sampled]
-    pairs = raters.label_pairs(rows, annotators=tuple(raters.POOL))
+    pairs = raters.label_pairs(rows, annotators=tuple(raters.POOL), pool_votes=pool_votes)
     return pairs, raters.agreement(rows)
 
 
@@ -92,12 +94,19 @@ def gate(rm: dict[str, Any], threshold: float, force: bool = False) -> str | Non
 
     >>> gate({"accuracy": 0.9, "pairs": 240}, 0.7) is None
     True
+    >>> rm = {"rubric_accuracy": 0.7, "rubric_accuracy_ordered": 0.8, "ordered_pairs": 200}
+    >>> gate(rm, 0.75) is None  # the pairs the rubric orders decide
+    True
     """
     from assistant.errors import ParleyError
 
     # against the raters' rubric where the pairs are simulated (their 25% label noise would cap
-    # the plain accuracy near 75%); human pairs count as labelled
-    accuracy, n = rm.get("rubric_accuracy", rm.get("accuracy")), rm.get("pairs", 0)
+    # the plain accuracy near 75%), on the pairs the rubric orders (a tie's label is a coin);
+    # human pairs count as labelled
+    if rm.get("ordered_pairs"):
+        accuracy, n = rm["rubric_accuracy_ordered"], rm.get("ordered_pairs", 0)
+    else:
+        accuracy, n = rm.get("rubric_accuracy", rm.get("accuracy")), rm.get("pairs", 0)
     if accuracy is not None and accuracy >= threshold:
         return None
     said = (
@@ -186,7 +195,9 @@ def run(
             engine = compare.load(sft_dir / "model")
             args = (p["max_new_tokens"], p["temperatures"])
             held, held_agreement = preference_pairs(engine, splits["heldout"], *args)
-            chats, agreement = preference_pairs(engine, splits["pairs"], *args)
+            # the training pairs by the pool's majority (`pool_votes`); the held-out ones keep
+            # one rater's label each, as measured before
+            chats, agreement = preference_pairs(engine, splits["pairs"], *args, p["pool_votes"])
             compare.close(engine)
         (root / "raters.json").write_text(json.dumps(agreement, indent=2))
         winrate.write_jsonl(heldout_path, held)
@@ -198,6 +209,7 @@ def run(
             prompts=str(PAIR_PROMPTS),
             annotators=list(raters.POOL),
             noise=raters.NOISE,
+            pool_votes=p["pool_votes"],
             pairs=len(chats),
             heldout_pairs=len(held),
             pair_prompts=len(splits["pairs"]),

@@ -258,14 +258,19 @@ def label_pairs(
     annotators: Sequence[str] = annotators_module.TRAINING_ANNOTATORS,
     noise: float = 0.1,
     seed: int = 0,
+    pool_votes: bool = False,
 ) -> list[dict[str, Any]]:
     """(prompt, answer a, answer b[, facts]) rows -> TRL conversational preference records whose
     prompt is the chat context the answers were sampled under (`assistant.chat_context`), each
     labelled by one of `annotators` in turn (recorded in `annotator`): a rater of `POOL` sees the
     prompt's facts and uses its own noise, any other name is a rubric of `rlhf.annotators`.
-    Identical answers are skipped. `flipped` says that the noise turned the rubric's label round
-    (the reward model's accuracy against the rubric reads it). The held-out `judge` is refused:
-    it never labels a training pair."""
+    Identical answers are skipped. `flipped` says that the label is not what that annotator's
+    rubric says (its noise turned it round); `tie` that the rubric scores both answers the same
+    (its label is then a coin). The reward model's accuracy against the rubric reads both.
+
+    `pool_votes`: every annotator labels every pair (each with its own noise, AlpacaFarm's pool)
+    and the majority's pick is the label (`votes`, e.g. "3-1"); a pair the pool splits evenly is
+    skipped. The held-out `judge` is refused: it never labels a training pair."""
     from assistant.chat_context import preference_record
 
     if "judge" in annotators:
@@ -274,18 +279,47 @@ def label_pairs(
     for i, (prompt, a, b, *rest) in enumerate(rows):
         if text_of(a).strip() == text_of(b).strip():
             continue
-        name = annotators[i % len(annotators)]
-        if name in POOL:
-            facts = rest[0] if rest else {}
-            pick = label(name, prompt, a, b, facts, seed * 100003 + i)
-            rubric = label(name, prompt, a, b, facts, seed * 100003 + i, noise=False)
-        else:
-            pick = prefer(annotators_module.get(name), prompt, a, b, noise, seed * 100003 + i)
-            rubric = prefer(annotators_module.get(name), prompt, a, b, 0.0, seed * 100003 + i)
+        name, facts, coins = (
+            annotators[i % len(annotators)],
+            rest[0] if rest else {},
+            seed * 100003 + i,
+        )
+        pick, rubric, tie = _labels(name, prompt, a, b, facts, noise, coins)
+        extra: dict[str, Any] = {}
+        if pool_votes:
+            picks = [_labels(n, prompt, a, b, facts, noise, coins)[0] for n in annotators]
+            for_a, for_b = picks.count(0), picks.count(1)
+            if for_a == for_b:
+                continue
+            pick = 0 if for_a > for_b else 1
+            extra["votes"] = f"{max(for_a, for_b)}-{min(for_a, for_b)}"
         chosen, rejected = (a, b) if pick == 0 else (b, a)
         out.append(
             preference_record(
-                prompt, text_of(chosen), text_of(rejected), annotator=name, flipped=pick != rubric
+                prompt,
+                text_of(chosen),
+                text_of(rejected),
+                annotator=name,
+                flipped=pick != rubric,
+                tie=tie,
+                **extra,
             )
         )
     return out
+
+
+def _labels(
+    name: str, prompt: Any, a: Any, b: Any, facts: dict[str, Any], noise: float, seed: int
+) -> tuple[int, int, bool]:
+    """Annotator `name`'s label of (a, b) (0: a), its rubric's label without the noise, and
+    whether the rubric ties them."""
+    if name in POOL:
+        pick = label(name, prompt, a, b, facts, seed)
+        rubric = label(name, prompt, a, b, facts, seed, noise=False)
+        sa, sb = _with_facts(POOL[name].scorer, facts)([prompt, prompt], [a, b])
+    else:
+        scorer = annotators_module.get(name)
+        pick = prefer(scorer, prompt, a, b, noise, seed)
+        rubric = prefer(scorer, prompt, a, b, 0.0, seed)
+        sa, sb = scorer([prompt, prompt], [a, b])
+    return pick, rubric, sa == sb

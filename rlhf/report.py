@@ -204,6 +204,18 @@ def _eval_chat(chat: dict[str, Any], split: str) -> list[str]:
     return lines
 
 
+def _ordered_said(rm: dict) -> str:
+    """The accuracy the gate reads, when measured: against the rubric on the pairs it orders.
+
+    >>> _ordered_said({"rubric_accuracy_ordered": 0.8123, "ordered_pairs": 210})
+    '; **0.81** on the 210 pairs the rubric orders'
+    """
+    if not rm.get("ordered_pairs"):
+        return ""
+    accuracy, n = rm["rubric_accuracy_ordered"], rm["ordered_pairs"]
+    return f"; **{accuracy:.2f}** on the {n} pairs the rubric orders"
+
+
 def write(root: Path, preset: str) -> Path:
     sft_m = callbacks.read_metrics(root / "sft" / "metrics.jsonl")
     ppo_m = callbacks.read_metrics(root / "ppo" / "metrics.jsonl")
@@ -252,7 +264,8 @@ def write(root: Path, preset: str) -> Path:
         rater_line,
         f"| reward model | held-out accuracy {rm.get('accuracy', float('nan')):.2f} on "
         f"{rm.get('pairs', 0)} pairs ({rm.get('rubric_accuracy', float('nan')):.2f} against the "
-        f"raters' rubric, noise undone), mean margin {rm.get('mean_margin', float('nan')):.3f}, "
+        f"raters' rubric, noise undone{_ordered_said(rm)}), mean margin "
+        f"{rm.get('mean_margin', float('nan')):.3f}, "
         f"length bias {rm.get('length_bias', float('nan')):.2f}, agreement with the held-out "
         f"judge {rm.get('judge_agreement', float('nan')):.2f} |",
         f"| PPO | {len(series['objective/kl'])} steps, final KL {final_kl:.3f}, reward-model score "

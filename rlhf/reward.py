@@ -1,5 +1,7 @@
-"""Reward model: a sequence-classification head on the SFT model, trained on preference pairs with
-TRL's `RewardTrainer` (LoRA on the CPU by default).
+"""Reward model: a sequence-classification head on the SFT model, trained on preference pairs:
+the head alone on the frozen model's features, computed once (`--head_only`, `rlhf.reward_head`;
+the `reward-cpu-small` recipe: seconds of fitting after one forward pass over the answers), or
+with TRL's `RewardTrainer` (LoRA or all weights; the GPU recipes). Both save the same model.
 
     parley train reward --config rlhf/recipes/reward-cpu-tiny.yaml --model sft-tiny
     parley train reward --config reward-cpu-small --data prefs.jsonl      # `parley prefs export`
@@ -12,9 +14,13 @@ TRL's `RewardTrainer` (LoRA on the CPU by default).
 Data: TRL preference JSONL (`{"prompt", "chosen", "rejected"}`, conversational or plain text),
 as `parley prefs export` writes it or `rlhf.pairs` labels it; several files comma-separated.
 After training it reports, on the held-out pairs: pairwise accuracy (chosen scored above
-rejected), mean margin (chosen minus rejected), and length bias (Pearson correlation of reward
-with response length in characters; near 0 is good, near 1 means it rewards length). These go to
-`eval.json` in the run directory; the model (LoRA merged) goes to `model/`.
+rejected), on simulated pairs also against the raters' rubric with the label noise undone, over
+all pairs (`rubric_accuracy`: a pair the rubric ties keeps its coin-flip label) and over the pairs
+the rubric orders (`rubric_accuracy_ordered`, `ordered_pairs`: what the pipeline's gate reads),
+agreement with the held-out judge, mean margin (chosen minus rejected), and length bias (Pearson
+correlation of reward with response length in characters; near 0 is good, near 1 means it
+rewards length). These go to `eval.json` in the run directory; the model (LoRA merged) goes to
+`model/`.
 """
 
 from __future__ import annotations
@@ -27,6 +33,7 @@ from typing import TYPE_CHECKING
 
 from rlhf import stage
 from rlhf.models import DISTINCT_PAD
+from rlhf.reward_head import chat_texts, score  # noqa: F401  (scoring lives there; read from here too)
 from rlhf.stage import setting
 
 if TYPE_CHECKING:
@@ -49,6 +56,11 @@ class RewardRun:
     lora_r: int = setting(16, "LoRA rank")
     lora_alpha: int = setting(32, "LoRA scaling numerator")
     lora_top_layers: int = setting(0, "LoRA in the last N layers only (0: all); cheaper backward")
+    head_only: bool = setting(False, "backbone frozen: features once, only the score head fitted")
+    head_l2: float = setting(1e-2, "head only: L2 penalty on the (whitened) head weights")
+    head_epochs: int = setting(300, "head only: full-batch epochs over the cached features")
+    head_lr: float = setting(0.05, "head only: Adam learning rate of the head")
+    feature_batch_size: int = setting(16, "head only: texts per no-grad forward pass")
     resume: bool = setting(False, "continue from the last checkpoint")
     interrupt_at_step: int = setting(0, "testing: stop as if killed here")
 
@@ -65,53 +77,25 @@ TRAINER_DEFAULTS = {
 }
 
 
-def chat_texts(tokenizer, prompts, completions) -> list[str]:
-    """Each (prompt, completion) as the reward model reads it: a conversation in the chat context
-    (`assistant.chat_context`) through the chat template, or plain text as is."""
-    from assistant.chat_context import chat_context
-
-    out = []
-    for prompt, completion in zip(prompts, completions, strict=True):
-        if isinstance(prompt, list):
-            chat = chat_context(prompt) + list(completion)
-            out.append(tokenizer.apply_chat_template(chat, tokenize=False))
-        else:
-            out.append(prompt + completion)
-    return out
-
-
-def score(model, tokenizer, prompts, completions, batch_size: int = 16) -> list[float]:
-    """The reward model's score of each (prompt, completion); conversational or plain text.
-    Batches hold texts of similar length (less padding: on a CPU the forward passes are the
-    cost), and the scores come back in the given order."""
-    import torch
-
-    texts = chat_texts(tokenizer, prompts, completions)
-    order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
-    out: list[float] = [0.0] * len(texts)
-    model.eval()
-    with torch.no_grad():
-        for i in range(0, len(order), batch_size):
-            picked = order[i : i + batch_size]
-            batch = tokenizer([texts[j] for j in picked], return_tensors="pt", padding=True)
-            for j, value in zip(picked, model(**batch).logits[:, 0].float().tolist(), strict=True):
-                out[j] = value
-    return out
-
-
-def measure(
-    model, tokenizer, pairs, flipped: set[tuple[str, str]] | None = None
-) -> dict[str, float]:
+def measure(model, tokenizer, pairs, flipped=None, tied=None) -> dict[str, float]:
     """Pairwise accuracy, mean margin and length bias on held-out pairs; `rubric_accuracy` counts
     a pair whose label the rater's noise flipped (`flipped`: its chosen and rejected texts) as
-    won when the reward model prefers the rubric's answer."""
+    won when the reward model prefers the rubric's answer; `rubric_accuracy_ordered` does the
+    same on the pairs the rubric orders (not in `tied`: a tie's label is a coin, which no model
+    can predict), over `ordered_pairs` pairs."""
+    prompts = list(pairs["prompt"])
+    chosen = score(model, tokenizer, prompts, list(pairs["chosen"]))
+    rejected = score(model, tokenizer, prompts, list(pairs["rejected"]))
+    return measure_scores(pairs, chosen, rejected, flipped, tied)
+
+
+def measure_scores(pairs, chosen, rejected, flipped=None, tied=None) -> dict[str, float]:
+    """`measure` from the reward model's scores of each pair's chosen and rejected answers."""
     import numpy as np
 
     from rlhf.annotators import text_of
 
     prompts = list(pairs["prompt"])
-    chosen = score(model, tokenizer, prompts, list(pairs["chosen"]))
-    rejected = score(model, tokenizer, prompts, list(pairs["rejected"]))
     margins = np.array(chosen) - np.array(rejected)
     rewards = np.array(chosen + rejected)
     lengths = np.array([len(text_of(c)) for c in list(pairs["chosen"]) + list(pairs["rejected"])])
@@ -122,11 +106,25 @@ def measure(
         "rubric_accuracy": rubric_accuracy(
             list(pairs["chosen"]), list(pairs["rejected"]), margins.tolist(), flipped or set()
         ),
+        **_ordered(list(pairs["chosen"]), list(pairs["rejected"]), margins, flipped, tied),
         "mean_margin": float(margins.mean()),
         "length_bias": bias,
         "judge_agreement": judge_agreement(
             prompts, list(pairs["chosen"]), list(pairs["rejected"]), margins.tolist()
         ),
+    }
+
+
+def _ordered(chosen, rejected, margins, flipped, tied) -> dict[str, float]:
+    from rlhf.annotators import text_of
+
+    if tied is None:  # pairs written before ties were recorded
+        return {}
+    keep = [(text_of(c), text_of(r)) not in tied for c, r in zip(chosen, rejected, strict=True)]
+    picked = [[x for x, k in zip(xs, keep, strict=True) if k] for xs in (chosen, rejected, margins)]
+    return {
+        "rubric_accuracy_ordered": rubric_accuracy(*picked, flipped or set()),
+        "ordered_pairs": sum(keep),
     }
 
 
@@ -178,10 +176,9 @@ def main(argv: list[str] | None = None) -> Path:
 
 
 def train(run: RewardRun, args: RewardConfig) -> Path:
-    """Train a reward model; returns its directory (LoRA merged)."""
-    from trl import RewardTrainer
-
-    from rlhf import callbacks, data, distributed, models
+    """Train a reward model; returns its directory (LoRA merged): the score head alone on
+    frozen features (`head_only`, `rlhf.reward_head`) or TRL's `RewardTrainer`."""
+    from rlhf import data, distributed, models
 
     out = stage.output_dir(run, args)
     if not run.data:
@@ -200,6 +197,35 @@ def train(run: RewardRun, args: RewardConfig) -> Path:
     with distributed.main_first(args):  # one rank converts or builds it
         start = models.model_dir(run.model, out)
     tokenizer = models.load_tokenizer(start)
+    report = {
+        "stage": "reward",
+        "base": run.model,
+        "data": run.data,
+        "train_pairs": len(train_set),
+        "human_pairs": human["pairs"] if human else 0,
+        "method": "head_only" if run.head_only else "lora" if run.use_lora else "full",
+    }
+    sources = ",".join(filter(None, (run.data, run.eval_data)))
+    flipped, tied = data.flipped_pairs(sources), data.marked_pairs(sources, "tie")
+    if run.head_only:
+        from rlhf import reward_head
+
+        if distributed.rank() > 0:  # one process does it all (torchrun, `--nproc`)
+            return out / "model"
+        final, held = reward_head.train(run, args, out, start, tokenizer, train_set, eval_set)
+        report |= {"epochs": run.head_epochs, "world_size": 1}
+        if held is not None:
+            report |= measure_scores(eval_set, *held, flipped, tied)
+        return _reported(report, out, final)
+    marks = (flipped, tied)
+    return _train_with_trl(run, args, out, start, tokenizer, train_set, eval_set, report, marks)
+
+
+def _train_with_trl(run, args, out, start, tokenizer, train_set, eval_set, report, marks):
+    from trl import RewardTrainer
+
+    from rlhf import callbacks, distributed, models
+
     peft = models.lora_config(
         run.lora_r, run.lora_alpha, 0.0, "all-linear", "SEQ_CLS", run.lora_top_layers, start
     )
@@ -219,28 +245,27 @@ def train(run: RewardRun, args: RewardConfig) -> Path:
     held = distributed.params_per_rank(trainer.model)
     world = trainer.accelerator.num_processes
     if trainer.accelerator.is_main_process:
-        report = {
-            "stage": "reward",
-            "base": run.model,
-            "data": run.data,
-            "train_pairs": len(train_set),
+        report |= {
             "steps": trainer.state.global_step,
             "world_size": world,
             "global_batch": models.global_batch(args, world),
             "fsdp": bool(trainer.is_fsdp_enabled),
             "params_per_rank": held,
-            "human_pairs": human["pairs"] if human else 0,
         }
         if eval_set is not None:  # measured on the model as saved, on rank 0
             from transformers import AutoModelForSequenceClassification
 
             saved = AutoModelForSequenceClassification.from_pretrained(final, num_labels=1)
-            flipped = data.flipped_pairs(",".join(filter(None, (run.data, run.eval_data))))
-            report |= measure(saved, tokenizer, eval_set, flipped)
-        (out / "eval.json").write_text(json.dumps(report, indent=2))
-        shown = ", ".join(f"{k} {v:.3g}" for k, v in report.items() if isinstance(v, float))
-        print(f"reward: {shown}\nreward: model saved to {final}")
+            report |= measure(saved, tokenizer, eval_set, *marks)
+        _reported(report, out, final)
     trainer.accelerator.wait_for_everyone()
+    return final
+
+
+def _reported(report: dict, out: Path, final: Path) -> Path:
+    (out / "eval.json").write_text(json.dumps(report, indent=2))
+    shown = ", ".join(f"{k} {v:.3g}" for k, v in report.items() if isinstance(v, float))
+    print(f"reward: {shown}\nreward: model saved to {final}")
     return final
 
 

@@ -125,6 +125,17 @@ def test_force_runs_ppo_on_a_weak_reward_model_with_a_warning(tmp_path, monkeypa
     assert sum("warning" in m for m in said) == 1
 
 
+def test_the_gate_reads_the_accuracy_on_the_pairs_the_rubric_orders_when_measured(tmp_path):
+    from assistant.errors import ParleyError
+    from rlhf import pipeline
+
+    # a tie's label is a coin: the rubric accuracy over all pairs (0.85) would hide 0.72
+    ordered = {"rubric_accuracy": 0.85, "rubric_accuracy_ordered": 0.72, "ordered_pairs": 205}
+    _finished_up_to_the_reward_model(tmp_path, 0.6, **ordered)
+    with pytest.raises(ParleyError, match="accuracy is 0.72 on 205 held-out pairs, below 0.80"):
+        pipeline.run("cpu-tiny", tmp_path, progress=lambda m: None, min_rm_accuracy=0.8)
+
+
 def test_the_cli_says_the_gate_in_one_line(tmp_path):
     from click.testing import CliRunner
 

@@ -119,7 +119,7 @@ def test_agreement_reports_each_rater_against_the_judge_and_the_others():
     assert careful(["q"], ["x"]) == checks(["q"], ["x"])  # no facts: only the always-checks
 
 
-@pytest.mark.parametrize("module", ["rlhf.data", "rlhf.reward", "rlhf.pipeline"])
+@pytest.mark.parametrize("module", ["rlhf.data", "rlhf.reward", "rlhf.pipeline", "rlhf.report"])
 def test_the_gate_split_and_judge_agreement_doctests_pass(module):
     import importlib
 
@@ -144,3 +144,42 @@ def test_the_pairs_say_which_labels_the_noise_flipped_and_the_reward_stage_reads
     assert data.flipped_pairs(str(tmp_path / "pairs.jsonl")) == {
         (p["chosen"][0]["content"], p["rejected"][0]["content"]) for p in flipped
     }
+
+
+def test_the_pool_majority_labels_pairs_more_often_right_than_one_rater():
+    r = next(r for r in ROWS if r["prompt"] == "Add 49 and 14.")
+    rows = [
+        (r["prompt"], f"It is 63, case {i}.", f"It is 61, case {i}.", facts_of(r))
+        for i in range(400)
+    ]
+    one = raters.label_pairs(rows, annotators=tuple(POOL))
+    pool = raters.label_pairs(rows, annotators=tuple(POOL), pool_votes=True)
+
+    def right(pairs):
+        return sum("63" in p["chosen"][0]["content"] for p in pairs) / len(pairs)
+
+    assert 0.65 < right(one) < 0.85 and right(pool) > 0.88
+    assert {p["votes"] for p in pool} == {"3-1", "4-0"}  # a 2-2 split is no label
+    assert 0.7 * len(rows) < len(pool) < 0.88 * len(rows)  # 4 coins at 25% split 2-2 ~21%
+
+
+def test_a_pair_the_rubric_ties_is_marked_and_left_out_of_the_ordered_accuracy(tmp_path):
+    from datasets import Dataset
+
+    from rlhf import data, reward, winrate
+
+    r = next(r for r in ROWS if r["prompt"] == "Add 49 and 14.")
+    rows = [
+        (r["prompt"], "It is 63.", "It is 61.", facts_of(r)),
+        (r["prompt"], "63, it is.", "It is 63.", facts_of(r)),  # both right, same length: a tie
+    ]
+    pairs = raters.label_pairs(rows, annotators=("careful",))
+    assert [p["tie"] for p in pairs] == [False, True]
+    winrate.write_jsonl(tmp_path / "held.jsonl", pairs)
+    tied = data.marked_pairs(str(tmp_path / "held.jsonl"), "tie")
+    flipped = data.flipped_pairs(str(tmp_path / "held.jsonl"))
+    held = Dataset.from_list(pairs)
+    right_first = 1.0 if not pairs[0]["flipped"] else -1.0  # margins that follow the rubric
+    got = reward.measure_scores(held, [right_first, 1.0], [0.0, 0.0], flipped, tied)
+    assert got["ordered_pairs"] == 1 and got["rubric_accuracy_ordered"] == 1.0
+    assert data.marked_pairs(str(tmp_path / "held.jsonl"), "votes") is None  # not recorded

@@ -1,0 +1,225 @@
+"""How a reward model reads a pair and scores it (`chat_texts`, `score`), and the head-only
+reward model, "features once": the backbone frozen, only the score head trained.
+
+A sequence-classification reward model scores a text as `score(h)`, a linear map (no bias) of
+the backbone's last hidden state at the text's last non-pad token. With the backbone frozen, `h`
+of every distinct (prompt, answer) is computed once, in a no-grad batched pass, and the head is
+fitted on the cached features with the Bradley–Terry loss, full batch, for many epochs: seconds
+instead of the minutes LoRA fine-tuning costs on a CPU, and it sees every pair. The saved model
+is the backbone with the fitted `score` (AutoModelForSequenceClassification, as before), so PPO,
+RLOO, best-of-n and the value model's initialisation read it unchanged.
+
+    features = last_token_features(model, tokenizer, texts, cache=out / "features")
+    w = fit_head(features[c_idx], features[r_idx], l2=1e-2)
+    model.score.weight.data[0] = w
+
+The features cache (`features/part-*.pt`, one file per batch of texts) lets a killed run resume
+where it stopped.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import torch
+
+
+def _key(texts: Sequence[str]) -> str:
+    digest = hashlib.sha256()
+    for text in texts:
+        digest.update(text.encode("utf-8") + b"\x00")
+    return digest.hexdigest()[:16]
+
+
+def chat_texts(tokenizer, prompts, completions) -> list[str]:
+    """Each (prompt, completion) as the reward model reads it: a conversation in the chat context
+    (`assistant.chat_context`) through the chat template, or plain text as is."""
+    from assistant.chat_context import chat_context
+
+    out = []
+    for prompt, completion in zip(prompts, completions, strict=True):
+        if isinstance(prompt, list):
+            chat = chat_context(prompt) + list(completion)
+            out.append(tokenizer.apply_chat_template(chat, tokenize=False))
+        else:
+            out.append(prompt + completion)
+    return out
+
+
+def score(model, tokenizer, prompts, completions, batch_size: int = 16) -> list[float]:
+    """The reward model's score of each (prompt, completion); conversational or plain text.
+    Batches hold texts of similar length (less padding: on a CPU the forward passes are the
+    cost), and the scores come back in the given order."""
+    import torch
+
+    texts = chat_texts(tokenizer, prompts, completions)
+    order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+    out: list[float] = [0.0] * len(texts)
+    model.eval()
+    with torch.no_grad():
+        for i in range(0, len(order), batch_size):
+            picked = order[i : i + batch_size]
+            batch = tokenizer([texts[j] for j in picked], return_tensors="pt", padding=True)
+            for j, value in zip(picked, model(**batch).logits[:, 0].float().tolist(), strict=True):
+                out[j] = value
+    return out
+
+
+def last_token_features(
+    model,
+    tokenizer,
+    texts: Sequence[str],
+    batch_size: int = 16,
+    cache: Path | None = None,
+    progress: Callable[[str], None] | None = None,
+    interrupt_at: int = 0,
+) -> torch.Tensor:
+    """The hidden state that `model.score` reads for each text ([len(texts), hidden]): the last
+    layer's (normed) output at the last token that is not the pad, as the sequence-classification
+    head picks it. Batches hold texts of similar length; with `cache`, each batch is saved as it
+    is done and read back instead of computed again (a run killed midway resumes);
+    `interrupt_at` N > 0 stops as if killed after N batches were computed (tests)."""
+    import torch
+
+    base = getattr(model, model.base_model_prefix)
+    pad = model.config.pad_token_id
+    order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+    out = torch.zeros(len(texts), model.config.hidden_size)
+    if cache is not None:
+        cache.mkdir(parents=True, exist_ok=True)
+    model.eval()
+    done = computed = 0
+    for start in range(0, len(order), batch_size):
+        picked = order[start : start + batch_size]
+        batch_texts = [texts[j] for j in picked]
+        # named by the backbone and the texts: a cache from another model is never read back
+        name = _key([str(model.config.name_or_path), *batch_texts])
+        part = cache / f"part-{name}.pt" if cache is not None else None
+        if part is not None and part.exists():
+            features = torch.load(part)
+        else:
+            batch = tokenizer(batch_texts, return_tensors="pt", padding=True)
+            with torch.no_grad():
+                hidden = base(**batch).last_hidden_state
+            ids = batch["input_ids"]
+            positions = torch.arange(ids.shape[-1])
+            last = (positions * (ids != pad).int()).argmax(-1)
+            features = hidden[torch.arange(len(picked)), last].float()
+            if part is not None:
+                torch.save(features, part)
+            computed += 1
+            if computed == interrupt_at:
+                raise KeyboardInterrupt(f"interrupted after {computed} batches of features")
+        out[picked] = features
+        done += len(picked)
+        if progress is not None and (start // batch_size) % 10 == 9:
+            progress(f"reward: features {done}/{len(texts)}")
+    return out
+
+
+def fit_head(
+    chosen: torch.Tensor,
+    rejected: torch.Tensor,
+    weights: torch.Tensor | None = None,
+    l2: float = 1e-2,
+    epochs: int = 300,
+    lr: float = 0.05,
+    seed: int = 0,
+) -> tuple[torch.Tensor, list[float]]:
+    """A linear score `w` (no bias: a pairwise loss cannot see one) with chosen·w > rejected·w,
+    by the Bradley–Terry loss `-log σ((c - r)·w)` (weighted mean) plus `l2`·|w|², full batch Adam.
+    The features are whitened per dimension for the fit (a few dimensions of a transformer's
+    last layer are hundreds of times larger than the rest) and `w` is mapped back, so the score of
+    raw features is the same. Returns `w` and the loss per epoch.
+
+    >>> import torch
+    >>> c, r = torch.tensor([[1.0, 0.0], [2.0, 1.0]]), torch.tensor([[0.0, 0.0], [1.0, 1.0]])
+    >>> w, losses = fit_head(c, r, l2=0.0, epochs=50)
+    >>> bool(((c - r) @ w > 0).all()), losses[-1] < losses[0]
+    (True, True)
+    """
+    import torch
+
+    torch.manual_seed(seed)
+    diff = (chosen - rejected).double()
+    scale = torch.cat([chosen, rejected]).double().std(0).clamp_min(1e-6)
+    x = diff / scale
+    weight = torch.ones(len(x), dtype=torch.double) if weights is None else weights.double()
+    weight = weight / weight.sum()
+    w = torch.zeros(x.shape[1], dtype=torch.double, requires_grad=True)
+    optimizer = torch.optim.Adam([w], lr=lr)
+    losses = []
+    for _ in range(epochs):
+        optimizer.zero_grad()
+        loss = -(torch.nn.functional.logsigmoid(x @ w) * weight).sum() + l2 * (w * w).sum()
+        loss.backward()
+        optimizer.step()
+        losses.append(float(loss.detach()))
+    return (w.detach() / scale).float(), losses
+
+
+def train(run, args, out: Path, start: Path, tokenizer, train_set, eval_set=None, progress=print):
+    """The head-only reward model: features of every distinct text (training and held-out pairs)
+    once, the head fitted on the training pairs, the model saved to `out/model`. Returns the
+    model's directory and, when `eval_set` is given, its held-out (chosen, rejected) scores, from
+    the same features (the saved model gives the same scores: checked on a few texts)."""
+    import json
+    import shutil
+
+    import torch
+    from transformers import AutoModelForSequenceClassification
+
+    from rlhf import models
+
+    cache = out / "features"
+    if not run.resume:
+        shutil.rmtree(cache, ignore_errors=True)
+    tokenizer.pad_token = args.pad_token or models.DISTINCT_PAD
+    model = AutoModelForSequenceClassification.from_pretrained(
+        start, num_labels=1, dtype="float32", use_safetensors=True
+    )
+    model.config.pad_token_id = tokenizer.pad_token_id
+    texts: dict[str, int] = {}
+
+    def rows(pairs, side: str) -> list[int]:
+        said = chat_texts(tokenizer, list(pairs["prompt"]), list(pairs[side]))
+        return [texts.setdefault(t, len(texts)) for t in said]
+
+    chosen, rejected = rows(train_set, "chosen"), rows(train_set, "rejected")
+    held = (rows(eval_set, "chosen"), rows(eval_set, "rejected")) if eval_set is not None else None
+    features = last_token_features(
+        model,
+        tokenizer,
+        list(texts),
+        run.feature_batch_size,
+        cache,
+        progress,
+        run.interrupt_at_step,
+    )
+    w, losses = fit_head(
+        features[chosen],
+        features[rejected],
+        l2=run.head_l2,
+        epochs=run.head_epochs,
+        lr=run.head_lr,
+        seed=args.seed,
+    )
+    with torch.no_grad():
+        model.score.weight.copy_(w.unsqueeze(0))
+    with (out / "metrics.jsonl").open("w") as log:
+        every = max(len(losses) // 50, 1)
+        for epoch in range(0, len(losses), every):
+            log.write(json.dumps({"step": epoch + 1, "loss": losses[epoch]}) + "\n")
+    final, _ = models.save_final(model, tokenizer, out)
+    if held is None:
+        return final, None
+    scores = (features[held[0]] @ w).tolist(), (features[held[1]] @ w).tolist()
+    probe = eval_set.select(range(min(4, len(eval_set))))
+    again = score(model, tokenizer, list(probe["prompt"]), list(probe["chosen"]))
+    if not torch.allclose(torch.tensor(again), torch.tensor(scores[0][: len(again)]), atol=1e-3):
+        raise RuntimeError("reward: the saved head scores differently from its features")
+    return final, scores

@@ -1,0 +1,97 @@
+"""The head-only reward model (`rlhf/reward_head.py`, `--head_only`) on a tiny Llama: the
+backbone frozen, features once, the score head fitted; saved as a plain sequence classifier."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from test_ppo import run_ppo
+from test_reward import write_prefs
+
+
+def head_only(tiny_model_dir, prefs, out, *extra: str):
+    from rlhf import reward
+
+    return reward.main(
+        ["--model", str(tiny_model_dir), "--data", str(prefs), "--output_dir", str(out)]
+        + ["--head_only", "true", "--eval_fraction", "0.25", "--seed", "0"]
+        + ["--feature_batch_size", "2", *extra]
+    )
+
+
+def test_the_saved_head_only_model_loads_and_prefers_chosen_on_held_out_pairs(
+    tiny_model_dir, tmp_path
+):
+    from transformers import AutoModelForSequenceClassification, AutoTokenizer
+
+    from rlhf import callbacks, data, reward
+
+    prefs = write_prefs(tmp_path / "prefs.jsonl", 16)
+    final = head_only(tiny_model_dir, prefs, tmp_path / "rm")
+
+    report = json.loads((tmp_path / "rm" / "eval.json").read_text())
+    assert report["method"] == "head_only" and report["pairs"] == 4
+    assert report["accuracy"] == 1.0 and report["mean_margin"] > 0
+    model = AutoModelForSequenceClassification.from_pretrained(final, num_labels=1)
+    tokenizer = AutoTokenizer.from_pretrained(final)
+    pairs = data.load_preferences(str(prefs))
+    prompts = list(pairs["prompt"])
+    chosen = reward.score(model, tokenizer, prompts, list(pairs["chosen"]))
+    rejected = reward.score(model, tokenizer, prompts, list(pairs["rejected"]))
+    assert all(c > r for c, r in zip(chosen, rejected, strict=True))
+    # only the head moved: the backbone is the one it started from
+    start = AutoModelForSequenceClassification.from_pretrained(tiny_model_dir, num_labels=1)
+    assert model.model.layers[0].mlp.up_proj.weight.equal(start.model.layers[0].mlp.up_proj.weight)
+    logged = callbacks.read_metrics(tmp_path / "rm" / "metrics.jsonl")
+    assert logged[-1]["loss"] < logged[0]["loss"]
+
+
+def test_a_head_only_run_killed_midway_resumes_from_its_cached_features(tiny_model_dir, tmp_path):
+    from safetensors.torch import load_file
+
+    prefs = write_prefs(tmp_path / "prefs.jsonl", 16)
+    with pytest.raises(KeyboardInterrupt):
+        head_only(tiny_model_dir, prefs, tmp_path / "rm", "--interrupt_at_step", "3")
+    parts = {p: p.stat().st_mtime_ns for p in (tmp_path / "rm" / "features").glob("part-*.pt")}
+    assert len(parts) == 3 and not (tmp_path / "rm" / "model").exists()
+
+    resumed = head_only(tiny_model_dir, prefs, tmp_path / "rm", "--resume", "true")
+    assert {p: p.stat().st_mtime_ns for p in parts} == parts  # read back, not computed again
+    fresh = head_only(tiny_model_dir, prefs, tmp_path / "fresh")
+    head = load_file(str(resumed / "model.safetensors"))["score.weight"]
+    assert head.equal(load_file(str(fresh / "model.safetensors"))["score.weight"])
+
+
+def test_doctests_pass():
+    import doctest
+
+    from rlhf import reward, reward_head
+
+    for module in (reward, reward_head):
+        result = doctest.testmod(module)
+        assert result.failed == 0 and result.attempted > 0, module.__name__
+
+
+def test_the_cpu_small_recipe_trains_the_head_only_and_a_flag_brings_lora_back():
+    from rlhf import reward
+
+    run, args = reward.parse(["--config", "reward-cpu-small"])
+    assert run.head_only and run.head_l2 > 0 and run.head_epochs >= 100
+    run, args = reward.parse(["--config", "reward-cpu-small", "--head_only", "false"])
+    assert not run.head_only and run.use_lora and run.lora_top_layers == 6 and args.max_steps == 70
+
+
+def test_ppo_trains_against_a_head_only_reward_model_and_starts_its_value_model_from_it(
+    tiny_model_dir, tmp_path
+):
+    from rlhf import callbacks
+
+    reward_dir = head_only(tiny_model_dir, write_prefs(tmp_path / "prefs.jsonl"), tmp_path / "rm")
+    prompts = tmp_path / "prompts.txt"
+    prompts.write_text("Say hi.\nName a colour.\nCount to three.\nWhat is tea?\n")
+    run_ppo(tiny_model_dir, reward_dir, tmp_path / "ppo", prompts)
+    steps = [
+        m for m in callbacks.read_metrics(tmp_path / "ppo" / "metrics.jsonl") if "objective/kl" in m
+    ]
+    assert len(steps) == 2 and all(isinstance(m["objective/scores"], float) for m in steps)
