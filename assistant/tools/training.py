@@ -39,6 +39,24 @@ def output_dir_field(tool: str, backend: str, what: str = "where the model goes"
     return field(default=None, metadata={"help": f"{what} (default {where})"})
 
 
+def seed_field(what: str) -> Any:
+    """The `seed` setting `start()` gives torch (default 0); `what` it seeds besides the init."""
+    return field(default=0, metadata={"help": f"{what} and init seed"})
+
+
+def threads_field(default: int, hint: str = "") -> Any:
+    """The `threads` setting `start()` gives torch, 0 leaving torch's own default."""
+    return field(default=default, metadata={"help": f"torch CPU threads (0: default{hint})"})
+
+
+def budget_field(default: float | None, cpu: bool = False, hint: str = "") -> Any:
+    """A trainer's time budget in minutes, checked against a `Stopwatch(cpu=cpu)`: wall-clock,
+    or this process's CPU time (all its threads), so that on a shared machine it means the same
+    work."""
+    kind = "this much CPU time (this process)" if cpu else "this long"
+    return field(default=default, metadata={"help": f"stop after {kind}{hint}"})
+
+
 def parser(config_class: type, doc: str | None, default_prog: str) -> Callable[..., Any]:
     """A trainer's `parse(argv=None, prog=default_prog) -> config_class`: one `--flag` per field
     of the config dataclass, its help and `choices` from the field's metadata; `--help` prints

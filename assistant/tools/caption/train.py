@@ -32,12 +32,10 @@ class CaptionTrainConfig:
     channels: int = field(default=128, metadata={"help": "CNN feature channels"})
     hidden_dim: int = field(default=256, metadata={"help": "GRU hidden size"})
     eval_every: int = field(default=150, metadata={"help": "steps between held-out checks"})
-    max_cpu_minutes: float = field(
-        default=12.0, metadata={"help": "stop after this much CPU time (this process)"}
-    )
+    max_cpu_minutes: float = training.budget_field(12.0, cpu=True)
     emoji_limit: int = field(default=0, metadata={"help": "use only N training emoji (0: all)"})
-    seed: int = field(default=0, metadata={"help": "sampling and init seed"})
-    threads: int = field(default=1, metadata={"help": "torch CPU threads (0: default)"})
+    seed: int = training.seed_field("sampling")
+    threads: int = training.threads_field(1)
 
 
 parse = training.parser(CaptionTrainConfig, __doc__, PROG)

@@ -44,10 +44,10 @@ class ImageConfig:
     batch_size: int = field(default=128, metadata={"help": "images per step"})
     lr: float | None = field(default=None, metadata={"help": "learning rate (default per arch)"})
     max_steps: int | None = field(default=None, metadata={"help": "stop after this many steps"})
-    max_minutes: float | None = field(default=None, metadata={"help": "stop after this long"})
+    max_minutes: float | None = training.budget_field(None)
     limit: int | None = field(default=None, metadata={"help": "use only the first N images"})
-    threads: int = field(default=2, metadata={"help": "torch CPU threads"})
-    seed: int = field(default=0, metadata={"help": "init, shuffling and noise seed"})
+    threads: int = training.threads_field(2)
+    seed: int = training.seed_field("shuffling, noise")
 
 
 parse = training.parser(ImageConfig, __doc__, PROG)

@@ -40,14 +40,12 @@ class QATrainConfig:
     batch_size: int = field(default=16, metadata={"help": "examples per step"})
     lr: float = field(default=2e-4, metadata={"help": "AdamW learning rate (head: 10x)"})
     max_steps: int = field(default=0, metadata={"help": "stop after N steps (0: epochs decide)"})
-    max_cpu_minutes: float = field(
-        default=10.0, metadata={"help": "stop after this much CPU time (this process)"}
-    )
+    max_cpu_minutes: float = training.budget_field(10.0, cpu=True)
     calibrate: int = field(
         default=1, metadata={"help": "1: pick the no-answer threshold on train.jsonl; 0: use 0"}
     )
-    seed: int = field(default=0, metadata={"help": "data and init seed"})
-    threads: int = field(default=1, metadata={"help": "torch CPU threads (0: default)"})
+    seed: int = training.seed_field("data")
+    threads: int = training.threads_field(1)
 
 
 parse = training.parser(QATrainConfig, __doc__, PROG)

@@ -46,10 +46,10 @@ class SentimentConfig:
     rank: int = field(default=8, metadata={"help": "LoRA rank"})
     alpha: float = field(default=16.0, metadata={"help": "LoRA alpha"})
     max_length: int = field(default=64, metadata={"help": "tokens per tweet"})
-    max_minutes: float = field(default=20.0, metadata={"help": "stop training after this long"})
+    max_minutes: float = training.budget_field(20.0)
     bf16: bool = field(default=False, metadata={"help": "bf16 autocast (CPUs with bf16)"})
-    seed: int = field(default=0, metadata={"help": "shuffling and init seed"})
-    threads: int = field(default=0, metadata={"help": "torch CPU threads (0: default)"})
+    seed: int = training.seed_field("shuffling")
+    threads: int = training.threads_field(0)
 
 
 parse = training.parser(SentimentConfig, __doc__, PROG)

@@ -57,15 +57,12 @@ class TranscribeConfig:
     epochs: int = field(default=30, metadata={"help": "passes over the corpus (at most)"})
     batch_size: int = field(default=24, metadata={"help": "utterances per step"})
     lr: float = field(default=1.5e-3, metadata={"help": "Adam learning rate (decays linearly)"})
-    max_cpu_minutes: float = field(
-        default=22.0,
-        metadata={"help": "stop after this much CPU time, all threads (the rate decays over it)"},
-    )
+    max_cpu_minutes: float = training.budget_field(22.0, cpu=True, hint="; the rate decays over it")
     max_steps: int = field(default=0, metadata={"help": "stop after this many steps (0: none)"})
     save_every: int = field(default=300, metadata={"help": "save every N steps"})
     noise: float = field(default=0.5, metadata={"help": "share of utterances given noise"})
-    seed: int = field(default=0, metadata={"help": "corpus sampling, noise and init seed"})
-    threads: int = field(default=1, metadata={"help": "torch CPU threads (0: default)"})
+    seed: int = training.seed_field("corpus sampling, noise")
+    threads: int = training.threads_field(1)
 
 
 parse = training.parser(TranscribeConfig, __doc__, PROG)

@@ -43,9 +43,9 @@ class TranslateConfig:
     epochs: int = field(default=6, metadata={"help": "passes over the corpus"})
     batch_size: int = field(default=64, metadata={"help": "sentence pairs per step"})
     lr: float = field(default=2e-3, metadata={"help": "Adam learning rate"})
-    max_minutes: float = field(default=30.0, metadata={"help": "stop training after this long"})
-    seed: int = field(default=0, metadata={"help": "corpus sampling and init seed"})
-    threads: int = field(default=0, metadata={"help": "torch CPU threads (0: default)"})
+    max_minutes: float = training.budget_field(30.0)
+    seed: int = training.seed_field("corpus sampling")
+    threads: int = training.threads_field(0)
 
 
 parse = training.parser(TranslateConfig, __doc__, PROG)
