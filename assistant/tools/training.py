@@ -10,7 +10,7 @@ Each tool that trains a model of its own keeps the trainer beside it, in
 `python -m assistant.tools.<tool>.train ...` both run them through `run()`: progress bars and
 `log` lines go to stderr, the weights' path to stdout, a bad setting is one line. Without
 `--output-dir` a trainer writes to `trained.output_dir()`, the one `$PARLEY_HOME` layout the tools
-read (`assistant/tools/trained.py`). This module imports no torch.
+read (`assistant/tools/trained.py`). This module imports torch only inside `optimizer_step()`.
 """
 
 from __future__ import annotations
@@ -92,15 +92,48 @@ def start(config: Any) -> None:
 class Stopwatch:
     """Minutes a training run has taken: wall-clock, or with `cpu` this process's CPU time (on
     a shared machine a budget then means the same work); `before`: minutes that earlier runs of
-    a resumed model took."""
+    a resumed model took; `budget`: the minutes the run may take (None or 0: no limit)."""
 
-    def __init__(self, cpu: bool = False, before: float = 0.0) -> None:
+    def __init__(self, cpu: bool = False, before: float = 0.0, budget: float | None = None) -> None:
         self._clock = time.process_time if cpu else time.monotonic
         self._start = self._clock()
         self.before = before
+        self.cpu = cpu
+        self.budget = budget
 
     def minutes(self) -> float:
         return self.before + (self._clock() - self._start) / 60
+
+    def over(self) -> bool:
+        """The budget is spent."""
+        return bool(self.budget) and self.minutes() > self.budget
+
+    def stopped(self) -> str:
+        """The log line of a run the budget stopped."""
+        return f"stopped after {self.budget} {'CPU minutes' if self.cpu else 'minutes'}"
+
+
+def optimizer_step(
+    loss: Any, optimizer: Any, parameters: Any, scheduler: Any = None, clip: float = 1.0
+) -> None:
+    """One optimizer step as the tool trainers take it: fresh gradients of `loss`, their norm
+    clipped to `clip` (0: not clipped), the optimizer's step, then the schedule's (if any)."""
+    import torch
+
+    optimizer.zero_grad(set_to_none=True)
+    loss.backward()
+    if clip:
+        torch.nn.utils.clip_grad_norm_(parameters, clip)
+    optimizer.step()
+    if scheduler is not None:
+        scheduler.step()
+
+
+def finished(out_dir: Path, load: Any) -> Path:
+    """A run's last step: forget what the tool's cached `load` holds, so that this process (a chat,
+    a test) reads the new weights from `out_dir`; `out_dir` is what `train` returns."""
+    load.cache_clear()
+    return out_dir
 
 
 def settings(config: Any, skip: tuple[str, ...] = ("output_dir",)) -> dict[str, Any]:

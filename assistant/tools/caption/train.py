@@ -107,7 +107,8 @@ def train(config: CaptionTrainConfig, progress: bool = True, log=print) -> Path:
         return value
 
     half = config.batch_size // 2
-    clock, window, curve = training.Stopwatch(cpu=True), [], []
+    clock = training.Stopwatch(cpu=True, budget=config.max_cpu_minutes)
+    window, curve = [], []
     bar = tqdm(range(config.steps), desc="caption", disable=not progress)
     for step in bar:
         pick = torch.randint(len(emoji_y), (half,), generator=generator)
@@ -118,11 +119,7 @@ def train(config: CaptionTrainConfig, progress: bool = True, log=print) -> Path:
         )
         targets = encode([emoji_captions[i] for i in pick.tolist()] + scene_captions, index)
         loss = loss_of(images, targets)
-        optimizer.zero_grad()
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-        optimizer.step()
-        scheduler.step()
+        training.optimizer_step(loss, optimizer, model.parameters(), scheduler)
         window.append(loss.item())
         bar.set_postfix(loss=f"{float(loss):.3f}")
         spent = clock.minutes()
@@ -143,10 +140,9 @@ def train(config: CaptionTrainConfig, progress: bool = True, log=print) -> Path:
             cap.save(model, words, out_dir, meta)
         if last:
             if step + 1 < config.steps:
-                log(f"stopped after {config.max_cpu_minutes} CPU minutes")
+                log(clock.stopped())
             break
-    cap.load.cache_clear()
-    return out_dir
+    return training.finished(out_dir, cap.load)
 
 
 if __name__ == "__main__":

@@ -137,15 +137,8 @@ class Trainer:
         self.steps += 1
         return float(loss.detach())
 
-    def _update(self, name: str, loss, clip: float | None = None) -> None:
-        import torch
-
-        opt = self.opts[name]
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        if clip:
-            torch.nn.utils.clip_grad_norm_(self.modules[name].parameters(), clip)
-        opt.step()
+    def _update(self, name: str, loss, clip: float = 0.0) -> None:
+        training.optimizer_step(loss, self.opts[name], self.modules[name].parameters(), clip=clip)
 
     # --- checkpoints (safetensors: weights, Adam moments, counters) ---
 
@@ -227,7 +220,7 @@ def train(config: ImageConfig, progress: bool = True, log=print) -> Path:
         epoch, trainer.steps, history = meta["epoch"], meta["steps"], meta["history"]
         log(f"resuming from {ckpt} after epoch {epoch} (step {trainer.steps})")
     info = {"arch": config.arch, "config": arch_config, "classes": classes}
-    clock = training.Stopwatch()
+    clock = training.Stopwatch(budget=config.max_minutes)
     per_epoch = -(-len(y) // config.batch_size)
     bar = tqdm(
         total=config.epochs * per_epoch,
@@ -245,8 +238,7 @@ def train(config: ImageConfig, progress: bool = True, log=print) -> Path:
             losses.append(trainer.step(x[idx], y[idx], gen))
             bar.update(1)
             bar.set_postfix(loss=f"{losses[-1]:.4f}")
-            over_time = config.max_minutes and clock.minutes() > config.max_minutes
-            if (config.max_steps and trainer.steps >= config.max_steps) or over_time:
+            if (config.max_steps and trainer.steps >= config.max_steps) or clock.over():
                 stopped = True
                 break
         if not stopped:

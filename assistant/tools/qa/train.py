@@ -194,7 +194,7 @@ def train(config: QATrainConfig, progress: bool = True, log=print) -> Path:
         optimizer, lambda s: min(1.0, (s + 1) / max(1, total // 10)) * max(0.0, 1 - s / total)
     )
     loss_fn = torch.nn.CrossEntropyLoss()
-    clock, step, losses = training.Stopwatch(cpu=True), 0, []
+    clock, step, losses = training.Stopwatch(cpu=True, budget=config.max_cpu_minutes), 0, []
     reader.train()
     bar = tqdm(total=total, desc="qa reader", disable=not progress)
     while step < total:
@@ -206,16 +206,12 @@ def train(config: QATrainConfig, progress: bool = True, log=print) -> Path:
             loss = (
                 loss_fn(s_logits, torch.tensor(starts)) + loss_fn(e_logits, torch.tensor(ends))
             ) / 2
-            optimizer.zero_grad()
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(body + head, 1.0)
-            optimizer.step()
-            scheduler.step()
+            training.optimizer_step(loss, optimizer, body + head, scheduler)
             losses.append(loss.item())
             step += 1
             bar.update(1)
             bar.set_postfix(loss=f"{losses[-1]:.3f}")
-            if step >= total or clock.minutes() > config.max_cpu_minutes:
+            if step >= total or clock.over():
                 total = step
                 break
     bar.close()
@@ -243,8 +239,7 @@ def train(config: QATrainConfig, progress: bool = True, log=print) -> Path:
         "train": training.settings(config),
     }
     reader_module.save(reader, config.layers, out_dir, meta)
-    reader_module.load.cache_clear()
-    return out_dir
+    return training.finished(out_dir, reader_module.load)
 
 
 if __name__ == "__main__":

@@ -265,10 +265,7 @@ def train(config: RestoreConfig, progress: bool = True, log=print) -> Path:
         for group in optimizer.param_groups:
             group["lr"] = lr * min(1.0, (step + 1) / 100)
         loss = training_loss(net, data.batch(config.batch_size))
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(net.parameters(), 1.0)
-        optimizer.step()
+        training.optimizer_step(loss, optimizer, net.parameters())
         with torch.no_grad():
             decay = min(config.ema, (1 + step) / (10 + step))
             for pe, p in zip(ema.parameters(), net.parameters(), strict=True):

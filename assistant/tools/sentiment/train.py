@@ -220,7 +220,7 @@ def _train_lora(model, tokenizer, train, val, label_id, loss_fn, config, progres
         optimizer, lambda s: min(1.0, (s + 1) / warmup) * max(0.0, 1 - s / steps)
     )
     autocast = torch.autocast("cpu", dtype=torch.bfloat16, enabled=config.bf16)
-    clock = training.Stopwatch()
+    clock = training.Stopwatch(budget=config.max_minutes)
     model.train()
     for epoch in range(epochs):
         rng.shuffle(train)
@@ -240,14 +240,10 @@ def _train_lora(model, tokenizer, train, val, label_id, loss_fn, config, progres
             with autocast:
                 logits = model(enc["input_ids"], enc["attention_mask"])
             loss = loss_fn(logits.float(), target)
-            optimizer.zero_grad()
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(params, 1.0)
-            optimizer.step()
-            scheduler.step()
+            training.optimizer_step(loss, optimizer, params, scheduler)
             bar.set_postfix(loss=f"{float(loss):.3f}")
-            if clock.minutes() > config.max_minutes:
-                log(f"stopped after {config.max_minutes} minutes")
+            if clock.over():
+                log(clock.stopped())
                 return
 
 

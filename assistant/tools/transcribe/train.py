@@ -298,10 +298,7 @@ def train(config: TranscribeConfig, progress: bool = True, log=print) -> Path:
                 elapsed = clock.minutes() / config.max_cpu_minutes
                 for group in optimizer.param_groups:
                     group["lr"] = config.lr * max(0.05, 1.0 - elapsed)
-                optimizer.zero_grad()
-                loss.backward()
-                torch.nn.utils.clip_grad_norm_(model.parameters(), 5.0)
-                optimizer.step()
+                training.optimizer_step(loss, optimizer, model.parameters(), clip=5.0)
                 step += 1
                 bar.set_postfix(loss=f"{loss.item():.3f}")
                 history.append({"step": step, "loss": round(loss.item(), 4)})
@@ -318,8 +315,7 @@ def train(config: TranscribeConfig, progress: bool = True, log=print) -> Path:
     log(f"trained {step} steps in {clock.minutes():.1f} CPU-minutes")
     with (out_dir / "train_log.jsonl").open("a", encoding="utf-8") as f:
         f.writelines(json.dumps(h) + "\n" for h in history)
-    rnn.load.cache_clear()
-    return out_dir
+    return training.finished(out_dir, rnn.load)
 
 
 if __name__ == "__main__":

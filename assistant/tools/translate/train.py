@@ -194,20 +194,17 @@ def train(config: TranslateConfig, progress: bool = True, log=print) -> Path:
         model.train()
         return sum(losses) / len(losses)
 
-    clock, best, history = training.Stopwatch(), float("inf"), []
+    clock = training.Stopwatch(budget=config.max_minutes)
+    best, history = float("inf"), []
     for epoch in range(config.epochs):
         bar = tqdm(
             batches(train, config.batch_size, rng), desc=f"epoch {epoch + 1}", disable=not progress
         )
         for batch in bar:
             loss = loss_of(batch)
-            optimizer.zero_grad()
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-            optimizer.step()
-            scheduler.step()
+            training.optimizer_step(loss, optimizer, model.parameters(), scheduler)
             bar.set_postfix(loss=f"{float(loss):.3f}")
-            if clock.minutes() > config.max_minutes:
+            if clock.over():
                 break
         current = val_loss()
         history.append({"epoch": epoch + 1, "val_loss": round(current, 4)})
@@ -216,11 +213,10 @@ def train(config: TranslateConfig, progress: bool = True, log=print) -> Path:
             best = current
             meta = {"pairs": len(pairs), "history": history, "corpus": "chitchat+project"}
             rnn.save(model, tokenizer, out_dir, {**meta, "train": training.settings(config)})
-        if clock.minutes() > config.max_minutes:
-            log(f"stopped after {config.max_minutes} minutes")
+        if clock.over():
+            log(clock.stopped())
             break
-    rnn.load.cache_clear()
-    return out_dir
+    return training.finished(out_dir, rnn.load)
 
 
 if __name__ == "__main__":
