@@ -11,12 +11,13 @@ tool imports it only when the rnn backend runs.
 from __future__ import annotations
 
 import functools
-import json
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 
 import torch
 from torch import nn
+
+from assistant.tools import fp16
 
 PAIRS = (("en", "pt"),)
 ARCHITECTURE = "RNN (bi-GRU encoder, GRU decoder, attention)"
@@ -114,27 +115,15 @@ class Seq2Seq(nn.Module):
 
 def save(model: Seq2Seq, tokenizer, directory: Path, meta: dict) -> None:
     """fp16 safetensors (half the size; fp32 at load) + tokenizer + config/meta."""
-    from safetensors.torch import save_file
-
-    directory.mkdir(parents=True, exist_ok=True)
-    state = {k: v.detach().to(torch.float16).contiguous() for k, v in model.state_dict().items()}
-    save_file(state, str(directory / "model.safetensors"))
+    fp16.save_model(model, directory, meta)
     tokenizer.save(str(directory / "tokenizer.json"))
-    (directory / "config.json").write_text(
-        json.dumps({"config": asdict(model.config), **meta}, indent=2) + "\n"
-    )
 
 
 @functools.cache
 def load(directory: Path) -> tuple[Seq2Seq, object]:
-    from safetensors.torch import load_file
     from tokenizers import Tokenizer
 
-    meta = json.loads((directory / "config.json").read_text())
-    model = Seq2Seq(RNNConfig(**meta["config"]))
-    state = {k: v.float() for k, v in load_file(str(directory / "model.safetensors")).items()}
-    model.load_state_dict(state)
-    model.eval()
+    model, _ = fp16.load_model(Seq2Seq, RNNConfig, directory)
     return model, Tokenizer.from_file(str(directory / "tokenizer.json"))
 
 
