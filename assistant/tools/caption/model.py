@@ -20,11 +20,10 @@ import torch
 from torch import nn
 
 from assistant.tools import fp16
+from assistant.tools.tokens import BOS, EOS, PAD, UNK
 
 SHIPPED_DIR = Path(__file__).with_name("weights")
 SIZE = 64  # the encoder sees 64x64 RGB
-PAD, UNK, BOS, EOS = 0, 1, 2, 3
-SPECIAL = ["<pad>", "<unk>", "<s>", "</s>"]
 
 
 @dataclass

@@ -18,7 +18,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from assistant.tools import trained, training
+from assistant.tools import tokens, trained, training
 
 PROG = "python -m assistant.tools.caption.train"
 
@@ -43,7 +43,8 @@ parse = training.parser(CaptionTrainConfig, __doc__, PROG)
 
 def vocabulary(captions: list[str]) -> list[str]:
     """Special tokens, then every training word by frequency (ties alphabetical)."""
-    from assistant.tools.caption.model import SPECIAL, tokenize
+    from assistant.tools.caption.model import tokenize
+    from assistant.tools.tokens import SPECIAL
 
     counts = Counter(w for c in captions for w in tokenize(c))
     return SPECIAL + sorted(counts, key=lambda w: (-counts[w], w))
@@ -51,13 +52,12 @@ def vocabulary(captions: list[str]) -> list[str]:
 
 def encode(captions: list[str], index: dict[str, int], max_len: int = 16):
     """Word ids with BOS and EOS, padded: (n, T+2) long."""
-    import torch
+    from assistant.tools.caption.model import tokenize
+    from assistant.tools.tokens import BOS, EOS, UNK, pad
 
-    from assistant.tools.caption.model import BOS, EOS, PAD, UNK, tokenize
-
-    rows = [[BOS] + [index.get(w, UNK) for w in tokenize(c)][:max_len] + [EOS] for c in captions]
-    width = max(len(r) for r in rows)
-    return torch.tensor([r + [PAD] * (width - len(r)) for r in rows], dtype=torch.long)
+    return pad(
+        [[BOS] + [index.get(w, UNK) for w in tokenize(c)][:max_len] + [EOS] for c in captions]
+    )
 
 
 def train(config: CaptionTrainConfig, progress: bool = True, log=print) -> Path:
@@ -92,7 +92,7 @@ def train(config: CaptionTrainConfig, progress: bool = True, log=print) -> Path:
     scheduler = torch.optim.lr_scheduler.LambdaLR(
         optimizer, lambda s: min(1.0, (s + 1) / warmup) * max(0.05, 1 - s / config.steps)
     )
-    loss_fn = torch.nn.CrossEntropyLoss(ignore_index=cap.PAD, label_smoothing=0.1)
+    loss_fn = torch.nn.CrossEntropyLoss(ignore_index=tokens.PAD, label_smoothing=0.1)
     generator = torch.Generator().manual_seed(config.seed)
 
     def loss_of(images, targets) -> torch.Tensor:

@@ -18,12 +18,11 @@ import torch
 from torch import nn
 
 from assistant.tools import fp16
+from assistant.tools.tokens import BOS, EOS, PAD, pad
 
 PAIRS = (("en", "pt"),)
 ARCHITECTURE = "RNN (bi-GRU encoder, GRU decoder, attention)"
 SHIPPED_DIR = Path(__file__).with_name("weights")
-PAD, UNK, BOS, EOS = 0, 1, 2, 3
-SPECIAL_TOKENS = ["<pad>", "<unk>", "<s>", "</s>"]
 
 
 @dataclass
@@ -128,9 +127,7 @@ def load(directory: Path) -> tuple[Seq2Seq, object]:
 
 
 def encode_batch(tokenizer, texts: list[str], max_len: int = 96) -> torch.Tensor:
-    rows = [tokenizer.encode(t).ids[: max_len - 1] + [EOS] for t in texts]
-    width = max(len(r) for r in rows)
-    return torch.tensor([r + [PAD] * (width - len(r)) for r in rows], dtype=torch.long)
+    return pad([tokenizer.encode(t).ids[: max_len - 1] + [EOS] for t in texts])
 
 
 def translate_many(sentences: list[str], directory: Path) -> tuple[list[str], float]:

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from assistant import paths
-from assistant.tools import trained, training
+from assistant.tools import tokens, trained, training
 
 PROG = "python -m assistant.tools.translate.train"
 
@@ -117,13 +117,11 @@ def read_corpus(path: Path) -> list[tuple[str, str]]:
 def train_tokenizer(pairs: list[tuple[str, str]], vocab_size: int):
     from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers, trainers
 
-    from assistant.tools.translate.rnn import SPECIAL_TOKENS
-
     tokenizer = Tokenizer(models.BPE(unk_token="<unk>"))
     tokenizer.normalizer = normalizers.NFC()
     tokenizer.pre_tokenizer = pre_tokenizers.Metaspace()
     tokenizer.decoder = decoders.Metaspace()
-    trainer = trainers.BpeTrainer(vocab_size=vocab_size, special_tokens=SPECIAL_TOKENS)
+    trainer = trainers.BpeTrainer(vocab_size=vocab_size, special_tokens=tokens.SPECIAL)
     tokenizer.train_from_iterator((s for pair in pairs for s in pair), trainer)
     return tokenizer
 
@@ -141,13 +139,6 @@ def batches(rows, batch_size: int, rng: random.Random):
     return out
 
 
-def pad(seqs: list[list[int]]):
-    import torch
-
-    width = max(len(s) for s in seqs)
-    return torch.tensor([s + [0] * (width - len(s)) for s in seqs], dtype=torch.long)
-
-
 def train(config: TranslateConfig, progress: bool = True, log=print) -> Path:
     import torch
     from tqdm import tqdm
@@ -162,7 +153,7 @@ def train(config: TranslateConfig, progress: bool = True, log=print) -> Path:
     pairs = build_corpus(corpus_path, config.sentences, config.seed, progress)[: config.sentences]
     tokenizer = train_tokenizer(pairs, config.vocab_size)
     encoded = [
-        (tokenizer.encode(en).ids[:63] + [rnn.EOS], tokenizer.encode(pt).ids[:63] + [rnn.EOS])
+        (tokenizer.encode(en).ids[:63] + [tokens.EOS], tokenizer.encode(pt).ids[:63] + [tokens.EOS])
         for en, pt in pairs
     ]
     rng = random.Random(config.seed)
@@ -174,7 +165,7 @@ def train(config: TranslateConfig, progress: bool = True, log=print) -> Path:
         rnn.RNNConfig(tokenizer.get_vocab_size(), config.embed_dim, config.hidden_dim)
     )
     optimizer = torch.optim.Adam(model.parameters(), lr=config.lr)
-    loss_fn = torch.nn.CrossEntropyLoss(ignore_index=rnn.PAD, label_smoothing=0.1)
+    loss_fn = torch.nn.CrossEntropyLoss(ignore_index=tokens.PAD, label_smoothing=0.1)
     steps_total = config.epochs * math.ceil(len(train) / config.batch_size)
     warmup = max(1, steps_total // 20)
     scheduler = torch.optim.lr_scheduler.LambdaLR(
@@ -182,8 +173,8 @@ def train(config: TranslateConfig, progress: bool = True, log=print) -> Path:
     )
 
     def loss_of(batch) -> torch.Tensor:
-        src = pad([s for s, _ in batch])
-        tgt = pad([[rnn.BOS] + t for _, t in batch])
+        src = tokens.pad([s for s, _ in batch])
+        tgt = tokens.pad([[tokens.BOS] + t for _, t in batch])
         logits = model(src, tgt[:, :-1])
         return loss_fn(logits.reshape(-1, logits.size(-1)), tgt[:, 1:].reshape(-1))
 
