@@ -10,7 +10,10 @@ Each tool that trains a model of its own keeps the trainer beside it, in
 `python -m assistant.tools.<tool>.train ...` both run them through `run()`: progress bars and
 `log` lines go to stderr, the weights' path to stdout, a bad setting is one line. Without
 `--output-dir` a trainer writes to `trained.output_dir()`, the one `$PARLEY_HOME` layout the tools
-read (`assistant/tools/trained.py`). This module imports torch only inside `optimizer_step()`.
+read (`assistant/tools/trained.py`). The settings every trainer has are declared here once
+(`output_dir_field`, `seed_field` and `threads_field` for `start()`, `budget_field` for a
+`Stopwatch`), and so is the optimizer step they all take (`optimizer_step`, the one function
+here that imports torch).
 """
 
 from __future__ import annotations
