@@ -22,7 +22,7 @@ import argparse
 import signal
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import field, fields
 from pathlib import Path
 from typing import Any
@@ -130,6 +130,21 @@ def optimizer_step(
     optimizer.step()
     if scheduler is not None:
         scheduler.step()
+
+
+def length_buckets(
+    items: Iterable[Any], length: Callable[[Any], int], batch_size: int, rng: Any
+) -> list[list[Any]]:
+    """Length-bucketed batches: shuffle, sort within windows of 50 batches, shuffle batches, so a
+    batch holds items of about one `length` (little padding) and still changes every epoch."""
+    order = list(items)
+    rng.shuffle(order)
+    window, out = batch_size * 50, []
+    for i in range(0, len(order), window):
+        chunk = sorted(order[i : i + window], key=length)
+        out += [chunk[j : j + batch_size] for j in range(0, len(chunk), batch_size)]
+    rng.shuffle(out)
+    return out
 
 
 def finished(out_dir: Path, load: Any) -> Path:

@@ -208,18 +208,6 @@ def add_noise(samples: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     return samples + noise
 
 
-def batches(rows: list[dict], lengths: list[int], batch_size: int, rng: random.Random):
-    """Length-bucketed batches: shuffle, sort within windows of 50 batches, shuffle batches."""
-    order = list(range(len(rows)))
-    rng.shuffle(order)
-    window, out = batch_size * 50, []
-    for i in range(0, len(order), window):
-        chunk = sorted(order[i : i + window], key=lambda k: lengths[k])
-        out += [chunk[j : j + batch_size] for j in range(0, len(chunk), batch_size)]
-    rng.shuffle(out)
-    return out
-
-
 def train(config: TranscribeConfig, progress: bool = True, log=print) -> Path:
     import torch
     from safetensors.torch import load_file, save_file
@@ -289,7 +277,9 @@ def train(config: TranscribeConfig, progress: bool = True, log=print) -> Path:
     try:
         for epoch in range(config.epochs):
             bar = tqdm(
-                batches(train, train_lengths, config.batch_size, rng),
+                training.length_buckets(
+                    range(len(train)), train_lengths.__getitem__, config.batch_size, rng
+                ),
                 desc=f"epoch {epoch + 1}",
                 disable=not progress,
             )

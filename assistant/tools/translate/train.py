@@ -127,16 +127,8 @@ def train_tokenizer(pairs: list[tuple[str, str]], vocab_size: int):
 
 
 def batches(rows, batch_size: int, rng: random.Random):
-    """Length-bucketed batches: shuffle, sort within windows of 50 batches, shuffle batches."""
-    rows = rows[:]
-    rng.shuffle(rows)
-    window = batch_size * 50
-    out = []
-    for i in range(0, len(rows), window):
-        chunk = sorted(rows[i : i + window], key=lambda r: len(r[0]))
-        out += [chunk[j : j + batch_size] for j in range(0, len(chunk), batch_size)]
-    rng.shuffle(out)
-    return out
+    """Sentence pairs in batches of about one source length (`training.length_buckets`)."""
+    return training.length_buckets(rows, lambda r: len(r[0]), batch_size, rng)
 
 
 def train(config: TranslateConfig, progress: bool = True, log=print) -> Path:
