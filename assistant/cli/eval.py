@@ -11,6 +11,7 @@ import click
 from assistant.cli.options import (
     backend_option,
     choice_option,
+    count_option,
     dtype_option,
     model_option,
     progress,
@@ -60,13 +61,7 @@ def _sampling(f):
 @choice_option(
     "--split", choices=["dev", "test"], help="dev for choosing anything; test only for reporting."
 )
-@click.option(
-    "--seeds",
-    type=click.IntRange(min=1),
-    default=1,
-    show_default=True,
-    help="Answers per prompt (seeds 0..N-1).",
-)
+@count_option("--seeds", default=1, help="Answers per prompt (seeds 0..N-1).")
 @click.option(
     "--system",
     default=None,
@@ -78,19 +73,10 @@ def _sampling(f):
     default=128,
     help="Longest answer; an answer still going there counts as 'no end'.",
 )
-@click.option(
-    "--limit",
-    type=click.IntRange(min=1),
-    default=None,
-    help="Only N prompts of each set, spread over its categories (a quick look).",
+@count_option(
+    "--limit", help="Only N prompts of each set, spread over its categories (a quick look)."
 )
-@click.option(
-    "--workers",
-    type=click.IntRange(min=1, max=64),
-    default=8,
-    show_default=True,
-    help="Answers decoded together (llama.cpp).",
-)
+@count_option("--workers", high=64, default=8, help="Answers decoded together (llama.cpp).")
 @backend_option
 @click.option(
     "--by-category",
@@ -159,7 +145,7 @@ def chat_cmd(
 @model_option
 @dtype_option
 @click.option("--requests", "requests_file", default=None, help="Held-out requests JSONL.")
-@click.option("--limit", type=click.IntRange(min=1), default=None, help="Only the first N.")
+@count_option("--limit", help="Only the first N.")
 @click.option(
     "--describe-tools", is_flag=True, help="Describe the call format in the system prompt."
 )
@@ -231,8 +217,8 @@ JUDGE_HELP = "An annotator (judge, concise, polite, on_topic), reward-model, or 
 @click.option("--judge", default="judge", show_default=True, help=JUDGE_HELP)
 @click.option("--reward-model", default=None, help="Reward model dir for --judge reward-model.")
 @click.option("--prompts", default=None, help="Prompt file (default: held-out RL prompts).")
-@click.option("--limit", type=click.IntRange(min=1), default=None, help="Only the first N prompts.")
-@click.option("--max-new-tokens", type=click.IntRange(min=1), default=64, show_default=True)
+@count_option("--limit", help="Only the first N prompts.")
+@count_option("--max-new-tokens", default=64)
 @click.option("--seed", type=int, default=0, show_default=True)
 @backend_option
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")

@@ -1,4 +1,5 @@
-"""Options shared by the commands that generate text, and `choice_option` for any command. The
+"""Options shared by the commands that generate text, and `choice_option` / `count_option` for any
+command. The
 sampling options are derived from `assistant.inference.SETTINGS`, where each setting's name,
 default, range and help are declared.
 
@@ -44,6 +45,20 @@ def choice_option(*decls: str, choices: list[str], help: str) -> Callable:
     """An option that takes one of `choices`, the first by default (shown in `--help`)."""
     return click.option(
         *decls, type=click.Choice(choices), default=choices[0], show_default=True, help=help
+    )
+
+
+def count_option(
+    *decls: str, low: int = 1, high: int | None = None, default: int | None = None, help: str = ""
+) -> Callable:
+    """An option that takes a whole number from `low` (up to `high`), its default (if any) shown in
+    `--help`: the shape of every count a command takes (seeds, workers, a limit, resamples)."""
+    return click.option(
+        *decls,
+        type=click.IntRange(low, high),
+        default=default,
+        show_default=default is not None,
+        help=help or None,
     )
 
 

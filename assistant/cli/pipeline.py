@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import click
 
-from assistant.cli.options import progress
+from assistant.cli.options import count_option, progress
 
 
 @click.command("pipeline")
@@ -16,12 +16,8 @@ from assistant.cli.options import progress
     default=None,
     help="Human preference JSONL (`parley prefs export`) to add, or `db`: the stored ratings.",
 )
-@click.option(
-    "--nproc",
-    type=click.IntRange(1),
-    default=1,
-    show_default=True,
-    help="Processes per training stage (torchrun; CPU cores or GPUs).",
+@count_option(
+    "--nproc", default=1, help="Processes per training stage (torchrun; CPU cores or GPUs)."
 )
 @click.option(
     "--force",

@@ -8,7 +8,7 @@ import json
 
 import click
 
-from assistant.cli.options import choice_option
+from assistant.cli.options import choice_option, count_option
 
 DB_OPTION = click.option(
     "--db",
@@ -124,12 +124,8 @@ def import_cmd(file, strict, annotator, db_path):
     help="Also draw the leaderboard and position bias into FILE.png.",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the statistics as JSON.")
-@click.option(
-    "--bootstrap",
-    type=click.IntRange(min=10),
-    default=200,
-    show_default=True,
-    help="Bootstrap resamples for the leaderboard's intervals.",
+@count_option(
+    "--bootstrap", low=10, default=200, help="Bootstrap resamples for the leaderboard's intervals."
 )
 @DB_OPTION
 def stats_cmd(plot, as_json, bootstrap, db_path):

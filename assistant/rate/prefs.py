@@ -28,7 +28,7 @@ import os
 import shutil
 import tempfile
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -41,14 +41,24 @@ TIES = ("drop", "keep")
 
 
 @dataclass
-class ExportSummary:
-    rows: int = 0
-    pairs: int = 0
-    ties_kept: int = 0
+class LeftOut:
+    """The standing ratings that become no pair, counted by why (`data/arena/README.md`)."""
+
     ties_dropped: int = 0
     both_bad: int = 0
     skips: int = 0
-    unfinished: int = 0  # pairs left out: a side was stopped or cut off
+    unfinished: int = 0  # a side was stopped or cut off
+
+    def left_out(self) -> dict[str, int]:
+        """These counts alone, of a summary that keeps more."""
+        return {f.name: getattr(self, f.name) for f in fields(LeftOut)}
+
+
+@dataclass
+class ExportSummary(LeftOut):
+    rows: int = 0
+    pairs: int = 0
+    ties_kept: int = 0
 
     def line(self, out: Path) -> str:
         ties = (
@@ -177,16 +187,12 @@ def _save_hf(rows: list[dict], out: Path) -> None:
 
 
 @dataclass
-class TrainingPairs:
+class TrainingPairs(LeftOut):
     """The user's ratings as TRL pairs: `rows` (each with its `id`), and what went in or out."""
 
     rows: list[dict] = field(default_factory=list)
     by_source: dict[str, int] = field(default_factory=dict)
     duplicates: int = 0
-    ties_dropped: int = 0
-    both_bad: int = 0
-    skips: int = 0
-    unfinished: int = 0
 
     @property
     def rating_ids(self) -> list[str]:
@@ -241,12 +247,12 @@ def training_pairs(conn: Any, include_stopped: bool = False) -> TrainingPairs:
     says), plus thumbs/stars on sibling answers; a pair said twice (a pick and a thumbs on the
     same two answers, a re-imported line) is kept once, the first time it was said."""
     summary = ExportSummary()
-    out = TrainingPairs()
     seen: set[str] = set()
     rows = [
         *_export(conn, "drop", False, summary, include_stopped),
         *_rated_siblings(conn, summary, include_stopped),
     ]
+    out = TrainingPairs(**summary.left_out())
     for row in rows:
         key = json.dumps([row["prompt"], row["chosen"], row["rejected"]], sort_keys=True)
         if key in seen:
@@ -255,10 +261,4 @@ def training_pairs(conn: Any, include_stopped: bool = False) -> TrainingPairs:
         seen.add(key)
         out.rows.append(row)
         out.by_source[row["source"]] = out.by_source.get(row["source"], 0) + 1
-    out.ties_dropped, out.both_bad, out.skips, out.unfinished = (
-        summary.ties_dropped,
-        summary.both_bad,
-        summary.skips,
-        summary.unfinished,
-    )
     return out

@@ -11,19 +11,19 @@ only when a caption is asked for.
 from __future__ import annotations
 
 import functools
-import json
 import re
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import torch
 from torch import nn
 
+from assistant.tools import fp16
+from assistant.tools.tokens import BOS, EOS, PAD, UNK
+
 SHIPPED_DIR = Path(__file__).with_name("weights")
 SIZE = 64  # the encoder sees 64x64 RGB
-PAD, UNK, BOS, EOS = 0, 1, 2, 3
-SPECIAL = ["<pad>", "<unk>", "<s>", "</s>"]
 
 
 @dataclass
@@ -174,25 +174,14 @@ def prepare(image: Any) -> torch.Tensor:
 
 def save(model: Captioner, words: list[str], directory: Path, meta: dict) -> None:
     """fp16 safetensors (fp32 at load) + the config and the word list."""
-    from safetensors.torch import save_file
-
-    directory.mkdir(parents=True, exist_ok=True)
-    state = {k: v.detach().to(torch.float16).contiguous() for k, v in model.state_dict().items()}
-    state = {k: v for k, v in state.items() if not k.endswith("num_batches_tracked")}
-    save_file(state, str(directory / "model.safetensors"))
-    record = {"config": asdict(model.config), "words": words, **meta}
-    (directory / "config.json").write_text(json.dumps(record, indent=1) + "\n")
+    record = {"words": words, **meta}
+    fp16.save_model(model, directory, record, indent=1, skip="num_batches_tracked")
 
 
 @functools.cache
 def load(directory: Path) -> tuple[Captioner, list[str]]:
-    from safetensors.torch import load_file
-
-    meta = json.loads((directory / "config.json").read_text())
-    model = Captioner(CaptionConfig(**meta["config"]))
-    state = {k: v.float() for k, v in load_file(str(directory / "model.safetensors")).items()}
-    model.load_state_dict(state, strict=False)  # (BatchNorm's step counters are not saved)
-    model.eval()
+    # strict=False: BatchNorm's step counters are not saved
+    model, meta = fp16.load_model(Captioner, CaptionConfig, directory, strict=False)
     return model, list(meta["words"])
 
 

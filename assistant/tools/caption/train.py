@@ -18,7 +18,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from assistant.tools import trained, training
+from assistant.tools import tokens, trained, training
 
 PROG = "python -m assistant.tools.caption.train"
 
@@ -32,12 +32,10 @@ class CaptionTrainConfig:
     channels: int = field(default=128, metadata={"help": "CNN feature channels"})
     hidden_dim: int = field(default=256, metadata={"help": "GRU hidden size"})
     eval_every: int = field(default=150, metadata={"help": "steps between held-out checks"})
-    max_cpu_minutes: float = field(
-        default=12.0, metadata={"help": "stop after this much CPU time (this process)"}
-    )
+    max_cpu_minutes: float = training.budget_field(12.0, cpu=True)
     emoji_limit: int = field(default=0, metadata={"help": "use only N training emoji (0: all)"})
-    seed: int = field(default=0, metadata={"help": "sampling and init seed"})
-    threads: int = field(default=1, metadata={"help": "torch CPU threads (0: default)"})
+    seed: int = training.seed_field("sampling")
+    threads: int = training.threads_field(1)
 
 
 parse = training.parser(CaptionTrainConfig, __doc__, PROG)
@@ -45,7 +43,8 @@ parse = training.parser(CaptionTrainConfig, __doc__, PROG)
 
 def vocabulary(captions: list[str]) -> list[str]:
     """Special tokens, then every training word by frequency (ties alphabetical)."""
-    from assistant.tools.caption.model import SPECIAL, tokenize
+    from assistant.tools.caption.model import tokenize
+    from assistant.tools.tokens import SPECIAL
 
     counts = Counter(w for c in captions for w in tokenize(c))
     return SPECIAL + sorted(counts, key=lambda w: (-counts[w], w))
@@ -53,13 +52,12 @@ def vocabulary(captions: list[str]) -> list[str]:
 
 def encode(captions: list[str], index: dict[str, int], max_len: int = 16):
     """Word ids with BOS and EOS, padded: (n, T+2) long."""
-    import torch
+    from assistant.tools.caption.model import tokenize
+    from assistant.tools.tokens import BOS, EOS, UNK, pad
 
-    from assistant.tools.caption.model import BOS, EOS, PAD, UNK, tokenize
-
-    rows = [[BOS] + [index.get(w, UNK) for w in tokenize(c)][:max_len] + [EOS] for c in captions]
-    width = max(len(r) for r in rows)
-    return torch.tensor([r + [PAD] * (width - len(r)) for r in rows], dtype=torch.long)
+    return pad(
+        [[BOS] + [index.get(w, UNK) for w in tokenize(c)][:max_len] + [EOS] for c in captions]
+    )
 
 
 def train(config: CaptionTrainConfig, progress: bool = True, log=print) -> Path:
@@ -94,7 +92,7 @@ def train(config: CaptionTrainConfig, progress: bool = True, log=print) -> Path:
     scheduler = torch.optim.lr_scheduler.LambdaLR(
         optimizer, lambda s: min(1.0, (s + 1) / warmup) * max(0.05, 1 - s / config.steps)
     )
-    loss_fn = torch.nn.CrossEntropyLoss(ignore_index=cap.PAD, label_smoothing=0.1)
+    loss_fn = torch.nn.CrossEntropyLoss(ignore_index=tokens.PAD, label_smoothing=0.1)
     generator = torch.Generator().manual_seed(config.seed)
 
     def loss_of(images, targets) -> torch.Tensor:
@@ -109,7 +107,8 @@ def train(config: CaptionTrainConfig, progress: bool = True, log=print) -> Path:
         return value
 
     half = config.batch_size // 2
-    clock, window, curve = training.Stopwatch(cpu=True), [], []
+    clock = training.Stopwatch(cpu=True, budget=config.max_cpu_minutes)
+    window, curve = [], []
     bar = tqdm(range(config.steps), desc="caption", disable=not progress)
     for step in bar:
         pick = torch.randint(len(emoji_y), (half,), generator=generator)
@@ -120,11 +119,7 @@ def train(config: CaptionTrainConfig, progress: bool = True, log=print) -> Path:
         )
         targets = encode([emoji_captions[i] for i in pick.tolist()] + scene_captions, index)
         loss = loss_of(images, targets)
-        optimizer.zero_grad()
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-        optimizer.step()
-        scheduler.step()
+        training.optimizer_step(loss, optimizer, model.parameters(), scheduler)
         window.append(loss.item())
         bar.set_postfix(loss=f"{float(loss):.3f}")
         spent = clock.minutes()
@@ -145,10 +140,9 @@ def train(config: CaptionTrainConfig, progress: bool = True, log=print) -> Path:
             cap.save(model, words, out_dir, meta)
         if last:
             if step + 1 < config.steps:
-                log(f"stopped after {config.max_cpu_minutes} CPU minutes")
+                log(clock.stopped())
             break
-    cap.load.cache_clear()
-    return out_dir
+    return training.finished(out_dir, cap.load)
 
 
 if __name__ == "__main__":

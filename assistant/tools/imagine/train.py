@@ -44,10 +44,10 @@ class ImageConfig:
     batch_size: int = field(default=128, metadata={"help": "images per step"})
     lr: float | None = field(default=None, metadata={"help": "learning rate (default per arch)"})
     max_steps: int | None = field(default=None, metadata={"help": "stop after this many steps"})
-    max_minutes: float | None = field(default=None, metadata={"help": "stop after this long"})
+    max_minutes: float | None = training.budget_field(None)
     limit: int | None = field(default=None, metadata={"help": "use only the first N images"})
-    threads: int = field(default=2, metadata={"help": "torch CPU threads"})
-    seed: int = field(default=0, metadata={"help": "init, shuffling and noise seed"})
+    threads: int = training.threads_field(2)
+    seed: int = training.seed_field("shuffling, noise")
 
 
 parse = training.parser(ImageConfig, __doc__, PROG)
@@ -137,15 +137,8 @@ class Trainer:
         self.steps += 1
         return float(loss.detach())
 
-    def _update(self, name: str, loss, clip: float | None = None) -> None:
-        import torch
-
-        opt = self.opts[name]
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        if clip:
-            torch.nn.utils.clip_grad_norm_(self.modules[name].parameters(), clip)
-        opt.step()
+    def _update(self, name: str, loss, clip: float = 0.0) -> None:
+        training.optimizer_step(loss, self.opts[name], self.modules[name].parameters(), clip=clip)
 
     # --- checkpoints (safetensors: weights, Adam moments, counters) ---
 
@@ -227,7 +220,7 @@ def train(config: ImageConfig, progress: bool = True, log=print) -> Path:
         epoch, trainer.steps, history = meta["epoch"], meta["steps"], meta["history"]
         log(f"resuming from {ckpt} after epoch {epoch} (step {trainer.steps})")
     info = {"arch": config.arch, "config": arch_config, "classes": classes}
-    clock = training.Stopwatch()
+    clock = training.Stopwatch(budget=config.max_minutes)
     per_epoch = -(-len(y) // config.batch_size)
     bar = tqdm(
         total=config.epochs * per_epoch,
@@ -245,8 +238,7 @@ def train(config: ImageConfig, progress: bool = True, log=print) -> Path:
             losses.append(trainer.step(x[idx], y[idx], gen))
             bar.update(1)
             bar.set_postfix(loss=f"{losses[-1]:.4f}")
-            over_time = config.max_minutes and clock.minutes() > config.max_minutes
-            if (config.max_steps and trainer.steps >= config.max_steps) or over_time:
+            if (config.max_steps and trainer.steps >= config.max_steps) or clock.over():
                 stopped = True
                 break
         if not stopped:

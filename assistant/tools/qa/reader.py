@@ -19,6 +19,8 @@ from pathlib import Path
 import torch
 from torch import nn
 
+from assistant.tools import fp16
+
 SHIPPED_DIR = Path(__file__).with_name("weights")
 MAX_LENGTH = 256
 MAX_ANSWER_TOKENS = 30
@@ -57,25 +59,18 @@ def trainable_names(reader: SpanReader, layers: int) -> list[str]:
 
 
 def save(reader: SpanReader, layers: int, directory: Path, meta: dict) -> None:
-    from safetensors.torch import save_file
-
-    directory.mkdir(parents=True, exist_ok=True)
     params = dict(reader.named_parameters())
-    state = {
-        n: params[n].detach().to(torch.float16).contiguous()
-        for n in trainable_names(reader, layers)
-    }
-    save_file(state, str(directory / "reader.safetensors"))
-    (directory / "reader.json").write_text(json.dumps({"layers": layers, **meta}, indent=1) + "\n")
+    fp16.save(
+        {n: params[n] for n in trainable_names(reader, layers)}, directory / "reader.safetensors"
+    )
+    fp16.write_record(directory / "reader.json", {"layers": layers, **meta}, indent=1)
 
 
 @functools.cache
 def load(directory: Path) -> tuple[SpanReader, object, dict]:
-    from safetensors.torch import load_file
-
     meta = json.loads((directory / "reader.json").read_text())
     reader, tokenizer = base_reader()
-    state = {k: v.float() for k, v in load_file(str(directory / "reader.safetensors")).items()}
+    state = fp16.load(directory / "reader.safetensors")
     missing = set(state) - set(dict(reader.named_parameters()))
     if missing:
         raise ValueError(f"{directory}: unknown reader weights {sorted(missing)[:3]}")

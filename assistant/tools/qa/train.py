@@ -40,14 +40,12 @@ class QATrainConfig:
     batch_size: int = field(default=16, metadata={"help": "examples per step"})
     lr: float = field(default=2e-4, metadata={"help": "AdamW learning rate (head: 10x)"})
     max_steps: int = field(default=0, metadata={"help": "stop after N steps (0: epochs decide)"})
-    max_cpu_minutes: float = field(
-        default=10.0, metadata={"help": "stop after this much CPU time (this process)"}
-    )
+    max_cpu_minutes: float = training.budget_field(10.0, cpu=True)
     calibrate: int = field(
         default=1, metadata={"help": "1: pick the no-answer threshold on train.jsonl; 0: use 0"}
     )
-    seed: int = field(default=0, metadata={"help": "data and init seed"})
-    threads: int = field(default=1, metadata={"help": "torch CPU threads (0: default)"})
+    seed: int = training.seed_field("data")
+    threads: int = training.threads_field(1)
 
 
 parse = training.parser(QATrainConfig, __doc__, PROG)
@@ -196,7 +194,7 @@ def train(config: QATrainConfig, progress: bool = True, log=print) -> Path:
         optimizer, lambda s: min(1.0, (s + 1) / max(1, total // 10)) * max(0.0, 1 - s / total)
     )
     loss_fn = torch.nn.CrossEntropyLoss()
-    clock, step, losses = training.Stopwatch(cpu=True), 0, []
+    clock, step, losses = training.Stopwatch(cpu=True, budget=config.max_cpu_minutes), 0, []
     reader.train()
     bar = tqdm(total=total, desc="qa reader", disable=not progress)
     while step < total:
@@ -208,16 +206,12 @@ def train(config: QATrainConfig, progress: bool = True, log=print) -> Path:
             loss = (
                 loss_fn(s_logits, torch.tensor(starts)) + loss_fn(e_logits, torch.tensor(ends))
             ) / 2
-            optimizer.zero_grad()
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(body + head, 1.0)
-            optimizer.step()
-            scheduler.step()
+            training.optimizer_step(loss, optimizer, body + head, scheduler)
             losses.append(loss.item())
             step += 1
             bar.update(1)
             bar.set_postfix(loss=f"{losses[-1]:.3f}")
-            if step >= total or clock.minutes() > config.max_cpu_minutes:
+            if step >= total or clock.over():
                 total = step
                 break
     bar.close()
@@ -245,8 +239,7 @@ def train(config: QATrainConfig, progress: bool = True, log=print) -> Path:
         "train": training.settings(config),
     }
     reader_module.save(reader, config.layers, out_dir, meta)
-    reader_module.load.cache_clear()
-    return out_dir
+    return training.finished(out_dir, reader_module.load)
 
 
 if __name__ == "__main__":

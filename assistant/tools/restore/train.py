@@ -48,19 +48,19 @@ class RestoreConfig:
         "restore", "diffusion", "where weights + checkpoint go"
     )
     steps: int = field(default=3000, metadata={"help": "optimizer steps"})
-    max_minutes: float = field(default=20.0, metadata={"help": "stop after this long"})
+    max_minutes: float = training.budget_field(20.0)
     patch: int = field(default=32, metadata={"help": "patch side in pixels (multiple of 4)"})
     batch_size: int = field(default=32, metadata={"help": "patches per step"})
     lr: float = field(default=2e-3, metadata={"help": "Adam learning rate (cosine decay)"})
     ema: float = field(default=0.998, metadata={"help": "EMA decay of the shipped weights"})
     channels: str = field(default="16,32,64", metadata={"help": "UNet widths per resolution"})
     checkpoint_every: int = field(default=200, metadata={"help": "steps between checkpoints"})
-    threads: int = field(default=2, metadata={"help": "torch CPU threads (1 on a busy CPU)"})
+    threads: int = training.threads_field(2, "; 1 on a busy CPU")
     images: str = field(
         default=",".join(TRAIN_IMAGES),
         metadata={"help": f"photos to train on: skimage.data names, {', '.join(OTHER_PHOTOS)}"},
     )
-    seed: int = field(default=0, metadata={"help": "patch sampling and init seed"})
+    seed: int = training.seed_field("patch sampling")
     init_from: str | None = field(
         default=None,
         metadata={
@@ -265,10 +265,7 @@ def train(config: RestoreConfig, progress: bool = True, log=print) -> Path:
         for group in optimizer.param_groups:
             group["lr"] = lr * min(1.0, (step + 1) / 100)
         loss = training_loss(net, data.batch(config.batch_size))
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(net.parameters(), 1.0)
-        optimizer.step()
+        training.optimizer_step(loss, optimizer, net.parameters())
         with torch.no_grad():
             decay = min(config.ema, (1 + step) / (10 + step))
             for pe, p in zip(ema.parameters(), net.parameters(), strict=True):

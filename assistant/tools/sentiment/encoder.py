@@ -24,6 +24,8 @@ from pathlib import Path
 import torch
 from torch import nn
 
+from assistant.tools import fp16
+
 LABELS = ("negative", "neutral", "positive")
 ARCHITECTURE = "BERT-style encoder (MiniLM-L6) + trained head"
 SHIPPED_DIR = Path(__file__).with_name("weights")
@@ -119,27 +121,17 @@ def build(rank: int = 0, alpha: float = 16.0, dropout: float = 0.1):
 
 def save(model: SentimentEncoder, directory: Path, meta: dict) -> None:
     """Only the trainable tensors (LoRA matrices + head), fp16."""
-    from safetensors.torch import save_file
-
-    directory.mkdir(parents=True, exist_ok=True)
     trainable = {n for n, p in model.named_parameters() if p.requires_grad}
-    state = {
-        k: v.detach().to(torch.float16).contiguous()
-        for k, v in model.state_dict().items()
-        if k in trainable
-    }
-    save_file(state, str(directory / WEIGHTS))
-    (directory / "sentiment.json").write_text(json.dumps(meta, indent=2) + "\n")
+    fp16.save({k: v for k, v in model.state_dict().items() if k in trainable}, directory / WEIGHTS)
+    fp16.write_record(directory / "sentiment.json", meta)
 
 
 @functools.cache
 def load(directory: Path):
     """The fine-tuned classifier (adapters merged) and its tokenizer, in eval mode."""
-    from safetensors.torch import load_file
-
     meta = json.loads((directory / "sentiment.json").read_text())
     model, tokenizer = build(meta["rank"], meta["alpha"])
-    state = {k: v.float() for k, v in load_file(str(directory / WEIGHTS)).items()}
+    state = fp16.load(directory / WEIGHTS)
     missing = set(state) - set(model.state_dict())
     if missing:
         raise ValueError(f"{directory / WEIGHTS} does not match the model: {sorted(missing)[:3]}")

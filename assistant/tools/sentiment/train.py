@@ -46,10 +46,10 @@ class SentimentConfig:
     rank: int = field(default=8, metadata={"help": "LoRA rank"})
     alpha: float = field(default=16.0, metadata={"help": "LoRA alpha"})
     max_length: int = field(default=64, metadata={"help": "tokens per tweet"})
-    max_minutes: float = field(default=20.0, metadata={"help": "stop training after this long"})
+    max_minutes: float = training.budget_field(20.0)
     bf16: bool = field(default=False, metadata={"help": "bf16 autocast (CPUs with bf16)"})
-    seed: int = field(default=0, metadata={"help": "shuffling and init seed"})
-    threads: int = field(default=0, metadata={"help": "torch CPU threads (0: default)"})
+    seed: int = training.seed_field("shuffling")
+    threads: int = training.threads_field(0)
 
 
 parse = training.parser(SentimentConfig, __doc__, PROG)
@@ -220,7 +220,7 @@ def _train_lora(model, tokenizer, train, val, label_id, loss_fn, config, progres
         optimizer, lambda s: min(1.0, (s + 1) / warmup) * max(0.0, 1 - s / steps)
     )
     autocast = torch.autocast("cpu", dtype=torch.bfloat16, enabled=config.bf16)
-    clock = training.Stopwatch()
+    clock = training.Stopwatch(budget=config.max_minutes)
     model.train()
     for epoch in range(epochs):
         rng.shuffle(train)
@@ -240,14 +240,10 @@ def _train_lora(model, tokenizer, train, val, label_id, loss_fn, config, progres
             with autocast:
                 logits = model(enc["input_ids"], enc["attention_mask"])
             loss = loss_fn(logits.float(), target)
-            optimizer.zero_grad()
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(params, 1.0)
-            optimizer.step()
-            scheduler.step()
+            training.optimizer_step(loss, optimizer, params, scheduler)
             bar.set_postfix(loss=f"{float(loss):.3f}")
-            if clock.minutes() > config.max_minutes:
-                log(f"stopped after {config.max_minutes} minutes")
+            if clock.over():
+                log(clock.stopped())
                 return
 
 

@@ -14,13 +14,14 @@ torch: the tool imports it only when the rnn backend runs.
 from __future__ import annotations
 
 import functools
-import json
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import torch
 from torch import nn
+
+from assistant.tools import fp16
 
 SHIPPED_DIR = Path(__file__).with_name("weights")
 ALPHABET = " abcdefghijklmnopqrstuvwxyz'"  # index + 1; 0 is the CTC blank
@@ -123,23 +124,10 @@ class CTCRecognizer(nn.Module):
 
 def save(model: CTCRecognizer, directory: Path, meta: dict) -> None:
     """fp16 safetensors (half the size; fp32 at load) + config/meta."""
-    from safetensors.torch import save_file
-
-    directory.mkdir(parents=True, exist_ok=True)
-    state = {k: v.detach().to(torch.float16).contiguous() for k, v in model.state_dict().items()}
-    save_file(state, str(directory / "model.safetensors"))
-    (directory / "config.json").write_text(
-        json.dumps({"config": asdict(model.config), **meta}, indent=2) + "\n"
-    )
+    fp16.save_model(model, directory, meta)
 
 
 @functools.cache
 def load(directory: Path) -> CTCRecognizer:
-    from safetensors.torch import load_file
-
-    meta = json.loads((directory / "config.json").read_text())
-    model = CTCRecognizer(CTCConfig(**meta["config"]))
-    state = {k: v.float() for k, v in load_file(str(directory / "model.safetensors")).items()}
-    model.load_state_dict(state)
-    model.eval()
+    model, _ = fp16.load_model(CTCRecognizer, CTCConfig, directory)
     return model

@@ -57,15 +57,12 @@ class TranscribeConfig:
     epochs: int = field(default=30, metadata={"help": "passes over the corpus (at most)"})
     batch_size: int = field(default=24, metadata={"help": "utterances per step"})
     lr: float = field(default=1.5e-3, metadata={"help": "Adam learning rate (decays linearly)"})
-    max_cpu_minutes: float = field(
-        default=22.0,
-        metadata={"help": "stop after this much CPU time, all threads (the rate decays over it)"},
-    )
+    max_cpu_minutes: float = training.budget_field(22.0, cpu=True, hint="; the rate decays over it")
     max_steps: int = field(default=0, metadata={"help": "stop after this many steps (0: none)"})
     save_every: int = field(default=300, metadata={"help": "save every N steps"})
     noise: float = field(default=0.5, metadata={"help": "share of utterances given noise"})
-    seed: int = field(default=0, metadata={"help": "corpus sampling, noise and init seed"})
-    threads: int = field(default=1, metadata={"help": "torch CPU threads (0: default)"})
+    seed: int = training.seed_field("corpus sampling, noise")
+    threads: int = training.threads_field(1)
 
 
 parse = training.parser(TranscribeConfig, __doc__, PROG)
@@ -211,18 +208,6 @@ def add_noise(samples: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     return samples + noise
 
 
-def batches(rows: list[dict], lengths: list[int], batch_size: int, rng: random.Random):
-    """Length-bucketed batches: shuffle, sort within windows of 50 batches, shuffle batches."""
-    order = list(range(len(rows)))
-    rng.shuffle(order)
-    window, out = batch_size * 50, []
-    for i in range(0, len(order), window):
-        chunk = sorted(order[i : i + window], key=lambda k: lengths[k])
-        out += [chunk[j : j + batch_size] for j in range(0, len(chunk), batch_size)]
-    rng.shuffle(out)
-    return out
-
-
 def train(config: TranscribeConfig, progress: bool = True, log=print) -> Path:
     import torch
     from safetensors.torch import load_file, save_file
@@ -292,7 +277,9 @@ def train(config: TranscribeConfig, progress: bool = True, log=print) -> Path:
     try:
         for epoch in range(config.epochs):
             bar = tqdm(
-                batches(train, train_lengths, config.batch_size, rng),
+                training.length_buckets(
+                    range(len(train)), train_lengths.__getitem__, config.batch_size, rng
+                ),
                 desc=f"epoch {epoch + 1}",
                 disable=not progress,
             )
@@ -301,10 +288,7 @@ def train(config: TranscribeConfig, progress: bool = True, log=print) -> Path:
                 elapsed = clock.minutes() / config.max_cpu_minutes
                 for group in optimizer.param_groups:
                     group["lr"] = config.lr * max(0.05, 1.0 - elapsed)
-                optimizer.zero_grad()
-                loss.backward()
-                torch.nn.utils.clip_grad_norm_(model.parameters(), 5.0)
-                optimizer.step()
+                training.optimizer_step(loss, optimizer, model.parameters(), clip=5.0)
                 step += 1
                 bar.set_postfix(loss=f"{loss.item():.3f}")
                 history.append({"step": step, "loss": round(loss.item(), 4)})
@@ -321,8 +305,7 @@ def train(config: TranscribeConfig, progress: bool = True, log=print) -> Path:
     log(f"trained {step} steps in {clock.minutes():.1f} CPU-minutes")
     with (out_dir / "train_log.jsonl").open("a", encoding="utf-8") as f:
         f.writelines(json.dumps(h) + "\n" for h in history)
-    rnn.load.cache_clear()
-    return out_dir
+    return training.finished(out_dir, rnn.load)
 
 
 if __name__ == "__main__":

@@ -40,6 +40,19 @@ def _language(code: str) -> str:
     return key
 
 
+def _language_param(name: str, word: str, help: str, order: tuple[str, ...], **more) -> Param:
+    """`--to` / `--from` (`word`, and its first letter): a language code checked by `_language`;
+    `order`: how the choices are listed to a person and the model."""
+    return Param(
+        name,
+        help,
+        flags=(f"--{word}", f"-{word[0]}"),
+        choices=order,
+        normalize=_language,
+        **more,
+    )
+
+
 class TranslateTool(TextTool):
     max_chars = MAX_CHARS
     name = "translate"
@@ -53,20 +66,11 @@ class TranslateTool(TextTool):
             metavar="TEXT",
             model="required",
         ),
-        Param(
-            "to",
-            "target language code: pt or en",
-            flags=("--to", "-t"),
-            choices=("pt", "en"),
-            normalize=_language,
-            model="required",
+        _language_param(
+            "to", "to", "target language code: pt or en", ("pt", "en"), model="required"
         ),
-        Param(
-            "source",
-            "source language code (guessed when absent)",
-            flags=("--from", "-f"),
-            choices=("en", "pt"),
-            normalize=_language,
+        _language_param(
+            "source", "from", "source language code (guessed when absent)", ("en", "pt")
         ),
         Param(
             "model", "hf backend only: a MarianMT/T5 directory", flags=("--model",), metavar="DIR"

@@ -11,18 +11,18 @@ tool imports it only when the rnn backend runs.
 from __future__ import annotations
 
 import functools
-import json
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 
 import torch
 from torch import nn
 
+from assistant.tools import fp16
+from assistant.tools.tokens import BOS, EOS, PAD, pad
+
 PAIRS = (("en", "pt"),)
 ARCHITECTURE = "RNN (bi-GRU encoder, GRU decoder, attention)"
 SHIPPED_DIR = Path(__file__).with_name("weights")
-PAD, UNK, BOS, EOS = 0, 1, 2, 3
-SPECIAL_TOKENS = ["<pad>", "<unk>", "<s>", "</s>"]
 
 
 @dataclass
@@ -114,34 +114,20 @@ class Seq2Seq(nn.Module):
 
 def save(model: Seq2Seq, tokenizer, directory: Path, meta: dict) -> None:
     """fp16 safetensors (half the size; fp32 at load) + tokenizer + config/meta."""
-    from safetensors.torch import save_file
-
-    directory.mkdir(parents=True, exist_ok=True)
-    state = {k: v.detach().to(torch.float16).contiguous() for k, v in model.state_dict().items()}
-    save_file(state, str(directory / "model.safetensors"))
+    fp16.save_model(model, directory, meta)
     tokenizer.save(str(directory / "tokenizer.json"))
-    (directory / "config.json").write_text(
-        json.dumps({"config": asdict(model.config), **meta}, indent=2) + "\n"
-    )
 
 
 @functools.cache
 def load(directory: Path) -> tuple[Seq2Seq, object]:
-    from safetensors.torch import load_file
     from tokenizers import Tokenizer
 
-    meta = json.loads((directory / "config.json").read_text())
-    model = Seq2Seq(RNNConfig(**meta["config"]))
-    state = {k: v.float() for k, v in load_file(str(directory / "model.safetensors")).items()}
-    model.load_state_dict(state)
-    model.eval()
+    model, _ = fp16.load_model(Seq2Seq, RNNConfig, directory)
     return model, Tokenizer.from_file(str(directory / "tokenizer.json"))
 
 
 def encode_batch(tokenizer, texts: list[str], max_len: int = 96) -> torch.Tensor:
-    rows = [tokenizer.encode(t).ids[: max_len - 1] + [EOS] for t in texts]
-    width = max(len(r) for r in rows)
-    return torch.tensor([r + [PAD] * (width - len(r)) for r in rows], dtype=torch.long)
+    return pad([tokenizer.encode(t).ids[: max_len - 1] + [EOS] for t in texts])
 
 
 def translate_many(sentences: list[str], directory: Path) -> tuple[list[str], float]:

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from assistant import paths
-from assistant.tools import trained, training
+from assistant.tools import tokens, trained, training
 
 PROG = "python -m assistant.tools.translate.train"
 
@@ -43,9 +43,9 @@ class TranslateConfig:
     epochs: int = field(default=6, metadata={"help": "passes over the corpus"})
     batch_size: int = field(default=64, metadata={"help": "sentence pairs per step"})
     lr: float = field(default=2e-3, metadata={"help": "Adam learning rate"})
-    max_minutes: float = field(default=30.0, metadata={"help": "stop training after this long"})
-    seed: int = field(default=0, metadata={"help": "corpus sampling and init seed"})
-    threads: int = field(default=0, metadata={"help": "torch CPU threads (0: default)"})
+    max_minutes: float = training.budget_field(30.0)
+    seed: int = training.seed_field("corpus sampling")
+    threads: int = training.threads_field(0)
 
 
 parse = training.parser(TranslateConfig, __doc__, PROG)
@@ -117,35 +117,18 @@ def read_corpus(path: Path) -> list[tuple[str, str]]:
 def train_tokenizer(pairs: list[tuple[str, str]], vocab_size: int):
     from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers, trainers
 
-    from assistant.tools.translate.rnn import SPECIAL_TOKENS
-
     tokenizer = Tokenizer(models.BPE(unk_token="<unk>"))
     tokenizer.normalizer = normalizers.NFC()
     tokenizer.pre_tokenizer = pre_tokenizers.Metaspace()
     tokenizer.decoder = decoders.Metaspace()
-    trainer = trainers.BpeTrainer(vocab_size=vocab_size, special_tokens=SPECIAL_TOKENS)
+    trainer = trainers.BpeTrainer(vocab_size=vocab_size, special_tokens=tokens.SPECIAL)
     tokenizer.train_from_iterator((s for pair in pairs for s in pair), trainer)
     return tokenizer
 
 
 def batches(rows, batch_size: int, rng: random.Random):
-    """Length-bucketed batches: shuffle, sort within windows of 50 batches, shuffle batches."""
-    rows = rows[:]
-    rng.shuffle(rows)
-    window = batch_size * 50
-    out = []
-    for i in range(0, len(rows), window):
-        chunk = sorted(rows[i : i + window], key=lambda r: len(r[0]))
-        out += [chunk[j : j + batch_size] for j in range(0, len(chunk), batch_size)]
-    rng.shuffle(out)
-    return out
-
-
-def pad(seqs: list[list[int]]):
-    import torch
-
-    width = max(len(s) for s in seqs)
-    return torch.tensor([s + [0] * (width - len(s)) for s in seqs], dtype=torch.long)
+    """Sentence pairs in batches of about one source length (`training.length_buckets`)."""
+    return training.length_buckets(rows, lambda r: len(r[0]), batch_size, rng)
 
 
 def train(config: TranslateConfig, progress: bool = True, log=print) -> Path:
@@ -162,7 +145,7 @@ def train(config: TranslateConfig, progress: bool = True, log=print) -> Path:
     pairs = build_corpus(corpus_path, config.sentences, config.seed, progress)[: config.sentences]
     tokenizer = train_tokenizer(pairs, config.vocab_size)
     encoded = [
-        (tokenizer.encode(en).ids[:63] + [rnn.EOS], tokenizer.encode(pt).ids[:63] + [rnn.EOS])
+        (tokenizer.encode(en).ids[:63] + [tokens.EOS], tokenizer.encode(pt).ids[:63] + [tokens.EOS])
         for en, pt in pairs
     ]
     rng = random.Random(config.seed)
@@ -174,7 +157,7 @@ def train(config: TranslateConfig, progress: bool = True, log=print) -> Path:
         rnn.RNNConfig(tokenizer.get_vocab_size(), config.embed_dim, config.hidden_dim)
     )
     optimizer = torch.optim.Adam(model.parameters(), lr=config.lr)
-    loss_fn = torch.nn.CrossEntropyLoss(ignore_index=rnn.PAD, label_smoothing=0.1)
+    loss_fn = torch.nn.CrossEntropyLoss(ignore_index=tokens.PAD, label_smoothing=0.1)
     steps_total = config.epochs * math.ceil(len(train) / config.batch_size)
     warmup = max(1, steps_total // 20)
     scheduler = torch.optim.lr_scheduler.LambdaLR(
@@ -182,8 +165,8 @@ def train(config: TranslateConfig, progress: bool = True, log=print) -> Path:
     )
 
     def loss_of(batch) -> torch.Tensor:
-        src = pad([s for s, _ in batch])
-        tgt = pad([[rnn.BOS] + t for _, t in batch])
+        src = tokens.pad([s for s, _ in batch])
+        tgt = tokens.pad([[tokens.BOS] + t for _, t in batch])
         logits = model(src, tgt[:, :-1])
         return loss_fn(logits.reshape(-1, logits.size(-1)), tgt[:, 1:].reshape(-1))
 
@@ -194,20 +177,17 @@ def train(config: TranslateConfig, progress: bool = True, log=print) -> Path:
         model.train()
         return sum(losses) / len(losses)
 
-    clock, best, history = training.Stopwatch(), float("inf"), []
+    clock = training.Stopwatch(budget=config.max_minutes)
+    best, history = float("inf"), []
     for epoch in range(config.epochs):
         bar = tqdm(
             batches(train, config.batch_size, rng), desc=f"epoch {epoch + 1}", disable=not progress
         )
         for batch in bar:
             loss = loss_of(batch)
-            optimizer.zero_grad()
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-            optimizer.step()
-            scheduler.step()
+            training.optimizer_step(loss, optimizer, model.parameters(), scheduler)
             bar.set_postfix(loss=f"{float(loss):.3f}")
-            if clock.minutes() > config.max_minutes:
+            if clock.over():
                 break
         current = val_loss()
         history.append({"epoch": epoch + 1, "val_loss": round(current, 4)})
@@ -216,11 +196,10 @@ def train(config: TranslateConfig, progress: bool = True, log=print) -> Path:
             best = current
             meta = {"pairs": len(pairs), "history": history, "corpus": "chitchat+project"}
             rnn.save(model, tokenizer, out_dir, {**meta, "train": training.settings(config)})
-        if clock.minutes() > config.max_minutes:
-            log(f"stopped after {config.max_minutes} minutes")
+        if clock.over():
+            log(clock.stopped())
             break
-    rnn.load.cache_clear()
-    return out_dir
+    return training.finished(out_dir, rnn.load)
 
 
 if __name__ == "__main__":
