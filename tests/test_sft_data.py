@@ -103,10 +103,6 @@ CONSTRAINTS = [
     (r"in no more than (\d+) words", lambda a, m: eval_checks.max_words(a, int(m[1]))),
     (r'do not use the word "(\w+)"', lambda a, m: eval_checks.exclude(a, m[1])),
     (r'Begin your reply with the word "(\w+)"', lambda a, m: eval_checks.start_with(a, m[1])),
-    (
-        r"(\d) .*(separated by commas|comma-separated list|with commas)",
-        lambda a, m: eval_checks.comma_list(a, int(m[1])),
-    ),
     (r'JSON object: give .* under the key "(\w+)"', lambda a, m: eval_checks.json_key(a, m[1])),
 ]
 

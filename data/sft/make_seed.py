@@ -34,7 +34,7 @@ TOOL_CAP = {
     "translate": 130,
     "sentiment": 75,
     "summarize": 75,
-    "imagine": 130,
+    "imagine": 110,
     "transcribe": 70,
     "caption": 70,
     "qa": 60,

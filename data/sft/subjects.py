@@ -35,40 +35,6 @@ JSON_THINGS = [
     ("shape", "shape", "circle"),
     ("river", "river", "Nile"),
 ]
-# comma-separated lists of kinds the eval's lists do not ask for (round 4: "List N X, separated by
-# commas, and write nothing else" still drew tool calls on dev)
-COMMA_LISTS = [
-    ("planets", ["Mercury", "Venus", "Earth", "Mars", "Jupiter"]),
-    ("board games", ["Chess", "Checkers", "Monopoly", "Scrabble", "Backgammon"]),
-    ("garden tools", ["Rake", "Shovel", "Hoe", "Trowel", "Watering can"]),
-    ("desserts", ["Cake", "Ice cream", "Pudding", "Pie", "Brownies"]),
-    ("metals", ["Iron", "Copper", "Gold", "Silver", "Tin"]),
-    ("winter clothes", ["Coat", "Scarf", "Gloves", "Hat", "Boots"]),
-    ("herbs", ["Basil", "Mint", "Parsley", "Thyme", "Rosemary"]),
-    ("nuts", ["Almonds", "Walnuts", "Cashews", "Hazelnuts", "Pecans"]),
-    ("berries", ["Strawberry", "Blueberry", "Raspberry", "Blackberry", "Cranberry"]),
-    ("gemstones", ["Diamond", "Ruby", "Emerald", "Sapphire", "Opal"]),
-    ("card games", ["Poker", "Solitaire", "Bridge", "Rummy", "Snap"]),
-    ("dances", ["Waltz", "Tango", "Salsa", "Samba", "Ballet"]),
-    ("fabrics", ["Cotton", "Wool", "Silk", "Linen", "Denim"]),
-    ("toys", ["Ball", "Doll", "Kite", "Puzzle", "Yo-yo"]),
-    ("kinds of bread", ["Baguette", "Rye", "Pita", "Brioche", "Sourdough"]),
-    ("computer parts", ["Keyboard", "Mouse", "Screen", "Processor", "Memory"]),
-    ("office supplies", ["Stapler", "Paper clips", "Pens", "Tape", "Folders"]),
-    ("camping gear", ["Tent", "Sleeping bag", "Torch", "Stove", "Backpack"]),
-    ("baby animals", ["Puppy", "Kitten", "Calf", "Foal", "Lamb"]),
-    ("weather words", ["Sunny", "Rainy", "Windy", "Foggy", "Stormy"]),
-    ("shades of blue", ["Navy", "Sky blue", "Teal", "Turquoise", "Cobalt"]),
-    ("things in a bathroom", ["Sink", "Mirror", "Towel", "Soap", "Toothbrush"]),
-    ("kinds of shoes", ["Sandals", "Boots", "Sneakers", "Slippers", "Loafers"]),
-    ("cooking methods", ["Boiling", "Frying", "Baking", "Grilling", "Steaming"]),
-]
-LIST_FORMS = [
-    "List {n} {name}, separated by commas.",
-    "List {n} {name}, separated by commas, with nothing else.",
-    "Give me {n} {name} as a comma-separated list and nothing more.",
-    "Name {n} {name}. Separate them with commas and write nothing else.",
-]
 ENDS = ["Thank you.", "That is all.", "Have a nice day!", "The end.", "Is there anything else?"]
 STARTS = ["Okay", "Sure", "Well", "Yes", "Indeed"]
 
@@ -110,12 +76,6 @@ def tasks(excluded: str) -> list[tuple[str, str]]:
             (f"Say something nice about {name}.", lines[0]),
             (f"What do you know about {name}?", " ".join(lines[1:4])),
         ]
-    for i, (name, items) in enumerate(COMMA_LISTS):
-        if name in excluded:
-            continue
-        for j, form in enumerate(LIST_FORMS):
-            n = 3 + (i + j) % 3
-            out.append((form.format(n=n, name=name), ", ".join(items[:n])))
     for thing, key, value in JSON_THINGS:
         out.append(
             (
