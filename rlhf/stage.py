@@ -41,9 +41,41 @@ MISSING = {
 }
 
 
-def setting(default: Any, help: str) -> Any:
-    """A settings dataclass field whose help text `--help` shows."""
-    return field(default=default, metadata={"help": help})
+def setting(default: Any, help: str, group: str = "") -> Any:
+    """A settings dataclass field whose help text `--help` shows (after the ungrouped ones,
+    under `group`'s heading, when it has one)."""
+    return field(default=default, metadata={"help": help, "group": group})
+
+
+@dataclass
+class LoraSettings:
+    """The LoRA settings of the stages that can train adapters instead of all weights (SFT,
+    reward, DPO); each stage's own settings follow these, and may change their defaults."""
+
+    use_lora: bool = setting(True, "train LoRA adapters (else all weights)", "LoRA")
+    lora_r: int = setting(16, "LoRA rank", "LoRA")
+    lora_alpha: int = setting(32, "LoRA scaling numerator (0: twice the rank)", "LoRA")
+    lora_dropout: float = setting(0.0, "LoRA dropout", "LoRA")
+    lora_target_modules: str = setting("all-linear", "or q_proj,v_proj,...", "LoRA")
+    lora_top_layers: int = setting(
+        0, "LoRA in the last N layers only (0: all); cheaper backward", "LoRA"
+    )
+
+    def peft(self, start: Path, task_type: str = "CAUSAL_LM") -> Any:
+        """The peft `LoraConfig` for the model at `start`, or None when training all weights."""
+        from rlhf import models
+
+        if not self.use_lora:
+            return None
+        return models.lora_config(
+            self.lora_r,
+            self.lora_alpha or 2 * self.lora_r,
+            self.lora_dropout,
+            self.lora_target_modules,
+            task_type,
+            self.lora_top_layers,
+            start,
+        )
 
 
 @dataclass
