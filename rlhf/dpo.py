@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 
 
 @dataclass
-class DPORun(stage.LoraSettings):
+class DPORun(stage.Resumable, stage.LoraSettings):
     """Parley's settings for DPO (the rest are TRL `DPOConfig` settings)."""
 
     model: str = setting("sft-small", "the SFT model (name, dir, 'tiny')")
@@ -31,8 +31,6 @@ class DPORun(stage.LoraSettings):
     name: str = setting("dpo", "run directory and registered model name")
     lora_alpha: int = setting(0, "LoRA scaling numerator (0: twice the rank)", "LoRA")
     register: bool = setting(True, "register the policy as NAME")
-    resume: bool = setting(False, "continue from the last checkpoint")
-    interrupt_at_step: int = setting(0, "testing: stop as if killed here")
 
 
 TRAINER_DEFAULTS = {

@@ -43,7 +43,7 @@ os.environ.setdefault("TRL_EXPERIMENTAL_SILENCE", "1")
 
 
 @dataclass
-class RewardRun(stage.LoraSettings):
+class RewardRun(stage.Resumable, stage.LoraSettings):
     """Parley's settings for a reward-model run (the rest are TRL `RewardConfig` settings)."""
 
     model: str = setting("sft-small", "the SFT model (name, dir, 'tiny')")
@@ -57,8 +57,6 @@ class RewardRun(stage.LoraSettings):
     head_epochs: int = setting(300, "head only: full-batch epochs over the cached features")
     head_lr: float = setting(0.05, "head only: Adam learning rate of the head")
     feature_batch_size: int = setting(16, "head only: texts per no-grad forward pass")
-    resume: bool = setting(False, "continue from the last checkpoint")
-    interrupt_at_step: int = setting(0, "testing: stop as if killed here")
 
 
 TRAINER_DEFAULTS = {

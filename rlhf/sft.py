@@ -30,7 +30,7 @@ if TYPE_CHECKING:
 
 
 @dataclass
-class SFTRun(stage.LoraSettings):
+class SFTRun(stage.Resumable, stage.LoraSettings):
     """Parley's settings for an SFT run (the rest are TRL `SFTConfig` settings)."""
 
     model: str = setting(EMBEDDED_NAME, "model name, HF dir, or 'tiny'")
@@ -38,9 +38,7 @@ class SFTRun(stage.LoraSettings):
     eval_fraction: float = setting(0.1, "share held out for eval loss")
     name: str = setting("sft", "run directory and registered model name")
     lora_dropout: float = setting(0.05, "LoRA dropout", "LoRA")
-    resume: bool = setting(False, "continue from the last checkpoint")
     register: bool = setting(True, "register the model as NAME")
-    interrupt_at_step: int = setting(0, "testing: stop as if killed here")
 
 
 TRAINER_DEFAULTS = {

@@ -48,6 +48,15 @@ def setting(default: Any, help: str, group: str = "") -> Any:
 
 
 @dataclass
+class Resumable:
+    """What `fit` reads in every stage: whether to go on from the newest checkpoint, and (tests)
+    the step to stop at as if killed."""
+
+    resume: bool = setting(False, "continue from the newest checkpoint", "resume")
+    interrupt_at_step: int = setting(0, "testing: stop as if killed here", "resume")
+
+
+@dataclass
 class LoraSettings:
     """The LoRA settings of the stages that can train adapters instead of all weights (SFT,
     reward, DPO); each stage's own settings follow these, and may change their defaults."""
