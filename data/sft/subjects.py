@@ -6,7 +6,8 @@ by writing. Written for Parley (CC0, see README.md). `make_seed.py` leaves out a
 in an eval prompt, so the eval's topics stay unseen.
 
 Each subject in `subjects.jsonl`: its name, a word none of its first two sentences uses, and four
-true sentences, the first one warm.
+true sentences, the first one warm. `comma_lists.jsonl`: kinds of thing with five examples each;
+`json_things.jsonl`: a thing, the JSON key to give it under and a right value.
 """
 
 from __future__ import annotations
@@ -16,53 +17,18 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 
-SUBJECTS = [
-    (row["subject"], row["avoid"], row["sentences"])
-    for row in map(json.loads, (HERE / "subjects.jsonl").read_text(encoding="utf-8").splitlines())
-]
-# (name, key) for "put a ... under the key": a different list from the eval's
-JSON_THINGS = [
-    ("vegetable", "vegetable", "carrot"),
-    ("kind of bird", "bird", "sparrow"),
-    ("musical instrument", "instrument", "violin"),
-    ("tool", "tool", "hammer"),
-    ("ocean", "ocean", "Pacific"),
-    ("language", "language", "Portuguese"),
-    ("sport", "sport", "tennis"),
-    ("metal", "metal", "copper"),
-    ("vehicle", "vehicle", "bicycle"),
-    ("month", "month", "April"),
-    ("shape", "shape", "circle"),
-    ("river", "river", "Nile"),
-]
+
+def rows(name: str) -> list[dict]:
+    """The records of the JSONL table `name` beside this file."""
+    return [json.loads(line) for line in (HERE / name).read_text(encoding="utf-8").splitlines()]
+
+
+SUBJECTS = [(row["subject"], row["avoid"], row["sentences"]) for row in rows("subjects.jsonl")]
+# (thing, key, value) for "give a ... under the key": a different list from the eval's
+JSON_THINGS = [(row["thing"], row["key"], row["value"]) for row in rows("json_things.jsonl")]
 # comma-separated lists of kinds the eval's lists do not ask for (round 4: "List N X, separated by
 # commas, and write nothing else" still drew tool calls on dev)
-COMMA_LISTS = [
-    ("planets", ["Mercury", "Venus", "Earth", "Mars", "Jupiter"]),
-    ("board games", ["Chess", "Checkers", "Monopoly", "Scrabble", "Backgammon"]),
-    ("garden tools", ["Rake", "Shovel", "Hoe", "Trowel", "Watering can"]),
-    ("desserts", ["Cake", "Ice cream", "Pudding", "Pie", "Brownies"]),
-    ("metals", ["Iron", "Copper", "Gold", "Silver", "Tin"]),
-    ("winter clothes", ["Coat", "Scarf", "Gloves", "Hat", "Boots"]),
-    ("herbs", ["Basil", "Mint", "Parsley", "Thyme", "Rosemary"]),
-    ("nuts", ["Almonds", "Walnuts", "Cashews", "Hazelnuts", "Pecans"]),
-    ("berries", ["Strawberry", "Blueberry", "Raspberry", "Blackberry", "Cranberry"]),
-    ("gemstones", ["Diamond", "Ruby", "Emerald", "Sapphire", "Opal"]),
-    ("card games", ["Poker", "Solitaire", "Bridge", "Rummy", "Snap"]),
-    ("dances", ["Waltz", "Tango", "Salsa", "Samba", "Ballet"]),
-    ("fabrics", ["Cotton", "Wool", "Silk", "Linen", "Denim"]),
-    ("toys", ["Ball", "Doll", "Kite", "Puzzle", "Yo-yo"]),
-    ("kinds of bread", ["Baguette", "Rye", "Pita", "Brioche", "Sourdough"]),
-    ("computer parts", ["Keyboard", "Mouse", "Screen", "Processor", "Memory"]),
-    ("office supplies", ["Stapler", "Paper clips", "Pens", "Tape", "Folders"]),
-    ("camping gear", ["Tent", "Sleeping bag", "Torch", "Stove", "Backpack"]),
-    ("baby animals", ["Puppy", "Kitten", "Calf", "Foal", "Lamb"]),
-    ("weather words", ["Sunny", "Rainy", "Windy", "Foggy", "Stormy"]),
-    ("shades of blue", ["Navy", "Sky blue", "Teal", "Turquoise", "Cobalt"]),
-    ("things in a bathroom", ["Sink", "Mirror", "Towel", "Soap", "Toothbrush"]),
-    ("kinds of shoes", ["Sandals", "Boots", "Sneakers", "Slippers", "Loafers"]),
-    ("cooking methods", ["Boiling", "Frying", "Baking", "Grilling", "Steaming"]),
-]
+COMMA_LISTS = [(row["kind"], row["items"]) for row in rows("comma_lists.jsonl")]
 LIST_FORMS = [
     "List {n} {name}, separated by commas.",
     "List {n} {name}, separated by commas, with nothing else.",
