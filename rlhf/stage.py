@@ -9,9 +9,9 @@ that turns argv (a recipe and `--key value` flags) into its own settings datacla
 config, a `train(run, args)` that trains and returns the model's directory, and `main(argv)` =
 `train(*parse(argv))` for `python -m rlhf.STAGE` and torchrun; `entry_points` makes the two from
 one declaration. The preamble (refuse FSDP where accelerate would silently run DDP, the
-distributed defaults), the trainer defaults every stage shares, the output-directory rule, the
-starting model, the trainer's construction and the figures every `run.json` records live here,
-once.
+distributed defaults), the trainer defaults every stage shares, the settings several stages
+share (resuming, LoRA), the output-directory rule, the starting model, the trainer's
+construction and the figures every `run.json` records live here, once.
 """
 
 from __future__ import annotations
@@ -59,7 +59,8 @@ class Resumable:
 @dataclass
 class LoraSettings:
     """The LoRA settings of the stages that can train adapters instead of all weights (SFT,
-    reward, DPO); each stage's own settings follow these, and may change their defaults."""
+    reward, DPO), inherited by their settings classes; a stage redeclares one to change its
+    default (SFT's dropout 0.05, DPO's alpha 0: twice the rank). `--help` lists them under LoRA."""
 
     use_lora: bool = setting(True, "train LoRA adapters (else all weights)", "LoRA")
     lora_r: int = setting(16, "LoRA rank", "LoRA")
