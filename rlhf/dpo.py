@@ -23,17 +23,14 @@ if TYPE_CHECKING:
 
 
 @dataclass
-class DPORun:
+class DPORun(stage.Resumable, stage.LoraSettings):
     """Parley's settings for DPO (the rest are TRL `DPOConfig` settings)."""
 
     model: str = setting("sft-small", "the SFT model (name, dir, 'tiny')")
     data: str = setting("", "preference JSONL files, comma-separated")
     name: str = setting("dpo", "run directory and registered model name")
-    use_lora: bool = setting(True, "LoRA adapters (else all weights)")
-    lora_r: int = setting(16, "LoRA rank")
+    lora_alpha: int = setting(0, "LoRA scaling numerator (0: twice the rank)", "LoRA")
     register: bool = setting(True, "register the policy as NAME")
-    resume: bool = setting(False, "continue from the last checkpoint")
-    interrupt_at_step: int = setting(0, "testing: stop as if killed here")
 
 
 TRAINER_DEFAULTS = {
@@ -57,11 +54,8 @@ def train(run: DPORun, args: DPOConfig) -> Path:
     pairs = data.load_preferences(run.data)
     start = stage.starting_model(args, run.model, out)
     tokenizer = models.load_tokenizer(start)
-    peft = (
-        models.lora_config(run.lora_r, 2 * run.lora_r, 0.0, "all-linear") if run.use_lora else None
-    )
     trainer = stage.trainer(
-        DPOTrainer, args, start, tokenizer, out, train_dataset=pairs, peft_config=peft
+        DPOTrainer, args, start, tokenizer, out, train_dataset=pairs, peft_config=run.peft(start)
     )
     stage.fit(trainer, run, out)
     info = {"stage": "dpo", "base": run.model, "data": run.data, **stage.counts(trainer, args)}

@@ -42,7 +42,7 @@ if TYPE_CHECKING:
 
 
 @dataclass
-class PPORun(stage.AgainstRewardModel):
+class PPORun(stage.Resumable, stage.AgainstRewardModel):
     """Parley's settings for PPO (the rest are TRL `PPOConfig` settings)."""
 
     name: str = setting("ppo", "run directory and registered model name")
@@ -51,8 +51,6 @@ class PPORun(stage.AgainstRewardModel):
     use_lora: bool = setting(False, "LoRA on the policy (ref = adapter off)")
     sample_prompts: int = setting(2, "prompts answered into samples.jsonl every step (0: none)")
     register: bool = setting(True, "register the policy as NAME")
-    resume: bool = setting(False, "start from the newest checkpoint")
-    interrupt_at_step: int = setting(0, "testing: stop as if killed here")
     whiten_scores: bool = setting(True, "reward-model scores to mean 0, std 1 (running stats)")
     target_kl: float = setting(0.0, "adaptive KL: steer kl_coef toward this KL (0: fixed)")
     kl_horizon: int = setting(10000, "adaptive KL controller's horizon")

@@ -128,9 +128,15 @@ def help_text(prog: str, classes: tuple[type, ...], doc: str, limit_to_first: in
     lines = [f"usage: {prog} --config RECIPE.yaml [--key value ...]", "", doc.strip(), ""]
     for cls in classes[:limit_to_first]:
         lines.append(f"{cls.__name__} settings:")
+        groups: dict[str, list[dataclasses.Field]] = {}
         for f in dataclasses.fields(cls):
-            default = f.default if f.default is not dataclasses.MISSING else "(list)"
-            lines.append(f"  --{f.name} (default {default!r}): {f.metadata.get('help', '')}")
+            groups.setdefault(f.metadata.get("group", ""), []).append(f)
+        for group in sorted(groups, key=bool):  # the ungrouped first, then each group's
+            if group:
+                lines.append(f" {group}:")
+            for f in groups[group]:
+                default = f.default if f.default is not dataclasses.MISSING else "(list)"
+                lines.append(f"  --{f.name} (default {default!r}): {f.metadata.get('help', '')}")
     for cls in classes[limit_to_first:]:
         names = sorted(f.name for f in dataclasses.fields(cls) if f.init)
         lines.append(f"\n{cls.__name__} settings (see the TRL/transformers docs): ")

@@ -43,7 +43,7 @@ os.environ.setdefault("TRL_EXPERIMENTAL_SILENCE", "1")
 
 
 @dataclass
-class RewardRun:
+class RewardRun(stage.Resumable, stage.LoraSettings):
     """Parley's settings for a reward-model run (the rest are TRL `RewardConfig` settings)."""
 
     model: str = setting("sft-small", "the SFT model (name, dir, 'tiny')")
@@ -52,17 +52,11 @@ class RewardRun:
     eval_fraction: float = setting(0.2, "share of pairs held out when no --eval_data")
     min_eval_pairs: int = setting(200, "hold out at least this many when 70% are left to train")
     name: str = setting("reward", "run directory name")
-    use_lora: bool = setting(True, "LoRA adapters (else all weights)")
-    lora_r: int = setting(16, "LoRA rank")
-    lora_alpha: int = setting(32, "LoRA scaling numerator")
-    lora_top_layers: int = setting(0, "LoRA in the last N layers only (0: all); cheaper backward")
     head_only: bool = setting(False, "backbone frozen: features once, only the score head fitted")
     head_l2: float = setting(1e-2, "head only: L2 penalty on the (whitened) head weights")
     head_epochs: int = setting(300, "head only: full-batch epochs over the cached features")
     head_lr: float = setting(0.05, "head only: Adam learning rate of the head")
     feature_batch_size: int = setting(16, "head only: texts per no-grad forward pass")
-    resume: bool = setting(False, "continue from the last checkpoint")
-    interrupt_at_step: int = setting(0, "testing: stop as if killed here")
 
 
 TRAINER_DEFAULTS = {
@@ -226,9 +220,6 @@ def _train_with_trl(run, args, out, start, tokenizer, train_set, eval_set, repor
 
     from rlhf import callbacks, distributed, models
 
-    peft = models.lora_config(
-        run.lora_r, run.lora_alpha, 0.0, "all-linear", "SEQ_CLS", run.lora_top_layers, start
-    )
     args.model_init_kwargs = {"dtype": "float32", "use_safetensors": True}
     with distributed.fsdp_on_cpu():
         trainer = RewardTrainer(
@@ -236,7 +227,7 @@ def _train_with_trl(run, args, out, start, tokenizer, train_set, eval_set, repor
             args=args,
             train_dataset=train_set,
             processing_class=tokenizer,
-            peft_config=peft if run.use_lora else None,
+            peft_config=run.peft(start, "SEQ_CLS"),
             callbacks=[callbacks.MetricsJsonl(out / "metrics.jsonl")],
         )
     stage.fit(trainer, run, out)

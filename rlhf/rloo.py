@@ -24,13 +24,11 @@ if TYPE_CHECKING:
 
 
 @dataclass
-class RLOORun(stage.AgainstRewardModel):
+class RLOORun(stage.Resumable, stage.AgainstRewardModel):
     """Parley's settings for RLOO (the rest are TRL `RLOOConfig` settings)."""
 
     name: str = setting("rloo", "run directory and registered model name")
     register: bool = setting(True, "register the policy as NAME")
-    resume: bool = setting(False, "continue from the last checkpoint")
-    interrupt_at_step: int = setting(0, "testing: stop as if killed here")
 
 
 TRAINER_DEFAULTS = {**stage.TRAINER_DEFAULTS, "logging_steps": 1}

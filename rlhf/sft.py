@@ -30,22 +30,15 @@ if TYPE_CHECKING:
 
 
 @dataclass
-class SFTRun:
+class SFTRun(stage.Resumable, stage.LoraSettings):
     """Parley's settings for an SFT run (the rest are TRL `SFTConfig` settings)."""
 
     model: str = setting(EMBEDDED_NAME, "model name, HF dir, or 'tiny'")
     data: str = setting("data/sft/seed.jsonl", "JSONL files or dataset dirs, comma-separated")
     eval_fraction: float = setting(0.1, "share held out for eval loss")
     name: str = setting("sft", "run directory and registered model name")
-    use_lora: bool = setting(True, "train LoRA adapters (else all weights)")
-    lora_r: int = setting(16, "LoRA rank")
-    lora_alpha: int = setting(32, "LoRA scaling numerator")
-    lora_dropout: float = setting(0.05, "LoRA dropout")
-    lora_target_modules: str = setting("all-linear", "or q_proj,v_proj,...")
-    lora_top_layers: int = setting(0, "LoRA in the last N layers only (0: all); cheaper backward")
-    resume: bool = setting(False, "continue from the last checkpoint")
+    lora_dropout: float = setting(0.05, "LoRA dropout", "LoRA")
     register: bool = setting(True, "register the model as NAME")
-    interrupt_at_step: int = setting(0, "testing: stop as if killed here")
 
 
 TRAINER_DEFAULTS = {
@@ -76,16 +69,6 @@ def train(run: SFTRun, args: SFTConfig) -> Path:
 
     start = stage.starting_model(args, run.model, out)
     tokenizer = models.load_tokenizer(start)
-    peft = None
-    if run.use_lora:
-        peft = models.lora_config(
-            run.lora_r,
-            run.lora_alpha,
-            run.lora_dropout,
-            run.lora_target_modules,
-            top_layers=run.lora_top_layers,
-            model_path=start,
-        )
     trainer = stage.trainer(
         SFTTrainer,
         args,
@@ -94,7 +77,7 @@ def train(run: SFTRun, args: SFTConfig) -> Path:
         out,
         train_dataset=train_set,
         eval_dataset=eval_set,
-        peft_config=peft,
+        peft_config=run.peft(start),
     )
     stage.fit(trainer, run, out)
 

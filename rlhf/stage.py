@@ -9,9 +9,9 @@ that turns argv (a recipe and `--key value` flags) into its own settings datacla
 config, a `train(run, args)` that trains and returns the model's directory, and `main(argv)` =
 `train(*parse(argv))` for `python -m rlhf.STAGE` and torchrun; `entry_points` makes the two from
 one declaration. The preamble (refuse FSDP where accelerate would silently run DDP, the
-distributed defaults), the trainer defaults every stage shares, the output-directory rule, the
-starting model, the trainer's construction and the figures every `run.json` records live here,
-once.
+distributed defaults), the trainer defaults every stage shares, the settings several stages
+share (resuming, LoRA), the output-directory rule, the starting model, the trainer's
+construction and the figures every `run.json` records live here, once.
 """
 
 from __future__ import annotations
@@ -41,9 +41,51 @@ MISSING = {
 }
 
 
-def setting(default: Any, help: str) -> Any:
-    """A settings dataclass field whose help text `--help` shows."""
-    return field(default=default, metadata={"help": help})
+def setting(default: Any, help: str, group: str = "") -> Any:
+    """A settings dataclass field whose help text `--help` shows (after the ungrouped ones,
+    under `group`'s heading, when it has one)."""
+    return field(default=default, metadata={"help": help, "group": group})
+
+
+@dataclass
+class Resumable:
+    """What `fit` reads in every stage: whether to go on from the newest checkpoint, and (tests)
+    the step to stop at as if killed."""
+
+    resume: bool = setting(False, "continue from the newest checkpoint", "resume")
+    interrupt_at_step: int = setting(0, "testing: stop as if killed here", "resume")
+
+
+@dataclass
+class LoraSettings:
+    """The LoRA settings of the stages that can train adapters instead of all weights (SFT,
+    reward, DPO), inherited by their settings classes; a stage redeclares one to change its
+    default (SFT's dropout 0.05, DPO's alpha 0: twice the rank). `--help` lists them under LoRA."""
+
+    use_lora: bool = setting(True, "train LoRA adapters (else all weights)", "LoRA")
+    lora_r: int = setting(16, "LoRA rank", "LoRA")
+    lora_alpha: int = setting(32, "LoRA scaling numerator (0: twice the rank)", "LoRA")
+    lora_dropout: float = setting(0.0, "LoRA dropout", "LoRA")
+    lora_target_modules: str = setting("all-linear", "or q_proj,v_proj,...", "LoRA")
+    lora_top_layers: int = setting(
+        0, "LoRA in the last N layers only (0: all); cheaper backward", "LoRA"
+    )
+
+    def peft(self, start: Path, task_type: str = "CAUSAL_LM") -> Any:
+        """The peft `LoraConfig` for the model at `start`, or None when training all weights."""
+        from rlhf import models
+
+        if not self.use_lora:
+            return None
+        return models.lora_config(
+            self.lora_r,
+            self.lora_alpha or 2 * self.lora_r,
+            self.lora_dropout,
+            self.lora_target_modules,
+            task_type,
+            self.lora_top_layers,
+            start,
+        )
 
 
 @dataclass

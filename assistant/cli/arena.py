@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import click
 
-from assistant.cli.options import dtype_option, sampling_option
+from assistant.cli.options import db_option, dtype_option, sampling_option
 from assistant.rate.arena_inputs import PARAM_KEYS
 
 
@@ -50,13 +50,7 @@ def _default_annotator() -> str:
     help="Seed of the left/right coin (default: random; recorded with every vote).",
 )
 @dtype_option
-@click.option(
-    "--db",
-    "db_path",
-    type=click.Path(dir_okay=False),
-    default=None,
-    help="The ratings database (default: parley.db in $PARLEY_HOME).",
-)
+@db_option
 def arena(
     prompts_file, models, annotator, system, shuffle_seed, backend, dtype, db_path, **sampling
 ):

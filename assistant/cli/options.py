@@ -1,7 +1,7 @@
-"""Options shared by the commands that generate text, and `choice_option` / `count_option` for any
-command. The
-sampling options are derived from `assistant.inference.SETTINGS`, where each setting's name,
-default, range and help are declared.
+"""Options shared by the commands that generate text, `db_option` (the ratings database: `parley
+arena`, `parley prefs`), and `choice_option` / `count_option` for any command. The sampling options
+are derived from `assistant.inference.SETTINGS`, where each setting's name, default, range and help
+are declared.
 
 `$PARLEY_BACKEND` is read here and only here, as the default of `--backend`.
 """
@@ -38,6 +38,14 @@ backend_option = click.option(
     show_default=True,
     help="Inference backend: auto is llama.cpp where installed and the model is a Llama "
     "(also $PARLEY_BACKEND).",
+)
+
+db_option = click.option(
+    "--db",
+    "db_path",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="The ratings database (default: parley.db in $PARLEY_HOME).",
 )
 
 

@@ -8,15 +8,7 @@ import json
 
 import click
 
-from assistant.cli.options import choice_option, count_option
-
-DB_OPTION = click.option(
-    "--db",
-    "db_path",
-    type=click.Path(dir_okay=False),
-    default=None,
-    help="The ratings database (default: parley.db in $PARLEY_HOME).",
-)
+from assistant.cli.options import choice_option, count_option, db_option
 
 
 @click.group("prefs")
@@ -51,7 +43,7 @@ def prefs_group() -> None:
     is_flag=True,
     help="Keep pairs with an answer that was stopped or cut off at the token limit.",
 )
-@DB_OPTION
+@db_option
 def export_cmd(out, fmt, ties, redact, include_stopped, db_path):
     """Write the ratings in force as TRL conversational preference pairs.
 
@@ -82,7 +74,7 @@ def export_cmd(out, fmt, ties, redact, include_stopped, db_path):
     default=None,
     help="Who rated, for lines without an annotator field (default: import:<file name>).",
 )
-@DB_OPTION
+@db_option
 def import_cmd(file, strict, annotator, db_path):
     """Import TRL preference JSONL (from `parley prefs export`, another annotator, or a public
     dataset): `chosen`/`rejected` as strings or message lists, `prompt` as a string or messages
@@ -127,7 +119,7 @@ def import_cmd(file, strict, annotator, db_path):
 @count_option(
     "--bootstrap", low=10, default=200, help="Bootstrap resamples for the leaderboard's intervals."
 )
-@DB_OPTION
+@db_option
 def stats_cmd(plot, as_json, bootstrap, db_path):
     """Counts per annotator and model, left/right position bias, self-consistency on repeated
     pairs, agreement between annotators (raw and Cohen's kappa), accuracy on gold items, and a
