@@ -6,77 +6,16 @@ Written for Parley (CC0). Topics, facts, texts and phrasings differ from the hel
 
 from __future__ import annotations
 
-# (question, accepted answers), written by hand; numbers are also accepted in words.
-FACTS = [
-    ("Which city is the capital of Norway?", ["Oslo"]),
-    ("Which city is the capital of Portugal?", ["Lisbon", "Lisboa"]),
-    ("Which city is the capital of Kenya?", ["Nairobi"]),
-    ("Which city is the capital of Canada?", ["Ottawa"]),
-    ("Which city is the capital of Argentina?", ["Buenos Aires"]),
-    ("Which city is the capital of Egypt?", ["Cairo"]),
-    ("Which city is the capital of South Korea?", ["Seoul"]),
-    ("Which city is the capital of Ireland?", ["Dublin"]),
-    ("Which city is the capital of Austria?", ["Vienna"]),
-    ("Which city is the capital of Greece?", ["Athens"]),
-    ("Which city is the capital of Poland?", ["Warsaw"]),
-    ("Which city is the capital of Sweden?", ["Stockholm"]),
-    ("Which city is the capital of Peru?", ["Lima"]),
-    ("Which city is the capital of Thailand?", ["Bangkok"]),
-    ("Which city is the capital of Finland?", ["Helsinki"]),
-    ("On which continent is Kenya?", ["Africa"]),
-    ("On which continent is Chile?", ["South America"]),
-    ("On which continent is Vietnam?", ["Asia"]),
-    ("On which continent is Hungary?", ["Europe"]),
-    ("Which ocean lies between Africa and Australia?", ["Indian"]),
-    ("Which river flows through Cairo?", ["Nile"]),
-    ("Which river flows through London?", ["Thames"]),
-    ("Which river flows through Paris?", ["Seine"]),
-    ("What is the largest planet in our solar system?", ["Jupiter"]),
-    ("Which planet is closest to the Sun?", ["Mercury"]),
-    ("Which planet is famous for its rings?", ["Saturn"]),
-    ("What gas do plants take in from the air to make food?", ["carbon dioxide", "CO2"]),
-    ("What is the chemical symbol for gold?", ["Au"]),
-    ("What is the chemical symbol for iron?", ["Fe"]),
-    ("What is frozen water called?", ["ice"]),
-    ("At what temperature in Celsius does water freeze?", ["0", "zero"]),
-    ("How many legs does an insect have?", ["6"]),
-    ("How many hearts does an octopus have?", ["3"]),
-    ("What is the hardest natural material?", ["diamond"]),
-    ("Which organ pumps blood around the body?", ["heart"]),
-    ("What do bees make from nectar?", ["honey"]),
-    ("Which animal is known as the king of the jungle?", ["lion"]),
-    ("What is a baby cat called?", ["kitten"]),
-    ("What is a baby dog called?", ["puppy"]),
-    ("How many days are in a leap year?", ["366"]),
-    ("How many hours are in two days?", ["48"]),
-    ("How many minutes are in two hours?", ["120"]),
-    ("How many sides does a hexagon have?", ["6"]),
-    ("How many sides does a triangle have?", ["3"]),
-    ("How many months have 28 days or more?", ["12", "all"]),
-    ("What is the opposite of hot?", ["cold"]),
-    ("What is the opposite of early?", ["late"]),
-    ("What is the plural of mouse?", ["mice"]),
-    ("What is the plural of child?", ["children"]),
-    ("What is the past tense of go?", ["went"]),
-    ("What colour do you get by mixing blue and yellow?", ["green"]),
-    ("What colour do you get by mixing red and white?", ["pink"]),
-    ("Who wrote Romeo and Juliet?", ["Shakespeare"]),
-    ("Who wrote the Odyssey?", ["Homer"]),
-    ("Which language is spoken in Brazil?", ["Portuguese"]),
-    ("Which language is mostly spoken in Mexico?", ["Spanish"]),
-    ("What is the name of the assistant you are talking to?", ["Parley"]),
-    ("Does Parley need the internet to answer questions?", ["no"]),
-    ("Qual é a capital da Noruega?", ["Oslo"]),
-    ("Qual é a capital do Canadá?", ["Ottawa"]),
-    ("Qual é o maior planeta do sistema solar?", ["Júpiter", "Jupiter"]),
-    ("Quantas patas tem uma aranha?", ["8"]),
-    ("Quantos dias tem uma semana?", ["7"]),
-    ("Que língua se fala no Brasil?", ["português", "portugues"]),
-    ("De que cor é o céu num dia limpo?", ["azul"]),
-    ("Qual é o oposto de frio?", ["quente"]),
-]
+import json
+from pathlib import Path
 
-# Instruction topics, none of them a topic of the held-out battery.
+HERE = Path(__file__).resolve().parent
+
+# (question, accepted answers), written by hand (`facts.jsonl`); numbers are also accepted in words.
+FACTS = [
+    (row["question"], row["answers"])
+    for row in map(json.loads, (HERE / "facts.jsonl").read_text(encoding="utf-8").splitlines())
+]
 TOPICS = [
     "volcanoes",
     "a farmers market",

@@ -20,20 +20,12 @@ SUBJECTS = [
     (row["subject"], row["avoid"], row["sentences"])
     for row in map(json.loads, (HERE / "subjects.jsonl").read_text(encoding="utf-8").splitlines())
 ]
-# (name, key) for "put a ... under the key": a different list from the eval's
+# (thing, key, value) for "give a ... under the key" (`json_things.jsonl`): not the eval's list
 JSON_THINGS = [
-    ("vegetable", "vegetable", "carrot"),
-    ("kind of bird", "bird", "sparrow"),
-    ("musical instrument", "instrument", "violin"),
-    ("tool", "tool", "hammer"),
-    ("ocean", "ocean", "Pacific"),
-    ("language", "language", "Portuguese"),
-    ("sport", "sport", "tennis"),
-    ("metal", "metal", "copper"),
-    ("vehicle", "vehicle", "bicycle"),
-    ("month", "month", "April"),
-    ("shape", "shape", "circle"),
-    ("river", "river", "Nile"),
+    (row["thing"], row["key"], row["value"])
+    for row in map(
+        json.loads, (HERE / "json_things.jsonl").read_text(encoding="utf-8").splitlines()
+    )
 ]
 ENDS = ["Thank you.", "That is all.", "Have a nice day!", "The end.", "Is there anything else?"]
 STARTS = ["Okay", "Sure", "Well", "Yes", "Indeed"]
