@@ -227,13 +227,22 @@ class ArenaScreen(Screen[None]):
         self.query_one(f"#{side}-text", Static).update(_literal(self.texts[side]))
 
     def _side_done(self, shown: arena.Shown) -> None:
-        if shown is self.shown and len(shown.responses) == 2:
-            # the item's number in the line: a screen read while the terminal is half redrawn
-            # (tmux, a screen reader) never takes the last item's "ready" for this one's
+        if shown is self.shown:
+            self._show_state()
+
+    def _show_state(self) -> None:
+        """The status line of the item on screen: its keys once both answers are complete, else
+        that they are being generated. The ready line names the item, so a screen read while
+        the terminal is half redrawn (tmux, a screen reader) never takes the last item's for
+        this one's."""
+        shown = self.shown
+        if shown is not None and len(shown.responses) == 2:
             self._status(
                 f"Item {shown.index + 1} ready · 1 left · 2 right · 3 tie · 4 both bad · "
                 "r reason · s skip · u undo"
             )
+        else:
+            self._status("generating both answers…")
 
     def _failed(self, shown: arena.Shown, side: str, error: Exception) -> None:
         if shown is not self.shown:
@@ -306,8 +315,7 @@ class ArenaScreen(Screen[None]):
         def keep(result: dict | None) -> None:
             if result is not None:
                 self.pending = result
-                ready = self.shown is not None and len(self.shown.responses) == 2
-                self._status("ready to vote" if ready else "generating…")
+                self._show_state()
 
         self.app.push_screen(ReasonDialog(self.pending), keep)
 
