@@ -96,9 +96,9 @@ def last_token_features(
     for start in range(0, len(order), batch_size):
         picked = order[start : start + batch_size]
         batch_texts = [texts[j] for j in picked]
-        # named by the backbone and the texts: a cache from another model is never read back
-        name = _key([str(model.config.name_or_path), *batch_texts])
-        part = cache / f"part-{name}.pt" if cache is not None else None
+        part = None
+        if cache is not None:  # named by the backbone and the texts: never another model's
+            part = cache / f"part-{_key([str(model.config.name_or_path), *batch_texts])}.pt"
         if part is not None and part.exists():
             features = torch.load(part)
         else:

@@ -16,17 +16,15 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 
-SUBJECTS = [
-    (row["subject"], row["avoid"], row["sentences"])
-    for row in map(json.loads, (HERE / "subjects.jsonl").read_text(encoding="utf-8").splitlines())
-]
+
+def _table(name: str) -> list[dict]:
+    """The rows of the JSONL table `name` beside this file."""
+    return [json.loads(line) for line in (HERE / name).read_text(encoding="utf-8").splitlines()]
+
+
+SUBJECTS = [(row["subject"], row["avoid"], row["sentences"]) for row in _table("subjects.jsonl")]
 # (thing, key, value) for "give a ... under the key" (`json_things.jsonl`): not the eval's list
-JSON_THINGS = [
-    (row["thing"], row["key"], row["value"])
-    for row in map(
-        json.loads, (HERE / "json_things.jsonl").read_text(encoding="utf-8").splitlines()
-    )
-]
+JSON_THINGS = [(row["thing"], row["key"], row["value"]) for row in _table("json_things.jsonl")]
 ENDS = ["Thank you.", "That is all.", "Have a nice day!", "The end.", "Is there anything else?"]
 STARTS = ["Okay", "Sure", "Well", "Yes", "Indeed"]
 
