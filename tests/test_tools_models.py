@@ -29,15 +29,28 @@ def minilm_tokenizer_dir(tmp_path_factory) -> Path:
     return out
 
 
+def _save_random(model_class, tok, out: Path, **config) -> Path:
+    """A `model_class` with random weights (seed 0) over `tok`'s vocabulary, saved in `out` with
+    `tok`; `config`: its config's settings beyond the vocabulary's size and padding id."""
+    import torch
+
+    settings = {"vocab_size": len(tok), "pad_token_id": tok.pad_token_id, **config}
+    torch.manual_seed(0)
+    model_class(model_class.config_class(**settings)).save_pretrained(out)
+    tok.save_pretrained(out)
+    return out
+
+
 @pytest.fixture(scope="module")
 def tiny_bart_dir(minilm_tokenizer_dir, tmp_path_factory) -> Path:
     """A random BART with hidden size 16 over MiniLM's WordPiece vocabulary."""
-    import torch
-    from transformers import AutoTokenizer, BartConfig, BartForConditionalGeneration
+    from transformers import AutoTokenizer, BartForConditionalGeneration
 
     tok = AutoTokenizer.from_pretrained(minilm_tokenizer_dir)
-    config = BartConfig(
-        vocab_size=len(tok),
+    return _save_random(
+        BartForConditionalGeneration,
+        tok,
+        tmp_path_factory.mktemp("tiny-bart"),
         d_model=16,
         encoder_layers=1,
         decoder_layers=1,
@@ -46,18 +59,12 @@ def tiny_bart_dir(minilm_tokenizer_dir, tmp_path_factory) -> Path:
         encoder_ffn_dim=32,
         decoder_ffn_dim=32,
         max_position_embeddings=512,
-        pad_token_id=tok.pad_token_id,
         bos_token_id=tok.cls_token_id,
         eos_token_id=tok.sep_token_id,
         decoder_start_token_id=tok.cls_token_id,
         forced_bos_token_id=None,
         forced_eos_token_id=None,
     )
-    torch.manual_seed(0)
-    out = tmp_path_factory.mktemp("tiny-bart")
-    BartForConditionalGeneration(config).save_pretrained(out)
-    tok.save_pretrained(out)
-    return out
 
 
 def test_summarize_extractive_keeps_the_central_sentences_in_order():
@@ -103,23 +110,19 @@ def test_summarize_and_translate_with_a_tiny_bart(tiny_bart_dir):
 
 
 def test_sentiment_hf_with_a_tiny_classifier(minilm_tokenizer_dir, tmp_path):
-    import torch
-    from transformers import AutoTokenizer, BertConfig, BertForSequenceClassification
+    from transformers import AutoTokenizer, BertForSequenceClassification
 
-    tok = AutoTokenizer.from_pretrained(minilm_tokenizer_dir)
-    config = BertConfig(
-        vocab_size=len(tok),
+    _save_random(
+        BertForSequenceClassification,
+        AutoTokenizer.from_pretrained(minilm_tokenizer_dir),
+        tmp_path,
         hidden_size=16,
         num_hidden_layers=1,
         num_attention_heads=2,
         intermediate_size=32,
-        num_labels=2,
-        id2label={0: "NEGATIVE", 1: "POSITIVE"},
+        id2label={0: "NEGATIVE", 1: "POSITIVE"},  # two labels: num_labels follows
         label2id={"NEGATIVE": 0, "POSITIVE": 1},
     )
-    torch.manual_seed(0)
-    BertForSequenceClassification(config).save_pretrained(tmp_path)
-    tok.save_pretrained(tmp_path)
     result = tools.run_slash("sentiment", ["--backend", "hf", "--model", str(tmp_path), "great"])
     assert set(result.data["probabilities"]) == {"negative", "positive"}
     assert result.confidence == max(result.data["probabilities"].values())
