@@ -122,7 +122,7 @@ def polite(prompts: Sequence[Any], completions: Sequence[Any], **kw: Any) -> lis
     return scores
 
 
-def _content_words(text: str) -> set[str]:
+def content_words(text: str) -> set[str]:
     return {w.lower() for w in _words(text) if len(w) >= 4 and w.lower() not in STOP}
 
 
@@ -135,8 +135,8 @@ def on_topic(prompts: Sequence[Any], completions: Sequence[Any], **kw: Any) -> l
     scores = []
     for prompt, completion in zip(prompts, completions, strict=True):
         asked, text = text_of(prompt), text_of(completion)
-        wanted = _content_words(asked)
-        overlap = len(wanted & _content_words(text)) / len(wanted) if wanted else 0.0
+        wanted = content_words(asked)
+        overlap = len(wanted & content_words(text)) / len(wanted) if wanted else 0.0
         score = 2 * overlap
         has_call = "<tool_call>" in text
         wants_tool = any(k in asked.lower() for k in TOOL_ASKS)

@@ -58,6 +58,9 @@ class PPORun(stage.Resumable, stage.AgainstRewardModel):
     max_margins: float = setting(
         0.0, "stop once the mean raw reward rose this many held-out margins (0: off)"
     )
+    margin_window: int = setting(
+        4, "steps averaged on each side when the reward's rise is measured (a batch is noisy)"
+    )
 
 
 TRAINER_DEFAULTS = {
@@ -68,11 +71,27 @@ TRAINER_DEFAULTS = {
 }
 
 
+def reward_gain(scores: list[float], window: int) -> float:
+    """How far the mean reward-model score rose: the mean of the last `window` steps' scores less
+    the first `window` steps' (0 until there are 2 x `window` steps). One step's batch is a few
+    prompts, and prompts differ in score more than PPO moves them, so single steps would stop a
+    run on noise.
+
+    >>> reward_gain([1.0, 0.0, 5.0], 2), reward_gain([1.0, 0.0, 5.0, 2.0], 1)
+    (0.0, 1.0)
+    >>> reward_gain([0.0, 1.0, 0.5, 2.0, 2.5, 3.0], 2)
+    2.25
+    """
+    if len(scores) < 2 * window:
+        return 0.0
+    return sum(scores[-window:]) / window - sum(scores[:window]) / window
+
+
 def stop_reason(run: PPORun, kl: float | None, entropy: float | None, gain: float) -> str | None:
     """Why PPO stops after this step, or None: KL past `max_kl`, entropy under `min_entropy`, or
-    the mean reward-model score `gain` above its first step's by more than `max_margins` of the
-    reward model's mean held-out margin (beyond the differences it was shown to rank, a higher
-    score buys the reward model's errors: over-optimisation).
+    the mean reward-model score's rise `gain` (`reward_gain`) past `max_margins` of the reward
+    model's mean held-out margin (beyond the differences it was shown to rank, a higher score
+    buys the reward model's errors: over-optimisation).
 
     >>> run = PPORun(max_kl=8.0, reward_margin=0.5, max_margins=3.0)
     >>> stop_reason(run, 2.0, 1.0, 1.0) is None, stop_reason(run, 9.0, 1.0, 0.0)[:21]
@@ -157,9 +176,10 @@ def _parley_trainer(
             super().log(logs, *a, **kw)  # metrics.jsonl has the step before any stop
             score = logs.get("objective/rm_score")
             if run is not None and score is not None:
-                self._first = getattr(self, "_first", score)
+                self._scores = [*getattr(self, "_scores", []), score]
                 kl, entropy = logs["objective/kl"], logs.get("objective/entropy")
-                if why := stop_reason(run, kl, entropy, score - self._first):
+                gain = reward_gain(self._scores, run.margin_window)
+                if why := stop_reason(run, kl, entropy, gain):
                     raise Collapse(f"{why} at step {self.state.global_step}")
 
         def save_model(self, output_dir=None, _internal_call=False):

@@ -15,10 +15,13 @@ per prompt, any of them missing or None:
 - always:    an empty answer or a tool's error message -4, a loop -3, an answer that stops
              mid-sentence -1.5 (a call, a list, JSON and short answers are exempt).
 
-Then the rater's own taste (a small weight, so it decides mostly between answers that are equally
-right), and label noise: each rater flips ≈25% of its labels, as AlpacaFarm's simulated
-annotators do. `POOL` has the four raters; `judge` (`rlhf.annotators`) is held out and never
-labels a training pair. `agreement()` measures each rater against the judge and the others.
+Then what every rater in the pool wants once the checks are met: the question answered, not just
+an answer (`relevance`: up to +1 for taking up the question's key words, "The capital of Poland is
+Warsaw." over "Warsaw."; -1 for parroting the question back). Then the rater's own taste (a small
+weight, so it decides mostly between answers that are equally right), and label noise: each rater
+flips ≈25% of its labels, as AlpacaFarm's simulated annotators do. `POOL` has the four raters;
+`judge` (`rlhf.annotators`) is held out and never labels a training pair. `agreement()` measures
+each rater against the judge and the others.
 
 >>> careful(["What is 6 x 7?"] * 2, ["It is 42.", "It is 48."], answers=[["42"]] * 2)
 [3.5, -2.5]
@@ -38,7 +41,7 @@ from typing import Any
 from assistant import toolcall
 from rlhf import annotators as annotators_module
 from rlhf import eval_checks
-from rlhf.annotators import RUDE, TOOL_ASKS, Scorer, is_tool_error, prefer, text_of
+from rlhf.annotators import RUDE, TOOL_ASKS, Scorer, content_words, is_tool_error, prefer, text_of
 
 NOISE = 0.25
 FACTS = ("answers", "check", "lang", "tool", "arguments")
@@ -123,13 +126,38 @@ def _n_words(text: str) -> int:
     return len(re.findall(r"\w+", text))
 
 
+def relevance(asked: Any, text: str) -> float:
+    """Whether an answer speaks to what was asked, as a careful rater reads it: the share of the
+    question's key words (4+ letters, not stop words) that the answer takes up, 0..1, and -1 for
+    an answer that only parrots the whole question back.
+
+    >>> relevance("What is the capital of Poland?", "The capital of Poland is Warsaw.")
+    1.0
+    >>> relevance("What is the capital of Poland?", "Warsaw.")
+    0.0
+    """
+    question = text_of(asked).strip()
+    if len(question) > 12 and question.lower() in text.lower():
+        return -1.0
+    wanted = content_words(question)
+    return len(wanted & content_words(text)) / len(wanted) if wanted else 0.0
+
+
+def _relevant(prompts: Sequence[Any], completions: Sequence[Any], **kw: Any) -> list[float]:
+    """The checks, plus `relevance` (every rater in the pool wants the question answered)."""
+    base = checks(prompts, completions, **kw)
+    return [
+        b + relevance(p, text_of(c)) for b, p, c in zip(base, prompts, completions, strict=True)
+    ]
+
+
 def careful(prompts: Sequence[Any], completions: Sequence[Any], **kw: Any) -> list[float]:
-    """The checks, then brevity and tone as a careful rater weighs them: -0.5 per 40 words beyond
-    80, +0.5 for ending a sentence, -1 for rude words or shouting."""
+    """The checks and relevance, then brevity and tone as a careful rater weighs them: -0.5 per
+    40 words beyond 60, +0.5 for ending a sentence, -1 for rude words or shouting."""
     out = []
-    for base, completion in zip(checks(prompts, completions, **kw), completions, strict=True):
+    for base, completion in zip(_relevant(prompts, completions, **kw), completions, strict=True):
         text = text_of(completion).strip()
-        score = base - 0.5 * max(0, -(-(_n_words(text) - 80) // 40))
+        score = base - 0.5 * max(0, -(-(_n_words(text) - 60) // 40))
         score += 0.5 if text.endswith((".", "!", "?")) else 0.0
         if any(w in text.lower() for w in RUDE) or re.search(r"\b[A-Z]{5,}\b", text):
             score -= 1.0
@@ -138,8 +166,8 @@ def careful(prompts: Sequence[Any], completions: Sequence[Any], **kw: Any) -> li
 
 
 def brief(prompts: Sequence[Any], completions: Sequence[Any], **kw: Any) -> list[float]:
-    """Taste: short answers. The checks, then -0.02 per word."""
-    base = checks(prompts, completions, **kw)
+    """Taste: short answers. The checks and relevance, then -0.02 per word."""
+    base = _relevant(prompts, completions, **kw)
     lengths = [_n_words(text_of(c)) for c in completions]
     return [round(b - 0.02 * n, 4) for b, n in zip(base, lengths, strict=True)]
 
@@ -154,10 +182,11 @@ def warm(prompts: Sequence[Any], completions: Sequence[Any], **kw: Any) -> list[
 
 
 def thorough(prompts: Sequence[Any], completions: Sequence[Any], **kw: Any) -> list[float]:
-    """Taste: explanations with substance. The checks, +0.5 for 2-5 sentences, +0.5 for a
-    "because" or an example when there is no constraint to keep."""
+    """Taste: explanations with substance. The checks and relevance, +0.5 for 2-5 sentences,
+    +0.5 for a "because" or an example when there is no constraint to keep."""
     out = []
-    for i, (s, c) in enumerate(zip(checks(prompts, completions, **kw), completions, strict=True)):
+    scored = _relevant(prompts, completions, **kw)
+    for i, (s, c) in enumerate(zip(scored, completions, strict=True)):
         text = text_of(c).lower()
         n = len([x for x in re.split(r"(?<=[.!?])\s+", text.strip()) if x])
         s += 0.5 if 2 <= n <= 5 else 0.0

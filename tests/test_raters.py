@@ -77,6 +77,17 @@ def test_tastes_differ_where_the_checks_tie():
     assert _prefers("brief", r, short, long) and _prefers("thorough", r, long, short)
 
 
+@pytest.mark.parametrize("rater", list(POOL))
+def test_every_rater_wants_the_question_answered_once_the_checks_tie(rater):
+    r = next(r for r in ROWS if r["prompt"] == "Which city is the capital of Norway?")
+    facts = {k: [v, v] for k, v in facts_of(r).items()}
+    named, bare = "The capital of Norway is Oslo.", "Oslo."
+    assert checks([r["prompt"]] * 2, [named, bare], **facts) == [3.0, 3.0]
+    assert _prefers(rater, r, named, bare)
+    # parroting the question back is no answer, whatever words it shares
+    assert raters.relevance(r["prompt"], "Which city is the capital of Norway? Oslo.") == -1.0
+
+
 def test_each_rater_flips_about_a_quarter_of_its_labels():
     r = next(r for r in ROWS if r["prompt"] == "Add 49 and 14.")
     for name in POOL:
