@@ -97,6 +97,23 @@ def test_resume_after_a_kill_restores_policy_value_and_optimizer(
     assert (final / "model.safetensors").exists()
 
 
+def test_only_the_newest_two_checkpoints_stay_and_a_resume_still_reads_the_newest(
+    tiny_model_dir, tiny_reward_dir, prompts, tmp_path, capsys
+):
+    out = tmp_path / "ppo"
+    run = (tiny_model_dir, tiny_reward_dir, out, prompts, "--save_steps", "1")
+    run_ppo(*run, "--total_episodes", "6")  # 3 steps of 2
+    assert sorted(p.name for p in out.glob("checkpoint-*")) == ["checkpoint-2", "checkpoint-3"]
+    import shutil
+
+    shutil.rmtree(out / "model")
+    capsys.readouterr()
+    run_ppo(*run, "--total_episodes", "10", "--resume")  # 2 more steps, named by the real step
+    assert "ppo: resuming from checkpoint-3" in capsys.readouterr().err
+    assert sorted(p.name for p in out.glob("checkpoint-*")) == ["checkpoint-4", "checkpoint-5"]
+    assert (out / "checkpoint-5" / "value").is_dir()
+
+
 def _steps(out: Path) -> list[dict]:
     return [m for m in callbacks.read_metrics(out / "metrics.jsonl") if "objective/kl" in m]
 
