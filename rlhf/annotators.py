@@ -126,6 +126,16 @@ def content_words(text: str) -> set[str]:
     return {w.lower() for w in _words(text) if len(w) >= 4 and w.lower() not in STOP}
 
 
+def key_word_share(asked: str, text: str) -> float:
+    """The share of the question's content words that `text` takes up, 0..1 (0 when it has none).
+
+    >>> key_word_share("Why is the ocean salty?", "Rivers carry salt to the ocean.")
+    0.5
+    """
+    wanted = content_words(asked)
+    return len(wanted & content_words(text)) / len(wanted) if wanted else 0.0
+
+
 def on_topic(prompts: Sequence[Any], completions: Sequence[Any], **kw: Any) -> list[float]:
     """Rubric `on_topic`.
 
@@ -135,9 +145,7 @@ def on_topic(prompts: Sequence[Any], completions: Sequence[Any], **kw: Any) -> l
     scores = []
     for prompt, completion in zip(prompts, completions, strict=True):
         asked, text = text_of(prompt), text_of(completion)
-        wanted = content_words(asked)
-        overlap = len(wanted & content_words(text)) / len(wanted) if wanted else 0.0
-        score = 2 * overlap
+        score = 2 * key_word_share(asked, text)
         has_call = "<tool_call>" in text
         wants_tool = any(k in asked.lower() for k in TOOL_ASKS)
         if has_call:

@@ -41,7 +41,7 @@ from typing import Any
 from assistant import toolcall
 from rlhf import annotators as annotators_module
 from rlhf import eval_checks
-from rlhf.annotators import RUDE, TOOL_ASKS, Scorer, content_words, is_tool_error, prefer, text_of
+from rlhf.annotators import RUDE, TOOL_ASKS, Scorer, is_tool_error, key_word_share, prefer, text_of
 
 NOISE = 0.25
 FACTS = ("answers", "check", "lang", "tool", "arguments")
@@ -139,8 +139,7 @@ def relevance(asked: Any, text: str) -> float:
     question = text_of(asked).strip()
     if len(question) > 12 and question.lower() in text.lower():
         return -1.0
-    wanted = content_words(question)
-    return len(wanted & content_words(text)) / len(wanted) if wanted else 0.0
+    return key_word_share(question, text)
 
 
 def _relevant(prompts: Sequence[Any], completions: Sequence[Any], **kw: Any) -> list[float]:
