@@ -34,7 +34,15 @@ from typing import TYPE_CHECKING
 
 from rlhf import stage
 from rlhf.models import DISTINCT_PAD
-from rlhf.ppo_details import Collapse, Whitener, adapt_kl, query_ids, rollout_stats
+from rlhf.ppo_details import (
+    Collapse,
+    GroupedSampler,
+    Whitener,
+    adapt_kl,
+    leave_one_out,
+    query_ids,
+    rollout_stats,
+)
 from rlhf.stage import setting
 
 if TYPE_CHECKING:
@@ -58,8 +66,11 @@ class PPORun(stage.Resumable, stage.AgainstRewardModel):
     max_margins: float = setting(
         0.0, "stop once the mean raw reward rose this many held-out margins (0: off)"
     )
+    group_size: int = setting(
+        1, "answers per prompt in a batch, each scored against the others' mean (1: off)"
+    )
     margin_window: int = setting(
-        4, "steps averaged on each side when the reward's rise is measured (a batch is noisy)"
+        4, "steps averaged when the reward's rise and the KL are measured (a batch is noisy)"
     )
 
 
@@ -87,8 +98,20 @@ def reward_gain(scores: list[float], window: int) -> float:
     return sum(scores[-window:]) / window - sum(scores[:window]) / window
 
 
+def recent_mean(values: list[float], window: int) -> float:
+    """The mean of the last `window` values (all of them while there are fewer): what the KL stop
+    reads, since one batch's KL swings several-fold from step to step.
+
+    >>> recent_mean([1.0, 2.0, 13.0], 2), recent_mean([4.0], 3)
+    (7.5, 4.0)
+    """
+    last = values[-window:]
+    return sum(last) / len(last)
+
+
 def stop_reason(run: PPORun, kl: float | None, entropy: float | None, gain: float) -> str | None:
-    """Why PPO stops after this step, or None: KL past `max_kl`, entropy under `min_entropy`, or
+    """Why PPO stops after this step, or None: KL (`recent_mean` of the last `margin_window`
+    steps, as the trainer passes it) past `max_kl`, entropy under `min_entropy`, or
     the mean reward-model score's rise `gain` (`reward_gain`) past `max_margins` of the reward
     model's mean held-out margin (beyond the differences it was shown to rank, a higher score
     buys the reward model's errors: over-optimisation).
@@ -101,8 +124,8 @@ def stop_reason(run: PPORun, kl: float | None, entropy: float | None, gain: floa
     """
     if kl is not None and kl > run.max_kl:
         return (
-            f"KL to the SFT model reached {kl:.2f} > max_kl {run.max_kl}: lower the learning "
-            "rate or raise kl_coef"
+            f"KL to the SFT model reached {kl:.2f} (mean of the last {run.margin_window} steps) "
+            f"> max_kl {run.max_kl}: lower the learning rate or raise kl_coef"
         )
     if entropy is not None and entropy < run.min_entropy:
         return (
@@ -139,19 +162,27 @@ def _parley_trainer(
             kept for `rollout_stats` (TRL scores them through `get_reward`, patched here)."""
             import torch
 
-            original, whiten, self._rollout, self._raw = ppo_trainer.get_reward, Whitener(), [], []
+            original, whiten = ppo_trainer.get_reward, Whitener()
+            self._rollout, self._asked, self._raw = [], [], []
 
             def get_reward(model, query_response, pad_token_id, context_length):
                 out = original(model, query_response, pad_token_id, context_length)
                 if model is not self.reward_model or self._sampling:
                     return out
                 self._rollout += query_response[:, context_length:].tolist()
-                self._raw += out[1].tolist()
-                if run is None or not run.whiten_scores:
+                keys = [tuple(q) for q in query_response[:, :context_length].tolist()]
+                self._asked += keys
+                raw = out[1].tolist()
+                self._raw += raw
+                if run is not None and run.group_size > 1:  # each answer against its siblings
+                    raw = leave_one_out(keys, raw)
+                if run is None or not (run.whiten_scores or run.group_size > 1):
                     return out
-                score = torch.tensor(whiten(out[1].tolist()), dtype=out[1].dtype)
+                score = torch.tensor(whiten(raw) if run.whiten_scores else raw, dtype=out[1].dtype)
                 return out[0], score.to(out[1].device), out[2]
 
+            if run is not None and run.group_size > 1:
+                self.dataloader = self.accelerator.prepare(grouped_loader(self, run))
             ppo_trainer.get_reward = get_reward
             try:
                 return super().train(*a, **kw)
@@ -161,10 +192,12 @@ def _parley_trainer(
         def log(self, logs, *a, **kw):
             if "objective/kl" in logs and getattr(self, "_rollout", None) is not None:
                 tok = self.processing_class
-                logs |= rollout_stats(self._rollout, tok.eos_token_id, tok.pad_token_id)
+                logs |= rollout_stats(
+                    self._rollout, tok.eos_token_id, tok.pad_token_id, self._asked
+                )
                 logs["objective/kl_coef"] = self.args.kl_coef
                 logs["objective/rm_score"] = sum(self._raw) / max(len(self._raw), 1)
-                self._rollout, self._raw = [], []
+                self._rollout, self._asked, self._raw = [], [], []
                 if run is not None and run.target_kl > 0:  # the coefficient for the next step
                     self.args.kl_coef = adapt_kl(
                         self.args.kl_coef,
@@ -177,8 +210,10 @@ def _parley_trainer(
             score = logs.get("objective/rm_score")
             if run is not None and score is not None:
                 self._scores = [*getattr(self, "_scores", []), score]
-                kl, entropy = logs["objective/kl"], logs.get("objective/entropy")
+                self._kls = [*getattr(self, "_kls", []), logs["objective/kl"]]
+                kl = recent_mean(self._kls, run.margin_window)
                 gain = reward_gain(self._scores, run.margin_window)
+                entropy = logs.get("objective/entropy")
                 if why := stop_reason(run, kl, entropy, gain):
                     raise Collapse(f"{why} at step {self.state.global_step}")
 
@@ -238,6 +273,29 @@ def _parley_trainer(
                 self._sampling = False
 
     return ParleyPPOTrainer
+
+
+def grouped_loader(trainer, run: PPORun):
+    """The prompts in batches that hold `group_size` answers to each of their prompts (TRL's own
+    loader shuffles rows apart); `local_rollout_forward_batch_size` must keep a group in one
+    reward-model call, as the recipes' (the whole batch) do."""
+    from torch.utils.data import DataLoader
+
+    if trainer.local_dataloader_batch_size % run.group_size:
+        from assistant.errors import UsageError
+
+        raise UsageError(
+            f"ppo: the batch ({trainer.local_dataloader_batch_size}) is not a multiple of "
+            f"group_size {run.group_size}"
+        )
+    dataset = trainer.train_dataset
+    return DataLoader(
+        dataset,
+        batch_size=trainer.local_dataloader_batch_size,
+        sampler=GroupedSampler(len(dataset), run.group_size, trainer.args.seed),
+        collate_fn=trainer.data_collator,
+        drop_last=True,
+    )
 
 
 parse, main = stage.entry_points(

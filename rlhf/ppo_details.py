@@ -45,23 +45,30 @@ def adapt_kl(kl_coef: float, kl: float, target: float, batch: int, horizon: int)
     return kl_coef * (1 + error * batch / horizon)
 
 
-def rollout_stats(responses: list[list[int]], eos_id: int, pad_id: int) -> dict[str, float]:
+def rollout_stats(
+    responses: list[list[int]], eos_id: int, pad_id: int, prompts: list | None = None
+) -> dict[str, float]:
     """Per-step facts about the sampled answers (token ids, cut at the stop token): mean length
-    in tokens, the share that ended with EOS, and the share that is identical to another answer
-    of the same batch (a policy that collapses says the same thing to every prompt).
+    in tokens, the share that ended with EOS, and the share that is identical to an answer to
+    another prompt of the same batch (a policy that collapses says the same thing to every
+    prompt; with `prompts` given, answers to the same prompt may agree: `group_size`).
 
     >>> list(rollout_stats([[5, 6, 2, 0], [5, 6, 2, 0], [7, 8, 9, 9]], eos_id=2, pad_id=0).values())
     [3.3333, 0.6667, 0.6667]
+    >>> stats = rollout_stats([[5, 2], [5, 2], [7, 2]], 2, 0, prompts=["a", "a", "b"])
+    >>> stats["rollout/identical_share"]
+    0.0
     """
     answers = [tuple(t for t in r if t != pad_id) for r in responses]
-    counts: dict[tuple, int] = {}
-    for a in answers:
-        counts[a] = counts.get(a, 0) + 1
+    asked = prompts if prompts is not None else list(range(len(answers)))
+    by_answer: dict[tuple, set] = {}
+    for a, p in zip(answers, asked, strict=True):
+        by_answer.setdefault(a, set()).add(p)
     n = max(len(answers), 1)
     return {
         "rollout/response_length": round(sum(map(len, answers)) / n, 4),
         "rollout/eos_rate": round(sum(eos_id in a for a in answers) / n, 4),
-        "rollout/identical_share": round(sum(counts[a] > 1 for a in answers) / n, 4),
+        "rollout/identical_share": round(sum(len(by_answer[a]) > 1 for a in answers) / n, 4),
     }
 
 
@@ -76,3 +83,50 @@ def query_ids(tokenizer, prompts: list[list[dict]]) -> list[list[int]]:
         )
         for p in prompts
     ]
+
+
+def leave_one_out(keys: list, scores: list[float]) -> list[float]:
+    """Each score less the mean of the other scores with the same key: answers to one prompt
+    judged against each other (RLOO's baseline), so a prompt whose answers all score high teaches
+    nothing by itself; a key seen once keeps its score.
+
+    >>> leave_one_out(["a", "a", "b"], [1.0, 3.0, 5.0])
+    [-2.0, 2.0, 5.0]
+    """
+    groups: dict = {}
+    for key, score in zip(keys, scores, strict=True):
+        groups.setdefault(key, []).append(score)
+    out = []
+    for key, score in zip(keys, scores, strict=True):
+        same = groups[key]
+        out.append(score - (sum(same) - score) / (len(same) - 1) if len(same) > 1 else score)
+    return out
+
+
+def grouped_order(n: int, group: int, seed: int) -> list[int]:
+    """Indices 0..n-1 in a shuffled order, each `group` times in a row: a batch of a multiple of
+    `group` rows then holds every answer to its prompts.
+
+    >>> grouped_order(3, 2, seed=0)
+    [0, 0, 2, 2, 1, 1]
+    """
+    import random
+
+    order = list(range(n))
+    random.Random(seed).shuffle(order)
+    return [i for i in order for _ in range(group)]
+
+
+class GroupedSampler:
+    """A DataLoader sampler over `grouped_order`, a new shuffle each pass (`torch` duck-typing:
+    `__iter__` and `__len__`)."""
+
+    def __init__(self, n: int, group: int, seed: int) -> None:
+        self.n, self.group, self.seed, self.passes = n, group, seed, 0
+
+    def __iter__(self):
+        self.passes += 1
+        return iter(grouped_order(self.n, self.group, self.seed + self.passes))
+
+    def __len__(self) -> int:
+        return self.n * self.group

@@ -192,3 +192,34 @@ def test_doctests_pass():
     results = [doctest.testmod(ppo), doctest.testmod(ppo_details)]
     attempted, failed = sum(r.attempted for r in results), sum(r.failed for r in results)
     assert attempted >= 4 and failed == 0  # whitening, KL controller, rollout stats
+
+
+def test_grouped_batches_answer_each_prompt_group_size_times(
+    tiny_model_dir, tiny_reward_dir, prompts, tmp_path
+):
+    """`--group_size 2`: each batch of 2 rollouts is two answers to one prompt (scored against
+    each other), and PPO still trains and saves the policy."""
+    from types import SimpleNamespace
+
+    from datasets import Dataset
+
+    from rlhf import ppo
+
+    rows = Dataset.from_dict({"input_ids": [[i, i + 1] for i in range(5)]})
+    trainer = SimpleNamespace(
+        local_dataloader_batch_size=4,
+        train_dataset=rows,
+        data_collator=lambda batch: [b["input_ids"][0] for b in batch],
+        args=SimpleNamespace(seed=0),
+    )
+    batches = list(ppo.grouped_loader(trainer, ppo.PPORun(group_size=2)))
+    assert len(batches) == 2 and all(b[0] == b[1] and b[2] == b[3] for b in batches)
+    assert len({b[i] for b in batches for i in (0, 2)}) == 4  # four prompts, none twice
+    with pytest.raises(Exception, match="not a multiple of group_size 3"):
+        ppo.grouped_loader(trainer, ppo.PPORun(group_size=3))
+
+    final = run_ppo(tiny_model_dir, tiny_reward_dir, tmp_path / "ppo", prompts, "--group_size", "2")
+    steps = [
+        m for m in callbacks.read_metrics(tmp_path / "ppo" / "metrics.jsonl") if "objective/kl" in m
+    ]
+    assert len(steps) == 2 and (final / "model.safetensors").exists()
