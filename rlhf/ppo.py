@@ -174,11 +174,12 @@ def _parley_trainer(
                 self._asked += keys
                 raw = out[1].tolist()
                 self._raw += raw
-                if run is not None and run.group_size > 1:  # each answer against its siblings
-                    raw = leave_one_out(keys, raw)
-                if run is None or not (run.whiten_scores or run.group_size > 1):
+                grouped = run is not None and run.group_size > 1
+                centred = leave_one_out(keys, raw) if grouped else None  # against its siblings
+                if run is None or not (run.whiten_scores or grouped):
                     return out
-                score = torch.tensor(whiten(raw) if run.whiten_scores else raw, dtype=out[1].dtype)
+                said = whiten(raw, centred) if run.whiten_scores else centred
+                score = torch.tensor(said, dtype=out[1].dtype)
                 return out[0], score.to(out[1].device), out[2]
 
             if run is not None and run.group_size > 1:

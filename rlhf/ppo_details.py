@@ -15,22 +15,29 @@ class Whitener:
     """Running mean and variance of the reward model's scores (Welford); `__call__` returns the
     scores normalised by everything seen so far, these included, so the KL penalty and the
     missing-EOS penalty keep their scale whatever the reward model's offset and spread.
+    `centred`: values already centred another way (`leave_one_out`), divided by the same
+    running std of the raw scores (dividing by their own, smaller std would magnify the reward
+    model's noise between near-identical answers beyond the KL leash).
 
     >>> w = Whitener()
     >>> [round(x, 3) for x in w([1.0, 3.0])], [round(x, 3) for x in w([2.0, 2.0])]
     ([-1.0, 1.0], [0.0, 0.0])
+    >>> [round(x, 3) for x in w([2.0, 2.0], centred=[-0.5, 0.5])]
+    [-0.866, 0.866]
     """
 
     def __init__(self) -> None:
         self.n, self.mean, self.m2 = 0, 0.0, 0.0
 
-    def __call__(self, scores: list[float]) -> list[float]:
+    def __call__(self, scores: list[float], centred: list[float] | None = None) -> list[float]:
         for x in scores:
             self.n += 1
             delta = x - self.mean
             self.mean += delta / self.n
             self.m2 += delta * (x - self.mean)
         std = (self.m2 / self.n) ** 0.5 if self.n > 1 else 1.0
+        if centred is not None:
+            return [c / (std + 1e-8) for c in centred]
         return [(x - self.mean) / (std + 1e-8) for x in scores]
 
 
