@@ -36,11 +36,13 @@ from rlhf import stage
 from rlhf.models import DISTINCT_PAD
 from rlhf.ppo_details import (
     Collapse,
-    GroupedSampler,
     Whitener,
     adapt_kl,
+    grouped_loader,
     leave_one_out,
     query_ids,
+    recent_mean,
+    reward_gain,
     rollout_stats,
 )
 from rlhf.stage import setting
@@ -80,33 +82,6 @@ TRAINER_DEFAULTS = {
     "num_sample_generations": 0,
     "logging_steps": 1,
 }
-
-
-def reward_gain(scores: list[float], window: int) -> float:
-    """How far the mean reward-model score rose: the mean of the last `window` steps' scores less
-    the first `window` steps' (0 until there are 2 x `window` steps). One step's batch is a few
-    prompts, and prompts differ in score more than PPO moves them, so single steps would stop a
-    run on noise.
-
-    >>> reward_gain([1.0, 0.0, 5.0], 2), reward_gain([1.0, 0.0, 5.0, 2.0], 1)
-    (0.0, 1.0)
-    >>> reward_gain([0.0, 1.0, 0.5, 2.0, 2.5, 3.0], 2)
-    2.25
-    """
-    if len(scores) < 2 * window:
-        return 0.0
-    return sum(scores[-window:]) / window - sum(scores[:window]) / window
-
-
-def recent_mean(values: list[float], window: int) -> float:
-    """The mean of the last `window` values (all of them while there are fewer): what the KL stop
-    reads, since one batch's KL swings several-fold from step to step.
-
-    >>> recent_mean([1.0, 2.0, 13.0], 2), recent_mean([4.0], 3)
-    (7.5, 4.0)
-    """
-    last = values[-window:]
-    return sum(last) / len(last)
 
 
 def stop_reason(run: PPORun, kl: float | None, entropy: float | None, gain: float) -> str | None:
@@ -183,7 +158,7 @@ def _parley_trainer(
                 return out[0], score.to(out[1].device), out[2]
 
             if run is not None and run.group_size > 1:
-                self.dataloader = self.accelerator.prepare(grouped_loader(self, run))
+                self.dataloader = self.accelerator.prepare(grouped_loader(self, run.group_size))
             ppo_trainer.get_reward = get_reward
             try:
                 return super().train(*a, **kw)
@@ -274,29 +249,6 @@ def _parley_trainer(
                 self._sampling = False
 
     return ParleyPPOTrainer
-
-
-def grouped_loader(trainer, run: PPORun):
-    """The prompts in batches that hold `group_size` answers to each of their prompts (TRL's own
-    loader shuffles rows apart); `local_rollout_forward_batch_size` must keep a group in one
-    reward-model call, as the recipes' (the whole batch) do."""
-    from torch.utils.data import DataLoader
-
-    if trainer.local_dataloader_batch_size % run.group_size:
-        from assistant.errors import UsageError
-
-        raise UsageError(
-            f"ppo: the batch ({trainer.local_dataloader_batch_size}) is not a multiple of "
-            f"group_size {run.group_size}"
-        )
-    dataset = trainer.train_dataset
-    return DataLoader(
-        dataset,
-        batch_size=trainer.local_dataloader_batch_size,
-        sampler=GroupedSampler(len(dataset), run.group_size, trainer.args.seed),
-        collate_fn=trainer.data_collator,
-        drop_last=True,
-    )
 
 
 parse, main = stage.entry_points(

@@ -1,6 +1,6 @@
 """The details of PPO for language models that need no trainer (`rlhf.ppo` uses them): reward
-whitening, Ziegler's adaptive KL controller, per-step rollout facts, the policy's queries, and the
-exception that stops a collapsing run.
+whitening, Ziegler's adaptive KL controller, the windows the early stops read, per-step rollout
+facts, the policy's queries, grouped rollouts, and the exception that stops a collapsing run.
 """
 
 from __future__ import annotations
@@ -39,6 +39,33 @@ class Whitener:
         if centred is not None:
             return [c / (std + 1e-8) for c in centred]
         return [(x - self.mean) / (std + 1e-8) for x in scores]
+
+
+def reward_gain(scores: list[float], window: int) -> float:
+    """How far the mean reward-model score rose: the mean of the last `window` steps' scores less
+    the first `window` steps' (0 until there are 2 x `window` steps). One step's batch is a few
+    prompts, and prompts differ in score more than PPO moves them, so single steps would stop a
+    run on noise.
+
+    >>> reward_gain([1.0, 0.0, 5.0], 2), reward_gain([1.0, 0.0, 5.0, 2.0], 1)
+    (0.0, 1.0)
+    >>> reward_gain([0.0, 1.0, 0.5, 2.0, 2.5, 3.0], 2)
+    2.25
+    """
+    if len(scores) < 2 * window:
+        return 0.0
+    return sum(scores[-window:]) / window - sum(scores[:window]) / window
+
+
+def recent_mean(values: list[float], window: int) -> float:
+    """The mean of the last `window` values (all of them while there are fewer): what the KL stop
+    reads, since one batch's KL swings several-fold from step to step.
+
+    >>> recent_mean([1.0, 2.0, 13.0], 2), recent_mean([4.0], 3)
+    (7.5, 4.0)
+    """
+    last = values[-window:]
+    return sum(last) / len(last)
 
 
 def adapt_kl(kl_coef: float, kl: float, target: float, batch: int, horizon: int) -> float:
@@ -137,3 +164,26 @@ class GroupedSampler:
 
     def __len__(self) -> int:
         return self.n * self.group
+
+
+def grouped_loader(trainer, group_size: int):
+    """The trainer's prompts in batches that hold `group_size` answers to each of their prompts
+    (TRL's own loader shuffles rows apart); `local_rollout_forward_batch_size` must keep a group
+    in one reward-model call, as the recipes' (the whole batch) do."""
+    from torch.utils.data import DataLoader
+
+    if trainer.local_dataloader_batch_size % group_size:
+        from assistant.errors import UsageError
+
+        raise UsageError(
+            f"ppo: the batch ({trainer.local_dataloader_batch_size}) is not a multiple of "
+            f"group_size {group_size}"
+        )
+    dataset = trainer.train_dataset
+    return DataLoader(
+        dataset,
+        batch_size=trainer.local_dataloader_batch_size,
+        sampler=GroupedSampler(len(dataset), group_size, trainer.args.seed),
+        collate_fn=trainer.data_collator,
+        drop_last=True,
+    )

@@ -203,7 +203,7 @@ def test_grouped_batches_answer_each_prompt_group_size_times(
 
     from datasets import Dataset
 
-    from rlhf import ppo
+    from rlhf import ppo_details
 
     rows = Dataset.from_dict({"input_ids": [[i, i + 1] for i in range(5)]})
     trainer = SimpleNamespace(
@@ -212,11 +212,11 @@ def test_grouped_batches_answer_each_prompt_group_size_times(
         data_collator=lambda batch: [b["input_ids"][0] for b in batch],
         args=SimpleNamespace(seed=0),
     )
-    batches = list(ppo.grouped_loader(trainer, ppo.PPORun(group_size=2)))
+    batches = list(ppo_details.grouped_loader(trainer, 2))
     assert len(batches) == 2 and all(b[0] == b[1] and b[2] == b[3] for b in batches)
     assert len({b[i] for b in batches for i in (0, 2)}) == 4  # four prompts, none twice
     with pytest.raises(Exception, match="not a multiple of group_size 3"):
-        ppo.grouped_loader(trainer, ppo.PPORun(group_size=3))
+        ppo_details.grouped_loader(trainer, 3)
 
     final = run_ppo(tiny_model_dir, tiny_reward_dir, tmp_path / "ppo", prompts, "--group_size", "2")
     steps = [
