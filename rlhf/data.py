@@ -154,20 +154,24 @@ def load_preferences(sources: str | list[str]) -> Dataset:
     return _load(sources, check_preference)
 
 
-def read_prompts(path: str | Path) -> list[list[dict]]:
-    """A prompt file as conversations: a text file (one prompt a line) or JSONL whose `prompt` is
-    a string or messages; a path relative to the repository works from anywhere. PPO and RLOO
-    queries, the pipeline's pair and win-rate prompts all read through here."""
+def read_prompt_rows(path: str | Path) -> list[dict[str, Any]]:
+    """A prompt file's rows: JSONL records with a `prompt` (a string or messages) and any facts
+    beside it (`data/rl/prompts.jsonl`), or a text file's lines as `{"prompt": line}`; a path
+    relative to the repository works from anywhere."""
     p = Path(path)
     if not p.exists() and (DATA_DIR.parent / path).exists():
         p = DATA_DIR.parent / path
     if p.suffix == ".jsonl":
-        rows = read_jsonl(p, lambda r: None if "prompt" in r else 'expected {"prompt": ...}')
-        raw = [r["prompt"] for r in rows]
-    else:
-        if not p.is_file():
-            raise DataError(f"{p}: no such prompt file")
-        raw = [line.strip() for line in p.read_text().splitlines() if line.strip()]
+        return read_jsonl(p, lambda r: None if "prompt" in r else 'expected {"prompt": ...}')
+    if not p.is_file():
+        raise DataError(f"{p}: no such prompt file")
+    return [{"prompt": line.strip()} for line in p.read_text().splitlines() if line.strip()]
+
+
+def read_prompts(path: str | Path) -> list[list[dict]]:
+    """A prompt file (`read_prompt_rows`) as conversations. PPO and RLOO queries, the pipeline's
+    pair and win-rate prompts all read through here."""
+    raw = [r["prompt"] for r in read_prompt_rows(path)]
     return [r if isinstance(r, list) else [{"role": "user", "content": r}] for r in raw]
 
 

@@ -35,6 +35,7 @@ from typing import TYPE_CHECKING
 from rlhf import stage
 from rlhf.models import DISTINCT_PAD
 from rlhf.ppo_details import (
+    CheckedReward,
     Collapse,
     Whitener,
     adapt_kl,
@@ -70,6 +71,9 @@ class PPORun(stage.Resumable, stage.AgainstRewardModel):
     )
     group_size: int = setting(
         1, "answers per prompt in a batch, each scored against the others' mean (1: off)"
+    )
+    checked_weight: float = setting(
+        0.0, "add this times the raters' checks from the prompts' facts to the score (0: off)"
     )
     margin_window: int = setting(
         4, "steps averaged when the reward's rise and the KL are measured (a batch is noisy)"
@@ -138,7 +142,8 @@ def _parley_trainer(
             import torch
 
             original, whiten = ppo_trainer.get_reward, Whitener()
-            self._rollout, self._asked, self._raw = [], [], []
+            self._rollout, self._asked, self._raw, self._checked = [], [], [], []
+            checked, pad = getattr(self, "checked", None), self.processing_class.pad_token_id
 
             def get_reward(model, query_response, pad_token_id, context_length):
                 out = original(model, query_response, pad_token_id, context_length)
@@ -149,11 +154,15 @@ def _parley_trainer(
                 self._asked += keys
                 raw = out[1].tolist()
                 self._raw += raw
+                if checked is not None:  # facts the reward model reads badly, checked
+                    found = checked(keys, query_response[:, context_length:].tolist(), pad)
+                    self._checked += found
+                    raw = [r + run.checked_weight * c for r, c in zip(raw, found, strict=True)]
                 grouped = run is not None and run.group_size > 1
-                centred = leave_one_out(keys, raw) if grouped else None  # against its siblings
-                if run is None or not (run.whiten_scores or grouped):
+                if run is None or not (run.whiten_scores or grouped or checked):
                     return out
-                said = whiten(raw, centred) if run.whiten_scores else centred
+                centred = leave_one_out(keys, raw) if grouped else None  # against its siblings
+                said = whiten(raw, centred) if run.whiten_scores else centred or raw
                 score = torch.tensor(said, dtype=out[1].dtype)
                 return out[0], score.to(out[1].device), out[2]
 
@@ -173,7 +182,9 @@ def _parley_trainer(
                 )
                 logs["objective/kl_coef"] = self.args.kl_coef
                 logs["objective/rm_score"] = sum(self._raw) / max(len(self._raw), 1)
-                self._rollout, self._asked, self._raw = [], [], []
+                if self._checked:
+                    logs["objective/checked"] = sum(self._checked) / len(self._checked)
+                self._rollout, self._asked, self._raw, self._checked = [], [], [], []
                 if run is not None and run.target_kl > 0:  # the coefficient for the next step
                     self.args.kl_coef = adapt_kl(
                         self.args.kl_coef,
@@ -326,6 +337,10 @@ def train(run: PPORun, args: PPOConfig) -> Path:
         eval_dataset=samples if run.sample_prompts else None,
         callbacks=hooks,
     )
+    if run.checked_weight:
+        trainer.checked = CheckedReward.for_queries(
+            tokenizer, ids, data.read_prompt_rows(run.prompts)
+        )
     if done_steps:
         import torch
 

@@ -187,3 +187,42 @@ def grouped_loader(trainer, group_size: int):
         collate_fn=trainer.data_collator,
         drop_last=True,
     )
+
+
+class CheckedReward:
+    """What can be checked without a reward model, added to its score: the raters' `checks`
+    (`rlhf.raters`: a right answer, a kept constraint, the right language and tool, no loop,
+    no cut sentence) from each query's facts, the columns of `data/rl/prompts.jsonl`. The reward
+    model reads style; a wrong tool call or a wrong number is a fact, and PPO that moves further
+    than the reward model was shown to rank loses those first. Queries are matched by their token
+    ids (pads stripped); a query with no facts, or a prompt file without columns, scores 0.
+
+    >>> checked = CheckedReward({(7, 8): ("What is 6 x 7?", {"answers": ["42"]})}, decode=str)
+    >>> checked([[0, 7, 8], [7, 8]], ["It is 42.", "It is 48."], pad_id=0)
+    [3.0, -3.0]
+    """
+
+    def __init__(self, facts: dict[tuple, tuple], decode) -> None:
+        self.facts, self.decode = facts, decode
+
+    @classmethod
+    def for_queries(cls, tokenizer, ids: list[list[int]], rows: list[dict]) -> CheckedReward:
+        from rlhf.raters import facts_of
+
+        facts = {tuple(q): (r["prompt"], facts_of(r)) for q, r in zip(ids, rows, strict=True)}
+        return cls(facts, lambda tokens: tokenizer.decode(tokens, skip_special_tokens=True))
+
+    def __call__(self, queries: list[list[int]], responses: list, pad_id: int) -> list[float]:
+        from rlhf.raters import checks
+
+        out = []
+        for query, response in zip(queries, responses, strict=True):
+            asked, facts = self.facts.get(tuple(t for t in query if t != pad_id), (None, None))
+            if asked is None:
+                out.append(0.0)
+                continue
+            if not isinstance(response, str):
+                response = self.decode([t for t in response if t != pad_id])
+            kw = {k: [v] for k, v in facts.items()}
+            out.append(checks([asked], [response], **kw)[0])
+        return out

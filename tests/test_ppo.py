@@ -223,3 +223,19 @@ def test_grouped_batches_answer_each_prompt_group_size_times(
         m for m in callbacks.read_metrics(tmp_path / "ppo" / "metrics.jsonl") if "objective/kl" in m
     ]
     assert len(steps) == 2 and (final / "model.safetensors").exists()
+
+
+def test_checked_weight_adds_the_raters_checks_from_the_prompts_facts(
+    tiny_model_dir, tiny_reward_dir, tmp_path
+):
+    """`--checked_weight`: each rollout's answer is checked against its prompt's facts (here a
+    known answer the tiny random policy never gives, so every answer is wrong: -3 or less), and
+    the mean check is logged beside the reward model's score every step."""
+    prompts = tmp_path / "prompts.jsonl"
+    rows = [{"prompt": f"What is {n} x 1000?", "answers": [f"{n}000"]} for n in (3, 4, 5, 6)]
+    prompts.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    run_ppo(tiny_model_dir, tiny_reward_dir, tmp_path / "ppo", prompts, "--checked_weight", "1")
+    steps = [
+        m for m in callbacks.read_metrics(tmp_path / "ppo" / "metrics.jsonl") if "objective/kl" in m
+    ]
+    assert len(steps) == 2 and all(m["objective/checked"] <= -3.0 for m in steps)
