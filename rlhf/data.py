@@ -168,11 +168,16 @@ def read_prompt_rows(path: str | Path) -> list[dict[str, Any]]:
     return [{"prompt": line.strip()} for line in p.read_text().splitlines() if line.strip()]
 
 
+def conversations(rows: list[dict[str, Any]]) -> list[list[dict]]:
+    """Prompt rows' `prompt`s as conversations (a string is one user message)."""
+    raw = [r["prompt"] for r in rows]
+    return [r if isinstance(r, list) else [{"role": "user", "content": r}] for r in raw]
+
+
 def read_prompts(path: str | Path) -> list[list[dict]]:
     """A prompt file (`read_prompt_rows`) as conversations. PPO and RLOO queries, the pipeline's
     pair and win-rate prompts all read through here."""
-    raw = [r["prompt"] for r in read_prompt_rows(path)]
-    return [r if isinstance(r, list) else [{"role": "user", "content": r}] for r in raw]
+    return conversations(read_prompt_rows(path))
 
 
 def split(

@@ -143,19 +143,20 @@ def _parley_trainer(
 
             original, whiten = ppo_trainer.get_reward, Whitener()
             self._rollout, self._asked, self._raw, self._checked = [], [], [], []
-            checked, pad = getattr(self, "checked", None), self.processing_class.pad_token_id
+            checked = getattr(self, "checked", None)
 
             def get_reward(model, query_response, pad_token_id, context_length):
                 out = original(model, query_response, pad_token_id, context_length)
                 if model is not self.reward_model or self._sampling:
                     return out
-                self._rollout += query_response[:, context_length:].tolist()
+                responses = query_response[:, context_length:].tolist()
+                self._rollout += responses
                 keys = [tuple(q) for q in query_response[:, :context_length].tolist()]
                 self._asked += keys
                 raw = out[1].tolist()
                 self._raw += raw
                 if checked is not None:  # facts the reward model reads badly, checked
-                    found = checked(keys, query_response[:, context_length:].tolist(), pad)
+                    found = checked(keys, responses, pad_token_id)
                     self._checked += found
                     raw = [r + run.checked_weight * c for r, c in zip(raw, found, strict=True)]
                 grouped = run is not None and run.group_size > 1
@@ -287,7 +288,8 @@ def train(run: PPORun, args: PPOConfig) -> Path:
 
     from datasets import Dataset
 
-    ids = query_ids(tokenizer, data.read_prompts(run.prompts))
+    rows = data.read_prompt_rows(run.prompts)
+    ids = query_ids(tokenizer, data.conversations(rows))
     dataset = Dataset.from_dict({"input_ids": ids})
     # each rank answers its share of the sample prompts in one batch (TRL samples one batch per
     # rank); the share is filled up by wrapping around, and the extra rows are not kept
@@ -338,9 +340,7 @@ def train(run: PPORun, args: PPOConfig) -> Path:
         callbacks=hooks,
     )
     if run.checked_weight:
-        trainer.checked = CheckedReward.for_queries(
-            tokenizer, ids, data.read_prompt_rows(run.prompts)
-        )
+        trainer.checked = CheckedReward.for_queries(tokenizer, ids, rows)
     if done_steps:
         import torch
 

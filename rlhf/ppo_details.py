@@ -197,9 +197,11 @@ class CheckedReward:
     than the reward model was shown to rank loses those first. Queries are matched by their token
     ids (pads stripped); a query with no facts, or a prompt file without columns, scores 0.
 
-    >>> checked = CheckedReward({(7, 8): ("What is 6 x 7?", {"answers": ["42"]})}, decode=str)
-    >>> checked([[0, 7, 8], [7, 8]], ["It is 42.", "It is 48."], pad_id=0)
-    [3.0, -3.0]
+    >>> said = {(1,): "It is 42.", (2,): "It is 48."}
+    >>> facts = {(7, 8): ("What is 6 x 7?", {"answers": ["42"]})}
+    >>> checked = CheckedReward(facts, decode=lambda tokens: said[tuple(tokens)])
+    >>> checked([[0, 7, 8], [7, 8], [9]], [[1, 0], [2], [1]], pad_id=0)
+    [3.0, -3.0, 0.0]
     """
 
     def __init__(self, facts: dict[tuple, tuple], decode) -> None:
@@ -212,7 +214,9 @@ class CheckedReward:
         facts = {tuple(q): (r["prompt"], facts_of(r)) for q, r in zip(ids, rows, strict=True)}
         return cls(facts, lambda tokens: tokenizer.decode(tokens, skip_special_tokens=True))
 
-    def __call__(self, queries: list[list[int]], responses: list, pad_id: int) -> list[float]:
+    def __call__(
+        self, queries: list[list[int]], responses: list[list[int]], pad_id: int
+    ) -> list[float]:
         from rlhf.raters import checks
 
         out = []
@@ -221,8 +225,6 @@ class CheckedReward:
             if asked is None:
                 out.append(0.0)
                 continue
-            if not isinstance(response, str):
-                response = self.decode([t for t in response if t != pad_id])
-            kw = {k: [v] for k, v in facts.items()}
-            out.append(checks([asked], [response], **kw)[0])
+            answer = self.decode([t for t in response if t != pad_id])
+            out.append(checks([asked], [answer], **{k: [v] for k, v in facts.items()})[0])
         return out
