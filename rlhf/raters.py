@@ -9,7 +9,8 @@ per prompt, any of them missing or None:
 - `check`:   an instruction's constraint (`eval_checks.follows`); kept +2, broken -2;
 - `lang`:    the language the answer must be in; another language -2;
 - `tool`:    the tool the prompt wants (None: a plain question that wants none): the right call
-             +3 (+1 more when its text argument is the expected one), no call -2, a call where
+             +3 (+1 more when its arguments are the expected ones, as `parley eval chat`'s right
+             call reads them), a wrong tool or a call that cannot run -1, no call -2, a call where
              none was wanted -3; with no `tool` fact, a call on a prompt that does not ask for a
              translation, a summary, a picture or a mood is -3;
 - always:    an empty answer or a tool's error message -4, a loop -3, an answer that stops
@@ -40,7 +41,7 @@ from typing import Any
 
 from assistant import toolcall
 from rlhf import annotators as annotators_module
-from rlhf import eval_checks
+from rlhf import eval_checks, eval_tools
 from rlhf.annotators import RUDE, TOOL_ASKS, Scorer, is_tool_error, key_word_share, prefer, text_of
 
 NOISE = 0.25
@@ -76,9 +77,7 @@ def _tool_points(asked: str, text: str, wanted: Any, has_fact: bool, arguments: 
         call = calls[0]
         if call.name != wanted or not call.ok:
             return -1.0
-        expected = (arguments or {}).get("text", (arguments or {}).get("prompt"))
-        said = call.arguments.get("text", call.arguments.get("prompt"))
-        same = expected and said and eval_checks.normalize(said) == eval_checks.normalize(expected)
+        same = arguments is not None and eval_tools.arguments_match(arguments, call.arguments)
         return 4.0 if same else 3.0
     asks = any(k in asked.lower() for k in TOOL_ASKS)
     if calls or "<tool_call>" in text:

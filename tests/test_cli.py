@@ -81,6 +81,20 @@ def test_ask_streams_text_and_reads_stdin(runner, tiny_registered):
     assert plain.stdout.rstrip("\n") == record["text"]
 
 
+def test_ask_says_when_the_answer_was_cut_off_at_the_token_limit(runner, tiny_registered):
+    # The tiny model never ends an answer in 3 tokens; with enough room it may.
+    cut = runner.invoke(main, ["ask", "-m", "tiny", "-n", "3", "--seed", "1", "Hi"])
+    assert cut.exit_code == 0, cut.output
+    assert "(cut off at the 3-token limit: -n/--max-new-tokens 6 gives a longer answer)" in (
+        cut.stderr.splitlines()
+    )
+    assert "cut off" not in cut.stdout  # the answer itself stays as the model wrote it
+    record = json.loads(
+        runner.invoke(main, ["ask", "-m", "tiny", "-n", "3", "--seed", "1", "--json", "Hi"]).stdout
+    )
+    assert record["finish_reason"] == "length" and record["text"] == cut.stdout.rstrip("\n")
+
+
 def _one_line_error(result, *needles: str) -> str:
     assert result.exit_code != 0
     # Progress lines ("Loading ...") may precede it; the error itself is one line, and the last.

@@ -188,6 +188,15 @@ def test_the_rl_prompts_are_many_in_every_family_with_checkable_facts():
             assert r.get("answers") or r.get("check")
     assert sum(r["lang"] == "pt" for r in rows) >= 40
     assert Counter(r["tool"] for r in rows if r["family"] == "tools")[None] >= 25
+    # every tool the held-out battery asks for has requests to learn from (the arguments of
+    # `caption`, `qa` and `transcribe` calls are where PPO without them broke calls)
+    battery = {
+        json.loads(line)["tool"]
+        for split in ("dev", "test")
+        for line in (EVAL / split / "tools.jsonl").read_text(encoding="utf-8").splitlines()
+    }
+    asked = Counter(r["tool"] for r in rows if r["family"] == "tools")
+    assert all(asked[tool] >= 15 for tool in battery - {None}), asked
     assert set(
         Counter(r["check"]["kind"] for r in rows if "check" in r and r["family"] == "instructions")
     ) == set(eval_checks.INSTRUCTIONS)

@@ -58,6 +58,15 @@ def test_every_rater_checks_what_a_careful_person_checks(rater):
     tool = row("tools", tool="translate")
     assert _prefers(rater, tool, CALL % tool["arguments"]["text"], "I cannot do that.")
     assert _prefers(rater, tool, CALL % tool["arguments"]["text"], CALL % "something else")
+    # a call's arguments are checked as `parley eval chat` checks them: a caption of the wrong
+    # file, or with a `text` the tool does not take, is worse than the right one
+    photo = row("tools", tool="caption")
+    right, named = photo["arguments"]["image"], '{"name": "caption", "arguments": {%s}}'
+    caption = "<tool_call>" + named + "</tool_call>"
+    wrong = f"old-{right}"  # the same key words: only the check tells them apart
+    assert _prefers(rater, photo, caption % f'"image": "{right}"', caption % f'"image": "{wrong}"')
+    assert _prefers(rater, photo, caption % '"image": "cat.png"', caption % f'"text": "{right}"')
+    assert _prefers(rater, photo, caption % '"image": "cat.png"', "It shows a harbour.")
     near = row("tools", tool=None)
     assert _prefers(rater, near, "People there speak Spanish.", CALL % "Chile")
     assert _prefers(rater, known, "It is 63.", "It is 63 63 63 63 63 63 63 63 63 63 63 63 63.")

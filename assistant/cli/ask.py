@@ -86,6 +86,13 @@ def ask(prompt, model, backend, dtype, system, as_json, **sampling):
         click.echo(json.dumps(record, ensure_ascii=False))
     else:
         sys.stdout.write("\n")
+        if done.finish_reason == "length":  # the answer stops mid-way: say so, and how to get more
+            limit = done.params.get("max_new_tokens", done.completion_tokens)
+            click.echo(
+                f"(cut off at the {limit}-token limit: -n/--max-new-tokens {2 * limit} gives a "
+                "longer answer)",
+                err=True,
+            )
         if sampling["seed"] is None:  # a random seed: say which, so the answer can be had again
             click.echo(f"seed {done.seed} (--seed {done.seed} gives this answer again)", err=True)
 

@@ -54,7 +54,7 @@ def held_out() -> list[str]:
             row = json.loads(line)
             out.append(row.get("prompt") or row["question"])
             args = row.get("arguments") or {}
-            out += [v for k, v in args.items() if k in ("text", "prompt")]
+            out += [v for v in args.values() if isinstance(v, str)]  # texts, files, documents
     return [f" {_norm(t)} " for t in out]
 
 
@@ -205,6 +205,13 @@ def tools() -> list[dict]:
             n = rng.randint(2, 4)
             args = {"prompt": f"a {x}", **({"n": n} if "{n}" in template else {})}
             calls.append((template.format(x=x, n=n), "imagine", args))
+    calls += [(t.format(f=f), "transcribe", {}) for t in T.TRANSCRIBE for f in T.RECORDINGS]
+    calls += [(t.format(f=f), "caption", {"image": f}) for t in T.CAPTION for f in T.PHOTOS]
+    calls += [
+        (t.format(d=d, q=q), "qa", {"question": q, "document": d})
+        for t in T.QA
+        for d, q in T.DOCUMENTS
+    ]
     rows = [
         {"family": "tools", "lang": "en", "prompt": p, "tool": tool, "arguments": args}
         for p, tool, args in calls

@@ -265,7 +265,67 @@ PICTURES = [
     "straw hat",
 ]
 IMAGINE = ["Draw a {x} for me.", "Make an image of a {x}.", "Create {n} pictures of a {x}."]
+# --- files named in the message: `transcribe` (no arguments: the person attached the file),
+# `caption` (the file's name) and `qa` (the question and the text, copied); names and texts of
+# their own, none of the eval battery's or the SFT seed's ---
+RECORDINGS = ["standup.wav", "voicemail_03.m4a", "book-club.mp3", "radio-clip.ogg", "memo.flac"]
+TRANSCRIBE = [
+    "Please write down what is said in @{f}.",
+    "Could you type out the recording {f}?",
+    "Give me a transcript of @{f}",
+    "What are the words spoken in {f}?",
+]
+PHOTOS = ["harbour.jpg", "snowman.png", "birthday-cake.jpeg", "IMG_1188.jpg", "market_day.png"]
+CAPTION = [
+    "What is shown in the picture @{f}?",
+    "Please describe the image {f}.",
+    "Write one line about what @{f} shows.",
+    "Tell me what you see in {f}.",
+]
+DOCUMENTS = [  # (text, question)
+    (
+        "The bakery on Elm Street opens at six and closes at two. On Sundays it sells only bread "
+        "and stays open until noon.",
+        "When does the bakery close on Sundays?",
+    ),
+    (
+        "Mara adopted a grey cat called Pepper in March. Pepper sleeps on the bookshelf and is "
+        "afraid of the vacuum cleaner.",
+        "What is Pepper afraid of?",
+    ),
+    (
+        "The swimming pool will be closed for repairs from 3 to 17 June. Members can use the pool "
+        "in Northgate for free during that time.",
+        "Where can members swim during the repairs?",
+    ),
+    (
+        "Tomas planted tomatoes, beans and sunflowers in his garden. The sunflowers grew taller "
+        "than the fence by August.",
+        "What grew taller than the fence?",
+    ),
+    (
+        "The night train to Vienna leaves at 21:40 from platform 4. Passengers with bicycles must "
+        "book a place in the last carriage.",
+        "Which platform does the night train leave from?",
+    ),
+    (
+        "Our choir meets every Wednesday in the church hall. New singers are welcome, and no "
+        "audition is needed.",
+        "When does the choir meet?",
+    ),
+]
+QA = [
+    "Answer using this text only. {d} {q}",
+    "{q} The text: {d}",
+    "Here is a note: {d} Question: {q}",
+]
 NEAR_MISS = [
+    "What is a transcript of a court case?",
+    "How do I add captions to my holiday photos?",
+    "Why do films have subtitles for the deaf?",
+    "What makes a good question for a quiz?",
+    "How do I record my voice on a phone?",
+    "What is the best way to read a long document?",
     "How do I translate my thoughts into words?",
     "What language do people speak in Chile?",
     "Is Portuguese related to Latin?",
