@@ -191,9 +191,10 @@ def test_the_rl_prompts_are_many_in_every_family_with_checkable_facts():
     # every tool the held-out battery asks for has requests to learn from (the arguments of
     # `caption`, `qa` and `transcribe` calls are where PPO without them broke calls)
     battery = {
-        json.loads(line)["tool"]
-        for split in ("dev", "test")
-        for line in (EVAL / split / "tools.jsonl").read_text(encoding="utf-8").splitlines()
+        item.data["tool"]
+        for split in evalchat.SPLITS
+        for item in evalchat.load_items(split)
+        if item.kind == "tools"
     }
     asked = Counter(r["tool"] for r in rows if r["family"] == "tools")
     assert all(asked[tool] >= 15 for tool in battery - {None}), asked

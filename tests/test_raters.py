@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from assistant.toolcall import render
 from rlhf import raters
 from rlhf.raters import POOL, agreement, careful, checks, facts_of, label
 
@@ -61,12 +62,15 @@ def test_every_rater_checks_what_a_careful_person_checks(rater):
     # a call's arguments are checked as `parley eval chat` checks them: a caption of the wrong
     # file, or with a `text` the tool does not take, is worse than the right one
     photo = row("tools", tool="caption")
-    right, named = photo["arguments"]["image"], '{"name": "caption", "arguments": {%s}}'
-    caption = "<tool_call>" + named + "</tool_call>"
+    right = photo["arguments"]["image"]
     wrong = f"old-{right}"  # the same key words: only the check tells them apart
-    assert _prefers(rater, photo, caption % f'"image": "{right}"', caption % f'"image": "{wrong}"')
-    assert _prefers(rater, photo, caption % '"image": "cat.png"', caption % f'"text": "{right}"')
-    assert _prefers(rater, photo, caption % '"image": "cat.png"', "It shows a harbour.")
+    assert _prefers(
+        rater, photo, render("caption", {"image": right}), render("caption", {"image": wrong})
+    )
+    assert _prefers(
+        rater, photo, render("caption", {"image": "cat.png"}), render("caption", {"text": right})
+    )
+    assert _prefers(rater, photo, render("caption", {"image": "cat.png"}), "It shows a harbour.")
     near = row("tools", tool=None)
     assert _prefers(rater, near, "People there speak Spanish.", CALL % "Chile")
     assert _prefers(rater, known, "It is 63.", "It is 63 63 63 63 63 63 63 63 63 63 63 63 63.")
