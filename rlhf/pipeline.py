@@ -34,7 +34,7 @@ PRESETS: dict[str, dict[str, Any]] = {
     "cpu-small": {"sft": "sft-cpu-small", "reward": "reward-cpu-small", "ppo": "ppo-cpu-small",
                   "dpo": "dpo-cpu-small", "rloo": "rloo-cpu-small",
                   "pair_prompts": 360, "heldout_pair_prompts": 120, "win_prompts": 120,
-                  "max_new_tokens": 48, "temperatures": (0.7, 1.0, 1.3), "min_rm_accuracy": 0.7,
+                  "max_new_tokens": 80, "temperatures": (0.7, 1.0, 1.3), "min_rm_accuracy": 0.7,
                   "eval_split": "test", "eval_limit": 60, "eval_tokens": 128, "bon": 4,
                   "max_margins": 3.0, "methods": ("ppo",), "pool_votes": True},
 }  # fmt: skip
