@@ -134,3 +134,21 @@ def test_tool_calls_copy_their_text_from_the_message_exactly(conversations):
             if call.name == "imagine" and "n" in call.arguments:
                 assert str(call.arguments["n"]) in question, question
     assert copied >= 300
+
+
+def test_the_small_presets_answer_budget_fits_every_tool_call(conversations, tokenizer_dir):
+    # a call cut at the token limit cannot run: the raters score it down, so with a budget shorter
+    # than the SFT model's calls the reward model and PPO learn to drop arguments
+    from rlhf import pipeline
+    from rlhf.models import load_tokenizer
+    from rlhf.recipe import read_recipe
+
+    tokenizer = load_tokenizer(tokenizer_dir)
+    budget = min(
+        pipeline.PRESETS["cpu-small"]["max_new_tokens"],
+        read_recipe("ppo-cpu-small")["response_length"],
+    )
+    calls = [reply for _, reply in turns(conversations) if toolcall.OPEN in reply]
+    longest = max(len(tokenizer(call)["input_ids"]) + 1 for call in calls)  # + the end token
+    assert len(calls) > 500
+    assert longest <= budget, f"the longest tool call has {longest} tokens, budget {budget}"
