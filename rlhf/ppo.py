@@ -15,11 +15,13 @@ EOS, TRL would cut every response at its first pad and never see the stop. For b
 The known details of PPO for language models: scores whitened (`whiten_scores`), a
 `missing_eos_penalty` after whitening, Ziegler's adaptive KL controller (`target_kl` steers
 `kl_coef`), and early stops (`stop_reason`) on KL, entropy and the reward-model score rising past
-`max_margins` of its held-out margin. Every step logs to `metrics.jsonl` and TensorBoard: reward
-(`objective/scores`, raw `objective/rm_score`), KL, entropy, `kl_coef`, clip fraction, value loss,
-response length, EOS rate, identical answers; the answers to the first `sample_prompts` prompts go
-to `samples.jsonl`. Prompts: a text file or JSONL with `prompt`. `--resume` starts from the newest
-checkpoint (policy, value model in `value/`, which TRL 1.12 does not keep, and optimizer state).
+`max_margins` of its held-out margin. The reward model reads each answer as it was fitted on it
+(the chat template's end after the answer, `as_the_reward_model_reads`). Every step logs to
+`metrics.jsonl` and TensorBoard: reward (`objective/scores`, raw `objective/rm_score`), KL,
+entropy, `kl_coef`, clip fraction, value loss, response length, EOS rate, identical answers;
+the answers to the first `sample_prompts` prompts go to `samples.jsonl`. Prompts: a text file or
+JSONL with `prompt`. `--resume` starts from the newest checkpoint (policy, value model in
+`value/`, which TRL 1.12 does not keep, and optimizer state).
 """
 
 from __future__ import annotations
@@ -39,12 +41,14 @@ from rlhf.ppo_details import (
     Collapse,
     Whitener,
     adapt_kl,
+    as_the_reward_model_reads,
     grouped_loader,
     leave_one_out,
     query_ids,
     recent_mean,
     reward_gain,
     rollout_stats,
+    template_end,
 )
 from rlhf.stage import setting
 
@@ -145,9 +149,17 @@ def _parley_trainer(
             self._rollout, self._asked, self._raw, self._checked = [], [], [], []
             checked = getattr(self, "checked", None)
 
+            tok = self.processing_class
+            end = template_end(tok)
+
             def get_reward(model, query_response, pad_token_id, context_length):
-                out = original(model, query_response, pad_token_id, context_length)
-                if model is not self.reward_model or self._sampling:
+                if model is not self.reward_model:  # the value model reads every position
+                    return original(model, query_response, pad_token_id, context_length)
+                read = as_the_reward_model_reads(
+                    query_response, context_length, end, tok.eos_token_id, pad_token_id
+                )
+                out = original(model, read, pad_token_id, context_length)
+                if self._sampling:
                     return out
                 responses = query_response[:, context_length:].tolist()
                 self._rollout += responses

@@ -119,6 +119,43 @@ def query_ids(tokenizer, prompts: list[list[dict]]) -> list[list[int]]:
     ]
 
 
+def template_end(tokenizer) -> list[int]:
+    """The tokens the chat template writes after an assistant's answer (SmolLM2: `<|im_end|>` and
+    a newline): the reward model was fitted on template text that ends with them
+    (`rlhf.reward_head.chat_texts`), and its score is read at the last of them."""
+    marker = "PARLEY-ANSWER"
+    chat = [{"role": "user", "content": "q"}, {"role": "assistant", "content": marker}]
+    text = tokenizer.apply_chat_template(chat, tokenize=False)
+    return tokenizer(text.split(marker, 1)[1], add_special_tokens=False)["input_ids"]
+
+
+def as_the_reward_model_reads(query_responses, context_length: int, end: list[int], eos_id, pad_id):
+    """Each rollout (query, then answer ids, pads after) as the reward model was fitted on it:
+    the answer cut at its EOS and the chat template's `end` written after it, right-padded.
+    TRL's `get_reward` reads the score at the last token before the padding, which for the raw
+    rollout is the EOS, not the template's newline the head was fitted at (the eighth
+    measured run's reward model: the two scores correlate 0.27, and its held-out accuracy read
+    at the EOS is 0.60 instead of 0.72).
+
+    >>> import torch
+    >>> rollouts = torch.tensor([[0, 5, 6, 7, 2, 0, 0], [5, 5, 6, 8, 8, 8, 8]])
+    >>> as_the_reward_model_reads(rollouts, 3, end=[2, 9], eos_id=2, pad_id=0).tolist()
+    [[0, 5, 6, 7, 2, 9, 0, 0, 0], [5, 5, 6, 8, 8, 8, 8, 2, 9]]
+    """
+    import torch
+
+    rows = []
+    for row in query_responses.tolist():
+        answer = row[context_length:]
+        for stop in (pad_id, eos_id):
+            if stop in answer:
+                answer = answer[: answer.index(stop)]
+        rows.append(row[:context_length] + answer + list(end))
+    width = max(map(len, rows))
+    padded = [row + [pad_id] * (width - len(row)) for row in rows]
+    return torch.tensor(padded, dtype=query_responses.dtype, device=query_responses.device)
+
+
 def leave_one_out(keys: list, scores: list[float]) -> list[float]:
     """Each score less the mean of the other scores with the same key: answers to one prompt
     judged against each other (RLOO's baseline), so a prompt whose answers all score high teaches

@@ -239,3 +239,45 @@ def test_checked_weight_adds_the_raters_checks_from_the_prompts_facts(
         m for m in callbacks.read_metrics(tmp_path / "ppo" / "metrics.jsonl") if "objective/kl" in m
     ]
     assert len(steps) == 2 and all(m["objective/checked"] <= -3.0 for m in steps)
+
+
+def test_ppo_scores_an_answer_as_the_reward_model_was_fitted_and_measured(tiny_reward_dir):
+    """The reward PPO gives an answer is the reward model's score of that answer as its head was
+    fitted and measured (`reward_head.score`: the chat template's text, read after the newline
+    that follows `<|im_end|>`). TRL's own reading of the raw rollout (at the EOS) is another
+    number: the eighth measured run's reward model scored 0.60 there against 0.72."""
+    import torch
+    from transformers import AutoModelForSequenceClassification
+    from trl.experimental.utils import get_reward
+
+    from rlhf import models, ppo_details, reward_head
+
+    tok = models.load_tokenizer(tiny_reward_dir)
+    tok.pad_token = models.DISTINCT_PAD
+    pad, eos = tok.pad_token_id, tok.eos_token_id
+    rm = AutoModelForSequenceClassification.from_pretrained(tiny_reward_dir, num_labels=1)
+    rm.config.pad_token_id = pad
+    prompts = [
+        [{"role": "user", "content": "What is the capital of France?"}],
+        [{"role": "user", "content": "Say hi."}],
+    ]
+    answers = ["The capital of France is Paris.", "Hi!"]
+    queries = ppo_details.query_ids(tok, prompts)
+    width = max(map(len, queries))
+    rows = [  # as TRL holds a rollout: the query left-padded, the answer, its EOS, then pads
+        [pad] * (width - len(q)) + q + tok(a, add_special_tokens=False)["input_ids"] + [eos]
+        for q, a in zip(queries, answers, strict=True)
+    ]
+    longest = max(map(len, rows)) + 3
+    rollouts = torch.tensor([row + [pad] * (longest - len(row)) for row in rows])
+
+    measured = reward_head.score(
+        rm, tok, prompts, [[{"role": "assistant", "content": a}] for a in answers]
+    )
+    read = ppo_details.as_the_reward_model_reads(
+        rollouts, width, ppo_details.template_end(tok), eos, pad
+    )
+    _, scores, _ = get_reward(rm, read, pad, width)
+    assert scores.tolist() == pytest.approx(measured, abs=1e-4)
+    _, at_the_eos, _ = get_reward(rm, rollouts, pad, width)
+    assert max(abs(a - m) for a, m in zip(at_the_eos.tolist(), measured, strict=True)) > 1e-3
