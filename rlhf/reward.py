@@ -56,6 +56,9 @@ class RewardRun(stage.Resumable, stage.LoraSettings):
     head_l2: float = setting(1e-2, "head only: L2 penalty on the (whitened) head weights")
     head_epochs: int = setting(300, "head only: full-batch epochs over the cached features")
     head_lr: float = setting(0.05, "head only: Adam learning rate of the head")
+    head_layers: int = setting(
+        0, "head only: read the score after this many layers (0: all); the saved model keeps them"
+    )
     feature_batch_size: int = setting(16, "head only: texts per no-grad forward pass")
 
 

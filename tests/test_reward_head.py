@@ -20,6 +20,17 @@ def head_only(tiny_model_dir, prefs, out, *extra: str):
     )
 
 
+def ppo_steps(tiny_model_dir, reward_dir, tmp_path) -> list[dict]:
+    """Two PPO steps of the tiny policy against `reward_dir`; the metrics logged each step."""
+    from rlhf import callbacks
+
+    prompts = tmp_path / "prompts.txt"
+    prompts.write_text("Say hi.\nName a colour.\nCount to three.\nWhat is tea?\n")
+    run_ppo(tiny_model_dir, reward_dir, tmp_path / "ppo", prompts)
+    logged = callbacks.read_metrics(tmp_path / "ppo" / "metrics.jsonl")
+    return [m for m in logged if "objective/kl" in m]
+
+
 def test_the_saved_head_only_model_loads_and_prefers_chosen_on_held_out_pairs(
     tiny_model_dir, tmp_path
 ):
@@ -85,13 +96,26 @@ def test_the_cpu_small_recipe_trains_the_head_only_and_a_flag_brings_lora_back()
 def test_ppo_trains_against_a_head_only_reward_model_and_starts_its_value_model_from_it(
     tiny_model_dir, tmp_path
 ):
-    from rlhf import callbacks
-
     reward_dir = head_only(tiny_model_dir, write_prefs(tmp_path / "prefs.jsonl"), tmp_path / "rm")
-    prompts = tmp_path / "prompts.txt"
-    prompts.write_text("Say hi.\nName a colour.\nCount to three.\nWhat is tea?\n")
-    run_ppo(tiny_model_dir, reward_dir, tmp_path / "ppo", prompts)
-    steps = [
-        m for m in callbacks.read_metrics(tmp_path / "ppo" / "metrics.jsonl") if "objective/kl" in m
-    ]
+    steps = ppo_steps(tiny_model_dir, reward_dir, tmp_path)
+    assert len(steps) == 2 and all(isinstance(m["objective/scores"], float) for m in steps)
+
+
+def test_a_reward_model_read_at_a_middle_layer_is_saved_cut_there_and_ppo_trains_against_it(
+    tiny_model_dir, tmp_path
+):
+    from transformers import AutoModelForSequenceClassification
+
+    prefs = write_prefs(tmp_path / "prefs.jsonl", 16)
+    final = head_only(tiny_model_dir, prefs, tmp_path / "rm", "--head_layers", "1")
+
+    report = json.loads((tmp_path / "rm" / "eval.json").read_text())
+    assert report["accuracy"] == 1.0 and report["mean_margin"] > 0  # measured as saved: checked
+    model = AutoModelForSequenceClassification.from_pretrained(final, num_labels=1)
+    start = AutoModelForSequenceClassification.from_pretrained(tiny_model_dir, num_labels=1)
+    assert start.config.num_hidden_layers == 2
+    assert model.config.num_hidden_layers == 1 and len(model.model.layers) == 1
+    assert model.model.layers[0].mlp.up_proj.weight.equal(start.model.layers[0].mlp.up_proj.weight)
+
+    steps = ppo_steps(tiny_model_dir, final, tmp_path)  # its value model starts from it: cut too
     assert len(steps) == 2 and all(isinstance(m["objective/scores"], float) for m in steps)
