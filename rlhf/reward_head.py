@@ -138,9 +138,9 @@ def cut(model, layers: int) -> None:
     >>> len(model.model.layers), model.config.num_hidden_layers
     (2, 2)
     """
-    base = getattr(model, model.base_model_prefix)
     if not 0 < layers < model.config.num_hidden_layers:
         return
+    base = getattr(model, model.base_model_prefix)
     base.layers = base.layers[:layers]
     model.config.num_hidden_layers = layers
     if getattr(model.config, "layer_types", None):
