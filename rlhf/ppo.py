@@ -41,6 +41,7 @@ from rlhf.ppo_details import (
     Collapse,
     Whitener,
     adapt_kl,
+    answer_mean,
     as_the_reward_model_reads,
     grouped_loader,
     leave_one_out,
@@ -50,6 +51,7 @@ from rlhf.ppo_details import (
     rollout_stats,
     template_end,
 )
+from rlhf.reward_head import pooling
 from rlhf.stage import setting
 
 if TYPE_CHECKING:
@@ -159,6 +161,9 @@ def _parley_trainer(
                     query_response, context_length, end, tok.eos_token_id, pad_token_id
                 )
                 out = original(model, read, pad_token_id, context_length)
+                if pooling(model) == "mean":  # read as fitted: the mean over the answer
+                    mean = answer_mean(out[0][..., 0], read, context_length, len(end), pad_token_id)
+                    out = (out[0], mean.to(out[1].dtype), out[2])
                 if self._sampling:
                     return out
                 responses = query_response[:, context_length:].tolist()

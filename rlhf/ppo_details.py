@@ -156,6 +156,30 @@ def as_the_reward_model_reads(query_responses, context_length: int, end: list[in
     return torch.tensor(padded, dtype=query_responses.dtype, device=query_responses.device)
 
 
+def answer_mean(token_scores, read, context_length: int, end: int, pad_id):
+    """Each rollout's score as a reward model with `pooling` "mean" (`rlhf.reward_head`) reads it:
+    the mean of the per-token scores over the answer (`read` is `as_the_reward_model_reads`'s
+    output: the query, the answer, the template's `end` tokens, then pads); an empty answer is
+    read at its last token, as in fitting.
+
+    >>> import torch
+    >>> read = torch.tensor([[1, 5, 6, 9, 0], [1, 9, 0, 0, 0]])  # query 1; end 9; pad 0
+    >>> scores = torch.tensor([[0.0, 1.0, 3.0, 7.0, 0.0], [0.0, 4.0, 0.0, 0.0, 0.0]])
+    >>> answer_mean(scores, read, 1, end=1, pad_id=0).tolist()
+    [2.0, 4.0]
+    """
+    import torch
+
+    said = (read[:, context_length:] != pad_id).sum(-1)  # the answer and the end
+    n = (said - end).clamp_min(0)
+    inside = torch.arange(read.shape[1] - context_length, device=read.device)[None] < n[:, None]
+    tail = token_scores[:, context_length:]
+    mean = (tail * inside).sum(-1) / n.clamp_min(1)
+    rows = torch.arange(len(read), device=read.device)
+    last = token_scores[rows, context_length + said - 1]
+    return torch.where(n > 0, mean, last)
+
+
 def leave_one_out(keys: list, scores: list[float]) -> list[float]:
     """Each score less the mean of the other scores with the same key: answers to one prompt
     judged against each other (RLOO's baseline), so a prompt whose answers all score high teaches

@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from rlhf import stage
+from rlhf import reward_head, stage
 from rlhf.models import DISTINCT_PAD
 from rlhf.reward_head import chat_texts, score  # noqa: F401  (scoring lives there; read from here too)
 from rlhf.stage import setting
@@ -58,6 +58,10 @@ class RewardRun(stage.Resumable, stage.LoraSettings):
     head_lr: float = setting(0.05, "head only: Adam learning rate of the head")
     head_layers: int = setting(
         0, "head only: read the score after this many layers (0: all); the saved model keeps them"
+    )
+    head_pooling: str = setting(
+        "last",
+        "head only: where the score reads an answer: its 'last' token or the 'mean' of its tokens",
     )
     feature_batch_size: int = setting(16, "head only: texts per no-grad forward pass")
 
@@ -202,15 +206,23 @@ def train(run: RewardRun, args: RewardConfig) -> Path:
         "human_pairs": human["pairs"] if human else 0,
         "method": "head_only" if run.head_only else "lora" if run.use_lora else "full",
     }
+    if run.head_pooling not in reward_head.POOLINGS or (
+        run.head_pooling != "last" and not run.head_only
+    ):
+        from assistant.errors import UsageError
+
+        raise UsageError(
+            f"--head_pooling {run.head_pooling!r}: choose {' or '.join(reward_head.POOLINGS)}; "
+            "'mean' needs --head_only true (TRL's trainer reads the last token)"
+        )
     sources = ",".join(filter(None, (run.data, run.eval_data)))
     flipped, tied = data.flipped_pairs(sources), data.marked_pairs(sources, "tie")
     if run.head_only:
-        from rlhf import reward_head
-
         if distributed.rank() > 0:  # one process does it all (torchrun, `--nproc`)
             return out / "model"
         final, held = reward_head.train(run, args, out, start, tokenizer, train_set, eval_set)
-        report |= {"epochs": run.head_epochs, "world_size": 1}
+        report |= {"epochs": run.head_epochs, "world_size": 1, "pooling": run.head_pooling}
+        report |= {"head_layers": run.head_layers} if run.head_layers else {}
         if held is not None:
             report |= measure_scores(eval_set, *held, flipped, tied)
         return _reported(report, out, final)

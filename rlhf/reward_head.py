@@ -1,15 +1,18 @@
-"""How a reward model reads a pair and scores it (`chat_texts`, `score`), and the head-only
+"""How a reward model reads a pair and scores it (`chat_spans`, `score`), and the head-only
 reward model, "features once": the backbone frozen, only the score head trained.
 
 A sequence-classification reward model scores a text as `score(h)`, a linear map (no bias) of
-the backbone's last hidden state at the text's last non-pad token. With the backbone frozen, `h`
-of every distinct (prompt, answer) is computed once, in a no-grad batched pass, and the head is
-fitted on the cached features with the Bradley–Terry loss, full batch, for many epochs: seconds
-instead of the minutes LoRA fine-tuning costs on a CPU, and it sees every pair. The saved model
-is the backbone with the fitted `score` (AutoModelForSequenceClassification, as before), so PPO,
-RLOO, best-of-n and the value model's initialisation read it unchanged.
+the backbone's last hidden state at the text's last non-pad token; with `--head_pooling mean`, of
+its mean over the answer's tokens (the mean of the per-token scores), which reads what is spread
+over an answer (a list, lowercase, its length) rather than what its last token holds. With the
+backbone frozen, `h` of every distinct (prompt, answer) is computed once, in a no-grad batched
+pass, and the head is fitted on the cached features with the Bradley–Terry loss, full batch, for
+many epochs: seconds instead of the minutes LoRA fine-tuning costs on a CPU, and it sees every
+pair. The saved model is the backbone with the fitted `score` (AutoModelForSequenceClassification,
+as before, with `parley_pooling` in its config); `score` here, PPO's reward
+(`rlhf.ppo_details.answer_mean`) and RLOO's (`reward_function`) read it where it was fitted.
 
-    features = last_token_features(model, tokenizer, texts, cache=out / "features")
+    features = answer_features(model, tokenizer, chat_spans(...), cache=out / "features")
     w = fit_head(features[c_idx], features[r_idx], l2=1e-2)
     model.score.weight.data[0] = w
 
@@ -35,81 +38,110 @@ def _key(texts: Sequence[str]) -> str:
     return digest.hexdigest()[:16]
 
 
-def chat_texts(tokenizer, prompts, completions) -> list[str]:
-    """Each (prompt, completion) as the reward model reads it: a conversation in the chat context
-    (`assistant.chat_context`) through the chat template, or plain text as is."""
+POOLINGS = ("last", "mean")
+
+
+def pooling(model) -> str:
+    """Where a reward model's score reads an answer, from its config (`parley_pooling`): "last",
+    the last token, as a sequence classifier does, or "mean", the mean over the answer's tokens
+    (a linear score of the mean is the mean of the per-token scores). A model without the key is
+    "last"."""
+    return getattr(model.config, "parley_pooling", None) or "last"
+
+
+def chat_spans(tokenizer, prompts, completions) -> list[tuple[str, int, int]]:
+    """Each (prompt, completion) as the reward model reads it, with where the answer lies in it:
+    (text, start, end) in characters. A conversation goes through the chat context
+    (`assistant.chat_context`) and the chat template; plain text is read as is."""
     from assistant.chat_context import chat_context
 
     out = []
     for prompt, completion in zip(prompts, completions, strict=True):
         if isinstance(prompt, list):
             chat = chat_context(prompt) + list(completion)
-            out.append(tokenizer.apply_chat_template(chat, tokenize=False))
+            text = tokenizer.apply_chat_template(chat, tokenize=False)
+            answer = str(chat[-1].get("content", "")) if completion else ""
+            start = text.rfind(answer) if answer else -1
+            span = (start, start + len(answer)) if start >= 0 else (len(text), len(text))
+            out.append((text, *span))
         else:
-            out.append(prompt + completion)
+            out.append((prompt + completion, len(prompt), len(prompt) + len(completion)))
     return out
+
+
+def chat_texts(tokenizer, prompts, completions) -> list[str]:
+    """Each (prompt, completion) as the reward model reads it (`chat_spans` without the spans)."""
+    return [text for text, _, _ in chat_spans(tokenizer, prompts, completions)]
 
 
 def score(model, tokenizer, prompts, completions, batch_size: int = 16) -> list[float]:
-    """The reward model's score of each (prompt, completion); conversational or plain text.
-    Batches hold texts of similar length (less padding: on a CPU the forward passes are the
-    cost), and the scores come back in the given order."""
+    """The reward model's score of each (prompt, completion); conversational or plain text, read
+    where the model's head was fitted (`pooling`). Scores come back in the given order."""
     import torch
 
-    texts = chat_texts(tokenizer, prompts, completions)
-    order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
-    out: list[float] = [0.0] * len(texts)
-    model.eval()
+    said = chat_spans(tokenizer, prompts, completions)
     with torch.no_grad():
-        for i in range(0, len(order), batch_size):
-            picked = order[i : i + batch_size]
-            batch = tokenizer([texts[j] for j in picked], return_tensors="pt", padding=True)
-            for j, value in zip(picked, model(**batch).logits[:, 0].float().tolist(), strict=True):
-                out[j] = value
-    return out
+        features = answer_features(model, tokenizer, said, batch_size)
+        return model.score(features.to(model.score.weight.dtype))[:, 0].float().tolist()
 
 
-def last_token_features(
+def answer_features(
     model,
     tokenizer,
-    texts: Sequence[str],
+    said: Sequence[tuple[str, int, int]],
     batch_size: int = 16,
     cache: Path | None = None,
     progress: Callable[[str], None] | None = None,
     interrupt_at: int = 0,
 ) -> torch.Tensor:
-    """The hidden state that `model.score` reads for each text ([len(texts), hidden]): the last
-    layer's (normed) output at the last token that is not the pad, as the sequence-classification
-    head picks it. Batches hold texts of similar length; with `cache`, each batch is saved as it
-    is done and read back instead of computed again (a run killed midway resumes);
-    `interrupt_at` N > 0 stops as if killed after N batches were computed (tests)."""
+    """The hidden state that `model.score` reads for each (text, answer start, answer end)
+    ([len(said), hidden]): the last layer's (normed) output at the last token that is not the pad,
+    as the sequence-classification head picks it, or with `pooling(model)` "mean" its mean over
+    the answer's tokens (the last token's when the answer has none). Batches hold texts of similar
+    length; with `cache`, each batch is saved as it is done and read back instead of computed
+    again (a run killed midway resumes); `interrupt_at` N > 0 stops as if killed after N batches
+    were computed (tests)."""
     import torch
 
     base = getattr(model, model.base_model_prefix)
-    pad = model.config.pad_token_id
-    order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
-    out = torch.zeros(len(texts), model.config.hidden_size)
+    pad, mean = model.config.pad_token_id, pooling(model) == "mean"
+    order = sorted(range(len(said)), key=lambda i: len(said[i][0]))
+    out = torch.zeros(len(said), model.config.hidden_size)
     if cache is not None:
         cache.mkdir(parents=True, exist_ok=True)
     model.eval()
     done = computed = 0
     for start in range(0, len(order), batch_size):
         picked = order[start : start + batch_size]
-        batch_texts = [texts[j] for j in picked]
+        batch_said = [said[j] for j in picked]
         part = None
-        if cache is not None:  # named by the backbone and the texts: never another model's
-            named = [str(model.config.name_or_path), str(model.config.num_hidden_layers)]
-            part = cache / f"part-{_key([*named, *batch_texts])}.pt"
+        if cache is not None:  # named by the backbone, the reading and the texts: never another's
+            config = model.config
+            named = [str(config.name_or_path), str(config.num_hidden_layers), pooling(model)]
+            part = cache / f"part-{_key([*named, *(t for t, _, _ in batch_said)])}.pt"
         if part is not None and part.exists():
             features = torch.load(part)
         else:
-            batch = tokenizer(batch_texts, return_tensors="pt", padding=True)
+            texts = [t for t, _, _ in batch_said]
+            batch = tokenizer(texts, return_tensors="pt", padding=True, return_offsets_mapping=mean)
+            offsets = batch.pop("offset_mapping", None)
             with torch.no_grad():
                 hidden = base(**batch).last_hidden_state
             ids = batch["input_ids"]
             positions = torch.arange(ids.shape[-1])
             last = (positions * (ids != pad).int()).argmax(-1)
             features = hidden[torch.arange(len(picked)), last].float()
+            if mean:
+                spans = torch.tensor([(s, e) for _, s, e in batch_said])
+                inside = (
+                    (offsets[..., 0] >= spans[:, :1])
+                    & (offsets[..., 1] <= spans[:, 1:])
+                    & (offsets[..., 1] > offsets[..., 0])
+                    & batch["attention_mask"].bool()
+                )
+                n = inside.sum(-1, keepdim=True)
+                pooled = (hidden.float() * inside.unsqueeze(-1)).sum(1) / n.clamp_min(1)
+                features = torch.where(n > 0, pooled, features)
             if part is not None:
                 torch.save(features, part)
             computed += 1
@@ -118,8 +150,27 @@ def last_token_features(
         out[picked] = features
         done += len(picked)
         if progress is not None and (start // batch_size) % 10 == 9:
-            progress(f"reward: features {done}/{len(texts)}")
+            progress(f"reward: features {done}/{len(said)}")
     return out
+
+
+def reward_function(reward_model: str | Path, batch_size: int = 16):
+    """The reward model at `reward_model` as a TRL reward function, `(prompts, completions, **kw)
+    -> scores`, read where its head was fitted (TRL's own loading of a reward model reads the last
+    token): for trainers that take reward functions, as RLOO does."""
+    from transformers import AutoModelForSequenceClassification, AutoTokenizer
+
+    from rlhf.models import DISTINCT_PAD
+
+    model = AutoModelForSequenceClassification.from_pretrained(str(reward_model), num_labels=1)
+    tokenizer = AutoTokenizer.from_pretrained(str(reward_model))
+    tokenizer.pad_token = DISTINCT_PAD
+    model.config.pad_token_id = tokenizer.pad_token_id
+
+    def reward_model_score(prompts, completions, **kw) -> list[float]:
+        return score(model, tokenizer, list(prompts), list(completions), batch_size)
+
+    return reward_model_score
 
 
 def cut(model, layers: int) -> None:
@@ -209,16 +260,17 @@ def train(run, args, out: Path, start: Path, tokenizer, train_set, eval_set=None
         start, num_labels=1, dtype="float32", use_safetensors=True
     )
     model.config.pad_token_id = tokenizer.pad_token_id
+    model.config.parley_pooling = run.head_pooling
     cut(model, run.head_layers)
-    texts: dict[str, int] = {}
+    texts: dict[tuple[str, int, int], int] = {}
 
     def rows(pairs, side: str) -> list[int]:
-        said = chat_texts(tokenizer, list(pairs["prompt"]), list(pairs[side]))
+        said = chat_spans(tokenizer, list(pairs["prompt"]), list(pairs[side]))
         return [texts.setdefault(t, len(texts)) for t in said]
 
     chosen, rejected = rows(train_set, "chosen"), rows(train_set, "rejected")
     held = (rows(eval_set, "chosen"), rows(eval_set, "rejected")) if eval_set is not None else None
-    features = last_token_features(
+    features = answer_features(
         model,
         tokenizer,
         list(texts),
@@ -246,7 +298,8 @@ def train(run, args, out: Path, start: Path, tokenizer, train_set, eval_set=None
         return final, None
     scores = (features[held[0]] @ w).tolist(), (features[held[1]] @ w).tolist()
     probe = eval_set.select(range(min(4, len(eval_set))))
-    again = score(model, tokenizer, list(probe["prompt"]), list(probe["chosen"]))
+    saved = AutoModelForSequenceClassification.from_pretrained(final, num_labels=1)
+    again = score(saved, tokenizer, list(probe["prompt"]), list(probe["chosen"]))
     if not torch.allclose(torch.tensor(again), torch.tensor(scores[0][: len(again)]), atol=1e-3):
-        raise RuntimeError("reward: the saved head scores differently from its features")
+        raise RuntimeError("reward: the saved model scores differently from its fitted head")
     return final, scores

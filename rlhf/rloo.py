@@ -39,11 +39,10 @@ parse, main = stage.entry_points(__name__, "rloo", RLOORun, "trl:RLOOConfig", TR
 def train(run: RLOORun, args: RLOOConfig) -> Path:
     """Run RLOO; returns the policy's directory."""
     from datasets import Dataset
-    from transformers import AutoTokenizer
     from trl import RLOOTrainer
 
     from assistant.chat_context import chat_context
-    from rlhf import data, models
+    from rlhf import data, models, reward_head
     from rlhf.models import DISTINCT_PAD
 
     stage.require(run, "reward_model")
@@ -52,17 +51,15 @@ def train(run: RLOORun, args: RLOOConfig) -> Path:
     start = stage.starting_model(args, run.policy, out)
     tokenizer = models.load_tokenizer(start)
     tokenizer.pad_token = DISTINCT_PAD
-    reward_tokenizer = AutoTokenizer.from_pretrained(run.reward_model)
-    reward_tokenizer.pad_token = DISTINCT_PAD
     trainer = stage.trainer(
         RLOOTrainer,
         args,
         start,
         tokenizer,
         out,
-        reward_funcs=run.reward_model,
+        # read as its head was fitted (TRL's loading of a reward model reads the last token)
+        reward_funcs=reward_head.reward_function(run.reward_model),
         train_dataset=Dataset.from_dict({"prompt": prompts}),
-        reward_processing_classes=reward_tokenizer,
     )
     stage.fit(trainer, run, out)
     tokenizer.pad_token = tokenizer.eos_token

@@ -241,11 +241,13 @@ def test_checked_weight_adds_the_raters_checks_from_the_prompts_facts(
     assert len(steps) == 2 and all(m["objective/checked"] <= -3.0 for m in steps)
 
 
-def test_ppo_scores_an_answer_as_the_reward_model_was_fitted_and_measured(tiny_reward_dir):
+@pytest.mark.parametrize("pooling", ["last", "mean"])
+def test_ppo_scores_an_answer_as_the_reward_model_was_fitted_and_measured(tiny_reward_dir, pooling):
     """The reward PPO gives an answer is the reward model's score of that answer as its head was
     fitted and measured (`reward_head.score`: the chat template's text, read after the newline
-    that follows `<|im_end|>`). TRL's own reading of the raw rollout (at the EOS) is another
-    number: the eighth measured run's reward model scored 0.60 there against 0.72."""
+    that follows `<|im_end|>`, or with `pooling` "mean" the mean over the answer's tokens). TRL's
+    own reading of the raw rollout (at the EOS) is another number: the eighth measured run's
+    reward model scored 0.60 there against 0.72."""
     import torch
     from transformers import AutoModelForSequenceClassification
     from trl.experimental.utils import get_reward
@@ -257,6 +259,7 @@ def test_ppo_scores_an_answer_as_the_reward_model_was_fitted_and_measured(tiny_r
     pad, eos = tok.pad_token_id, tok.eos_token_id
     rm = AutoModelForSequenceClassification.from_pretrained(tiny_reward_dir, num_labels=1)
     rm.config.pad_token_id = pad
+    rm.config.parley_pooling = pooling
     prompts = [
         [{"role": "user", "content": "What is the capital of France?"}],
         [{"role": "user", "content": "Say hi."}],
@@ -277,7 +280,12 @@ def test_ppo_scores_an_answer_as_the_reward_model_was_fitted_and_measured(tiny_r
     read = ppo_details.as_the_reward_model_reads(
         rollouts, width, ppo_details.template_end(tok), eos, pad
     )
-    _, scores, _ = get_reward(rm, read, pad, width)
+    end = ppo_details.template_end(tok)
+    per_token, scores, _ = get_reward(rm, read, pad, width)
+    if pooling == "mean":
+        at_the_end = scores
+        scores = ppo_details.answer_mean(per_token[..., 0], read, width, len(end), pad)
+        assert max(abs(a - m) for a, m in zip(at_the_end.tolist(), measured, strict=True)) > 1e-3
     assert scores.tolist() == pytest.approx(measured, abs=1e-4)
     _, at_the_eos, _ = get_reward(rm, rollouts, pad, width)
     assert max(abs(a - m) for a, m in zip(at_the_eos.tolist(), measured, strict=True)) > 1e-3

@@ -119,3 +119,41 @@ def test_a_reward_model_read_at_a_middle_layer_is_saved_cut_there_and_ppo_trains
 
     steps = ppo_steps(tiny_model_dir, final, tmp_path)  # its value model starts from it: cut too
     assert len(steps) == 2 and all(isinstance(m["objective/scores"], float) for m in steps)
+
+
+def test_a_reward_model_that_reads_the_mean_over_the_answer_is_saved_so_and_ppo_reads_it_so(
+    tiny_model_dir, tmp_path
+):
+    from transformers import AutoModelForSequenceClassification, AutoTokenizer
+
+    from rlhf import data, reward
+
+    prefs = write_prefs(tmp_path / "prefs.jsonl", 16)
+    final = head_only(tiny_model_dir, prefs, tmp_path / "rm", "--head_pooling", "mean")
+
+    report = json.loads((tmp_path / "rm" / "eval.json").read_text())
+    assert report["pooling"] == "mean" and report["accuracy"] == 1.0 and report["mean_margin"] > 0
+    model = AutoModelForSequenceClassification.from_pretrained(final, num_labels=1)
+    assert model.config.parley_pooling == "mean"
+    tokenizer = AutoTokenizer.from_pretrained(final)
+    pairs = data.load_preferences(str(prefs))
+    prompts, chosen = list(pairs["prompt"])[:4], list(pairs["chosen"])[:4]
+    mean = reward.score(model, tokenizer, prompts, chosen)
+    model.config.parley_pooling = "last"  # the same head read at the last token: other scores
+    last = reward.score(model, tokenizer, prompts, chosen)
+    assert max(abs(m - x) for m, x in zip(mean, last, strict=True)) > 1e-3
+
+    steps = ppo_steps(tiny_model_dir, final, tmp_path)
+    assert len(steps) == 2 and all(isinstance(m["objective/scores"], float) for m in steps)
+
+
+def test_an_unknown_pooling_is_refused_with_what_to_choose(tiny_model_dir, tmp_path):
+    from assistant.errors import UsageError
+
+    prefs = write_prefs(tmp_path / "prefs.jsonl", 16)
+    with pytest.raises(UsageError, match="choose last or mean"):
+        head_only(tiny_model_dir, prefs, tmp_path / "rm", "--head_pooling", "max")
+    with pytest.raises(UsageError, match="needs --head_only true"):
+        head_only(
+            tiny_model_dir, prefs, tmp_path / "rm", "--head_pooling", "mean", "--head_only", "false"
+        )
