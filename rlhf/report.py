@@ -216,6 +216,19 @@ def _ordered_said(rm: dict) -> str:
     return f"; **{accuracy:.2f}** on the {n} pairs the rubric orders"
 
 
+def _reading_said(rm: dict) -> str:
+    """Where the head-only reward model's score reads an answer, when recorded.
+
+    >>> _reading_said({"pooling": "mean", "head_layers": 18}), _reading_said({"pooling": "last"})
+    ('; reads the mean over the answer of layer 18', '; reads the last token of the last layer')
+    """
+    if not rm.get("pooling"):
+        return ""
+    where = "the mean over the answer" if rm["pooling"] == "mean" else "the last token"
+    layer = f"layer {rm['head_layers']}" if rm.get("head_layers") else "the last layer"
+    return f"; reads {where} of {layer}"
+
+
 def write(root: Path, preset: str) -> Path:
     sft_m = callbacks.read_metrics(root / "sft" / "metrics.jsonl")
     ppo_m = callbacks.read_metrics(root / "ppo" / "metrics.jsonl")
@@ -267,7 +280,7 @@ def write(root: Path, preset: str) -> Path:
         f"raters' rubric, noise undone{_ordered_said(rm)}), mean margin "
         f"{rm.get('mean_margin', float('nan')):.3f}, "
         f"length bias {rm.get('length_bias', float('nan')):.2f}, agreement with the held-out "
-        f"judge {rm.get('judge_agreement', float('nan')):.2f} |",
+        f"judge {rm.get('judge_agreement', float('nan')):.2f}{_reading_said(rm)} |",
         f"| PPO | {len(series['objective/kl'])} steps, final KL {final_kl:.3f}, reward-model score "
         f"{rewards[0]:.3f} -> {rewards[-1]:.3f}; last step: entropy "
         f"{_last(series['objective/entropy'])}, response length "
