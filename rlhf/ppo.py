@@ -41,17 +41,15 @@ from rlhf.ppo_details import (
     Collapse,
     Whitener,
     adapt_kl,
-    answer_mean,
-    as_the_reward_model_reads,
     grouped_loader,
     leave_one_out,
     query_ids,
     recent_mean,
+    reward_as_fitted,
     reward_gain,
     rollout_stats,
     template_end,
 )
-from rlhf.reward_head import pooling
 from rlhf.stage import setting
 
 if TYPE_CHECKING:
@@ -157,13 +155,10 @@ def _parley_trainer(
             def get_reward(model, query_response, pad_token_id, context_length):
                 if model is not self.reward_model:  # the value model reads every position
                     return original(model, query_response, pad_token_id, context_length)
-                read = as_the_reward_model_reads(
-                    query_response, context_length, end, tok.eos_token_id, pad_token_id
+                eos = tok.eos_token_id
+                out = reward_as_fitted(
+                    original, model, query_response, context_length, end, eos, pad_token_id
                 )
-                out = original(model, read, pad_token_id, context_length)
-                if pooling(model) == "mean":  # read as fitted: the mean over the answer
-                    mean = answer_mean(out[0][..., 0], read, context_length, len(end), pad_token_id)
-                    out = (out[0], mean.to(out[1].dtype), out[2])
                 if self._sampling:
                     return out
                 responses = query_response[:, context_length:].tolist()

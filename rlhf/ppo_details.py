@@ -180,6 +180,21 @@ def answer_mean(token_scores, read, context_length: int, end: int, pad_id):
     return torch.where(n > 0, mean, last)
 
 
+def reward_as_fitted(get_reward, model, query_response, context_length: int, end, eos_id, pad_id):
+    """TRL's `get_reward` of the reward `model` on each rollout, read as its head was fitted: the
+    rollout rewritten by `as_the_reward_model_reads`, and with `pooling` "mean" the score taken
+    as `answer_mean` instead of the last token's. Returns `get_reward`'s (per-token scores,
+    scores, sequence lengths)."""
+    from rlhf.reward_head import pooling
+
+    read = as_the_reward_model_reads(query_response, context_length, end, eos_id, pad_id)
+    out = get_reward(model, read, pad_id, context_length)
+    if pooling(model) != "mean":
+        return out
+    mean = answer_mean(out[0][..., 0], read, context_length, len(end), pad_id)
+    return out[0], mean.to(out[1].dtype), out[2]
+
+
 def leave_one_out(keys: list, scores: list[float]) -> list[float]:
     """Each score less the mean of the other scores with the same key: answers to one prompt
     judged against each other (RLOO's baseline), so a prompt whose answers all score high teaches

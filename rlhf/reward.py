@@ -179,13 +179,19 @@ def main(argv: list[str] | None = None) -> Path:
 def train(run: RewardRun, args: RewardConfig) -> Path:
     """Train a reward model; returns its directory (LoRA merged): the score head alone on
     frozen features (`head_only`, `rlhf.reward_head`) or TRL's `RewardTrainer`."""
+    from assistant.errors import UsageError
     from rlhf import data, distributed, models
 
     out = stage.output_dir(run, args)
     if not run.data:
-        from assistant.errors import UsageError
-
         raise UsageError("no preference data: pass --data prefs.jsonl (`parley prefs export`)")
+    if run.head_pooling not in reward_head.POOLINGS or (
+        run.head_pooling != "last" and not run.head_only
+    ):
+        raise UsageError(
+            f"--head_pooling {run.head_pooling!r}: choose {' or '.join(reward_head.POOLINGS)}; "
+            "'mean' needs --head_only true (TRL's trainer reads the last token)"
+        )
     with distributed.main_first(args):  # `--data db`: one rank reads the ratings
         run.data, human = data.with_database(run.data, out)
     pairs = data.load_preferences(run.data)
@@ -206,15 +212,6 @@ def train(run: RewardRun, args: RewardConfig) -> Path:
         "human_pairs": human["pairs"] if human else 0,
         "method": "head_only" if run.head_only else "lora" if run.use_lora else "full",
     }
-    if run.head_pooling not in reward_head.POOLINGS or (
-        run.head_pooling != "last" and not run.head_only
-    ):
-        from assistant.errors import UsageError
-
-        raise UsageError(
-            f"--head_pooling {run.head_pooling!r}: choose {' or '.join(reward_head.POOLINGS)}; "
-            "'mean' needs --head_only true (TRL's trainer reads the last token)"
-        )
     sources = ",".join(filter(None, (run.data, run.eval_data)))
     flipped, tied = data.flipped_pairs(sources), data.marked_pairs(sources, "tie")
     if run.head_only:

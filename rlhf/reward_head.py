@@ -104,7 +104,8 @@ def answer_features(
     import torch
 
     base = getattr(model, model.base_model_prefix)
-    pad, mean = model.config.pad_token_id, pooling(model) == "mean"
+    pad, reading = model.config.pad_token_id, pooling(model)
+    mean = reading == "mean"
     order = sorted(range(len(said)), key=lambda i: len(said[i][0]))
     out = torch.zeros(len(said), model.config.hidden_size)
     if cache is not None:
@@ -117,7 +118,7 @@ def answer_features(
         part = None
         if cache is not None:  # named by the backbone, the reading and the texts: never another's
             config = model.config
-            named = [str(config.name_or_path), str(config.num_hidden_layers), pooling(model)]
+            named = [str(config.name_or_path), str(config.num_hidden_layers), reading]
             part = cache / f"part-{_key([*named, *(t for t, _, _ in batch_said)])}.pt"
         if part is not None and part.exists():
             features = torch.load(part)

@@ -277,15 +277,12 @@ def test_ppo_scores_an_answer_as_the_reward_model_was_fitted_and_measured(tiny_r
     measured = reward_head.score(
         rm, tok, prompts, [[{"role": "assistant", "content": a}] for a in answers]
     )
-    read = ppo_details.as_the_reward_model_reads(
-        rollouts, width, ppo_details.template_end(tok), eos, pad
-    )
     end = ppo_details.template_end(tok)
-    per_token, scores, _ = get_reward(rm, read, pad, width)
-    if pooling == "mean":
-        at_the_end = scores
-        scores = ppo_details.answer_mean(per_token[..., 0], read, width, len(end), pad)
-        assert max(abs(a - m) for a, m in zip(at_the_end.tolist(), measured, strict=True)) > 1e-3
+    _, scores, _ = ppo_details.reward_as_fitted(get_reward, rm, rollouts, width, end, eos, pad)
     assert scores.tolist() == pytest.approx(measured, abs=1e-4)
+    if pooling == "mean":  # not the score at the template's end, where a "last" head reads
+        read = ppo_details.as_the_reward_model_reads(rollouts, width, end, eos, pad)
+        _, at_the_end, _ = get_reward(rm, read, pad, width)
+        assert max(abs(a - m) for a, m in zip(at_the_end.tolist(), measured, strict=True)) > 1e-3
     _, at_the_eos, _ = get_reward(rm, rollouts, pad, width)
     assert max(abs(a - m) for a, m in zip(at_the_eos.tolist(), measured, strict=True)) > 1e-3

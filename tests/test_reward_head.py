@@ -31,6 +31,16 @@ def ppo_steps(tiny_model_dir, reward_dir, tmp_path) -> list[dict]:
     return [m for m in logged if "objective/kl" in m]
 
 
+def fitted(tiny_model_dir, tmp_path, *extra: str):
+    """A head-only reward model on 16 pairs with `extra` settings, checked as saved (its held-out
+    pairs all ranked right); its directory, `eval.json` and the pairs' file."""
+    prefs = write_prefs(tmp_path / "prefs.jsonl", 16)
+    final = head_only(tiny_model_dir, prefs, tmp_path / "rm", *extra)
+    report = json.loads((tmp_path / "rm" / "eval.json").read_text())
+    assert report["accuracy"] == 1.0 and report["mean_margin"] > 0  # measured as saved: checked
+    return final, report, prefs
+
+
 def test_the_saved_head_only_model_loads_and_prefers_chosen_on_held_out_pairs(
     tiny_model_dir, tmp_path
 ):
@@ -106,11 +116,7 @@ def test_a_reward_model_read_at_a_middle_layer_is_saved_cut_there_and_ppo_trains
 ):
     from transformers import AutoModelForSequenceClassification
 
-    prefs = write_prefs(tmp_path / "prefs.jsonl", 16)
-    final = head_only(tiny_model_dir, prefs, tmp_path / "rm", "--head_layers", "1")
-
-    report = json.loads((tmp_path / "rm" / "eval.json").read_text())
-    assert report["accuracy"] == 1.0 and report["mean_margin"] > 0  # measured as saved: checked
+    final, _, _ = fitted(tiny_model_dir, tmp_path, "--head_layers", "1")
     model = AutoModelForSequenceClassification.from_pretrained(final, num_labels=1)
     start = AutoModelForSequenceClassification.from_pretrained(tiny_model_dir, num_labels=1)
     assert start.config.num_hidden_layers == 2
@@ -128,11 +134,8 @@ def test_a_reward_model_that_reads_the_mean_over_the_answer_is_saved_so_and_ppo_
 
     from rlhf import data, reward
 
-    prefs = write_prefs(tmp_path / "prefs.jsonl", 16)
-    final = head_only(tiny_model_dir, prefs, tmp_path / "rm", "--head_pooling", "mean")
-
-    report = json.loads((tmp_path / "rm" / "eval.json").read_text())
-    assert report["pooling"] == "mean" and report["accuracy"] == 1.0 and report["mean_margin"] > 0
+    final, report, prefs = fitted(tiny_model_dir, tmp_path, "--head_pooling", "mean")
+    assert report["pooling"] == "mean"
     model = AutoModelForSequenceClassification.from_pretrained(final, num_labels=1)
     assert model.config.parley_pooling == "mean"
     tokenizer = AutoTokenizer.from_pretrained(final)
