@@ -263,6 +263,7 @@ def run(
             name=f"{preset}-policy",
             resume=True,
             reward_margin=float(rm.get("mean_margin", 0.0)),
+            length_slope=float(rm.get("length_slope", 0.0)),
             max_margins=p["max_margins"],
         )
         record("ppo", m, **against_rm, model=str(ppo_dir / "model"))

@@ -49,6 +49,7 @@ from rlhf.ppo_details import (
     reward_gain,
     rollout_stats,
     template_end,
+    without_length,
 )
 from rlhf.stage import setting
 
@@ -81,6 +82,12 @@ class PPORun(stage.Resumable, stage.AgainstRewardModel):
     )
     margin_window: int = setting(
         4, "steps averaged when the reward's rise and the KL are measured (a batch is noisy)"
+    )
+    length_neutral: bool = setting(
+        False, "take the reward model's taste for length out of its score (length_slope)"
+    )
+    length_slope: float = setting(
+        0.0, "the reward model's score per answer character within held-out pairs (eval.json)"
     )
 
 
@@ -147,7 +154,9 @@ def _parley_trainer(
 
             original, whiten = ppo_trainer.get_reward, Whitener()
             self._rollout, self._asked, self._raw, self._checked = [], [], [], []
+            self._length = []
             checked = getattr(self, "checked", None)
+            neutral = run is not None and run.length_neutral
 
             tok = self.processing_class
             end = template_end(tok)
@@ -167,12 +176,17 @@ def _parley_trainer(
                 self._asked += keys
                 raw = out[1].tolist()
                 self._raw += raw
+                if neutral:  # the reward model's taste for length, taken out
+                    said = tok.batch_decode(responses, skip_special_tokens=True)
+                    chars = [len(t.strip()) for t in said]
+                    self._length += [-run.length_slope * n for n in chars]
+                    raw = without_length(raw, chars, run.length_slope)
                 if checked is not None:  # facts the reward model reads badly, checked
                     found = checked(keys, responses, pad_token_id)
                     self._checked += found
                     raw = [r + run.checked_weight * c for r, c in zip(raw, found, strict=True)]
                 grouped = run is not None and run.group_size > 1
-                if run is None or not (run.whiten_scores or grouped or checked):
+                if run is None or not (run.whiten_scores or grouped or checked or neutral):
                     return out
                 centred = leave_one_out(keys, raw) if grouped else None  # against its siblings
                 said = whiten(raw, centred) if run.whiten_scores else centred or raw
@@ -197,7 +211,10 @@ def _parley_trainer(
                 logs["objective/rm_score"] = sum(self._raw) / max(len(self._raw), 1)
                 if self._checked:
                     logs["objective/checked"] = sum(self._checked) / len(self._checked)
+                if self._length:
+                    logs["objective/length_term"] = sum(self._length) / len(self._length)
                 self._rollout, self._asked, self._raw, self._checked = [], [], [], []
+                self._length = []
                 if run is not None and run.target_kl > 0:  # the coefficient for the next step
                     self.args.kl_coef = adapt_kl(
                         self.args.kl_coef,
@@ -288,6 +305,8 @@ def train(run: PPORun, args: PPOConfig) -> Path:
     from rlhf import callbacks, data, distributed, models
 
     stage.require(run, "reward_model")
+    if run.length_neutral:
+        stage.require(run, "length_slope")
     out = stage.output_dir(run, args)
     start = stage.starting_model(args, run.policy, out)
     checkpoints = sorted(out.glob("checkpoint-*"), key=lambda p: int(re.sub(r"\D", "", p.name)))

@@ -57,6 +57,18 @@ def reward_gain(scores: list[float], window: int) -> float:
     return sum(scores[-window:]) / window - sum(scores[:window]) / window
 
 
+def without_length(raw: list[float], chars: list[int], slope: float) -> list[float]:
+    """The reward model's scores with its taste for length taken out: `slope` is its score per
+    character of answer between two answers to the same prompt (`reward.length_slope`), so an
+    answer n characters shorter no longer gains -slope x n. (A reward model fitted to raters who
+    like brief answers otherwise pays PPO to cut "The largest planet is Jupiter." to "Jupiter.")
+
+    >>> without_length([1.0, 1.2], [50, 10], -0.005)
+    [1.25, 1.25]
+    """
+    return [r - slope * n for r, n in zip(raw, chars, strict=True)]
+
+
 def recent_mean(values: list[float], window: int) -> float:
     """The mean of the last `window` values (all of them while there are fewer): what the KL stop
     reads, since one batch's KL swings several-fold from step to step.

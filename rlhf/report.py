@@ -229,6 +229,21 @@ def _reading_said(rm: dict) -> str:
     return f"; reads {where} of {layer}"
 
 
+def _length_said(ppo_metrics: list[dict], rm: dict) -> str:
+    """That PPO's reward had the reward model's taste for length taken out, when it had.
+
+    >>> _length_said([{"objective/length_term": 0.2}], {"length_slope": -0.0041})
+    "; length-neutral reward (+0.41 per 100 characters, the reward model's slope taken out)"
+    >>> _length_said([{"objective/kl": 1.0}], {"length_slope": -0.0041})
+    ''
+    """
+    if not any("objective/length_term" in m for m in ppo_metrics):
+        return ""
+    per_100 = -100 * rm.get("length_slope", float("nan"))
+    taken = f"{per_100:+.2f} per 100 characters, the reward model's slope taken out"
+    return f"; length-neutral reward ({taken})"
+
+
 def write(root: Path, preset: str) -> Path:
     sft_m = callbacks.read_metrics(root / "sft" / "metrics.jsonl")
     ppo_m = callbacks.read_metrics(root / "ppo" / "metrics.jsonl")
@@ -288,7 +303,7 @@ def write(root: Path, preset: str) -> Path:
         f"{_last(series['rollout/eos_rate'])}, "
         f"identical answers {_last(series['rollout/identical_share'])}, clip fraction "
         f"{_last(series['policy/clipfrac_avg'])}, value loss {_last(series['loss/value_avg'])}"
-        f"{f'; stopped early: {stopped}' if stopped else ''} |",
+        f"{_length_said(ppo_m, rm)}{f'; stopped early: {stopped}' if stopped else ''} |",
         f"| win rate PPO vs SFT | {_interval(win)}, judge `{win['judge']}` (both orders), "
         f"{win['n']} held-out prompts, {win['wins']} wins, {win['ties']} ties, "
         f"{win['losses']} losses |",

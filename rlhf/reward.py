@@ -19,8 +19,8 @@ all pairs (`rubric_accuracy`: a pair the rubric ties keeps its coin-flip label) 
 the rubric orders (`rubric_accuracy_ordered`, `ordered_pairs`: what the pipeline's gate reads),
 agreement with the held-out judge, mean margin (chosen minus rejected), and length bias (Pearson
 correlation of reward with response length in characters; near 0 is good, near 1 means it
-rewards length). These go to `eval.json` in the run directory; the model (LoRA merged) goes to
-`model/`.
+rewards length) with its slope within pairs (`length_slope`, score per character). These go to
+`eval.json` in the run directory; the model (LoRA merged) goes to `model/`.
 """
 
 from __future__ import annotations
@@ -101,6 +101,7 @@ def measure_scores(pairs, chosen, rejected, flipped=None, tied=None) -> dict[str
     rewards = np.array(chosen + rejected)
     lengths = np.array([len(text_of(c)) for c in list(pairs["chosen"]) + list(pairs["rejected"])])
     bias = float(np.corrcoef(rewards, lengths)[0, 1]) if lengths.std() and rewards.std() else 0.0
+    longer = lengths[: len(margins)] - lengths[len(margins) :]  # chosen less rejected, characters
     return {
         "pairs": len(margins),
         "accuracy": float((margins > 0).mean()),
@@ -110,10 +111,28 @@ def measure_scores(pairs, chosen, rejected, flipped=None, tied=None) -> dict[str
         **_ordered(list(pairs["chosen"]), list(pairs["rejected"]), margins, flipped, tied),
         "mean_margin": float(margins.mean()),
         "length_bias": bias,
+        "length_slope": length_slope(margins, longer),
         "judge_agreement": judge_agreement(
             prompts, list(pairs["chosen"]), list(pairs["rejected"]), margins.tolist()
         ),
     }
+
+
+def length_slope(margins, longer) -> float:
+    """The reward model's score per character of answer between two answers to the same prompt:
+    the least-squares slope, through the origin, of each pair's margin on how much longer its
+    chosen answer is. Within a pair the prompt is the same, so the slope is the reward model's
+    taste for length itself, not for the prompts that get long answers (PPO's
+    `--length_neutral` takes it out of the reward).
+
+    >>> length_slope([-0.5, 0.25], [100, -50]), length_slope([0.3], [0])
+    (-0.005, 0.0)
+    """
+    import numpy as np
+
+    margins, longer = np.asarray(margins, float), np.asarray(longer, float)
+    spread = float((longer * longer).sum())
+    return float((margins * longer).sum()) / spread if spread else 0.0
 
 
 def _ordered(chosen, rejected, margins, flipped, tied) -> dict[str, float]:

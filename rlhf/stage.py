@@ -42,6 +42,8 @@ TRAINER_DEFAULTS: dict[str, Any] = {
 MISSING = {
     "data": "no preference data: pass --data prefs.jsonl (`parley prefs export`)",
     "reward_model": "no reward model: pass --reward_model DIR (`parley train reward`)",
+    "length_slope": "--length_neutral needs the reward model's length slope: pass --length_slope "
+    "X, its `length_slope` in the eval.json beside the reward model",
 }
 
 

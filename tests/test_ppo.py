@@ -241,6 +241,31 @@ def test_checked_weight_adds_the_raters_checks_from_the_prompts_facts(
     assert len(steps) == 2 and all(m["objective/checked"] <= -3.0 for m in steps)
 
 
+def test_length_neutral_takes_the_reward_models_taste_for_length_out_of_its_score(
+    tiny_model_dir, tiny_reward_dir, prompts, tmp_path, capsys
+):
+    """`--length_neutral`: each answer's score gains -length_slope per character, logged as
+    `objective/length_term` beside the reward model's own score (unchanged); without a slope the
+    run is refused with where to find one."""
+    from assistant.errors import UsageError
+
+    with pytest.raises(UsageError, match="pass --length_slope"):
+        run_ppo(tiny_model_dir, tiny_reward_dir, tmp_path / "none", prompts, "--length_neutral")
+    out = tmp_path / "ppo"
+    run_ppo(
+        tiny_model_dir, tiny_reward_dir, out, prompts, "--length_neutral", "--length_slope", "-0.01"
+    )
+    steps = [m for m in callbacks.read_metrics(out / "metrics.jsonl") if "objective/kl" in m]
+    assert len(steps) == 2
+    for m in steps:  # a random tiny policy's answers run to several characters each
+        assert m["objective/length_term"] > 0.01 and "objective/rm_score" in m
+    plain = tmp_path / "plain"
+    run_ppo(tiny_model_dir, tiny_reward_dir, plain, prompts)
+    assert all(
+        "objective/length_term" not in m for m in callbacks.read_metrics(plain / "metrics.jsonl")
+    )
+
+
 @pytest.mark.parametrize("pooling", ["last", "mean"])
 def test_ppo_scores_an_answer_as_the_reward_model_was_fitted_and_measured(tiny_reward_dir, pooling):
     """The reward PPO gives an answer is the reward model's score of that answer as its head was

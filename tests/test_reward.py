@@ -52,7 +52,7 @@ def test_tiny_reward_model_trains_and_reports(tiny_model_dir, tmp_path):
     assert len(logged) == 8 and logged[-1]["loss"] < logged[0]["loss"]
     report = json.loads((tmp_path / "rm" / "eval.json").read_text())
     assert report["pairs"] == 3 and 0 <= report["accuracy"] <= 1
-    assert {"mean_margin", "length_bias"} <= set(report)
+    assert {"mean_margin", "length_bias", "length_slope"} <= set(report)
     weights = load_file(str(final / "model.safetensors"))
     assert "score.weight" in weights
     from transformers import AutoConfig
