@@ -39,6 +39,7 @@ from rlhf.models import DISTINCT_PAD
 from rlhf.ppo_details import (
     CheckedReward,
     Collapse,
+    StepRecord,
     Whitener,
     adapt_kl,
     grouped_loader,
@@ -47,7 +48,6 @@ from rlhf.ppo_details import (
     recent_mean,
     reward_as_fitted,
     reward_gain,
-    rollout_stats,
     template_end,
     without_length,
 )
@@ -153,8 +153,7 @@ def _parley_trainer(
             import torch
 
             original, whiten = ppo_trainer.get_reward, Whitener()
-            self._rollout, self._asked, self._raw, self._checked = [], [], [], []
-            self._length = []
+            step = self._step = StepRecord()
             checked = getattr(self, "checked", None)
             neutral = run is not None and run.length_neutral
 
@@ -171,19 +170,17 @@ def _parley_trainer(
                 if self._sampling:
                     return out
                 responses = query_response[:, context_length:].tolist()
-                self._rollout += responses
                 keys = [tuple(q) for q in query_response[:, :context_length].tolist()]
-                self._asked += keys
                 raw = out[1].tolist()
-                self._raw += raw
+                step.add(responses, keys, raw)
                 if neutral:  # the reward model's taste for length, taken out
                     said = tok.batch_decode(responses, skip_special_tokens=True)
                     chars = [len(t.strip()) for t in said]
-                    self._length += [-run.length_slope * n for n in chars]
+                    step.length += [-run.length_slope * n for n in chars]
                     raw = without_length(raw, chars, run.length_slope)
                 if checked is not None:  # facts the reward model reads badly, checked
                     found = checked(keys, responses, pad_token_id)
-                    self._checked += found
+                    step.checked += found
                     raw = [r + run.checked_weight * c for r, c in zip(raw, found, strict=True)]
                 grouped = run is not None and run.group_size > 1
                 if run is None or not (run.whiten_scores or grouped or checked or neutral):
@@ -202,19 +199,10 @@ def _parley_trainer(
                 ppo_trainer.get_reward = original
 
         def log(self, logs, *a, **kw):
-            if "objective/kl" in logs and getattr(self, "_rollout", None) is not None:
+            if "objective/kl" in logs and getattr(self, "_step", None) is not None:
                 tok = self.processing_class
-                logs |= rollout_stats(
-                    self._rollout, tok.eos_token_id, tok.pad_token_id, self._asked
-                )
+                logs |= self._step.logged(tok.eos_token_id, tok.pad_token_id)
                 logs["objective/kl_coef"] = self.args.kl_coef
-                logs["objective/rm_score"] = sum(self._raw) / max(len(self._raw), 1)
-                if self._checked:
-                    logs["objective/checked"] = sum(self._checked) / len(self._checked)
-                if self._length:
-                    logs["objective/length_term"] = sum(self._length) / len(self._length)
-                self._rollout, self._asked, self._raw, self._checked = [], [], [], []
-                self._length = []
                 if run is not None and run.target_kl > 0:  # the coefficient for the next step
                     self.args.kl_coef = adapt_kl(
                         self.args.kl_coef,
@@ -269,17 +257,8 @@ def _parley_trainer(
                 with path.open("a") as f:
                     for row in df.to_dict("records")[:rows]:  # ranks' batches wrap around
                         answer = row["model response"].replace(DISTINCT_PAD, "")  # TRL keeps pads
-                        f.write(
-                            json.dumps(
-                                {
-                                    "step": step,
-                                    "prompt": row["query"],
-                                    "response": answer,
-                                    "reward": float(row["score"]),
-                                }
-                            )
-                            + "\n"
-                        )
+                        said = {"step": step, "prompt": row["query"], "response": answer}
+                        f.write(json.dumps(said | {"reward": float(row["score"])}) + "\n")
                 shown(df)
 
             ppo_trainer.print_rich_table = keep

@@ -118,6 +118,44 @@ def rollout_stats(
     }
 
 
+class StepRecord:
+    """What PPO scored this step, kept between TRL's scoring (`get_reward`) and its logging: the
+    answers (token ids) and their prompts, the reward model's raw scores, and what was added to
+    them (the raters' checks, the length term). `logged()` gives the step's figures and starts
+    the next step.
+
+    >>> step = StepRecord()
+    >>> step.add([[5, 2], [7, 2]], ["a", "b"], [1.0, 0.0])
+    >>> step.length += [0.25, 0.75]
+    >>> step.logged(eos_id=2, pad_id=0)["objective/length_term"], step.raw
+    (0.5, [])
+    """
+
+    def __init__(self) -> None:
+        self.clear()
+
+    def clear(self) -> None:
+        self.responses: list[list[int]] = []
+        self.asked: list = []
+        self.raw: list[float] = []
+        self.checked: list[float] = []
+        self.length: list[float] = []
+
+    def add(self, responses: list[list[int]], asked: list, raw: list[float]) -> None:
+        self.responses += responses
+        self.asked += asked
+        self.raw += raw
+
+    def logged(self, eos_id: int, pad_id: int) -> dict[str, float]:
+        out = rollout_stats(self.responses, eos_id, pad_id, self.asked)
+        out["objective/rm_score"] = sum(self.raw) / max(len(self.raw), 1)
+        for name, values in (("checked", self.checked), ("length_term", self.length)):
+            if values:
+                out[f"objective/{name}"] = sum(values) / len(values)
+        self.clear()
+        return out
+
+
 def query_ids(tokenizer, prompts: list[list[dict]]) -> list[list[int]]:
     """Each prompt as the policy sees it: the chat context (`assistant.chat_context`, the same the
     reward model's pairs were written under) and the assistant's turn opened."""
