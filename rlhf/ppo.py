@@ -174,8 +174,8 @@ def _parley_trainer(
                 raw = out[1].tolist()
                 step.add(responses, keys, raw)
                 if neutral:  # the reward model's taste for length, taken out
-                    said = tok.batch_decode(responses, skip_special_tokens=True)
-                    chars = [len(t.strip()) for t in said]
+                    texts = tok.batch_decode(responses, skip_special_tokens=True)
+                    chars = [len(t.strip()) for t in texts]
                     step.length += [-run.length_slope * n for n in chars]
                     raw = without_length(raw, chars, run.length_slope)
                 if checked is not None:  # facts the reward model reads badly, checked

@@ -201,9 +201,7 @@ def train(run: RewardRun, args: RewardConfig) -> Path:
     from assistant.errors import UsageError
     from rlhf import data, distributed, models
 
-    out = stage.output_dir(run, args)
-    if not run.data:
-        raise UsageError("no preference data: pass --data prefs.jsonl (`parley prefs export`)")
+    stage.require(run, "data")
     if run.head_pooling not in reward_head.POOLINGS or (
         run.head_pooling != "last" and not run.head_only
     ):
@@ -211,6 +209,7 @@ def train(run: RewardRun, args: RewardConfig) -> Path:
             f"--head_pooling {run.head_pooling!r}: choose {' or '.join(reward_head.POOLINGS)}; "
             "'mean' needs --head_only true (TRL's trainer reads the last token)"
         )
+    out = stage.output_dir(run, args)
     with distributed.main_first(args):  # `--data db`: one rank reads the ratings
         run.data, human = data.with_database(run.data, out)
     pairs = data.load_preferences(run.data)

@@ -242,7 +242,7 @@ def test_checked_weight_adds_the_raters_checks_from_the_prompts_facts(
 
 
 def test_length_neutral_takes_the_reward_models_taste_for_length_out_of_its_score(
-    tiny_model_dir, tiny_reward_dir, prompts, tmp_path, capsys
+    tiny_model_dir, tiny_reward_dir, prompts, tmp_path
 ):
     """`--length_neutral`: each answer's score gains -length_slope per character, logged as
     `objective/length_term` beside the reward model's own score (unchanged); without a slope the
